@@ -1,0 +1,285 @@
+//! `ccpulse demo` and `ccpulse bench`.
+
+use std::io::{BufWriter, Write as _};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::demo::Generator;
+use crate::kpi;
+
+/// Generates `days` days of a demo center ending now, then prints this month's KPIs.
+pub fn run_demo(
+    store: &mut DuckDbStore,
+    tenant: &TenantId,
+    days: u32,
+    daily: f64,
+    lang: &str,
+) -> anyhow::Result<()> {
+    let t = store.ensure_tenant(tenant)?;
+    let now = Timestamp::now();
+    let today = now.to_zoned(t.tz.clone()).date();
+    let mut generator = Generator::new(tenant.clone(), t.tz.clone(), 2026);
+    let mut batch = store.begin_contacts()?;
+    let mut generated = 0u64;
+    for back in (0..i64::from(days)).rev() {
+        let date = today.checked_sub(jiff::Span::new().days(back))?;
+        for c in generator.day(date, daily) {
+            // Only what has happened by now.
+            if c.ended_at.is_some_and(|e| e <= now) {
+                let fp = ccpulse_ingest::fingerprint(&[ccpulse_ingest::to_json_line(&c).as_bytes()]);
+                batch.append(&c, fp)?;
+                generated += 1;
+            }
+        }
+    }
+    let counts = batch.commit()?;
+    println!(
+        "demo tenant `{tenant}`: {generated} contacts over {days} days in {} (inserted {}, updated {}, unchanged {})",
+        store.dir().display(),
+        counts.inserted,
+        counts.updated,
+        counts.unchanged
+    );
+    let first = today.first_of_month();
+    let tomorrow = today.checked_add(jiff::Span::new().days(1))?;
+    let (from, to) = (first.to_string(), tomorrow.to_string());
+    let catalog = kpi::load_catalog(store)?;
+    let args = kpi::KpiArgs {
+        tenant: tenant.as_str(),
+        metrics: "offered,answered,abandoned,answer_rate,service_level,answered_within[threshold=15],asa,aht,satisfaction",
+        by: Some("queue"),
+        from: Some(&from),
+        to: Some(&to),
+        filters: &[],
+    };
+    let q = kpi::build(store, &catalog, &args)?;
+    let r = store.run_kpi(&q, false)?;
+    println!("\n{from} .. {today}:");
+    println!("{}", kpi::to_table(&q, &r, lang));
+    println!(
+        "\ntry: cargo run --release -- kpi --tenant {tenant} --by day --metrics offered,answered,service_level --from {from}"
+    );
+    Ok(())
+}
+
+/// The hand-written twin of query (a): a year by month and queue, 20 metrics.
+const HAND_A: &str = "
+SELECT printf('%d-%02d', local_month // 100, local_month % 100) AS month, queue,
+  count(*) FILTER (WHERE direction = 'inbound') AS offered,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') AS answered,
+  count(*) FILTER (WHERE direction = 'inbound' AND reached_queue AND outcome IN ('abandoned', 'abandoned_ring', 'timeout')) AS abandoned,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'self_service') AS self_service,
+  count(*) FILTER (WHERE direction = 'inbound' AND reached_queue) AS agent_requests,
+  count(*) FILTER (WHERE direction = 'inbound' AND reached_queue AND outcome IN ('abandoned', 'abandoned_ring', 'timeout') AND wait_s < 5) AS short_abandoned,
+  count(*) FILTER (WHERE direction IN ('outbound', 'callback')) AS outbound,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') / nullif(count(*) FILTER (WHERE direction = 'inbound' AND reached_queue), 0) AS answer_rate,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered' AND wait_s <= 20)
+    / nullif(count(*) FILTER (WHERE (direction = 'inbound' AND outcome = 'answered') OR (direction = 'inbound' AND reached_queue AND outcome IN ('abandoned', 'abandoned_ring', 'timeout') AND wait_s >= 5)), 0) AS service_level,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered' AND wait_s <= 15) / nullif(count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered'), 0) AS answered_within_15,
+  avg(wait_s) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') AS asa,
+  avg(wait_s) FILTER (WHERE direction = 'inbound' AND reached_queue) AS avg_wait,
+  max(wait_s) FILTER (WHERE direction = 'inbound' AND reached_queue) AS longest_wait,
+  quantile_cont(wait_s, 0.9) FILTER (WHERE direction = 'inbound' AND reached_queue) AS p90_wait,
+  avg(talk_s) FILTER (WHERE outcome = 'answered') AS avg_talk,
+  coalesce(sum(talk_s) FILTER (WHERE outcome = 'answered'), 0) / 60 AS talk_minutes,
+  avg(handle_s) FILTER (WHERE outcome = 'answered') AS aht,
+  count(*) FILTER (WHERE survey_offered) AS survey_offered,
+  count(*) FILTER (WHERE survey_offered AND survey_score IN ('very_satisfied', 'satisfied')) / nullif(count(*) FILTER (WHERE survey_offered AND survey_score IS NOT NULL), 0) AS satisfaction,
+  count(*) FILTER (WHERE direction IN ('outbound', 'callback') AND outcome = 'answered') / nullif(count(*) FILTER (WHERE direction IN ('outbound', 'callback')), 0) AS outbound_connect_rate
+FROM contacts
+WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-01-01' AND local_ts < TIMESTAMP '2022-01-01'
+GROUP BY local_month, queue
+ORDER BY local_month, queue NULLS LAST";
+
+const METRICS_A: &str = "offered,answered,abandoned,self_service,agent_requests,short_abandoned,outbound,answer_rate,service_level,answered_within[threshold=15],asa,avg_wait,longest_wait,p90_wait,avg_talk,talk_minutes,aht,survey_offered,satisfaction,outbound_connect_rate";
+
+const HAND_B: &str = "
+SELECT agent,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') AS answered,
+  avg(talk_s) FILTER (WHERE outcome = 'answered') AS avg_talk,
+  avg(handle_s) FILTER (WHERE outcome = 'answered') AS aht,
+  count(*) FILTER (WHERE survey_offered AND survey_score IN ('very_satisfied', 'satisfied')) / nullif(count(*) FILTER (WHERE survey_offered AND survey_score IS NOT NULL), 0) AS satisfaction,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered' AND talk_s > 10 AND resolved_first) / nullif(count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered' AND talk_s > 10), 0) AS fcr
+FROM contacts
+WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-06-15' AND local_ts < TIMESTAMP '2021-06-16'
+GROUP BY agent ORDER BY agent NULLS LAST";
+
+const HAND_C: &str = "
+SELECT local_hour AS hour_of_day,
+  count(*) FILTER (WHERE direction = 'inbound') AS offered,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') AS answered,
+  count(*) FILTER (WHERE direction = 'inbound' AND reached_queue AND outcome IN ('abandoned', 'abandoned_ring', 'timeout')) AS abandoned,
+  count(*) FILTER (WHERE direction = 'inbound' AND outcome = 'answered' AND wait_s <= 20)
+    / nullif(count(*) FILTER (WHERE (direction = 'inbound' AND outcome = 'answered') OR (direction = 'inbound' AND reached_queue AND outcome IN ('abandoned', 'abandoned_ring', 'timeout') AND wait_s >= 5)), 0) AS service_level,
+  avg(wait_s) FILTER (WHERE direction = 'inbound' AND outcome = 'answered') AS asa
+FROM contacts
+WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-06-01' AND local_ts < TIMESTAMP '2021-07-01'
+GROUP BY local_hour ORDER BY local_hour";
+
+/// The best of `runs` timings of `f`, and the row count it returned.
+fn best_of(runs: usize, mut f: impl FnMut() -> anyhow::Result<usize>) -> anyhow::Result<(Duration, usize)> {
+    let mut best = Duration::MAX;
+    let mut rows = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        rows = f()?;
+        best = best.min(t.elapsed());
+    }
+    Ok((best, rows))
+}
+
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Generates `n` contacts of 2021 as canonical JSON Lines into `path`.
+fn generate_file(path: &Path, n: u64) -> anyhow::Result<()> {
+    let tz = TimeZone::get("Asia/Shanghai")?;
+    let tenant = TenantId::new("bench")?;
+    let mut g = Generator::new(tenant, tz, 42);
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    // About 0.88 of the weekday volume on an average day.
+    #[allow(clippy::cast_precision_loss)]
+    let daily = n as f64 / 365.0 / 0.88;
+    let mut written = 0u64;
+    let mut date = jiff::civil::date(2021, 1, 1);
+    while written < n {
+        for c in g.day(date, daily) {
+            if written == n {
+                break;
+            }
+            out.write_all(ccpulse_ingest::to_json_line(&c).as_bytes())?;
+            out.write_all(b"\n")?;
+            written += 1;
+        }
+        date = date.tomorrow()?;
+        if date.year() > 2021 {
+            date = jiff::civil::date(2021, 1, 1);
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs the foundation benchmark and prints its figures.
+pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> anyhow::Result<()> {
+    let tmp;
+    let dir = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.to_owned()
+        }
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_owned()
+        }
+    };
+    let say = |s: String| {
+        if !as_json {
+            eprintln!("{s}");
+        }
+    };
+    let file = dir.join("contacts.jsonl");
+    let t = Instant::now();
+    generate_file(&file, n).context("generating contacts")?;
+    let gen_s = t.elapsed().as_secs_f64();
+    let file_bytes = std::fs::metadata(&file)?.len();
+    say(format!("generated {n} contacts ({:.0} MB) in {gen_s:.1} s", file_bytes as f64 / 1e6));
+
+    let store_dir = dir.join("store");
+    let _ = std::fs::remove_dir_all(&store_dir);
+    let mut store = DuckDbStore::open(&store_dir, &cfg.store())?;
+    let t = Instant::now();
+    let files = [file.display().to_string()];
+    let summary = crate::import::import_contacts(&mut store, &files, None, !as_json)?;
+    let import_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(summary.counts.inserted == n, "imported {} of {n}", summary.counts.inserted);
+    #[allow(clippy::cast_precision_loss)]
+    let import_rate = n as f64 / import_s;
+    say(format!("import: {import_s:.2} s, {import_rate:.0} contacts/s"));
+
+    let t = Instant::now();
+    store.execute_batch(&format!(
+        "CREATE TABLE read_json_copy AS SELECT * FROM read_json('{}', format = 'newline_delimited')",
+        file.display().to_string().replace('\'', "''")
+    ))?;
+    let rj_s = t.elapsed().as_secs_f64();
+    store.execute_batch("DROP TABLE read_json_copy; CHECKPOINT;")?;
+    #[allow(clippy::cast_precision_loss)]
+    let rj_rate = n as f64 / rj_s;
+    say(format!("DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"));
+
+    let catalog = kpi::load_catalog(&store)?;
+    let queries = [
+        ("a", "a year by month x queue, 20 metrics incl. p90_wait", METRICS_A, Some("month,queue"), "2021-01-01", "2022-01-01", HAND_A),
+        ("b", "a day by agent", "answered,avg_talk,aht,satisfaction,fcr", Some("agent"), "2021-06-15", "2021-06-16", HAND_B),
+        ("c", "a month by hour_of_day", "offered,answered,abandoned,service_level,asa", Some("hour_of_day"), "2021-06-01", "2021-07-01", HAND_C),
+    ];
+    let mut results = Vec::new();
+    for (key, what, metrics, by, from, to, hand) in queries {
+        let args = kpi::KpiArgs { tenant: "bench", metrics, by, from: Some(from), to: Some(to), filters: &[] };
+        let (ours, rows) = best_of(3, || {
+            let q = kpi::build(&store, &catalog, &args)?;
+            Ok(store.run_kpi(&q, false)?.rows.len())
+        })?;
+        let (hand_t, hand_rows) = best_of(3, || {
+            let mut stmt = store.connection().prepare(hand)?;
+            let mut r = stmt.query([])?;
+            let mut n = 0;
+            while r.next()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        })?;
+        anyhow::ensure!(rows == hand_rows, "query {key}: {rows} rows, hand-written {hand_rows}");
+        let ratio = ours.as_secs_f64() / hand_t.as_secs_f64();
+        say(format!(
+            "query ({key}) {what}: {:.3} s, hand-written SQL {:.3} s, ratio {ratio:.2} ({rows} rows)",
+            ours.as_secs_f64(),
+            hand_t.as_secs_f64()
+        ));
+        results.push(json!({
+            "query": key, "what": what, "seconds": ours.as_secs_f64(),
+            "hand_written_seconds": hand_t.as_secs_f64(), "ratio": ratio, "rows": rows,
+        }));
+    }
+    let rss = peak_rss_bytes();
+    say(format!("peak RSS: {:.0} MiB", rss.unwrap_or(0) as f64 / 1048576.0));
+    let report = json!({
+        "contacts": n,
+        "file_bytes": file_bytes,
+        "generate_seconds": gen_s,
+        "import_seconds": import_s,
+        "import_contacts_per_s": import_rate,
+        "read_json_seconds": rj_s,
+        "read_json_contacts_per_s": rj_rate,
+        "import_vs_read_json": import_s / rj_s,
+        "queries": results,
+        "peak_rss_bytes": rss,
+        "threads": store.setting("threads")?,
+        "memory_limit": store.setting("memory_limit")?,
+        "at": Zoned::now().to_string(),
+    });
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "import {import_rate:.0} contacts/s ({:.2}x DuckDB read_json), query a {:.3} s, peak RSS {:.0} MiB",
+            import_s / rj_s,
+            results[0]["seconds"].as_f64().unwrap_or(0.0),
+            rss.unwrap_or(0) as f64 / 1048576.0
+        );
+    }
+    Ok(())
+}

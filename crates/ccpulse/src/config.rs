@@ -1,0 +1,80 @@
+//! Configuration: defaults < `ccpulse.toml` (in the data directory, or `--config`) <
+//! environment (`CCPULSE_…`) < flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+
+/// The settings a `ccpulse.toml` may hold; unknown keys are an error.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// DuckDB memory limit, e.g. `2GB`.
+    pub memory_limit: Option<String>,
+    /// DuckDB worker threads.
+    pub threads: Option<u32>,
+    /// Default output language, `zh-CN` or `en`.
+    pub lang: Option<String>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Config {
+    pub data: PathBuf,
+    /// Where the file layer came from, if any.
+    pub config_file: Option<PathBuf>,
+    pub memory_limit: Option<String>,
+    pub threads: Option<u32>,
+    pub lang: String,
+}
+
+impl Config {
+    /// Builds the configuration for data directory `data` and an optional explicit file.
+    pub fn load(data: &Path, explicit: Option<&Path>) -> anyhow::Result<Self> {
+        let default_file = data.join("ccpulse.toml");
+        let file = match explicit {
+            Some(p) => Some(p.to_owned()),
+            None if default_file.exists() => Some(default_file),
+            None => None,
+        };
+        let from_file = match &file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("{}: cannot read", p.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("{}: invalid configuration", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let threads = match env("CCPULSE_THREADS") {
+            Some(t) => Some(
+                t.parse()
+                    .with_context(|| format!("CCPULSE_THREADS=`{t}` is not a number"))?,
+            ),
+            None => from_file.threads,
+        };
+        let lang = env("CCPULSE_LANG")
+            .or(from_file.lang)
+            .unwrap_or_else(|| "zh-CN".to_owned());
+        if !matches!(lang.as_str(), "zh-CN" | "en") {
+            bail!("language `{lang}` is not zh-CN or en");
+        }
+        Ok(Self {
+            data: data.to_owned(),
+            config_file: file,
+            memory_limit: env("CCPULSE_MEMORY_LIMIT").or(from_file.memory_limit),
+            threads,
+            lang,
+        })
+    }
+
+    /// The store settings of this configuration.
+    pub fn store(&self) -> ccpulse_store::StoreConfig {
+        ccpulse_store::StoreConfig {
+            memory_limit: self.memory_limit.clone(),
+            threads: self.threads,
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! A realistic synthetic contact center, for `ccpulse demo` and `ccpulse bench`.
+//!
+//! Arrivals follow a daily curve (morning and afternoon peaks, quiet nights) and a weekly one
+//! (weekends lighter); some contacts finish in the IVR, some abandon (impatience grows with
+//! the wait), agents talk for a log-normal time, answered callers are offered a survey, and a
+//! share of traffic is outbound telemarketing.
+
+use ccpulse_model::{
+    BusinessType, Channel, Contact, Direction, Outcome, Survey, SurveyScore, TenantId,
+};
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// The queues (skill groups) of the demo center: name, share of inbound, mean talk seconds.
+const QUEUES: &[(&str, f64, f64)] = &[
+    ("general", 0.45, 170.0),
+    ("credit_card", 0.25, 220.0),
+    ("vip", 0.10, 260.0),
+    ("complaints", 0.12, 330.0),
+    ("online_chat", 0.08, 300.0),
+];
+const REGIONS: &[&str] = &["北京", "上海", "广东", "贵州", "四川", "浙江", "江苏", "山东"];
+const CATEGORIES: &[(&str, &str, BusinessType)] = &[
+    ("mobile", "mobile/plan-fees", BusinessType::Consultation),
+    ("mobile", "mobile/balance", BusinessType::Query),
+    ("mobile", "mobile/order", BusinessType::Transaction),
+    ("broadband", "broadband/fault", BusinessType::Complaint),
+    ("broadband", "broadband/install", BusinessType::Transaction),
+    ("card", "card/limit", BusinessType::Consultation),
+    ("card", "card/bill", BusinessType::Query),
+    ("card", "card/service", BusinessType::Suggestion),
+];
+
+/// Relative arrival intensity per hour of day (index 0..24).
+const HOURLY: [f64; 24] = [
+    0.05, 0.03, 0.02, 0.02, 0.02, 0.04, 0.10, 0.30, 0.75, 1.00, 1.00, 0.90, 0.60, 0.70, 0.90,
+    0.95, 0.85, 0.70, 0.55, 0.50, 0.45, 0.35, 0.20, 0.10,
+];
+
+/// Generates contacts for a tenant, deterministically from a seed.
+pub struct Generator {
+    rng: SmallRng,
+    tenant: TenantId,
+    tz: TimeZone,
+    seq: u64,
+}
+
+fn secs(s: f64) -> SignedDuration {
+    SignedDuration::from_secs_f64(s.max(0.0))
+}
+
+impl Generator {
+    /// A generator for `tenant` whose local times are in `tz`.
+    pub fn new(tenant: TenantId, tz: TimeZone, seed: u64) -> Self {
+        Self {
+            rng: SmallRng::seed_from_u64(seed),
+            tenant,
+            tz,
+            seq: 0,
+        }
+    }
+
+    fn exp(&mut self, mean: f64) -> f64 {
+        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        -mean * u.ln()
+    }
+
+    fn lognormal(&mut self, mean: f64) -> f64 {
+        // Box-Muller normal, sigma 0.6, scaled so the mean is `mean`.
+        let u1: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        let u2: f64 = self.rng.random();
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let sigma = 0.6;
+        mean * (sigma * z - sigma * sigma / 2.0).exp()
+    }
+
+    /// Expected contacts on `date` for a center of `daily` contacts on a busy weekday.
+    fn day_volume(&mut self, date: Date, daily: f64) -> u64 {
+        let weekday = date.weekday().to_monday_one_offset();
+        let factor = match weekday {
+            1 => 1.15,
+            6 => 0.55,
+            7 => 0.45,
+            _ => 1.0,
+        };
+        let noise: f64 = self.rng.random_range(0.9..1.1);
+        (daily * factor * noise).round().max(0.0) as u64
+    }
+
+    /// Every contact of one local day, about `daily` on a weekday.
+    pub fn day(&mut self, date: Date, daily: f64) -> Vec<Contact> {
+        let n = self.day_volume(date, daily);
+        let total: f64 = HOURLY.iter().sum();
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            // Pick an hour by the daily curve, then a uniform second inside it.
+            let mut pick = self.rng.random_range(0.0..total);
+            let mut hour = 0;
+            for (h, w) in HOURLY.iter().enumerate() {
+                if pick < *w {
+                    hour = h;
+                    break;
+                }
+                pick -= w;
+            }
+            let second: f64 = self.rng.random_range(0.0..3600.0);
+            let local = date.to_datetime(jiff::civil::time(hour as i8, 0, 0, 0));
+            out.push(self.contact(local, second, hour));
+        }
+        out.sort_by_key(|c| c.arrived_at);
+        out
+    }
+
+    fn contact(&mut self, local_hour: DateTime, second: f64, hour: usize) -> Contact {
+        self.seq += 1;
+        let start = self
+            .tz
+            .to_ambiguous_timestamp(local_hour)
+            .compatible()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            + secs(second);
+        let id = format!("{}-{:09}", self.tenant, self.seq);
+        let roll: f64 = self.rng.random();
+        if roll < 0.06 {
+            return self.outbound(id, start);
+        }
+        let mut c = Contact::new(self.tenant.clone(), id, Direction::Inbound, Outcome::Answered);
+        let q = {
+            let mut pick: f64 = self.rng.random();
+            let mut chosen = QUEUES[0];
+            for q in QUEUES {
+                if pick < q.1 {
+                    chosen = *q;
+                    break;
+                }
+                pick -= q.1;
+            }
+            chosen
+        };
+        c.queue = Some(q.0.to_owned());
+        c.channel = if q.0 == "online_chat" { Channel::Chat } else { Channel::Voice };
+        c.source = (c.channel == Channel::Chat).then(|| {
+            ["web", "app", "wechat"][self.rng.random_range(0..3)].to_owned()
+        });
+        c.entry_point = Some(if c.channel == Channel::Chat { "chat-main" } else { "4008001234" }.to_owned());
+        c.customer = Some(format!("1{}{:08}", [38, 39, 58, 86][self.rng.random_range(0..4)], self.rng.random_range(0..100_000_000u64)));
+        c.region = Some(REGIONS[self.rng.random_range(0..REGIONS.len())].to_owned());
+        let (line, cat, bt) = CATEGORIES[self.rng.random_range(0..CATEGORIES.len())];
+        c.business_line = Some(line.to_owned());
+        c.category = Some(cat.to_owned());
+        c.business_type = Some(if q.0 == "complaints" { BusinessType::Complaint } else { bt });
+        c.arrived_at = Some(start);
+        let ivr = if c.channel == Channel::Voice { 8.0 + self.exp(25.0) } else { 0.0 };
+        if c.channel == Channel::Voice {
+            c.ivr_start = Some(start);
+            c.ivr_end = Some(start + secs(ivr));
+        }
+        // Finished in the IVR.
+        if c.channel == Channel::Voice && self.rng.random::<f64>() < 0.28 {
+            c.outcome = Outcome::SelfService;
+            c.ended_at = c.ivr_end;
+            return c;
+        }
+        let queued = start + secs(ivr);
+        c.queued_at = Some(queued);
+        // Busier hours wait longer.
+        let load = HOURLY[hour];
+        let wait = self.exp(4.0 + 40.0 * load * load);
+        let patience = self.exp(110.0);
+        if patience < wait {
+            let abandon = patience;
+            c.outcome = if self.rng.random::<f64>() < 0.15 { Outcome::AbandonedRing } else { Outcome::Abandoned };
+            c.ended_at = Some(queued + secs(abandon));
+            return c;
+        }
+        let agent_no = self.rng.random_range(1..=24);
+        c.agent = Some(format!("a{agent_no:03}"));
+        let answered = queued + secs(wait);
+        c.ring_start = Some(answered - secs(wait.min(self.rng.random_range(2.0..8.0))));
+        c.answered_at = Some(answered);
+        let talk = self.lognormal(q.2);
+        let ended = answered + secs(talk);
+        c.ended_at = Some(ended);
+        c.wrap_up_end = Some(ended + secs(5.0 + self.exp(20.0)));
+        c.hold_s = if self.rng.random::<f64>() < 0.15 { self.exp(40.0).round() } else { 0.0 };
+        c.resolved_first = Some(self.rng.random::<f64>() < 0.86);
+        if self.rng.random::<f64>() < 0.08 {
+            c.transfers = 1;
+            c.transfer_target = Some("complaints".into());
+            c.transfer_correct = Some(self.rng.random::<f64>() < 0.94);
+        }
+        if self.rng.random::<f64>() < 0.10 {
+            c.marketing_attempts = 1;
+            c.marketing_successes = u32::from(self.rng.random::<f64>() < 0.35);
+        }
+        if self.rng.random::<f64>() < 0.05 {
+            c.qa_score = Some(f64::from(self.rng.random_range(78..=100)));
+        }
+        if self.rng.random::<f64>() < 0.65 {
+            let r: f64 = self.rng.random();
+            // Long waits cost satisfaction.
+            let penalty = (wait / 300.0).min(0.3);
+            let score = if r < 0.30 {
+                None
+            } else if r < 0.86 - penalty {
+                Some(SurveyScore::VerySatisfied)
+            } else if r < 0.965 - penalty / 2.0 {
+                Some(SurveyScore::Satisfied)
+            } else if r < 0.99 {
+                Some(SurveyScore::Neutral)
+            } else {
+                Some(SurveyScore::Dissatisfied)
+            };
+            let reason = (score == Some(SurveyScore::Dissatisfied))
+                .then(|| ["service_attitude", "not_resolved", "long_wait"][self.rng.random_range(0..3)].to_owned());
+            c.survey = Some(Survey { offered: true, score, reason });
+        }
+        c
+    }
+
+    fn outbound(&mut self, id: String, start: Timestamp) -> Contact {
+        let connected = self.rng.random::<f64>() < 0.62;
+        let outcome = if connected { Outcome::Answered } else { Outcome::NotConnected };
+        let mut c = Contact::new(self.tenant.clone(), id, Direction::Outbound, outcome);
+        c.queue = Some("outbound".into());
+        c.campaign = Some("2026-upgrade".into());
+        c.agent = Some(format!("a{:03}", self.rng.random_range(1..=24)));
+        c.customer = Some(format!("139{:08}", self.rng.random_range(0..100_000_000u64)));
+        c.business_type = Some(BusinessType::Marketing);
+        c.arrived_at = Some(start);
+        let ring = 5.0 + self.exp(10.0);
+        c.ring_start = Some(start);
+        if connected {
+            let answered = start + secs(ring);
+            c.answered_at = Some(answered);
+            let ended = answered + secs(self.lognormal(95.0));
+            c.ended_at = Some(ended);
+            c.wrap_up_end = Some(ended + secs(10.0));
+            c.marketing_attempts = 1;
+            c.marketing_successes = u32::from(self.rng.random::<f64>() < 0.18);
+        } else {
+            c.ended_at = Some(start + secs(ring));
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_weekday_has_its_volume_and_every_contact_is_valid() {
+        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
+        let mut g = Generator::new(TenantId::new("demo").expect("t"), tz, 7);
+        let day = g.day(jiff::civil::date(2026, 11, 18), 1000.0);
+        assert!((850..=1150).contains(&day.len()), "{}", day.len());
+        for c in &day {
+            let line = ccpulse_ingest::to_json_line(c);
+            ccpulse_ingest::parse_contact_line(line.as_bytes(), 1, None).expect("valid contact");
+        }
+        let abandoned = day.iter().filter(|c| c.outcome == Outcome::Abandoned).count();
+        assert!(abandoned > 5, "abandons exist: {abandoned}");
+    }
+}

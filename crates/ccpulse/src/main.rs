@@ -1,0 +1,380 @@
+//! The `ccpulse` command: contact-center analytics over an embedded store.
+//!
+//! - `config`: layered configuration; `import`: files into the store with a progress bar;
+//!   `kpi`: KPI queries and their output; `demo`: a synthetic center; `bench`: the
+//!   performance figures of the foundation.
+#![allow(clippy::print_stdout)]
+
+mod bench;
+mod config;
+mod demo;
+mod import;
+mod kpi;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "ccpulse", version, about = "Contact-center operations analytics")]
+struct Cli {
+    /// Data directory (holds ccpulse.duckdb and an optional ccpulse.toml).
+    #[arg(long, global = true, env = "CCPULSE_DATA", default_value = "./ccpulse-data")]
+    data: PathBuf,
+    /// Configuration file (default: ccpulse.toml in the data directory).
+    #[arg(long, global = true, env = "CCPULSE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ImportFormat {
+    Contacts,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import records from files (`-` for stdin, `.gz` accepted).
+    Import {
+        #[arg(long, value_enum)]
+        format: ImportFormat,
+        /// Tenant of records that name none; records naming another tenant are rejected.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Exit 1 when any record was rejected.
+        #[arg(long)]
+        strict: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Inspect rejected records.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// List the metric catalog.
+    Metrics {
+        #[arg(long)]
+        lang: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// KPIs by any period and dimension.
+    Kpi {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// Comma-separated metrics, e.g. answered,service_level[threshold=15].
+        #[arg(long, default_value = "offered,answered,abandoned,answer_rate,service_level,asa,aht")]
+        metrics: String,
+        /// Buckets (15min, 30min, hour, day, week, month, quarter, year) and dimensions.
+        #[arg(long)]
+        by: Option<String>,
+        /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
+        #[arg(long)]
+        from: Option<String>,
+        /// Exclusive end, tenant-local.
+        #[arg(long)]
+        to: Option<String>,
+        /// KEY=V1[,V2]; repeatable, all must hold.
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: kpi::Format,
+        #[arg(long)]
+        lang: Option<String>,
+        /// Show each metric's formula, parameters, numerator, denominator and the SQL.
+        #[arg(long)]
+        explain: bool,
+        /// Give empty buckets a row too.
+        #[arg(long)]
+        fill: bool,
+    },
+    /// Generate a demo tenant and show this month's KPIs per queue.
+    Demo {
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Contacts on a typical weekday.
+        #[arg(long, default_value_t = 1500.0)]
+        daily: f64,
+    },
+    /// Measure import and query speed on generated contacts.
+    Bench {
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: u64,
+        #[arg(long)]
+        json: bool,
+        /// Work here instead of a temporary directory (kept afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print the effective configuration.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum QuarantineCommand {
+    /// List rejected records with file, line, field and reason.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create or change a tenant; a new time zone recomputes its local columns.
+    Set {
+        name: String,
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Default service-level threshold, seconds.
+        #[arg(long)]
+        service_level_threshold: Option<f64>,
+        /// Abandons shorter than this are short abandons, seconds.
+        #[arg(long)]
+        short_abandon: Option<f64>,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
+    DuckDbStore::open(&cfg.data, &cfg.store())
+        .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
+}
+
+fn tenant_id(name: &str) -> anyhow::Result<TenantId> {
+    Ok(TenantId::new(name)?)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CCPULSE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(&cli.data, cli.config.as_deref())?;
+    let lang_of = |l: &Option<String>| -> anyhow::Result<String> {
+        let l = l.clone().unwrap_or_else(|| cfg.lang.clone());
+        if !matches!(l.as_str(), "zh-CN" | "en") {
+            bail!("--lang `{l}`: use zh-CN or en");
+        }
+        Ok(l)
+    };
+    match cli.command {
+        Command::Config => {
+            let mut shown = serde_json::to_value(&cfg)?;
+            if let Some(obj) = shown.as_object_mut() {
+                let mut store = open(&cfg)?;
+                obj.insert("effective_memory_limit".into(), store.setting("memory_limit")?.into());
+                obj.insert("effective_threads".into(), store.setting("threads")?.into());
+                obj.insert("tenants".into(), store.tenants().len().into());
+                let _ = &mut store;
+            }
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            format: ImportFormat::Contacts,
+            tenant,
+            strict,
+            json,
+            files,
+        } => {
+            let tenant = tenant.as_deref().map(tenant_id).transpose()?;
+            let mut store = open(&cfg)?;
+            let started = std::time::Instant::now();
+            let s = import::import_contacts(&mut store, &files, tenant.as_ref(), true)?;
+            for (file, r) in &s.sample {
+                eprintln!("rejected: {file}: {r}");
+            }
+            if s.counts.rejected > s.sample.len() as u64 {
+                eprintln!(
+                    "... {} more; see `ccpulse quarantine list`",
+                    s.counts.rejected - s.sample.len() as u64
+                );
+            }
+            for u in &s.unreadable {
+                eprintln!("error: {u}");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "read {}, inserted {}, updated {}, unchanged {}, rejected {} ({:.1} s)",
+                    s.read,
+                    s.counts.inserted,
+                    s.counts.updated,
+                    s.counts.unchanged,
+                    s.counts.rejected,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(if !s.unreadable.is_empty() {
+                ExitCode::from(2)
+            } else if strict && s.counts.rejected > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Quarantine {
+            command: QuarantineCommand::List { tenant, json },
+        } => {
+            let store = open(&cfg)?;
+            let entries = store.quarantine(tenant.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "entries": entries }))?);
+            } else if entries.is_empty() {
+                println!("the quarantine is empty");
+            } else {
+                for e in &entries {
+                    let field = e.field.as_deref().map(|f| format!(": field `{f}`")).unwrap_or_default();
+                    println!("#{} [{}/{}] {}:{}{}: {}", e.id, e.tenant, e.format, e.file, e.line, field, e.reason);
+                }
+                println!("{} rejected record(s)", entries.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant { command } => {
+            let mut store = open(&cfg)?;
+            match command {
+                TenantCommand::Set {
+                    name,
+                    timezone,
+                    service_level_threshold,
+                    short_abandon,
+                } => {
+                    let id = tenant_id(&name)?;
+                    let before = store.ensure_tenant(&id)?;
+                    let mut settings = before.settings.clone();
+                    if let Some(t) = service_level_threshold {
+                        settings.service_level_threshold = t;
+                    }
+                    if let Some(s) = short_abandon {
+                        settings.short_abandon = s;
+                    }
+                    let t = store.set_tenant(&id, timezone.as_deref(), Some(settings))?;
+                    println!(
+                        "tenant {}: time zone {}, service-level threshold {} s, short abandon {} s",
+                        t.name, t.timezone, t.settings.service_level_threshold, t.settings.short_abandon
+                    );
+                }
+                TenantCommand::List { json } => {
+                    let tenants = store.tenants();
+                    if json {
+                        let v: Vec<_> = tenants
+                            .iter()
+                            .map(|t| serde_json::json!({
+                                "name": t.name, "timezone": t.timezone,
+                                "service_level_threshold": t.settings.service_level_threshold,
+                                "short_abandon": t.settings.short_abandon,
+                            }))
+                            .collect();
+                        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tenants": v }))?);
+                    } else {
+                        for t in tenants {
+                            println!("{}\t{}\t{} s\t{} s", t.name, t.timezone, t.settings.service_level_threshold, t.settings.short_abandon);
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Metrics { lang, json } => {
+            let lang = lang_of(&lang)?;
+            let store = open(&cfg)?;
+            let catalog = kpi::load_catalog(&store)?;
+            println!("{}", kpi::list_metrics(&catalog, &lang, json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kpi {
+            tenant,
+            metrics,
+            by,
+            from,
+            to,
+            filters,
+            format,
+            lang,
+            explain,
+            fill,
+        } => {
+            let lang = lang_of(&lang)?;
+            let store = open(&cfg)?;
+            if store.tenant(&tenant).is_none() {
+                bail!("unknown tenant `{tenant}` (see `ccpulse tenant list`)");
+            }
+            let catalog = kpi::load_catalog(&store)?;
+            let args = kpi::KpiArgs {
+                tenant: &tenant,
+                metrics: &metrics,
+                by: by.as_deref(),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                filters: &filters,
+            };
+            let q = kpi::build(&store, &catalog, &args)?;
+            let r = store.run_kpi(&q, fill)?;
+            match format {
+                kpi::Format::Json => println!("{}", serde_json::to_string_pretty(&kpi::to_json(&q, &r, &lang, explain))?),
+                kpi::Format::Csv => print!("{}", kpi::to_csv(&q, &r)?),
+                kpi::Format::Table => {
+                    println!("{}", kpi::to_table(&q, &r, &lang));
+                    if explain {
+                        println!("{}", kpi::explain_text(&q, &r, &lang));
+                    }
+                }
+            }
+            if explain && format == kpi::Format::Csv {
+                eprintln!("{}", kpi::explain_text(&q, &r, &lang));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { tenant, days, daily } => {
+            let lang = cfg.lang.clone();
+            let mut store = open(&cfg)?;
+            bench::run_demo(&mut store, &tenant_id(&tenant)?, days, daily, &lang)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { contacts, json, dir } => {
+            bench::run_bench(contacts, json, dir.as_deref(), &cfg)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! The canonical contact record (import format `contacts`, JSON Lines; SPEC.md).
+//!
+//! A line is parsed in one pass into borrowed strings, then converted field by field so
+//! every error names its field. Unknown fields are an error; missing optional fields are
+//! null.
+
+use std::borrow::Cow;
+
+use ccpulse_model::{
+    BusinessType, Channel, Contact, Direction, Outcome, Survey, SurveyScore, TenantId,
+};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::Rejection;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurvey<'a> {
+    offered: Option<bool>,
+    #[serde(borrow)]
+    score: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContact<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tenant: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    direction: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    entry_point: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    customer: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    region: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    business_line: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    category: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    business_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    queue: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    agent: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    arrived_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ivr_start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ivr_end: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    queued_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ring_start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    answered_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ended_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    wrap_up_end: Option<Cow<'a, str>>,
+    hold_s: Option<f64>,
+    transfers: Option<u32>,
+    #[serde(borrow)]
+    transfer_target: Option<Cow<'a, str>>,
+    transfer_correct: Option<bool>,
+    #[serde(borrow)]
+    outcome: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    survey: Option<RawSurvey<'a>>,
+    resolved_first: Option<bool>,
+    marketing_attempts: Option<u32>,
+    marketing_successes: Option<u32>,
+    qa_score: Option<f64>,
+    #[serde(borrow)]
+    campaign: Option<Cow<'a, str>>,
+}
+
+/// A contact parsed from one line, with a fingerprint of its content.
+#[derive(Debug, Clone)]
+pub struct ParsedContact {
+    pub contact: Contact,
+    /// FNV-1a of the line and tenant: equal fingerprints mean an unchanged re-import.
+    pub fingerprint: u64,
+}
+
+/// A field-located problem, before it is tied to its line.
+struct Bad {
+    field: Option<&'static str>,
+    reason: String,
+}
+
+fn bad(field: &'static str, reason: impl Into<String>) -> Bad {
+    Bad {
+        field: Some(field),
+        reason: reason.into(),
+    }
+}
+
+/// FNV-1a, 64 bit: a stable content fingerprint (not a security hash).
+pub fn fingerprint(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in *part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses one line of the canonical format. `tenant` is the `--tenant` given on the command
+/// line, if any: it fills records without a tenant, and a record naming another is rejected.
+pub fn parse_contact_line(
+    bytes: &[u8],
+    line: u64,
+    tenant: Option<&TenantId>,
+) -> Result<ParsedContact, Rejection> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') && std::str::from_utf8(bytes).is_ok() && serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
+        return Err(Rejection::new(line, None, "a contact must be a JSON object", bytes));
+    }
+    let raw: RawContact<'_> = match serde_json::from_slice(bytes) {
+        Ok(raw) => raw,
+        Err(err) => {
+            let (field, reason) = locate_json_error(bytes, &err);
+            return Err(Rejection::new(line, field.as_deref(), reason, bytes));
+        }
+    };
+    match convert(raw, tenant) {
+        Ok(contact) => {
+            let fingerprint = fingerprint(&[contact.tenant.as_str().as_bytes(), bytes]);
+            Ok(ParsedContact {
+                contact,
+                fingerprint,
+            })
+        }
+        Err(b) => Err(Rejection::new(line, b.field, b.reason, bytes)),
+    }
+}
+
+/// Finds the field a serde error is about by parsing again with a path tracker.
+fn locate_json_error(bytes: &[u8], err: &serde_json::Error) -> (Option<String>, String) {
+    if err.is_syntax() || err.is_eof() {
+        let kind = if err.is_eof() {
+            "truncated JSON"
+        } else {
+            "not valid JSON"
+        };
+        let reason = if std::str::from_utf8(bytes).is_err() {
+            "not valid UTF-8".to_owned()
+        } else {
+            format!("{kind}: {err}")
+        };
+        return (None, reason);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let tracked: Result<RawContact<'_>, _> = serde_path_to_error::deserialize(&mut de);
+    let Err(tracked) = tracked else {
+        return (None, err.to_string());
+    };
+    let message = tracked.inner().to_string();
+    let message = match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    let path = tracked.path().to_string();
+    let mut field = (path != ".").then_some(path);
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        field = Some(match field {
+            Some(parent) if !parent.ends_with(name) => format!("{parent}.{name}"),
+            Some(parent) => parent,
+            None => name.to_owned(),
+        });
+        return (field, "unknown field".to_owned());
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return (Some(name.to_owned()), "missing".to_owned());
+    }
+    if message.starts_with("invalid type: map, expected struct RawContact") {
+        return (None, "a contact must be a JSON object".to_owned());
+    }
+    if message.contains("expected struct RawContact") {
+        return (None, "a contact must be a JSON object".to_owned());
+    }
+    (field, message)
+}
+
+fn text(v: Option<Cow<'_, str>>) -> Option<String> {
+    v.map(Cow::into_owned).filter(|s| !s.is_empty())
+}
+
+fn time(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<Timestamp>, Bad> {
+    let Some(v) = v else { return Ok(None) };
+    v.parse::<Timestamp>().map(Some).map_err(|_| {
+        bad(
+            field,
+            format!("`{v}` is not an RFC 3339 time with an offset (e.g. 2021-01-04T09:12:44+08:00)"),
+        )
+    })
+}
+
+fn word<T>(
+    field: &'static str,
+    v: Option<&Cow<'_, str>>,
+    parse: fn(&str) -> Option<T>,
+    expected: fn() -> String,
+) -> Result<Option<T>, Bad> {
+    match v {
+        None => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| bad(field, format!("`{v}` is not one of {}", expected()))),
+    }
+}
+
+fn not_before(
+    later_field: &'static str,
+    later: Option<Timestamp>,
+    earlier_field: &'static str,
+    earlier: Option<Timestamp>,
+) -> Result<(), Bad> {
+    if let (Some(l), Some(e)) = (later, earlier) {
+        if l < e {
+            return Err(bad(later_field, format!("{l} is before `{earlier_field}` {e}")));
+        }
+    }
+    Ok(())
+}
+
+fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
+    let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
+    let tenant = match (raw.tenant.as_deref(), cli_tenant) {
+        (None, Some(t)) => t.clone(),
+        (None, None) => TenantId::default_tenant(),
+        (Some(named), cli) => {
+            let t = TenantId::new(named).map_err(|e| bad("tenant", e.to_string()))?;
+            if let Some(cli) = cli {
+                if &t != cli {
+                    return Err(bad(
+                        "tenant",
+                        format!("record belongs to `{t}` but the import is for `{cli}`"),
+                    ));
+                }
+            }
+            t
+        }
+    };
+    let direction = word(
+        "direction",
+        raw.direction.as_ref(),
+        Direction::parse,
+        Direction::expected,
+    )?
+    .ok_or_else(|| bad("direction", "missing"))?;
+    let outcome = word("outcome", raw.outcome.as_ref(), Outcome::parse, Outcome::expected)?
+        .ok_or_else(|| bad("outcome", "missing"))?;
+    let channel = word("channel", raw.channel.as_ref(), Channel::parse, Channel::expected)?
+        .unwrap_or(Channel::Voice);
+    let business_type = word(
+        "business_type",
+        raw.business_type.as_ref(),
+        BusinessType::parse,
+        BusinessType::expected,
+    )?;
+
+    let arrived_at = time("arrived_at", raw.arrived_at.as_ref())?;
+    let ivr_start = time("ivr_start", raw.ivr_start.as_ref())?;
+    let ivr_end = time("ivr_end", raw.ivr_end.as_ref())?;
+    let queued_at = time("queued_at", raw.queued_at.as_ref())?;
+    let ring_start = time("ring_start", raw.ring_start.as_ref())?;
+    let answered_at = time("answered_at", raw.answered_at.as_ref())?;
+    let ended_at = time("ended_at", raw.ended_at.as_ref())?;
+    let wrap_up_end = time("wrap_up_end", raw.wrap_up_end.as_ref())?;
+
+    not_before("ivr_end", ivr_end, "ivr_start", ivr_start)?;
+    not_before("queued_at", queued_at, "arrived_at", arrived_at)?;
+    not_before("answered_at", answered_at, "queued_at", queued_at)?;
+    not_before("answered_at", answered_at, "arrived_at", arrived_at)?;
+    not_before("ended_at", ended_at, "answered_at", answered_at)?;
+    not_before("ended_at", ended_at, "queued_at", queued_at)?;
+    not_before("ended_at", ended_at, "arrived_at", arrived_at)?;
+    not_before("wrap_up_end", wrap_up_end, "ended_at", ended_at)?;
+
+    if outcome == Outcome::Answered && answered_at.is_none() {
+        return Err(bad("answered_at", "missing: the outcome is `answered`"));
+    }
+    if outcome != Outcome::Answered && answered_at.is_some() {
+        return Err(bad(
+            "outcome",
+            format!("`{outcome}` but `answered_at` is set: an answered contact has outcome `answered`"),
+        ));
+    }
+    if [arrived_at, ivr_start, queued_at, ring_start, answered_at, ended_at]
+        .iter()
+        .all(Option::is_none)
+    {
+        return Err(bad("arrived_at", "missing: a contact needs at least one time"));
+    }
+
+    let hold_s = raw.hold_s.unwrap_or(0.0);
+    if !hold_s.is_finite() || hold_s < 0.0 {
+        return Err(bad("hold_s", format!("{hold_s} is not a number of seconds >= 0")));
+    }
+    if let Some(q) = raw.qa_score {
+        if !(0.0..=100.0).contains(&q) {
+            return Err(bad("qa_score", format!("{q} is outside 0..100")));
+        }
+    }
+    let marketing_attempts = raw.marketing_attempts.unwrap_or(0);
+    let marketing_successes = raw.marketing_successes.unwrap_or(0);
+    if marketing_successes > marketing_attempts {
+        return Err(bad(
+            "marketing_successes",
+            format!("{marketing_successes} is more than marketing_attempts {marketing_attempts}"),
+        ));
+    }
+    let survey = match raw.survey {
+        None => None,
+        Some(s) => {
+            let score = word(
+                "survey.score",
+                s.score.as_ref(),
+                SurveyScore::parse,
+                SurveyScore::expected,
+            )?;
+            let offered = s.offered.unwrap_or(true);
+            if !offered && score.is_some() {
+                return Err(bad("survey.score", "set but the survey was not offered"));
+            }
+            Some(Survey {
+                offered,
+                score,
+                reason: text(s.reason),
+            })
+        }
+    };
+
+    Ok(Contact {
+        tenant,
+        id,
+        channel,
+        source: text(raw.source),
+        direction,
+        entry_point: text(raw.entry_point),
+        customer: text(raw.customer),
+        region: text(raw.region),
+        business_line: text(raw.business_line),
+        category: text(raw.category),
+        business_type,
+        queue: text(raw.queue),
+        agent: text(raw.agent),
+        arrived_at,
+        ivr_start,
+        ivr_end,
+        queued_at,
+        ring_start,
+        answered_at,
+        ended_at,
+        wrap_up_end,
+        hold_s,
+        transfers: raw.transfers.unwrap_or(0),
+        transfer_target: text(raw.transfer_target),
+        transfer_correct: raw.transfer_correct,
+        outcome,
+        survey,
+        resolved_first: raw.resolved_first,
+        marketing_attempts,
+        marketing_successes,
+        qa_score: raw.qa_score,
+        campaign: text(raw.campaign),
+    })
+}
+
+/// Writes a contact as one canonical JSON line (nulls left out), the inverse of
+/// [`parse_contact_line`].
+pub fn to_json_line(c: &Contact) -> String {
+    use serde_json::{Map, Value};
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            m.insert(k.to_owned(), v);
+        }
+    };
+    let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+    let t = |v: &Option<Timestamp>| v.map_or(Value::Null, |t| Value::String(t.to_string()));
+    put("id", Value::String(c.id.clone()));
+    put("tenant", Value::String(c.tenant.to_string()));
+    put("channel", Value::String(c.channel.to_string()));
+    put("source", s(&c.source));
+    put("direction", Value::String(c.direction.to_string()));
+    put("entry_point", s(&c.entry_point));
+    put("customer", s(&c.customer));
+    put("region", s(&c.region));
+    put("business_line", s(&c.business_line));
+    put("category", s(&c.category));
+    put(
+        "business_type",
+        c.business_type
+            .map_or(Value::Null, |b| Value::String(b.to_string())),
+    );
+    put("queue", s(&c.queue));
+    put("agent", s(&c.agent));
+    put("arrived_at", t(&c.arrived_at));
+    put("ivr_start", t(&c.ivr_start));
+    put("ivr_end", t(&c.ivr_end));
+    put("queued_at", t(&c.queued_at));
+    put("ring_start", t(&c.ring_start));
+    put("answered_at", t(&c.answered_at));
+    put("ended_at", t(&c.ended_at));
+    put("wrap_up_end", t(&c.wrap_up_end));
+    if c.hold_s != 0.0 {
+        put("hold_s", serde_json::json!(c.hold_s));
+    }
+    if c.transfers != 0 {
+        put("transfers", Value::from(c.transfers));
+    }
+    put("transfer_target", s(&c.transfer_target));
+    put(
+        "transfer_correct",
+        c.transfer_correct.map_or(Value::Null, Value::Bool),
+    );
+    put("outcome", Value::String(c.outcome.to_string()));
+    if let Some(sv) = &c.survey {
+        put(
+            "survey",
+            serde_json::json!({
+                "offered": sv.offered,
+                "score": sv.score.map(|x| x.as_str()),
+                "reason": sv.reason,
+            }),
+        );
+    }
+    put(
+        "resolved_first",
+        c.resolved_first.map_or(Value::Null, Value::Bool),
+    );
+    if c.marketing_attempts != 0 {
+        put("marketing_attempts", Value::from(c.marketing_attempts));
+        put("marketing_successes", Value::from(c.marketing_successes));
+    }
+    put("qa_score", c.qa_score.map_or(Value::Null, |q| serde_json::json!(q)));
+    put("campaign", s(&c.campaign));
+    Value::Object(m).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"c-000001","tenant":"default","channel":"voice","source":null,"direction":"inbound","entry_point":"4008001234","customer":"13812345678","region":null,"business_line":"mobile","category":"mobile/plan-fees","business_type":"consultation","queue":"general","agent":"a017","arrived_at":"2021-01-04T09:12:44+08:00","ivr_start":"2021-01-04T09:12:44+08:00","ivr_end":"2021-01-04T09:13:20+08:00","queued_at":"2021-01-04T09:13:20+08:00","answered_at":"2021-01-04T09:13:31+08:00","ended_at":"2021-01-04T09:15:52+08:00","wrap_up_end":"2021-01-04T09:16:10+08:00","hold_s":0,"transfers":0,"transfer_correct":null,"outcome":"answered","survey":{"offered":true,"score":"very_satisfied","reason":null},"resolved_first":true,"marketing_attempts":0,"marketing_successes":0,"qa_score":null,"campaign":null}"#;
+
+    fn reject(line: &str) -> Rejection {
+        parse_contact_line(line.as_bytes(), 7, None).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn spec_example_parses() {
+        let p = parse_contact_line(GOOD.as_bytes(), 1, None).expect("valid");
+        assert_eq!(p.contact.id, "c-000001");
+        assert_eq!(p.contact.outcome, Outcome::Answered);
+        assert_eq!(p.contact.derived().wait_s, Some(11.0));
+        assert_eq!(
+            p.contact.survey.as_ref().and_then(|s| s.score),
+            Some(SurveyScore::VerySatisfied)
+        );
+        // The writer and the parser agree.
+        let again = parse_contact_line(to_json_line(&p.contact).as_bytes(), 1, None).expect("again");
+        assert_eq!(again.contact, p.contact);
+    }
+
+    #[test]
+    fn each_bad_kind_names_line_field_and_reason() {
+        let r = reject("{\"id\":");
+        assert_eq!((r.line, r.field.as_deref()), (7, None));
+        assert!(r.reason.starts_with("truncated JSON"), "{}", r.reason);
+
+        let r = reject(&GOOD.replace("\"campaign\":null", "\"campaign\":null,\"colour\":1"));
+        assert_eq!(r.field.as_deref(), Some("colour"));
+        assert_eq!(r.reason, "unknown field");
+
+        let r = reject(&GOOD.replace("\"outcome\":\"answered\"", "\"outcome\":\"hangup\""));
+        assert_eq!(r.field.as_deref(), Some("outcome"));
+        assert!(r.reason.contains("`hangup` is not one of"));
+
+        let r = reject(&GOOD.replace("2021-01-04T09:15:52+08:00", "2021-01-04 09:15"));
+        assert_eq!(r.field.as_deref(), Some("ended_at"));
+
+        let r = reject(&GOOD.replace("\"answered_at\":\"2021-01-04T09:13:31+08:00\"", "\"answered_at\":\"2021-01-04T09:13:00+08:00\""));
+        assert_eq!(r.field.as_deref(), Some("answered_at"));
+        assert!(r.reason.contains("before `queued_at`"), "{}", r.reason);
+
+        let r = reject(&GOOD.replace("\"answered_at\":\"2021-01-04T09:13:31+08:00\"", "\"answered_at\":null"));
+        assert_eq!(r.field.as_deref(), Some("answered_at"));
+        assert!(r.reason.starts_with("missing"));
+
+        let r = reject(&GOOD.replace("\"hold_s\":0", "\"hold_s\":\"long\""));
+        assert_eq!(r.field.as_deref(), Some("hold_s"));
+
+        let r = reject(&GOOD.replace("\"score\":\"very_satisfied\"", "\"score\":\"meh\""));
+        assert_eq!(r.field.as_deref(), Some("survey.score"));
+
+        let r = reject(&GOOD.replace("\"reason\":null}", "\"reason\":null,\"x\":2}"));
+        assert_eq!(r.field.as_deref(), Some("survey.x"));
+
+        let r = reject("[1,2]");
+        assert_eq!(r.field, None);
+
+        let r = parse_contact_line(b"{\"id\":\"\xff\xfe\"}", 3, None).expect_err("bad utf8");
+        assert_eq!(r.reason, "not valid UTF-8");
+    }
+
+    #[test]
+    fn tenant_from_command_line() {
+        let t = TenantId::new("bank").expect("tenant");
+        let no_tenant = GOOD.replace("\"tenant\":\"default\",", "");
+        let p = parse_contact_line(no_tenant.as_bytes(), 1, Some(&t)).expect("ok");
+        assert_eq!(p.contact.tenant, t);
+        let r = parse_contact_line(GOOD.as_bytes(), 1, Some(&t)).expect_err("other tenant");
+        assert_eq!(r.field.as_deref(), Some("tenant"));
+    }
+}

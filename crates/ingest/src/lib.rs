@@ -1,0 +1,18 @@
+//! Source formats in, canonical records out. No database here.
+//!
+//! - [`input`]: opening what the user named (`-` for stdin, `.gz` decompressed) and
+//!   splitting it into numbered lines.
+//! - [`contacts`]: the canonical contact JSON Lines of SPEC.md, parsed into
+//!   [`ccpulse_model::Contact`] or a located [`Rejection`].
+//! - [`rejection`]: what the quarantine keeps of a bad record.
+//!
+//! Each format module parses one record at a time and never panics on any input, so a bad
+//! line costs only itself.
+
+pub mod contacts;
+pub mod input;
+pub mod rejection;
+
+pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};
+pub use input::{open_input, InputError, LineReader};
+pub use rejection::Rejection;

@@ -1,0 +1,47 @@
+//! The metric catalog and the queries built from it. Pure: builds SQL, runs none.
+//!
+//! - [`catalog`]: `catalog.toml` (embedded) plus a user file, parsed into [`Catalog`];
+//!   scoring bands ([`Band`]).
+//! - [`spec`]: metric references as users write them, `service_level[threshold=15]`.
+//! - [`query`]: [`KpiQuery`], what `ccpulse kpi` asks: metrics, `--by` items, range, filters.
+//! - [`sql`]: compiling a query to SQL for a [`Dialect`] ([`CompiledQuery`]), with what
+//!   `--explain` shows of each metric.
+
+pub mod catalog;
+pub mod query;
+pub mod spec;
+pub mod sql;
+
+pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Unit, EMBEDDED_CATALOG};
+pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, TenantSettings};
+pub use spec::{MetricSpec, SpecError};
+pub use sql::{compile, CompiledMetric, CompiledQuery, Dialect, OutputKind};
+
+/// Errors building a query.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum QueryError {
+    #[error("unknown metric `{0}` (see `ccpulse metrics`)")]
+    UnknownMetric(String),
+    #[error("metric `{metric}`: unknown parameter `{param}` (it takes: {takes})")]
+    UnknownParam {
+        metric: String,
+        param: String,
+        takes: String,
+    },
+    #[error("metric `{metric}`: parameter `{param}`: {reason}")]
+    BadParam {
+        metric: String,
+        param: String,
+        reason: String,
+    },
+    #[error("unknown --by item `{0}` (buckets: 15min, 30min, hour, day, week, month, quarter, year; dimensions: {dims})", dims = Dimension::names())]
+    UnknownBy(String),
+    #[error("unknown --filter key `{0}` (keys: {dims})", dims = Dimension::names())]
+    UnknownFilter(String),
+    #[error("--filter `{0}`: expected KEY=V1[,V2...]")]
+    BadFilter(String),
+    #[error("`{0}` is not a date or time (use 2021-01-04 or 2021-01-04T09:00)")]
+    BadTime(String),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}

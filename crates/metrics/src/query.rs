@@ -1,0 +1,318 @@
+//! What a KPI question is: metrics, by what, over which range, filtered how.
+
+use jiff::civil::DateTime;
+
+use crate::{MetricSpec, QueryError};
+
+/// A time bucket of `--by`, always in the tenant's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Min15,
+    Min30,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Bucket {
+    /// Every bucket with its `--by` name.
+    pub const ALL: &'static [(&'static str, Bucket)] = &[
+        ("15min", Bucket::Min15),
+        ("30min", Bucket::Min30),
+        ("hour", Bucket::Hour),
+        ("day", Bucket::Day),
+        ("week", Bucket::Week),
+        ("month", Bucket::Month),
+        ("quarter", Bucket::Quarter),
+        ("year", Bucket::Year),
+    ];
+
+    /// The `--by` name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// The start of the bucket holding `t`.
+    pub fn floor(self, t: DateTime) -> DateTime {
+        let d = t.date();
+        let midnight = |d: jiff::civil::Date| d.to_datetime(jiff::civil::Time::midnight());
+        let at = |h: i8, m: i8| d.to_datetime(jiff::civil::time(h, m, 0, 0));
+        match self {
+            Bucket::Min15 => at(t.hour(), t.minute() / 15 * 15),
+            Bucket::Min30 => at(t.hour(), t.minute() / 30 * 30),
+            Bucket::Hour => at(t.hour(), 0),
+            Bucket::Day => midnight(d),
+            Bucket::Week => midnight(
+                d.checked_sub(jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset())))
+                    .unwrap_or(d),
+            ),
+            Bucket::Month => midnight(d.first_of_month()),
+            Bucket::Quarter => midnight(jiff::civil::date(d.year(), (d.month() - 1) / 3 * 3 + 1, 1)),
+            Bucket::Year => midnight(jiff::civil::date(d.year(), 1, 1)),
+        }
+    }
+
+    /// The length of one bucket.
+    fn step(self) -> jiff::Span {
+        match self {
+            Bucket::Min15 => jiff::Span::new().minutes(15),
+            Bucket::Min30 => jiff::Span::new().minutes(30),
+            Bucket::Hour => jiff::Span::new().hours(1),
+            Bucket::Day => jiff::Span::new().days(1),
+            Bucket::Week => jiff::Span::new().weeks(1),
+            Bucket::Month => jiff::Span::new().months(1),
+            Bucket::Quarter => jiff::Span::new().months(3),
+            Bucket::Year => jiff::Span::new().years(1),
+        }
+    }
+
+    /// The label of the bucket starting at `t`, as the store writes it.
+    pub fn label(self, t: DateTime) -> String {
+        match self {
+            Bucket::Min15 | Bucket::Min30 | Bucket::Hour => t.strftime("%Y-%m-%dT%H:%M").to_string(),
+            Bucket::Day => t.strftime("%Y-%m-%d").to_string(),
+            Bucket::Week => {
+                let w = t.date().iso_week_date();
+                format!("{}-W{:02}", w.year(), w.week())
+            }
+            Bucket::Month => t.strftime("%Y-%m").to_string(),
+            Bucket::Quarter => format!("{}-Q{}", t.year(), (t.month() - 1) / 3 + 1),
+            Bucket::Year => t.year().to_string(),
+        }
+    }
+
+    /// Labels of every bucket that overlaps `[from, to)`, in order.
+    pub fn labels(self, from: DateTime, to: DateTime) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut t = self.floor(from);
+        while t < to {
+            out.push(self.label(t));
+            match t.checked_add(self.step()) {
+                Ok(next) => t = next,
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+/// A dimension of `--by` and `--filter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Channel,
+    Source,
+    Direction,
+    EntryPoint,
+    Queue,
+    Agent,
+    Region,
+    BusinessLine,
+    Category,
+    BusinessType,
+    Outcome,
+    HourOfDay,
+    Weekday,
+}
+
+impl Dimension {
+    /// Every dimension with its name (which is also its column, for the text ones).
+    pub const ALL: &'static [(&'static str, Dimension)] = &[
+        ("channel", Dimension::Channel),
+        ("source", Dimension::Source),
+        ("direction", Dimension::Direction),
+        ("entry_point", Dimension::EntryPoint),
+        ("queue", Dimension::Queue),
+        ("agent", Dimension::Agent),
+        ("region", Dimension::Region),
+        ("business_line", Dimension::BusinessLine),
+        ("category", Dimension::Category),
+        ("business_type", Dimension::BusinessType),
+        ("outcome", Dimension::Outcome),
+        ("hour_of_day", Dimension::HourOfDay),
+        ("weekday", Dimension::Weekday),
+    ];
+
+    /// The dimension's name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, d)| *d == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// All names, comma-separated, for error messages.
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The dimension called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    }
+
+    /// Whether its values are integers (hour of day 0-23, ISO weekday 1-7).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Dimension::HourOfDay | Dimension::Weekday)
+    }
+}
+
+/// One item of `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByItem {
+    Bucket(Bucket),
+    Dimension(Dimension),
+}
+
+impl ByItem {
+    /// Parses a `--by` item.
+    pub fn parse(name: &str) -> Result<Self, QueryError> {
+        let name = name.trim();
+        if let Some((_, b)) = Bucket::ALL.iter().find(|(n, _)| *n == name) {
+            return Ok(ByItem::Bucket(*b));
+        }
+        Dimension::parse(name)
+            .map(ByItem::Dimension)
+            .ok_or_else(|| QueryError::UnknownBy(name.to_owned()))
+    }
+
+    /// Parses a comma-separated `--by` list.
+    pub fn parse_list(list: &str) -> Result<Vec<Self>, QueryError> {
+        list.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(Self::parse)
+            .collect()
+    }
+
+    /// The output key of this item.
+    pub fn name(self) -> &'static str {
+        match self {
+            ByItem::Bucket(b) => b.name(),
+            ByItem::Dimension(d) => d.name(),
+        }
+    }
+}
+
+/// `--filter KEY=V1,V2`: the dimension takes one of the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub dimension: Dimension,
+    pub values: Vec<String>,
+}
+
+impl Filter {
+    /// Parses `KEY=V1[,V2...]`.
+    pub fn parse(text: &str) -> Result<Self, QueryError> {
+        let (key, values) = text
+            .split_once('=')
+            .ok_or_else(|| QueryError::BadFilter(text.to_owned()))?;
+        let dimension =
+            Dimension::parse(key.trim()).ok_or_else(|| QueryError::UnknownFilter(key.to_owned()))?;
+        let values: Vec<String> = values
+            .split(',')
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return Err(QueryError::BadFilter(text.to_owned()));
+        }
+        if dimension.is_numeric() && values.iter().any(|v| v.parse::<i64>().is_err()) {
+            return Err(QueryError::BadFilter(text.to_owned()));
+        }
+        Ok(Self { dimension, values })
+    }
+}
+
+/// Per-tenant defaults of metric parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantSettings {
+    /// Service-level threshold N in seconds (default 20).
+    pub service_level_threshold: f64,
+    /// Abandons shorter than this many seconds are short abandons (default 5).
+    pub short_abandon: f64,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            service_level_threshold: 20.0,
+            short_abandon: 5.0,
+        }
+    }
+}
+
+/// A KPI question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiQuery {
+    pub tenant: String,
+    pub metrics: Vec<MetricSpec>,
+    pub by: Vec<ByItem>,
+    /// Inclusive, tenant-local.
+    pub from: Option<DateTime>,
+    /// Exclusive, tenant-local.
+    pub to: Option<DateTime>,
+    pub filters: Vec<Filter>,
+    pub settings: TenantSettings,
+}
+
+/// Parses a tenant-local `2021-01-04`, `2021-01-04T09:00` or `2021-01-04 09:00:00`.
+pub fn parse_local_time(text: &str) -> Result<DateTime, QueryError> {
+    let t = text.trim();
+    if t.len() == 10 {
+        if let Ok(d) = t.parse::<jiff::civil::Date>() {
+            return Ok(d.to_datetime(jiff::civil::Time::midnight()));
+        }
+    }
+    t.replacen(' ', "T", 1)
+        .parse::<DateTime>()
+        .map_err(|_| QueryError::BadTime(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_by_filters_and_times() {
+        assert_eq!(
+            ByItem::parse_list("month,queue").expect("by"),
+            vec![ByItem::Bucket(Bucket::Month), ByItem::Dimension(Dimension::Queue)]
+        );
+        assert!(matches!(ByItem::parse("colour"), Err(QueryError::UnknownBy(_))));
+        let f = Filter::parse("queue=vip,general").expect("filter");
+        assert_eq!(f.values, vec!["vip", "general"]);
+        assert!(Filter::parse("hour_of_day=nine").is_err());
+        assert!(Filter::parse("queue").is_err());
+        assert_eq!(
+            parse_local_time("2021-02-01").expect("date").to_string(),
+            "2021-02-01T00:00:00"
+        );
+        assert_eq!(
+            parse_local_time("2021-02-01 09:30").expect("time").to_string(),
+            "2021-02-01T09:30:00"
+        );
+        assert!(parse_local_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn bucket_labels_cover_the_range() {
+        let t = |s: &str| parse_local_time(s).expect("time");
+        assert_eq!(
+            Bucket::Min15.labels(t("2021-01-04T09:10"), t("2021-01-04T09:45")),
+            vec!["2021-01-04T09:00", "2021-01-04T09:15", "2021-01-04T09:30"]
+        );
+        assert_eq!(Bucket::Week.labels(t("2021-01-01"), t("2021-01-05")), vec!["2020-W53", "2021-W01"]);
+        assert_eq!(Bucket::Quarter.labels(t("2021-02-01"), t("2021-07-01")), vec!["2021-Q1", "2021-Q2"]);
+        assert_eq!(Bucket::Month.labels(t("2021-01-31"), t("2021-03-01")), vec!["2021-01", "2021-02"]);
+        assert_eq!(Bucket::Year.labels(t("2021-01-01"), t("2022-01-01")), vec!["2021"]);
+    }
+}

@@ -1,0 +1,507 @@
+//! Compiling a [`KpiQuery`] to SQL.
+//!
+//! The query aggregates in one pass grouped by raw key columns (integers and dates, cheap to
+//! group), then formats bucket labels over the few aggregated rows:
+//!
+//! ```sql
+//! WITH agg AS (SELECT <keys>, <numerators>, <denominators> FROM contacts WHERE ... GROUP BY ...)
+//! SELECT <labels>, <values>, <numerators>, <denominators> FROM agg ORDER BY <keys>
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::query::{Bucket, ByItem, Dimension, KpiQuery, TenantSettings};
+use crate::{Catalog, Metric, MetricSpec, QueryError, Unit};
+
+/// The SQL dialect to compile for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    DuckDb,
+}
+
+/// What kind of value an output column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// A bucket label or a text dimension.
+    Text,
+    /// An integer dimension (hour of day, weekday).
+    Integer,
+}
+
+/// A metric as compiled: what `--explain` shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledMetric {
+    /// As written on the command line; the output key.
+    pub written: String,
+    pub name: String,
+    pub unit: Unit,
+    /// Labels with parameters filled in.
+    pub zh: String,
+    pub en: String,
+    /// The formula in words, parameters filled in.
+    pub formula: String,
+    /// Every parameter with the value used.
+    pub params: BTreeMap<String, String>,
+    pub numerator_sql: String,
+    pub denominator_sql: Option<String>,
+    pub scale: f64,
+}
+
+impl CompiledMetric {
+    /// The label in `lang`.
+    pub fn label(&self, lang: &str) -> &str {
+        if lang.starts_with("en") {
+            &self.en
+        } else {
+            &self.zh
+        }
+    }
+}
+
+/// SQL ready to run, with its bound parameters and the layout of its result.
+///
+/// Result columns: one per `by` item (`b0..`), one value per metric (`v0..`), then each
+/// metric's numerator (`n0..`) and denominator (`d0..`, null without one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledQuery {
+    pub sql: String,
+    /// Values for the `?` placeholders, in order.
+    pub params: Vec<String>,
+    pub by: Vec<(ByItem, OutputKind)>,
+    pub metrics: Vec<CompiledMetric>,
+    /// The metric values over no rows at all (what an empty bucket shows with `--fill`);
+    /// takes no parameters.
+    pub empty_sql: String,
+    /// `min(local_ts), max(local_ts)` under the same filters and `params`.
+    pub range_sql: String,
+    /// The query's range, tenant-local.
+    pub from: Option<jiff::civil::DateTime>,
+    pub to: Option<jiff::civil::DateTime>,
+}
+
+/// Resolves a metric reference against the catalog: variant, parameters, expanded SQL.
+pub fn resolve(
+    catalog: &Catalog,
+    spec: &MetricSpec,
+    settings: &TenantSettings,
+) -> Result<CompiledMetric, QueryError> {
+    let metric: &Metric = catalog
+        .get(&spec.name)
+        .ok_or_else(|| QueryError::UnknownMetric(spec.name.clone()))?;
+    let mut params = BTreeMap::new();
+    for (k, default) in &metric.params {
+        let value = match default.as_str() {
+            "tenant.service_level_threshold" => fmt_num(settings.service_level_threshold),
+            "tenant.short_abandon" => fmt_num(settings.short_abandon),
+            other => other.to_owned(),
+        };
+        params.insert(k.clone(), value);
+    }
+    for (k, v) in &spec.params {
+        let Some(default) = params.get(k) else {
+            return Err(QueryError::UnknownParam {
+                metric: spec.name.clone(),
+                param: k.clone(),
+                takes: if metric.params.is_empty() {
+                    "none".to_owned()
+                } else {
+                    metric.params.keys().cloned().collect::<Vec<_>>().join(", ")
+                },
+            });
+        };
+        if default.parse::<f64>().is_ok() {
+            match v.parse::<f64>() {
+                Ok(n) if n.is_finite() && n >= 0.0 => {}
+                _ => {
+                    return Err(QueryError::BadParam {
+                        metric: spec.name.clone(),
+                        param: k.clone(),
+                        reason: format!("`{v}` is not a number >= 0"),
+                    })
+                }
+            }
+        }
+        params.insert(k.clone(), v.clone());
+    }
+    let variant_name = params
+        .get("variant")
+        .cloned()
+        .unwrap_or_else(|| "default".to_owned());
+    let (variant_name, formula) =
+        metric
+            .variant(&variant_name)
+            .ok_or_else(|| QueryError::BadParam {
+                metric: spec.name.clone(),
+                param: "variant".to_owned(),
+                reason: format!(
+                    "`{variant_name}` is not one of {}",
+                    metric.variants.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            })?;
+    if params.contains_key("variant") {
+        params.insert("variant".to_owned(), variant_name.to_owned());
+    }
+    let expand = |text: &str| expand(text, catalog, &params, &spec.name, 0);
+    let numerator_sql = expand(&formula.numerator)?;
+    let denominator_sql = formula.denominator.as_deref().map(expand).transpose()?;
+    let words = |text: &str| fill_words(text, &params);
+    Ok(CompiledMetric {
+        written: spec.written.clone(),
+        name: metric.name.clone(),
+        unit: metric.unit,
+        zh: words(&metric.zh),
+        en: words(&metric.en),
+        formula: words(formula.formula.as_deref().unwrap_or(&formula.numerator)),
+        params,
+        numerator_sql,
+        denominator_sql,
+        scale: metric.scale,
+    })
+}
+
+fn fmt_num(n: f64) -> String {
+    let s = format!("{n}");
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+}
+
+/// Fills `{param}` in labels and formulas shown to people.
+fn fill_words(text: &str, params: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_owned();
+    for (k, v) in params {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// Expands `{predicate}` and `{param}` references in an SQL expression.
+fn expand(
+    text: &str,
+    catalog: &Catalog,
+    params: &BTreeMap<String, String>,
+    metric: &str,
+    depth: usize,
+) -> Result<String, QueryError> {
+    if depth > 8 {
+        return Err(QueryError::BadParam {
+            metric: metric.to_owned(),
+            param: "predicates".to_owned(),
+            reason: "predicates refer to each other in a cycle".to_owned(),
+        });
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| QueryError::BadParam {
+            metric: metric.to_owned(),
+            param: "formula".to_owned(),
+            reason: "unclosed `{`".to_owned(),
+        })?;
+        let name = &after[..close];
+        if let Some(value) = params.get(name) {
+            match value.parse::<f64>() {
+                Ok(n) if n.is_finite() => out.push_str(&fmt_num(n)),
+                _ => {
+                    out.push('\'');
+                    out.push_str(&value.replace('\'', "''"));
+                    out.push('\'');
+                }
+            }
+        } else if let Some(pred) = catalog.predicates.get(name) {
+            out.push('(');
+            out.push_str(&expand(pred, catalog, params, metric, depth + 1)?);
+            out.push(')');
+        } else {
+            return Err(QueryError::BadParam {
+                metric: metric.to_owned(),
+                param: name.to_owned(),
+                reason: "no such predicate or parameter".to_owned(),
+            });
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The raw key expressions of a `--by` item and the label over its key aliases.
+fn by_sql(item: ByItem, keys: &[String]) -> (Vec<&'static str>, String, OutputKind) {
+    let k = |i: usize| keys.get(i).map_or("NULL", String::as_str);
+    let hhmm = |hh: String, mm: String| {
+        format!(
+            "strftime({}, '%Y-%m-%d') || 'T' || lpad(CAST({hh} AS VARCHAR), 2, '0') || ':' || lpad(CAST({mm} AS VARCHAR), 2, '0')",
+            k(0)
+        )
+    };
+    match item {
+        ByItem::Bucket(b) => {
+            let (raw, label): (Vec<&'static str>, String) = match b {
+                Bucket::Min15 => (
+                    vec!["local_date", "local_slot"],
+                    hhmm(format!("{} // 4", k(1)), format!("({} % 4) * 15", k(1))),
+                ),
+                Bucket::Min30 => (
+                    vec!["local_date", "local_slot // 2"],
+                    hhmm(format!("{} // 2", k(1)), format!("({} % 2) * 30", k(1))),
+                ),
+                Bucket::Hour => (
+                    vec!["local_date", "local_hour"],
+                    hhmm(k(1).to_owned(), "0".to_owned()),
+                ),
+                Bucket::Day => (vec!["local_date"], format!("strftime({}, '%Y-%m-%d')", k(0))),
+                Bucket::Week => (
+                    vec!["local_week"],
+                    format!("printf('%d-W%02d', {0} // 100, {0} % 100)", k(0)),
+                ),
+                Bucket::Month => (
+                    vec!["local_month"],
+                    format!("printf('%d-%02d', {0} // 100, {0} % 100)", k(0)),
+                ),
+                Bucket::Quarter => (
+                    vec!["local_month // 100 * 10 + (local_month % 100 - 1) // 3 + 1"],
+                    format!("printf('%d-Q%d', {0} // 10, {0} % 10)", k(0)),
+                ),
+                Bucket::Year => (
+                    vec!["local_month // 100"],
+                    format!("CAST({} AS VARCHAR)", k(0)),
+                ),
+            };
+            (raw, label, OutputKind::Text)
+        }
+        ByItem::Dimension(d) => {
+            let col = dimension_column(d);
+            let kind = if d.is_numeric() {
+                OutputKind::Integer
+            } else {
+                OutputKind::Text
+            };
+            (vec![col], k(0).to_owned(), kind)
+        }
+    }
+}
+
+/// The column holding a dimension.
+pub fn dimension_column(d: Dimension) -> &'static str {
+    match d {
+        Dimension::HourOfDay => "local_hour",
+        Dimension::Weekday => "local_weekday",
+        other => other.name(),
+    }
+}
+
+/// Compiles `query` for `dialect`.
+pub fn compile(
+    catalog: &Catalog,
+    query: &KpiQuery,
+    dialect: Dialect,
+) -> Result<CompiledQuery, QueryError> {
+    let Dialect::DuckDb = dialect;
+    let metrics = query
+        .metrics
+        .iter()
+        .map(|m| resolve(catalog, m, &query.settings))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut params = vec![query.tenant.clone()];
+    let mut wheres = vec!["tenant = ?".to_owned()];
+    if let Some(from) = query.from {
+        wheres.push("local_ts >= CAST(? AS TIMESTAMP)".to_owned());
+        params.push(from.strftime("%Y-%m-%d %H:%M:%S").to_string());
+    }
+    if let Some(to) = query.to {
+        wheres.push("local_ts < CAST(? AS TIMESTAMP)".to_owned());
+        params.push(to.strftime("%Y-%m-%d %H:%M:%S").to_string());
+    }
+    for f in &query.filters {
+        let cast = if f.dimension.is_numeric() {
+            "CAST(? AS INTEGER)"
+        } else {
+            "?"
+        };
+        let marks = vec![cast; f.values.len()].join(", ");
+        wheres.push(format!("{} IN ({marks})", dimension_column(f.dimension)));
+        params.extend(f.values.iter().cloned());
+    }
+    let where_sql = wheres.join(" AND ");
+
+    let mut inner_keys: Vec<String> = Vec::new();
+    let mut labels = Vec::new();
+    let mut by = Vec::new();
+    for item in &query.by {
+        let (raw, _, _) = by_sql(*item, &[]);
+        let aliases: Vec<String> = (inner_keys.len()..inner_keys.len() + raw.len())
+            .map(|i| format!("k{i}"))
+            .collect();
+        for (expr, alias) in raw.iter().zip(&aliases) {
+            inner_keys.push(format!("{expr} AS {alias}"));
+        }
+        let (_, label, kind) = by_sql(*item, &aliases);
+        labels.push(label);
+        by.push((*item, kind));
+    }
+
+    let mut aggs = Vec::new();
+    let mut outs = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        aggs.push(format!("{} AS n{i}", m.numerator_sql));
+        let scale = if m.scale == 1.0 {
+            String::new()
+        } else {
+            format!(" * {}", m.scale)
+        };
+        match &m.denominator_sql {
+            Some(den) => {
+                aggs.push(format!("{den} AS d{i}"));
+                outs.push(format!(
+                    "CASE WHEN d{i} = 0 OR d{i} IS NULL THEN NULL ELSE CAST(n{i} AS DOUBLE) / d{i}{scale} END AS v{i}"
+                ));
+            }
+            None => {
+                aggs.push(format!("NULL AS d{i}"));
+                outs.push(format!("CAST(n{i} AS DOUBLE){scale} AS v{i}"));
+            }
+        }
+    }
+
+    let mut sql = String::from("WITH agg AS (\n  SELECT ");
+    let select_inner: Vec<String> = inner_keys.iter().cloned().chain(aggs).collect();
+    sql.push_str(&select_inner.join(",\n         "));
+    let _ = write!(sql, "\n  FROM contacts\n  WHERE {where_sql}");
+    if !inner_keys.is_empty() {
+        let _ = write!(
+            sql,
+            "\n  GROUP BY {}",
+            (0..inner_keys.len())
+                .map(|i| format!("k{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    sql.push_str("\n)\nSELECT ");
+    let mut select_outer: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{l} AS b{i}"))
+        .collect();
+    select_outer.extend(outs.iter().cloned());
+    select_outer.extend((0..metrics.len()).map(|i| format!("n{i}")));
+    select_outer.extend((0..metrics.len()).map(|i| format!("d{i}")));
+    sql.push_str(&select_outer.join(",\n       "));
+    sql.push_str("\nFROM agg");
+    if !inner_keys.is_empty() {
+        let _ = write!(
+            sql,
+            "\nORDER BY {}",
+            (0..inner_keys.len())
+                .map(|i| format!("k{i} NULLS LAST"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    let empty_sql = format!(
+        "WITH agg AS (SELECT {} FROM contacts WHERE false)\nSELECT {} FROM agg",
+        metrics
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| {
+                [
+                    format!("{} AS n{i}", m.numerator_sql),
+                    format!(
+                        "{} AS d{i}",
+                        m.denominator_sql.as_deref().unwrap_or("NULL")
+                    ),
+                ]
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        outs.join(", ")
+    );
+    let range_sql = format!("SELECT min(local_ts), max(local_ts) FROM contacts WHERE {where_sql}");
+
+    Ok(CompiledQuery {
+        sql,
+        params,
+        by,
+        metrics,
+        empty_sql,
+        range_sql,
+        from: query.from,
+        to: query.to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::Filter;
+
+    fn query(metrics: &str, by: &str) -> KpiQuery {
+        KpiQuery {
+            tenant: "default".into(),
+            metrics: MetricSpec::parse_list(metrics).expect("metrics"),
+            by: ByItem::parse_list(by).expect("by"),
+            from: Some(crate::query::parse_local_time("2021-01-01").expect("from")),
+            to: Some(crate::query::parse_local_time("2022-01-01").expect("to")),
+            filters: vec![Filter::parse("queue=vip,general").expect("filter")],
+            settings: TenantSettings::default(),
+        }
+    }
+
+    #[test]
+    fn service_level_variants_and_params() {
+        let cat = Catalog::embedded().expect("catalog");
+        let s = TenantSettings::default();
+        let m = resolve(&cat, &MetricSpec::parse("service_level").expect("spec"), &s).expect("sl");
+        assert_eq!(m.params.get("threshold").map(String::as_str), Some("20"));
+        assert_eq!(m.params.get("variant").map(String::as_str), Some("default"));
+        assert!(m.numerator_sql.contains("wait_s <= 20"), "{}", m.numerator_sql);
+        assert!(m.denominator_sql.as_deref().unwrap_or("").contains("wait_s < 5"));
+
+        let spec = MetricSpec::parse("service_level[threshold=15,variant=amazon]").expect("spec");
+        let m = resolve(&cat, &spec, &s).expect("amazon");
+        assert_eq!(m.params.get("variant").map(String::as_str), Some("removed_within"));
+        assert!(m.formula.contains("within 15 s"), "{}", m.formula);
+
+        let spec = MetricSpec::parse("answered_within[threshold=30]").expect("spec");
+        let m = resolve(&cat, &spec, &s).expect("aw");
+        assert_eq!(m.zh, "30秒应答率");
+
+        let bad = MetricSpec::parse("service_level[variant=magic]").expect("spec");
+        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::BadParam { .. })));
+        let bad = MetricSpec::parse("service_level[threshold=x]").expect("spec");
+        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::BadParam { .. })));
+        let bad = MetricSpec::parse("answered[threshold=3]").expect("spec");
+        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::UnknownParam { .. })));
+        let bad = MetricSpec::parse("nope").expect("spec");
+        assert_eq!(resolve(&cat, &bad, &s), Err(QueryError::UnknownMetric("nope".into())));
+    }
+
+    #[test]
+    fn text_params_are_quoted_not_injected() {
+        let cat = Catalog::embedded().expect("catalog");
+        let spec = MetricSpec::parse("defect_rate[reason=it's]").expect("spec");
+        let m = resolve(&cat, &spec, &TenantSettings::default()).expect("dr");
+        assert!(m.numerator_sql.contains("survey_reason = 'it''s'"), "{}", m.numerator_sql);
+    }
+
+    #[test]
+    fn month_by_queue_sql() {
+        let cat = Catalog::embedded().expect("catalog");
+        let q = compile(&cat, &query("answered,answer_rate", "month,queue"), Dialect::DuckDb)
+            .expect("compile");
+        insta::assert_snapshot!(q.sql);
+        assert_eq!(q.params, vec!["default", "2021-01-01 00:00:00", "2022-01-01 00:00:00", "vip", "general"]);
+    }
+
+    #[test]
+    fn fifteen_minutes_by_weekday_sql() {
+        let cat = Catalog::embedded().expect("catalog");
+        let q = compile(&cat, &query("p90_wait,talk_minutes", "15min,weekday"), Dialect::DuckDb)
+            .expect("compile");
+        insta::assert_snapshot!(q.sql);
+        assert_eq!(q.by[1].1, OutputKind::Integer);
+    }
+}

@@ -1,0 +1,63 @@
+//! Tenant names.
+
+use std::fmt;
+
+/// The tenant used when none is named.
+pub const DEFAULT_TENANT: &str = "default";
+/// The time zone a new tenant gets unless told otherwise (our first users are in China).
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// A tenant name: 1 to 64 characters of letters, digits, `-`, `_` or `.`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(String);
+
+/// Why a string is not a tenant name.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("tenant name `{0}` must be 1 to 64 letters, digits, `-`, `_` or `.`")]
+pub struct TenantIdError(pub String);
+
+impl TenantId {
+    /// Parses a tenant name.
+    pub fn new(name: &str) -> Result<Self, TenantIdError> {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(TenantIdError(name.to_owned()))
+        }
+    }
+
+    /// The tenant named `default`.
+    pub fn default_tenant() -> Self {
+        Self(DEFAULT_TENANT.to_owned())
+    }
+
+    /// The name as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(TenantId::new("bank-01").is_ok());
+        assert!(TenantId::new("").is_err());
+        assert!(TenantId::new("a b").is_err());
+        assert!(TenantId::new("x'; drop").is_err());
+        assert_eq!(TenantId::new(&"a".repeat(65)).map(|_| ()), Err(TenantIdError("a".repeat(65))));
+    }
+}

@@ -1,0 +1,255 @@
+//! Writing contacts: appended in bulk to a staging table, then merged into `contacts` in one
+//! transaction together with the batch's rejections (upsert by tenant and id).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use ::duckdb::types::{TimeUnit, Value};
+use ::duckdb::{params, Appender};
+use ccpulse_model::{days_since_epoch, naive_micros, Contact, LocalParts, TenantId};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::quarantine::NewRejection;
+use crate::{DuckDbStore, Result, StoreError};
+
+/// What a committed batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    /// Contacts new to the store.
+    pub inserted: u64,
+    /// Contacts that replaced a stored one with different content.
+    pub updated: u64,
+    /// Contacts identical to the stored one (a re-import).
+    pub unchanged: u64,
+    /// Records sent to the quarantine.
+    pub rejected: u64,
+}
+
+impl std::ops::AddAssign for ImportCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.rejected += o.rejected;
+    }
+}
+
+/// A batch of contacts and rejections on its way into the store.
+pub struct ContactBatch<'s> {
+    store: &'s DuckDbStore,
+    appender: Option<Appender<'s>>,
+    zones: HashMap<String, TimeZone>,
+    keys: HashSet<u64>,
+    duplicates: bool,
+    rows: u64,
+    rejections: Vec<NewRejection>,
+}
+
+fn ts(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| {
+        Value::Timestamp(TimeUnit::Microsecond, t.as_microsecond())
+    })
+}
+
+impl DuckDbStore {
+    /// Starts a batch of contacts.
+    pub fn begin_contacts(&self) -> Result<ContactBatch<'_>> {
+        self.conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE staging AS
+             SELECT *, CAST(0 AS BIGINT) AS seq FROM contacts LIMIT 0",
+        )?;
+        let appender = self
+            .conn
+            .appender_to_catalog_and_db("staging", "temp", "main")?;
+        Ok(ContactBatch {
+            store: self,
+            appender: Some(appender),
+            zones: HashMap::new(),
+            keys: HashSet::new(),
+            duplicates: false,
+            rows: 0,
+            rejections: Vec::new(),
+        })
+    }
+}
+
+impl ContactBatch<'_> {
+    /// Contacts appended so far.
+    pub fn len(&self) -> u64 {
+        self.rows
+    }
+
+    /// Whether nothing was appended or rejected.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0 && self.rejections.is_empty()
+    }
+
+    fn zone(&mut self, tenant: &TenantId) -> Result<TimeZone> {
+        if let Some(t) = self.store.tenants.get(tenant.as_str()) {
+            return Ok(t.tz.clone());
+        }
+        if let Some(z) = self.zones.get(tenant.as_str()) {
+            return Ok(z.clone());
+        }
+        // A tenant first seen in the data: created with the defaults.
+        let defaults = ccpulse_metrics::TenantSettings::default();
+        self.store.conn.execute(
+            "INSERT INTO tenants (name, timezone, service_level_threshold, short_abandon)
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            params![
+                tenant.as_str(),
+                ccpulse_model::DEFAULT_TIMEZONE,
+                defaults.service_level_threshold,
+                defaults.short_abandon
+            ],
+        )?;
+        let tz: String = self.store.conn.query_row(
+            "SELECT timezone FROM tenants WHERE name = ?",
+            [tenant.as_str()],
+            |r| r.get(0),
+        )?;
+        let z = TimeZone::get(&tz).map_err(|_| StoreError::TimeZone(tz))?;
+        self.zones.insert(tenant.to_string(), z.clone());
+        Ok(z)
+    }
+
+    /// Appends one contact; `fingerprint` tells an unchanged re-import from an update.
+    pub fn append(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
+        let tz = self.zone(&c.tenant)?;
+        let d = c.derived();
+        let bucket_at = d
+            .bucket_at
+            .ok_or_else(|| StoreError::Invalid(format!("contact {}: no time", c.id)))?;
+        let local = LocalParts::of(bucket_at, &tz);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (c.tenant.as_str(), c.id.as_str()).hash(&mut h);
+        if !self.keys.insert(h.finish()) {
+            self.duplicates = true;
+        }
+        self.rows += 1;
+        let seq = i64::try_from(self.rows).unwrap_or(i64::MAX);
+        let survey = c.survey.as_ref();
+        let app = self
+            .appender
+            .as_mut()
+            .ok_or_else(|| StoreError::Invalid("batch already committed".into()))?;
+        app.append_row(params![
+            c.tenant.as_str(),
+            c.id,
+            c.channel.as_str(),
+            c.source,
+            c.direction.as_str(),
+            c.entry_point,
+            c.customer,
+            c.region,
+            c.business_line,
+            c.category,
+            c.business_type.map(|b| b.as_str()),
+            c.queue,
+            c.agent,
+            ts(c.arrived_at),
+            ts(c.ivr_start),
+            ts(c.ivr_end),
+            ts(c.queued_at),
+            ts(c.ring_start),
+            ts(c.answered_at),
+            ts(c.ended_at),
+            ts(c.wrap_up_end),
+            c.hold_s,
+            c.transfers,
+            c.transfer_target,
+            c.transfer_correct,
+            c.outcome.as_str(),
+            survey.is_some_and(|s| s.offered),
+            survey.and_then(|s| s.score).map(|s| s.as_str()),
+            survey.and_then(|s| s.reason.as_deref()),
+            c.resolved_first,
+            c.marketing_attempts,
+            c.marketing_successes,
+            c.qa_score,
+            c.campaign,
+            d.reached_queue,
+            d.ivr_s,
+            d.wait_s,
+            d.ring_s,
+            d.talk_s,
+            d.acw_s,
+            d.handle_s,
+            ts(Some(bucket_at)),
+            Value::Timestamp(TimeUnit::Microsecond, naive_micros(local.datetime)),
+            Value::Date32(days_since_epoch(local.date)),
+            local.hour,
+            local.slot,
+            local.weekday,
+            local.month,
+            local.week,
+            fingerprint,
+            seq,
+        ])?;
+        Ok(())
+    }
+
+    /// Adds a rejection, written to the quarantine in the same transaction as the contacts.
+    pub fn reject(&mut self, r: NewRejection) {
+        self.rejections.push(r);
+    }
+
+    /// Merges the batch into the store in one transaction.
+    pub fn commit(mut self) -> Result<ImportCounts> {
+        if let Some(mut app) = self.appender.take() {
+            app.flush()?;
+        }
+        let conn = &self.store.conn;
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let merged = self.merge();
+        match merged {
+            Ok(counts) => {
+                conn.execute_batch("COMMIT")?;
+                conn.execute_batch("DROP TABLE IF EXISTS temp.staging")?;
+                Ok(counts)
+            }
+            Err(e) => {
+                conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
+    fn merge(&self) -> Result<ImportCounts> {
+        let conn = &self.store.conn;
+        let mut counts = ImportCounts::default();
+        if self.rows > 0 {
+            if self.duplicates {
+                // The same contact twice in one batch: the later line wins.
+                conn.execute(
+                    "DELETE FROM staging WHERE seq NOT IN
+                     (SELECT max(seq) FROM staging GROUP BY tenant, id)",
+                    [],
+                )?;
+            }
+            let unchanged = conn.execute(
+                "DELETE FROM staging s USING contacts c
+                 WHERE c.tenant = s.tenant AND c.id = s.id AND c.fingerprint = s.fingerprint",
+                [],
+            )?;
+            let replaced = conn.execute(
+                "DELETE FROM contacts c USING staging s
+                 WHERE c.tenant = s.tenant AND c.id = s.id",
+                [],
+            )?;
+            let written = conn.execute("INSERT INTO contacts SELECT * EXCLUDE (seq) FROM staging", [])?;
+            counts.unchanged = unchanged as u64;
+            counts.updated = replaced as u64;
+            counts.inserted = (written - replaced) as u64;
+            // Lines that repeated a contact of the same batch count as updates of it.
+            let duplicates = self.rows - (written + unchanged) as u64;
+            counts.updated += duplicates;
+        }
+        for r in &self.rejections {
+            crate::quarantine::insert(conn, r)?;
+        }
+        counts.rejected = self.rejections.len() as u64;
+        Ok(counts)
+    }
+}

@@ -1,0 +1,92 @@
+//! The embedded store: one DuckDB file in the data directory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ::duckdb::{Config, Connection};
+
+use crate::tenants::Tenant;
+use crate::{schema, Result, StoreError};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "ccpulse.duckdb";
+
+/// Settings of the embedded store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// DuckDB's `memory_limit`, e.g. `2GB`; DuckDB's default (80 % of RAM) when `None`.
+    pub memory_limit: Option<String>,
+    /// Worker threads; all cores when `None`.
+    pub threads: Option<u32>,
+}
+
+/// The DuckDB-backed store of one data directory.
+pub struct DuckDbStore {
+    pub(crate) conn: Connection,
+    dir: PathBuf,
+    pub(crate) tenants: HashMap<String, Tenant>,
+}
+
+impl DuckDbStore {
+    /// Opens (creating if needed) the store in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path, config: &StoreConfig) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut db_config = Config::default();
+        if let Some(limit) = &config.memory_limit {
+            db_config = db_config.max_memory(limit)?;
+        }
+        if let Some(threads) = config.threads {
+            db_config = db_config.threads(i64::from(threads))?;
+        }
+        let conn = Connection::open_with_flags(dir.join(DB_FILE), db_config)?;
+        // Temporary spill files stay inside the data directory.
+        let tmp = dir.join("tmp");
+        conn.execute(
+            "SET temp_directory = ?",
+            [tmp.display().to_string()],
+        )?;
+        schema::migrate(&conn)?;
+        let mut store = Self {
+            conn,
+            dir: dir.to_owned(),
+            tenants: HashMap::new(),
+        };
+        store.load_tenants()?;
+        Ok(store)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs SQL that returns nothing (maintenance, tests, benchmarks).
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(self.conn.execute_batch(sql)?)
+    }
+
+    /// The underlying connection, for hand-written SQL (benchmarks compare against it).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The effective DuckDB setting `name`.
+    pub fn setting(&self, name: &str) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get(0))?)
+    }
+
+    /// Number of contacts stored for `tenant`.
+    pub fn count_contacts(&self, tenant: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM contacts WHERE tenant = ?",
+            [tenant],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

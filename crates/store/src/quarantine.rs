@@ -1,0 +1,74 @@
+//! The quarantine: rejected records with where and why, for inspection and replay.
+
+use ::duckdb::{params, Connection};
+
+use crate::{DuckDbStore, Result};
+
+/// A rejection to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRejection {
+    pub tenant: String,
+    /// Import format, e.g. `contacts`.
+    pub format: String,
+    /// File name as given (`-` for stdin).
+    pub file: String,
+    pub line: u64,
+    pub field: Option<String>,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// A stored rejection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub tenant: String,
+    pub format: String,
+    pub file: String,
+    pub line: u64,
+    pub field: Option<String>,
+    pub reason: String,
+    pub raw: String,
+    /// UTC, RFC 3339.
+    pub rejected_at: String,
+}
+
+/// Records a rejection; the same record rejected again at the same place is kept once.
+pub(crate) fn insert(conn: &Connection, r: &NewRejection) -> Result<()> {
+    let line = i64::try_from(r.line).unwrap_or(i64::MAX);
+    conn.execute(
+        "DELETE FROM quarantine WHERE tenant = ? AND format = ? AND file = ? AND line = ? AND raw = ?",
+        params![r.tenant, r.format, r.file, line, r.raw],
+    )?;
+    conn.execute(
+        "INSERT INTO quarantine (tenant, format, file, line, field, reason, raw)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params![r.tenant, r.format, r.file, line, r.field, r.reason, r.raw],
+    )?;
+    Ok(())
+}
+
+impl DuckDbStore {
+    /// Rejections, oldest first; only `tenant`'s when given.
+    pub fn quarantine(&self, tenant: Option<&str>) -> Result<Vec<QuarantineEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT qid, tenant, format, file, line, field, reason, raw,
+                    strftime(rejected_at, '%Y-%m-%dT%H:%M:%SZ')
+             FROM quarantine WHERE ? IS NULL OR tenant = ? ORDER BY qid",
+        )?;
+        let rows = stmt.query_map(params![tenant, tenant], |r| {
+            Ok(QuarantineEntry {
+                id: r.get(0)?,
+                tenant: r.get(1)?,
+                format: r.get(2)?,
+                file: r.get(3)?,
+                line: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                field: r.get(5)?,
+                reason: r.get(6)?,
+                raw: r.get(7)?,
+                rejected_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}

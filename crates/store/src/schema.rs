@@ -1,0 +1,136 @@
+//! Schema migrations: each runs once, in order, in its own transaction, recorded in
+//! `schema_version`.
+
+use ::duckdb::Connection;
+
+use crate::{Result, StoreError};
+
+/// The columns of `contacts`, in table order; the appender writes them in this order.
+pub const CONTACT_COLUMNS: &str = "
+    tenant VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    channel VARCHAR NOT NULL,
+    source VARCHAR,
+    direction VARCHAR NOT NULL,
+    entry_point VARCHAR,
+    customer VARCHAR,
+    region VARCHAR,
+    business_line VARCHAR,
+    category VARCHAR,
+    business_type VARCHAR,
+    queue VARCHAR,
+    agent VARCHAR,
+    arrived_at TIMESTAMP,
+    ivr_start TIMESTAMP,
+    ivr_end TIMESTAMP,
+    queued_at TIMESTAMP,
+    ring_start TIMESTAMP,
+    answered_at TIMESTAMP,
+    ended_at TIMESTAMP,
+    wrap_up_end TIMESTAMP,
+    hold_s DOUBLE NOT NULL,
+    transfers INTEGER NOT NULL,
+    transfer_target VARCHAR,
+    transfer_correct BOOLEAN,
+    outcome VARCHAR NOT NULL,
+    survey_offered BOOLEAN NOT NULL,
+    survey_score VARCHAR,
+    survey_reason VARCHAR,
+    resolved_first BOOLEAN,
+    marketing_attempts INTEGER NOT NULL,
+    marketing_successes INTEGER NOT NULL,
+    qa_score DOUBLE,
+    campaign VARCHAR,
+    reached_queue BOOLEAN NOT NULL,
+    ivr_s DOUBLE,
+    wait_s DOUBLE,
+    ring_s DOUBLE,
+    talk_s DOUBLE,
+    acw_s DOUBLE,
+    handle_s DOUBLE,
+    bucket_at TIMESTAMP NOT NULL,
+    local_ts TIMESTAMP NOT NULL,
+    local_date DATE NOT NULL,
+    local_hour TINYINT NOT NULL,
+    local_slot SMALLINT NOT NULL,
+    local_weekday TINYINT NOT NULL,
+    local_month INTEGER NOT NULL,
+    local_week INTEGER NOT NULL,
+    fingerprint UBIGINT NOT NULL
+";
+
+/// Migrations in order; index + 1 is the version.
+fn migrations() -> Vec<String> {
+    vec![
+        // 1: tenants, contacts, quarantine.
+        format!(
+            "CREATE TABLE tenants (
+                name VARCHAR PRIMARY KEY,
+                timezone VARCHAR NOT NULL,
+                service_level_threshold DOUBLE NOT NULL,
+                short_abandon DOUBLE NOT NULL,
+                created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            );
+            -- Times are UTC; local_* columns are the tenant's wall clock at bucket_at.
+            CREATE TABLE contacts ({CONTACT_COLUMNS});
+            CREATE SEQUENCE quarantine_seq;
+            CREATE TABLE quarantine (
+                qid BIGINT PRIMARY KEY DEFAULT nextval('quarantine_seq'),
+                tenant VARCHAR NOT NULL,
+                format VARCHAR NOT NULL,
+                file VARCHAR NOT NULL,
+                line BIGINT NOT NULL,
+                field VARCHAR,
+                reason VARCHAR NOT NULL,
+                raw VARCHAR NOT NULL,
+                rejected_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            );"
+        ),
+    ]
+}
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    i64::try_from(migrations().len()).unwrap_or(i64::MAX)
+}
+
+/// Brings the database to the current version.
+pub fn migrate(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version BIGINT PRIMARY KEY,
+            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );",
+    )?;
+    let found: i64 = conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
+    let known = current_version();
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    for (i, sql) in migrations().iter().enumerate() {
+        let version = i64::try_from(i).unwrap_or(i64::MAX) + 1;
+        if version <= found {
+            continue;
+        }
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let applied = conn
+            .execute_batch(sql)
+            .and_then(|()| {
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+                    .map(|_| ())
+            });
+        match applied {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                conn.execute_batch("ROLLBACK")?;
+                return Err(e.into());
+            }
+        }
+        tracing::info!(version, "applied schema migration");
+    }
+    Ok(())
+}

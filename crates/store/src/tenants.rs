@@ -1,0 +1,198 @@
+//! Tenants: their time zone and metric defaults.
+
+use ccpulse_metrics::TenantSettings;
+use ccpulse_model::{TenantId, DEFAULT_TIMEZONE};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::{DuckDbStore, Result, StoreError};
+
+/// A tenant as stored.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: String,
+    /// IANA name.
+    pub timezone: String,
+    pub tz: TimeZone,
+    pub settings: TenantSettings,
+}
+
+fn zone(name: &str) -> Result<TimeZone> {
+    TimeZone::get(name).map_err(|_| StoreError::TimeZone(name.to_owned()))
+}
+
+impl DuckDbStore {
+    pub(crate) fn load_tenants(&mut self) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, timezone, service_level_threshold, short_abandon FROM tenants",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
+        })?;
+        let mut loaded = Vec::new();
+        for row in rows {
+            let (name, timezone, threshold, short) = row?;
+            loaded.push(Tenant {
+                tz: zone(&timezone)?,
+                name,
+                timezone,
+                settings: TenantSettings {
+                    service_level_threshold: threshold,
+                    short_abandon: short,
+                },
+            });
+        }
+        drop(stmt);
+        self.tenants = loaded.into_iter().map(|t| (t.name.clone(), t)).collect();
+        Ok(())
+    }
+
+    /// All tenants, by name.
+    pub fn tenants(&self) -> Vec<Tenant> {
+        let mut v: Vec<Tenant> = self.tenants.values().cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// The tenant `name`, if it exists.
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.get(name)
+    }
+
+    /// The tenant `name`, created with the defaults (Asia/Shanghai, 20 s, 5 s) if new.
+    pub fn ensure_tenant(&mut self, name: &TenantId) -> Result<Tenant> {
+        if let Some(t) = self.tenants.get(name.as_str()) {
+            return Ok(t.clone());
+        }
+        let defaults = TenantSettings::default();
+        self.conn.execute(
+            "INSERT INTO tenants (name, timezone, service_level_threshold, short_abandon)
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            ::duckdb::params![
+                name.as_str(),
+                DEFAULT_TIMEZONE,
+                defaults.service_level_threshold,
+                defaults.short_abandon
+            ],
+        )?;
+        self.load_tenants()?;
+        self.tenants
+            .get(name.as_str())
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownTenant(name.to_string()))
+    }
+
+    /// Changes a tenant's settings (creating it if new). A new time zone recomputes every
+    /// local column of its contacts in one transaction.
+    pub fn set_tenant(
+        &mut self,
+        name: &TenantId,
+        timezone: Option<&str>,
+        settings: Option<TenantSettings>,
+    ) -> Result<Tenant> {
+        let before = self.ensure_tenant(name)?;
+        let tz_name = timezone.unwrap_or(&before.timezone).to_owned();
+        let tz = zone(&tz_name)?;
+        let settings = settings.unwrap_or(before.settings.clone());
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let done = self
+            .conn
+            .execute(
+                "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?
+                 WHERE name = ?",
+                ::duckdb::params![
+                    tz_name,
+                    settings.service_level_threshold,
+                    settings.short_abandon,
+                    name.as_str()
+                ],
+            )
+            .map_err(StoreError::from)
+            .and_then(|_| {
+                if tz_name == before.timezone {
+                    Ok(())
+                } else {
+                    self.recompute_local(name.as_str(), &tz)
+                }
+            });
+        match done {
+            Ok(()) => self.conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                return Err(e);
+            }
+        }
+        self.load_tenants()?;
+        self.tenants
+            .get(name.as_str())
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownTenant(name.to_string()))
+    }
+
+    /// Rewrites the local columns of a tenant's contacts for zone `tz`: the zone's offsets
+    /// over the data's span go into a small table, and one UPDATE applies them.
+    fn recompute_local(&self, tenant: &str, tz: &TimeZone) -> Result<()> {
+        let span: (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT epoch_us(min(bucket_at)), epoch_us(max(bucket_at)) FROM contacts WHERE tenant = ?",
+            [tenant],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(min), Some(max)) = span else {
+            return Ok(());
+        };
+        let to_ts = |us: i64| Timestamp::from_microsecond(us).map_err(|e| StoreError::Invalid(e.to_string()));
+        let (min, max) = (to_ts(min)?, to_ts(max)?);
+        self.conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE tz_ranges (start_us BIGINT, end_us BIGINT, offset_us BIGINT)",
+        )?;
+        {
+            let mut app = self.conn.appender_to_catalog_and_db("tz_ranges", "temp", "main")?;
+            let mut start = Timestamp::MIN;
+            let mut offset = tz.to_offset(min);
+            for t in tz.following(min) {
+                if t.timestamp() > max {
+                    break;
+                }
+                let at = t.timestamp();
+                app.append_row(::duckdb::params![
+                    start.as_microsecond(),
+                    at.as_microsecond(),
+                    i64::from(offset.seconds()) * 1_000_000
+                ])?;
+                start = at;
+                offset = t.offset();
+            }
+            app.append_row(::duckdb::params![
+                start.as_microsecond(),
+                Timestamp::MAX.as_microsecond(),
+                i64::from(offset.seconds()) * 1_000_000
+            ])?;
+            app.flush()?;
+        }
+        self.conn.execute(
+            "UPDATE contacts SET local_ts = make_timestamp(epoch_us(bucket_at) + r.offset_us)
+             FROM tz_ranges r
+             WHERE contacts.tenant = ? AND epoch_us(contacts.bucket_at) >= r.start_us
+               AND epoch_us(contacts.bucket_at) < r.end_us",
+            [tenant],
+        )?;
+        self.conn.execute(
+            "UPDATE contacts SET
+                local_date = CAST(local_ts AS DATE),
+                local_hour = hour(local_ts),
+                local_slot = hour(local_ts) * 4 + minute(local_ts) // 15,
+                local_weekday = isodow(local_ts),
+                local_month = year(local_ts) * 100 + month(local_ts),
+                local_week = isoyear(local_ts) * 100 + week(local_ts)
+             WHERE tenant = ?",
+            [tenant],
+        )?;
+        self.conn.execute_batch("DROP TABLE tz_ranges")?;
+        Ok(())
+    }
+}
