@@ -1,0 +1,88 @@
+//! Running the real `ccpulse` binary against a temporary data directory.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A temporary data directory and the binary to run against it.
+pub struct Cli {
+    pub dir: tempfile::TempDir,
+}
+
+impl Cli {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ccpulse"));
+        c.arg("--data").arg(self.data()).args(args);
+        c.env_remove("CCPULSE_DATA").env_remove("CCPULSE_CONFIG").env_remove("CCPULSE_LANG");
+        c
+    }
+
+    /// Runs and returns the output, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs with `stdin` as standard input.
+    pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "ccpulse {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs `kpi ... --format json` and returns its rows.
+    pub fn kpi(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["kpi", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.ok(&all);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["rows"].as_array().unwrap().clone()
+    }
+
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+}
+
+/// `value` as f64, panicking with context when it is not a number.
+pub fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("{key} is not a number in {v}"))
+}
+
+/// Asserts two figures agree to 1e-9.
+pub fn close(got: f64, want: f64, what: &str) {
+    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
+}
+
+pub fn shared_data(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
+    p.exists().then_some(p)
+}
