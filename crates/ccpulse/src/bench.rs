@@ -34,7 +34,8 @@ pub fn run_demo(
         for c in generator.day(date, daily) {
             // Only what has happened by now.
             if c.ended_at.is_some_and(|e| e <= now) {
-                let fp = ccpulse_ingest::fingerprint(&[ccpulse_ingest::to_json_line(&c).as_bytes()]);
+                let fp =
+                    ccpulse_ingest::fingerprint(&[ccpulse_ingest::to_json_line(&c).as_bytes()]);
                 batch.append(&c, fp)?;
                 generated += 1;
             }
@@ -125,7 +126,10 @@ WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-06-01' AND local_ts < TIM
 GROUP BY local_hour ORDER BY local_hour";
 
 /// The best of `runs` timings of `f`, and the row count it returned.
-fn best_of(runs: usize, mut f: impl FnMut() -> anyhow::Result<usize>) -> anyhow::Result<(Duration, usize)> {
+fn best_of(
+    runs: usize,
+    mut f: impl FnMut() -> anyhow::Result<usize>,
+) -> anyhow::Result<(Duration, usize)> {
     let mut best = Duration::MAX;
     let mut rows = 0;
     for _ in 0..runs {
@@ -195,7 +199,10 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
     generate_file(&file, n).context("generating contacts")?;
     let gen_s = t.elapsed().as_secs_f64();
     let file_bytes = std::fs::metadata(&file)?.len();
-    say(format!("generated {n} contacts ({:.0} MB) in {gen_s:.1} s", file_bytes as f64 / 1e6));
+    say(format!(
+        "generated {n} contacts ({:.0} MB) in {gen_s:.1} s",
+        file_bytes as f64 / 1e6
+    ));
 
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
@@ -204,10 +211,16 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
     let files = [file.display().to_string()];
     let summary = crate::import::import_contacts(&mut store, &files, None, !as_json)?;
     let import_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(summary.counts.inserted == n, "imported {} of {n}", summary.counts.inserted);
+    anyhow::ensure!(
+        summary.counts.inserted == n,
+        "imported {} of {n}",
+        summary.counts.inserted
+    );
     #[allow(clippy::cast_precision_loss)]
     let import_rate = n as f64 / import_s;
-    say(format!("import: {import_s:.2} s, {import_rate:.0} contacts/s"));
+    say(format!(
+        "import: {import_s:.2} s, {import_rate:.0} contacts/s"
+    ));
 
     let t = Instant::now();
     store.execute_batch(&format!(
@@ -218,17 +231,50 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
     store.execute_batch("DROP TABLE read_json_copy; CHECKPOINT;")?;
     #[allow(clippy::cast_precision_loss)]
     let rj_rate = n as f64 / rj_s;
-    say(format!("DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"));
+    say(format!(
+        "DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"
+    ));
 
     let catalog = kpi::load_catalog(&store)?;
     let queries = [
-        ("a", "a year by month x queue, 20 metrics incl. p90_wait", METRICS_A, Some("month,queue"), "2021-01-01", "2022-01-01", HAND_A),
-        ("b", "a day by agent", "answered,avg_talk,aht,satisfaction,fcr", Some("agent"), "2021-06-15", "2021-06-16", HAND_B),
-        ("c", "a month by hour_of_day", "offered,answered,abandoned,service_level,asa", Some("hour_of_day"), "2021-06-01", "2021-07-01", HAND_C),
+        (
+            "a",
+            "a year by month x queue, 20 metrics incl. p90_wait",
+            METRICS_A,
+            Some("month,queue"),
+            "2021-01-01",
+            "2022-01-01",
+            HAND_A,
+        ),
+        (
+            "b",
+            "a day by agent",
+            "answered,avg_talk,aht,satisfaction,fcr",
+            Some("agent"),
+            "2021-06-15",
+            "2021-06-16",
+            HAND_B,
+        ),
+        (
+            "c",
+            "a month by hour_of_day",
+            "offered,answered,abandoned,service_level,asa",
+            Some("hour_of_day"),
+            "2021-06-01",
+            "2021-07-01",
+            HAND_C,
+        ),
     ];
     let mut results = Vec::new();
     for (key, what, metrics, by, from, to, hand) in queries {
-        let args = kpi::KpiArgs { tenant: "bench", metrics, by, from: Some(from), to: Some(to), filters: &[] };
+        let args = kpi::KpiArgs {
+            tenant: "bench",
+            metrics,
+            by,
+            from: Some(from),
+            to: Some(to),
+            filters: &[],
+        };
         let (ours, rows) = best_of(3, || {
             let q = kpi::build(&store, &catalog, &args)?;
             Ok(store.run_kpi(&q, false)?.rows.len())
@@ -242,7 +288,10 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
             }
             Ok(n)
         })?;
-        anyhow::ensure!(rows == hand_rows, "query {key}: {rows} rows, hand-written {hand_rows}");
+        anyhow::ensure!(
+            rows == hand_rows,
+            "query {key}: {rows} rows, hand-written {hand_rows}"
+        );
         let ratio = ours.as_secs_f64() / hand_t.as_secs_f64();
         say(format!(
             "query ({key}) {what}: {:.3} s, hand-written SQL {:.3} s, ratio {ratio:.2} ({rows} rows)",
@@ -255,7 +304,10 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
         }));
     }
     let rss = peak_rss_bytes();
-    say(format!("peak RSS: {:.0} MiB", rss.unwrap_or(0) as f64 / 1048576.0));
+    say(format!(
+        "peak RSS: {:.0} MiB",
+        rss.unwrap_or(0) as f64 / 1048576.0
+    ));
     let report = json!({
         "contacts": n,
         "file_bytes": file_bytes,

@@ -22,7 +22,9 @@ const QUEUES: &[(&str, f64, f64)] = &[
     ("complaints", 0.12, 330.0),
     ("online_chat", 0.08, 300.0),
 ];
-const REGIONS: &[&str] = &["北京", "上海", "广东", "贵州", "四川", "浙江", "江苏", "山东"];
+const REGIONS: &[&str] = &[
+    "北京", "上海", "广东", "贵州", "四川", "浙江", "江苏", "山东",
+];
 const CATEGORIES: &[(&str, &str, BusinessType)] = &[
     ("mobile", "mobile/plan-fees", BusinessType::Consultation),
     ("mobile", "mobile/balance", BusinessType::Query),
@@ -36,8 +38,8 @@ const CATEGORIES: &[(&str, &str, BusinessType)] = &[
 
 /// Relative arrival intensity per hour of day (index 0..24).
 const HOURLY: [f64; 24] = [
-    0.05, 0.03, 0.02, 0.02, 0.02, 0.04, 0.10, 0.30, 0.75, 1.00, 1.00, 0.90, 0.60, 0.70, 0.90,
-    0.95, 0.85, 0.70, 0.55, 0.50, 0.45, 0.35, 0.20, 0.10,
+    0.05, 0.03, 0.02, 0.02, 0.02, 0.04, 0.10, 0.30, 0.75, 1.00, 1.00, 0.90, 0.60, 0.70, 0.90, 0.95,
+    0.85, 0.70, 0.55, 0.50, 0.45, 0.35, 0.20, 0.10,
 ];
 
 /// Generates contacts for a tenant, deterministically from a seed.
@@ -127,7 +129,12 @@ impl Generator {
         if roll < 0.06 {
             return self.outbound(id, start);
         }
-        let mut c = Contact::new(self.tenant.clone(), id, Direction::Inbound, Outcome::Answered);
+        let mut c = Contact::new(
+            self.tenant.clone(),
+            id,
+            Direction::Inbound,
+            Outcome::Answered,
+        );
         let q = {
             let mut pick: f64 = self.rng.random();
             let mut chosen = QUEUES[0];
@@ -141,19 +148,41 @@ impl Generator {
             chosen
         };
         c.queue = Some(q.0.to_owned());
-        c.channel = if q.0 == "online_chat" { Channel::Chat } else { Channel::Voice };
-        c.source = (c.channel == Channel::Chat).then(|| {
-            ["web", "app", "wechat"][self.rng.random_range(0..3)].to_owned()
-        });
-        c.entry_point = Some(if c.channel == Channel::Chat { "chat-main" } else { "4008001234" }.to_owned());
-        c.customer = Some(format!("1{}{:08}", [38, 39, 58, 86][self.rng.random_range(0..4)], self.rng.random_range(0..100_000_000u64)));
+        c.channel = if q.0 == "online_chat" {
+            Channel::Chat
+        } else {
+            Channel::Voice
+        };
+        c.source = (c.channel == Channel::Chat)
+            .then(|| ["web", "app", "wechat"][self.rng.random_range(0..3)].to_owned());
+        c.entry_point = Some(
+            if c.channel == Channel::Chat {
+                "chat-main"
+            } else {
+                "4008001234"
+            }
+            .to_owned(),
+        );
+        c.customer = Some(format!(
+            "1{}{:08}",
+            [38, 39, 58, 86][self.rng.random_range(0..4)],
+            self.rng.random_range(0..100_000_000u64)
+        ));
         c.region = Some(REGIONS[self.rng.random_range(0..REGIONS.len())].to_owned());
         let (line, cat, bt) = CATEGORIES[self.rng.random_range(0..CATEGORIES.len())];
         c.business_line = Some(line.to_owned());
         c.category = Some(cat.to_owned());
-        c.business_type = Some(if q.0 == "complaints" { BusinessType::Complaint } else { bt });
+        c.business_type = Some(if q.0 == "complaints" {
+            BusinessType::Complaint
+        } else {
+            bt
+        });
         c.arrived_at = Some(start);
-        let ivr = if c.channel == Channel::Voice { 8.0 + self.exp(25.0) } else { 0.0 };
+        let ivr = if c.channel == Channel::Voice {
+            8.0 + self.exp(25.0)
+        } else {
+            0.0
+        };
         if c.channel == Channel::Voice {
             c.ivr_start = Some(start);
             c.ivr_end = Some(start + secs(ivr));
@@ -172,7 +201,11 @@ impl Generator {
         let patience = self.exp(110.0);
         if patience < wait {
             let abandon = patience;
-            c.outcome = if self.rng.random::<f64>() < 0.15 { Outcome::AbandonedRing } else { Outcome::Abandoned };
+            c.outcome = if self.rng.random::<f64>() < 0.15 {
+                Outcome::AbandonedRing
+            } else {
+                Outcome::Abandoned
+            };
             c.ended_at = Some(queued + secs(abandon));
             return c;
         }
@@ -185,7 +218,11 @@ impl Generator {
         let ended = answered + secs(talk);
         c.ended_at = Some(ended);
         c.wrap_up_end = Some(ended + secs(5.0 + self.exp(20.0)));
-        c.hold_s = if self.rng.random::<f64>() < 0.15 { self.exp(40.0).round() } else { 0.0 };
+        c.hold_s = if self.rng.random::<f64>() < 0.15 {
+            self.exp(40.0).round()
+        } else {
+            0.0
+        };
         c.resolved_first = Some(self.rng.random::<f64>() < 0.86);
         if self.rng.random::<f64>() < 0.08 {
             c.transfers = 1;
@@ -214,21 +251,34 @@ impl Generator {
             } else {
                 Some(SurveyScore::Dissatisfied)
             };
-            let reason = (score == Some(SurveyScore::Dissatisfied))
-                .then(|| ["service_attitude", "not_resolved", "long_wait"][self.rng.random_range(0..3)].to_owned());
-            c.survey = Some(Survey { offered: true, score, reason });
+            let reason = (score == Some(SurveyScore::Dissatisfied)).then(|| {
+                ["service_attitude", "not_resolved", "long_wait"][self.rng.random_range(0..3)]
+                    .to_owned()
+            });
+            c.survey = Some(Survey {
+                offered: true,
+                score,
+                reason,
+            });
         }
         c
     }
 
     fn outbound(&mut self, id: String, start: Timestamp) -> Contact {
         let connected = self.rng.random::<f64>() < 0.62;
-        let outcome = if connected { Outcome::Answered } else { Outcome::NotConnected };
+        let outcome = if connected {
+            Outcome::Answered
+        } else {
+            Outcome::NotConnected
+        };
         let mut c = Contact::new(self.tenant.clone(), id, Direction::Outbound, outcome);
         c.queue = Some("outbound".into());
         c.campaign = Some("2026-upgrade".into());
         c.agent = Some(format!("a{:03}", self.rng.random_range(1..=24)));
-        c.customer = Some(format!("139{:08}", self.rng.random_range(0..100_000_000u64)));
+        c.customer = Some(format!(
+            "139{:08}",
+            self.rng.random_range(0..100_000_000u64)
+        ));
         c.business_type = Some(BusinessType::Marketing);
         c.arrived_at = Some(start);
         let ring = 5.0 + self.exp(10.0);
@@ -262,7 +312,10 @@ mod tests {
             let line = ccpulse_ingest::to_json_line(c);
             ccpulse_ingest::parse_contact_line(line.as_bytes(), 1, None).expect("valid contact");
         }
-        let abandoned = day.iter().filter(|c| c.outcome == Outcome::Abandoned).count();
+        let abandoned = day
+            .iter()
+            .filter(|c| c.outcome == Outcome::Abandoned)
+            .count();
         assert!(abandoned > 5, "abandons exist: {abandoned}");
     }
 }

@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ccpulse_ingest::{input::OpenedInput, open_input, parse_contact_line, LineReader, ParsedContact, Rejection};
+use ccpulse_ingest::{
+    input::OpenedInput, open_input, parse_contact_line, LineReader, ParsedContact, Rejection,
+};
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, ImportCounts, NewRejection};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -38,11 +40,7 @@ enum Msg {
     Failed(String),
 }
 
-fn reader_thread(
-    opened: OpenedInput,
-    tenant: Option<TenantId>,
-    tx: &mpsc::SyncSender<Msg>,
-) {
+fn reader_thread(opened: OpenedInput, tenant: Option<TenantId>, tx: &mpsc::SyncSender<Msg>) {
     let mut lines = LineReader::new(opened.reader, &opened.name);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = Vec::with_capacity(CHUNK_LINES);

@@ -51,7 +51,11 @@ pub fn build(
     let query = KpiQuery {
         tenant: args.tenant.to_owned(),
         metrics: MetricSpec::parse_list(args.metrics)?,
-        by: args.by.map(ByItem::parse_list).transpose()?.unwrap_or_default(),
+        by: args
+            .by
+            .map(ByItem::parse_list)
+            .transpose()?
+            .unwrap_or_default(),
         from: args.from.map(parse_local_time).transpose()?,
         to: args.to.map(parse_local_time).transpose()?,
         filters: args
@@ -177,7 +181,10 @@ fn by_label(item: ByItem, lang: &str) -> &'static str {
 pub fn to_table(q: &CompiledQuery, r: &KpiResult, lang: &str) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    let mut header: Vec<Cell> = q.by.iter().map(|(b, _)| Cell::new(by_label(*b, lang))).collect();
+    let mut header: Vec<Cell> =
+        q.by.iter()
+            .map(|(b, _)| Cell::new(by_label(*b, lang)))
+            .collect();
     header.extend(q.metrics.iter().map(|m| Cell::new(m.label(lang))));
     t.set_header(header);
     for row in &r.rows {
@@ -208,10 +215,15 @@ pub fn to_csv(q: &CompiledQuery, r: &KpiResult) -> anyhow::Result<String> {
                 other => other.to_string(),
             })
             .collect();
-        rec.extend(q.metrics.iter().zip(&row.values).map(|(m, v)| match json_value(*v, m.unit) {
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }));
+        rec.extend(
+            q.metrics
+                .iter()
+                .zip(&row.values)
+                .map(|(m, v)| match json_value(*v, m.unit) {
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                }),
+        );
         w.write_record(&rec)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
@@ -237,11 +249,21 @@ pub fn explain_text(q: &CompiledQuery, r: &KpiResult, lang: &str) -> String {
         }
         for row in &r.rows {
             let keys: Vec<String> = row.keys.iter().map(ToString::to_string).collect();
-            let at = if keys.is_empty() { "total".to_owned() } else { keys.join(" / ") };
+            let at = if keys.is_empty() {
+                "total".to_owned()
+            } else {
+                keys.join(" / ")
+            };
             let num = row.numerators[i].map_or("null".to_owned(), |n| format!("{n}"));
             match row.denominators[i] {
-                Some(d) => out.push_str(&format!("  {at}: {num} / {d} = {}\n", human(row.values[i], m.unit))),
-                None => out.push_str(&format!("  {at}: {num} -> {}\n", human(row.values[i], m.unit))),
+                Some(d) => out.push_str(&format!(
+                    "  {at}: {num} / {d} = {}\n",
+                    human(row.values[i], m.unit)
+                )),
+                None => out.push_str(&format!(
+                    "  {at}: {num} -> {}\n",
+                    human(row.values[i], m.unit)
+                )),
             }
         }
     }
@@ -271,7 +293,14 @@ pub fn list_metrics(catalog: &Catalog, lang: &str, as_json: bool) -> String {
     t.set_header(if zh {
         vec!["指标", "名称", "单位", "方向", "参数", "评分标准"]
     } else {
-        vec!["metric", "label", "unit", "better", "parameters", "scoring bands"]
+        vec![
+            "metric",
+            "label",
+            "unit",
+            "better",
+            "parameters",
+            "scoring bands",
+        ]
     });
     for m in catalog.iter() {
         let params: Vec<String> = m.params.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -22,10 +22,19 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "ccpulse", version, about = "Contact-center operations analytics")]
+#[command(
+    name = "ccpulse",
+    version,
+    about = "Contact-center operations analytics"
+)]
 struct Cli {
     /// Data directory (holds ccpulse.duckdb and an optional ccpulse.toml).
-    #[arg(long, global = true, env = "CCPULSE_DATA", default_value = "./ccpulse-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CCPULSE_DATA",
+        default_value = "./ccpulse-data"
+    )]
     data: PathBuf,
     /// Configuration file (default: ccpulse.toml in the data directory).
     #[arg(long, global = true, env = "CCPULSE_CONFIG")]
@@ -79,7 +88,10 @@ enum Command {
         #[arg(long, default_value = "default")]
         tenant: String,
         /// Comma-separated metrics, e.g. answered,service_level[threshold=15].
-        #[arg(long, default_value = "offered,answered,abandoned,answer_rate,service_level,asa,aht")]
+        #[arg(
+            long,
+            default_value = "offered,answered,abandoned,answer_rate,service_level,asa,aht"
+        )]
         metrics: String,
         /// Buckets (15min, 30min, hour, day, week, month, quarter, year) and dimensions.
         #[arg(long)]
@@ -201,7 +213,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut shown = serde_json::to_value(&cfg)?;
             if let Some(obj) = shown.as_object_mut() {
                 let mut store = open(&cfg)?;
-                obj.insert("effective_memory_limit".into(), store.setting("memory_limit")?.into());
+                obj.insert(
+                    "effective_memory_limit".into(),
+                    store.setting("memory_limit")?.into(),
+                );
                 obj.insert("effective_threads".into(), store.setting("threads")?.into());
                 obj.insert("tenants".into(), store.tenants().len().into());
                 let _ = &mut store;
@@ -259,13 +274,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg)?;
             let entries = store.quarantine(tenant.as_deref())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "entries": entries }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "entries": entries }))?
+                );
             } else if entries.is_empty() {
                 println!("the quarantine is empty");
             } else {
                 for e in &entries {
-                    let field = e.field.as_deref().map(|f| format!(": field `{f}`")).unwrap_or_default();
-                    println!("#{} [{}/{}] {}:{}{}: {}", e.id, e.tenant, e.format, e.file, e.line, field, e.reason);
+                    let field = e
+                        .field
+                        .as_deref()
+                        .map(|f| format!(": field `{f}`"))
+                        .unwrap_or_default();
+                    println!(
+                        "#{} [{}/{}] {}:{}{}: {}",
+                        e.id, e.tenant, e.format, e.file, e.line, field, e.reason
+                    );
                 }
                 println!("{} rejected record(s)", entries.len());
             }
@@ -292,7 +317,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let t = store.set_tenant(&id, timezone.as_deref(), Some(settings))?;
                     println!(
                         "tenant {}: time zone {}, service-level threshold {} s, short abandon {} s",
-                        t.name, t.timezone, t.settings.service_level_threshold, t.settings.short_abandon
+                        t.name,
+                        t.timezone,
+                        t.settings.service_level_threshold,
+                        t.settings.short_abandon
                     );
                 }
                 TenantCommand::List { json } => {
@@ -300,16 +328,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if json {
                         let v: Vec<_> = tenants
                             .iter()
-                            .map(|t| serde_json::json!({
-                                "name": t.name, "timezone": t.timezone,
-                                "service_level_threshold": t.settings.service_level_threshold,
-                                "short_abandon": t.settings.short_abandon,
-                            }))
+                            .map(|t| {
+                                serde_json::json!({
+                                    "name": t.name, "timezone": t.timezone,
+                                    "service_level_threshold": t.settings.service_level_threshold,
+                                    "short_abandon": t.settings.short_abandon,
+                                })
+                            })
                             .collect();
-                        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tenants": v }))?);
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({ "tenants": v }))?
+                        );
                     } else {
                         for t in tenants {
-                            println!("{}\t{}\t{} s\t{} s", t.name, t.timezone, t.settings.service_level_threshold, t.settings.short_abandon);
+                            println!(
+                                "{}\t{}\t{} s\t{} s",
+                                t.name,
+                                t.timezone,
+                                t.settings.service_level_threshold,
+                                t.settings.short_abandon
+                            );
                         }
                     }
                 }
@@ -352,7 +391,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let q = kpi::build(&store, &catalog, &args)?;
             let r = store.run_kpi(&q, fill)?;
             match format {
-                kpi::Format::Json => println!("{}", serde_json::to_string_pretty(&kpi::to_json(&q, &r, &lang, explain))?),
+                kpi::Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&kpi::to_json(&q, &r, &lang, explain))?
+                ),
                 kpi::Format::Csv => print!("{}", kpi::to_csv(&q, &r)?),
                 kpi::Format::Table => {
                     println!("{}", kpi::to_table(&q, &r, &lang));
@@ -366,13 +408,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { tenant, days, daily } => {
+        Command::Demo {
+            tenant,
+            days,
+            daily,
+        } => {
             let lang = cfg.lang.clone();
             let mut store = open(&cfg)?;
             bench::run_demo(&mut store, &tenant_id(&tenant)?, days, daily, &lang)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { contacts, json, dir } => {
+        Command::Bench {
+            contacts,
+            json,
+            dir,
+        } => {
             bench::run_bench(contacts, json, dir.as_deref(), &cfg)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -21,13 +21,41 @@ fn bad_lines() -> Vec<(String, Option<&'static str>, &'static str)> {
     vec![
         ("{\"id\":\"b1\",".to_owned(), None, "truncated JSON"),
         ("this is not json".to_owned(), None, "not valid JSON"),
-        (good("b3").replace("\"queue\"", "\"colour\":\"red\",\"queue\""), Some("colour"), "unknown field"),
-        (good("b4").replace("\"outcome\":\"answered\"", "\"outcome\":\"hung_up\""), Some("outcome"), "`hung_up` is not one of"),
-        (good("b5").replace("\"direction\":\"inbound\"", "\"direction\":\"sideways\""), Some("direction"), "not one of"),
-        (good("b6").replace("2021-01-04T09:15:52+08:00", "04/01/2021 09:15"), Some("ended_at"), "not an RFC 3339 time"),
-        (good("b7").replace("2021-01-04T09:13:31+08:00", "2021-01-04T09:13:00+08:00"), Some("answered_at"), "before `queued_at`"),
-        (good("b8").replace(",\"answered_at\":\"2021-01-04T09:13:31+08:00\"", ""), Some("answered_at"), "missing"),
-        (good("b9").replace("\"channel\":\"voice\"", "\"channel\":\"fax\""), Some("channel"), "not one of"),
+        (
+            good("b3").replace("\"queue\"", "\"colour\":\"red\",\"queue\""),
+            Some("colour"),
+            "unknown field",
+        ),
+        (
+            good("b4").replace("\"outcome\":\"answered\"", "\"outcome\":\"hung_up\""),
+            Some("outcome"),
+            "`hung_up` is not one of",
+        ),
+        (
+            good("b5").replace("\"direction\":\"inbound\"", "\"direction\":\"sideways\""),
+            Some("direction"),
+            "not one of",
+        ),
+        (
+            good("b6").replace("2021-01-04T09:15:52+08:00", "04/01/2021 09:15"),
+            Some("ended_at"),
+            "not an RFC 3339 time",
+        ),
+        (
+            good("b7").replace("2021-01-04T09:13:31+08:00", "2021-01-04T09:13:00+08:00"),
+            Some("answered_at"),
+            "before `queued_at`",
+        ),
+        (
+            good("b8").replace(",\"answered_at\":\"2021-01-04T09:13:31+08:00\"", ""),
+            Some("answered_at"),
+            "missing",
+        ),
+        (
+            good("b9").replace("\"channel\":\"voice\"", "\"channel\":\"fax\""),
+            Some("channel"),
+            "not one of",
+        ),
         (good("").replace("\"id\":\"\",", ""), Some("id"), "missing"),
     ]
 }
@@ -53,11 +81,26 @@ fn bad_lines_are_quarantined_and_good_ones_land() {
     let path = file.to_str().unwrap();
 
     let out = cli.run(&["import", "--format", "contacts", "--json", path]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((s["read"].as_u64(), s["inserted"].as_u64(), s["rejected"].as_u64()), (Some(21), Some(11), Some(10)));
+    assert_eq!(
+        (
+            s["read"].as_u64(),
+            s["inserted"].as_u64(),
+            s["rejected"].as_u64()
+        ),
+        (Some(21), Some(11), Some(10))
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("rejected: {path}: line 8: field `outcome`")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("rejected: {path}: line 8: field `outcome`")),
+        "{stderr}"
+    );
 
     let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
     let entries = q["entries"].as_array().unwrap();
@@ -71,7 +114,10 @@ fn bad_lines_are_quarantined_and_good_ones_land() {
         assert_eq!(e["format"], "contacts");
     }
     let listing = cli.ok(&["quarantine", "list"]);
-    assert!(listing.contains(&format!("{path}:8: field `outcome`")), "{listing}");
+    assert!(
+        listing.contains(&format!("{path}:8: field `outcome`")),
+        "{listing}"
+    );
 
     // The good lines are all there.
     let rows = cli.kpi(&["--metrics", "contacts,answered"]);
@@ -79,7 +125,10 @@ fn bad_lines_are_quarantined_and_good_ones_land() {
 
     // Re-importing the same file changes nothing: same rows, same quarantine.
     let out = cli.ok(&["import", "--format", "contacts", path]);
-    assert!(out.contains("read 21, inserted 0, updated 0, unchanged 11, rejected 10"), "{out}");
+    assert!(
+        out.contains("read 21, inserted 0, updated 0, unchanged 11, rejected 10"),
+        "{out}"
+    );
     let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
     assert_eq!(q["entries"].as_array().unwrap().len(), 10);
     assert_eq!(cli.kpi(&["--metrics", "contacts"])[0]["contacts"], 11);
@@ -98,47 +147,98 @@ fn upsert_replaces_and_duplicates_collapse() {
     let changed = good("x2")
         .replace(",\"answered_at\":\"2021-01-04T09:13:31+08:00\"", "")
         .replace("\"outcome\":\"answered\"", "\"outcome\":\"abandoned\"");
-    let b = cli.write("b.jsonl", &format!("{}\n{changed}\n{}\n{}\n", good("x1"), good("x3"), good("x3").replace("general", "vip")));
+    let b = cli.write(
+        "b.jsonl",
+        &format!(
+            "{}\n{changed}\n{}\n{}\n",
+            good("x1"),
+            good("x3"),
+            good("x3").replace("general", "vip")
+        ),
+    );
     let out = cli.ok(&["import", "--format", "contacts", b.to_str().unwrap()]);
-    assert!(out.contains("read 4, inserted 1, updated 2, unchanged 1, rejected 0"), "{out}");
+    assert!(
+        out.contains("read 4, inserted 1, updated 2, unchanged 1, rejected 0"),
+        "{out}"
+    );
     let rows = cli.kpi(&["--metrics", "contacts,answered,abandoned", "--by", "queue"]);
-    assert_eq!(rows, vec![
-        json!({"queue": "general", "contacts": 2, "answered": 1, "abandoned": 1}),
-        json!({"queue": "vip", "contacts": 1, "answered": 1, "abandoned": 0}),
-    ]);
+    assert_eq!(
+        rows,
+        vec![
+            json!({"queue": "general", "contacts": 2, "answered": 1, "abandoned": 1}),
+            json!({"queue": "vip", "contacts": 1, "answered": 1, "abandoned": 0}),
+        ]
+    );
 }
 
 #[test]
 fn stdin_gzip_tenants_and_unreadable_files() {
     let cli = Cli::new();
-    let out = cli.run_stdin(&["import", "--format", "contacts", "--tenant", "bank", "-"], format!("{}\n", good("s1")).as_bytes());
+    let out = cli.run_stdin(
+        &["import", "--format", "contacts", "--tenant", "bank", "-"],
+        format!("{}\n", good("s1")).as_bytes(),
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("inserted 1"));
 
     let gz_path = cli.dir.path().join("c.jsonl.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz_path).unwrap(), flate2::Compression::default());
-    enc.write_all(format!("{}\n{}\n", good("z1"), good("z2")).as_bytes()).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz_path).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(format!("{}\n{}\n", good("z1"), good("z2")).as_bytes())
+        .unwrap();
     enc.finish().unwrap();
-    let out = cli.ok(&["import", "--format", "contacts", "--tenant", "bank", gz_path.to_str().unwrap()]);
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "bank",
+        gz_path.to_str().unwrap(),
+    ]);
     assert!(out.contains("read 2, inserted 2"), "{out}");
-    assert_eq!(cli.kpi(&["--tenant", "bank", "--metrics", "contacts"])[0]["contacts"], 3);
+    assert_eq!(
+        cli.kpi(&["--tenant", "bank", "--metrics", "contacts"])[0]["contacts"],
+        3
+    );
 
     // A record of another tenant than --tenant is rejected.
     let other = good("t1").replace("{\"id\"", "{\"tenant\":\"other\",\"id\"");
     let f = cli.write("other.jsonl", &format!("{other}\n"));
-    let out = cli.ok(&["import", "--format", "contacts", "--tenant", "bank", f.to_str().unwrap()]);
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "bank",
+        f.to_str().unwrap(),
+    ]);
     assert!(out.contains("rejected 1"), "{out}");
 
     // A file that cannot be read: exit 2, the readable ones still import.
     let ok = cli.write("ok.jsonl", &format!("{}\n", good("r1")));
-    let out = cli.run(&["import", "--format", "contacts", "/nonexistent/missing.jsonl", ok.to_str().unwrap()]);
+    let out = cli.run(&[
+        "import",
+        "--format",
+        "contacts",
+        "/nonexistent/missing.jsonl",
+        ok.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/missing.jsonl: cannot open"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/missing.jsonl: cannot open")
+    );
     assert_eq!(cli.kpi(&["--metrics", "contacts"])[0]["contacts"], 1);
 
     let out = cli.ok(&["tenant", "list", "--json"]);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = v["tenants"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["bank", "default"]);
     assert_eq!(v["tenants"][0]["timezone"], "Asia/Shanghai");
     let out = cli.run(&["tenant", "set", "bank", "--timezone", "Mars/Olympus"]);
@@ -158,7 +258,10 @@ fn kill_9_during_a_large_import_loses_nothing_committed() {
         }
     }
     let p = path.to_str().unwrap();
-    let mut child = cli.command(&["import", "--format", "contacts", p]).spawn().unwrap();
+    let mut child = cli
+        .command(&["import", "--format", "contacts", p])
+        .spawn()
+        .unwrap();
     // Wait until the first batch has been committed (the WAL or database grows), then kill.
     let started = Instant::now();
     let db = cli.data().join("ccpulse.duckdb");
@@ -183,7 +286,13 @@ fn kill_9_during_a_large_import_loses_nothing_committed() {
     let out = cli.ok(&["import", "--format", "contacts", "--json", p]);
     let s: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(s["read"].as_u64(), Some(u64::from(n)));
-    assert_eq!(s["inserted"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(), u64::from(n));
+    assert_eq!(
+        s["inserted"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(),
+        u64::from(n)
+    );
     assert_eq!(s["unchanged"].as_u64(), Some(before));
-    assert_eq!(cli.kpi(&["--metrics", "contacts"])[0]["contacts"], u64::from(n));
+    assert_eq!(
+        cli.kpi(&["--metrics", "contacts"])[0]["contacts"],
+        u64::from(n)
+    );
 }

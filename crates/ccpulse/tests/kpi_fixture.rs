@@ -42,20 +42,77 @@ struct C {
 }
 
 fn inbound(outcome: &'static str, wait: f64, talk: f64) -> C {
-    C { dir: "inbound", outcome, wait, talk, queue: "q1", channel: "voice", ..C::default() }
+    C {
+        dir: "inbound",
+        outcome,
+        wait,
+        talk,
+        queue: "q1",
+        channel: "voice",
+        ..C::default()
+    }
 }
 
 fn contacts() -> Vec<C> {
     let sv = |score: &'static str| Some((true, Some(score), None));
     vec![
-        /* c01 */ C { acw: 10.0, survey: sv("very_satisfied"), resolved: Some(true), ..inbound("answered", 5.0, 100.0) },
-        /* c02 */ C { hold: 20.0, acw: 20.0, survey: sv("satisfied"), resolved: Some(true), ..inbound("answered", 20.0, 200.0) },
-        /* c03 */ C { survey: sv("neutral"), resolved: Some(false), ..inbound("answered", 20.5, 60.0) },
-        /* c04 */ C { survey: Some((true, Some("dissatisfied"), Some("service_attitude"))), resolved: Some(true), ..inbound("answered", 30.0, 8.0) },
-        /* c05 */ C { hold: 30.0, acw: 30.0, survey: Some((true, None, None)), resolved: Some(true), ..inbound("answered", 15.0, 300.0) },
-        /* c06 */ C { survey: Some((true, Some("dissatisfied"), Some("long_wait"))), resolved: Some(true), qa: Some(92.0), ..inbound("answered", 10.0, 120.0) },
-        /* c07 */ C { survey: Some((false, None, None)), resolved: Some(false), qa: Some(86.0), transfer: Some(true), ..inbound("answered", 0.0, 45.0) },
-        /* c08 */ C { resolved: Some(true), transfer: Some(false), marketing: (2, 1), ..inbound("answered", 60.0, 90.0) },
+        /* c01 */
+        C {
+            acw: 10.0,
+            survey: sv("very_satisfied"),
+            resolved: Some(true),
+            ..inbound("answered", 5.0, 100.0)
+        },
+        /* c02 */
+        C {
+            hold: 20.0,
+            acw: 20.0,
+            survey: sv("satisfied"),
+            resolved: Some(true),
+            ..inbound("answered", 20.0, 200.0)
+        },
+        /* c03 */
+        C {
+            survey: sv("neutral"),
+            resolved: Some(false),
+            ..inbound("answered", 20.5, 60.0)
+        },
+        /* c04 */
+        C {
+            survey: Some((true, Some("dissatisfied"), Some("service_attitude"))),
+            resolved: Some(true),
+            ..inbound("answered", 30.0, 8.0)
+        },
+        /* c05 */
+        C {
+            hold: 30.0,
+            acw: 30.0,
+            survey: Some((true, None, None)),
+            resolved: Some(true),
+            ..inbound("answered", 15.0, 300.0)
+        },
+        /* c06 */
+        C {
+            survey: Some((true, Some("dissatisfied"), Some("long_wait"))),
+            resolved: Some(true),
+            qa: Some(92.0),
+            ..inbound("answered", 10.0, 120.0)
+        },
+        /* c07 */
+        C {
+            survey: Some((false, None, None)),
+            resolved: Some(false),
+            qa: Some(86.0),
+            transfer: Some(true),
+            ..inbound("answered", 0.0, 45.0)
+        },
+        /* c08 */
+        C {
+            resolved: Some(true),
+            transfer: Some(false),
+            marketing: (2, 1),
+            ..inbound("answered", 60.0, 90.0)
+        },
         /* c09 */ inbound("abandoned", 4.9, 0.0),
         /* c10 */ inbound("abandoned", 5.0, 0.0),
         /* c11 */ inbound("abandoned", 25.0, 0.0),
@@ -65,19 +122,85 @@ fn contacts() -> Vec<C> {
         /* c15 */ inbound("self_service", 0.0, 0.0),
         /* c16 */ inbound("voicemail", 40.0, 0.0),
         /* c17 */ inbound("callback", 50.0, 0.0),
-        /* c18 */ C { dir: "outbound", marketing: (1, 1), ..inbound("answered", 0.0, 150.0) },
-        /* c19 */ C { dir: "outbound", marketing: (1, 0), ..inbound("answered", 0.0, 50.0) },
-        /* c20 */ C { dir: "outbound", ..inbound("not_connected", 0.0, 0.0) },
-        /* c21 */ C { dir: "outbound", ..inbound("not_connected", 0.0, 0.0) },
-        /* c22 */ C { start: Some("2021-01-04T23:59:50+08:00"), no_ivr: true, survey: sv("very_satisfied"), resolved: Some(true), ..inbound("answered", 8.0, 122.0) },
-        /* c23 */ C { start: Some("2021-02-01T01:00:00+08:00"), ..inbound("answered", 3.0, 30.0) },
-        /* c24 */ C { queue: "q2", channel: "chat", survey: sv("satisfied"), resolved: Some(true), ..inbound("answered", 2.0, 600.0) },
-        /* c25 */ C { queue: "q2", channel: "chat", ..inbound("abandoned", 70.0, 0.0) },
-        /* c26 */ C { queue: "q2", survey: sv("very_satisfied"), resolved: Some(false), ..inbound("answered", 25.0, 11.0) },
-        /* c27 */ C { resolved: Some(true), ..inbound("answered", 1.0, 30.0) },
-        /* c28 */ C { dir: "callback", ..inbound("answered", 0.0, 70.0) },
-        /* c29 */ C { acw: 5.0, survey: sv("very_satisfied"), resolved: Some(true), qa: Some(100.0), ..inbound("answered", 40.0, 200.0) },
-        /* c30 */ C { queue: "q2", ..inbound("abandoned", 3.0, 0.0) },
+        /* c18 */
+        C {
+            dir: "outbound",
+            marketing: (1, 1),
+            ..inbound("answered", 0.0, 150.0)
+        },
+        /* c19 */
+        C {
+            dir: "outbound",
+            marketing: (1, 0),
+            ..inbound("answered", 0.0, 50.0)
+        },
+        /* c20 */
+        C {
+            dir: "outbound",
+            ..inbound("not_connected", 0.0, 0.0)
+        },
+        /* c21 */
+        C {
+            dir: "outbound",
+            ..inbound("not_connected", 0.0, 0.0)
+        },
+        /* c22 */
+        C {
+            start: Some("2021-01-04T23:59:50+08:00"),
+            no_ivr: true,
+            survey: sv("very_satisfied"),
+            resolved: Some(true),
+            ..inbound("answered", 8.0, 122.0)
+        },
+        /* c23 */
+        C {
+            start: Some("2021-02-01T01:00:00+08:00"),
+            ..inbound("answered", 3.0, 30.0)
+        },
+        /* c24 */
+        C {
+            queue: "q2",
+            channel: "chat",
+            survey: sv("satisfied"),
+            resolved: Some(true),
+            ..inbound("answered", 2.0, 600.0)
+        },
+        /* c25 */
+        C {
+            queue: "q2",
+            channel: "chat",
+            ..inbound("abandoned", 70.0, 0.0)
+        },
+        /* c26 */
+        C {
+            queue: "q2",
+            survey: sv("very_satisfied"),
+            resolved: Some(false),
+            ..inbound("answered", 25.0, 11.0)
+        },
+        /* c27 */
+        C {
+            resolved: Some(true),
+            ..inbound("answered", 1.0, 30.0)
+        },
+        /* c28 */
+        C {
+            dir: "callback",
+            ..inbound("answered", 0.0, 70.0)
+        },
+        /* c29 */
+        C {
+            acw: 5.0,
+            survey: sv("very_satisfied"),
+            resolved: Some(true),
+            qa: Some(100.0),
+            ..inbound("answered", 40.0, 200.0)
+        },
+        /* c30 */
+        C {
+            queue: "q2",
+            ..inbound("abandoned", 3.0, 0.0)
+        },
     ]
 }
 
@@ -109,7 +232,14 @@ fn to_json(k: usize, c: &C) -> Value {
         let queued = if c.no_ivr {
             start
         } else {
-            let ivr_end = plus(start, if c.outcome == "self_service" { 30.0 } else { 10.0 });
+            let ivr_end = plus(
+                start,
+                if c.outcome == "self_service" {
+                    30.0
+                } else {
+                    10.0
+                },
+            );
             v["ivr_start"] = json!(t(start));
             v["ivr_end"] = json!(t(ivr_end));
             ivr_end
@@ -148,11 +278,26 @@ fn to_json(k: usize, c: &C) -> Value {
 
 fn setup() -> Cli {
     let cli = Cli::new();
-    let lines: Vec<String> = contacts().iter().enumerate().map(|(k, c)| to_json(k, c).to_string()).collect();
+    let lines: Vec<String> = contacts()
+        .iter()
+        .enumerate()
+        .map(|(k, c)| to_json(k, c).to_string())
+        .collect();
     assert_eq!(lines.len(), 30);
     let file = cli.write("fixture.jsonl", &(lines.join("\n") + "\n"));
-    let out = cli.ok(&["import", "--format", "contacts", "--tenant", "fx", "--strict", file.to_str().unwrap()]);
-    assert!(out.contains("read 30, inserted 30, updated 0, unchanged 0, rejected 0"), "{out}");
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "fx",
+        "--strict",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("read 30, inserted 30, updated 0, unchanged 0, rejected 0"),
+        "{out}"
+    );
     cli
 }
 
@@ -163,20 +308,29 @@ fn every_metric_by_hand() {
     let expected: Vec<(&str, Option<f64>)> = vec![
         ("contacts", Some(30.0)),
         ("offered", Some(25.0)),
-        ("outbound", Some(5.0)),                    // c18-c21 and the callback c28
-        ("outbound_connected", Some(3.0)),          // c18, c19, c28
-        ("self_service", Some(2.0)),                // c14, c15
-        ("agent_requests", Some(23.0)),             // 25 inbound - 2 self-service
+        ("outbound", Some(5.0)),           // c18-c21 and the callback c28
+        ("outbound_connected", Some(3.0)), // c18, c19, c28
+        ("self_service", Some(2.0)),       // c14, c15
+        ("agent_requests", Some(23.0)),    // 25 inbound - 2 self-service
         ("answered", Some(14.0)),
-        ("abandoned", Some(7.0)),                   // c09-c13, c25, c30
-        ("short_abandoned", Some(2.0)),             // c09 (4.9 s), c30 (3 s); c10 at 5.0 s is not short
+        ("abandoned", Some(7.0)),       // c09-c13, c25, c30
+        ("short_abandoned", Some(2.0)), // c09 (4.9 s), c30 (3 s); c10 at 5.0 s is not short
         ("answer_rate", Some(14.0 / 23.0)),
         // Answered within 20 s (c02 at exactly 20 s counts): c01 c02 c05 c06 c07 c22 c23 c24 c27.
-        ("service_level", Some(9.0 / 19.0)),        // / (14 + 7 - 2)
-        ("service_level[variant=answered_and_abandoned]", Some(9.0 / 21.0)),
+        ("service_level", Some(9.0 / 19.0)), // / (14 + 7 - 2)
+        (
+            "service_level[variant=answered_and_abandoned]",
+            Some(9.0 / 21.0),
+        ),
         ("service_level[variant=answered_only]", Some(9.0 / 14.0)),
-        ("service_level[variant=abandons_within_met]", Some(13.0 / 21.0)), // + c09 c10 c12 c30
-        ("service_level[threshold=20,variant=amazon]", Some(13.0 / 23.0)),
+        (
+            "service_level[variant=abandons_within_met]",
+            Some(13.0 / 21.0),
+        ), // + c09 c10 c12 c30
+        (
+            "service_level[threshold=20,variant=amazon]",
+            Some(13.0 / 23.0),
+        ),
         ("service_level[variant=all_queued]", Some(9.0 / 23.0)),
         ("service_level[threshold=30]", Some(12.0 / 19.0)), // + c03 20.5, c04 30, c26 25
         ("answered_within[threshold=15]", Some(8.0 / 14.0)),
@@ -186,27 +340,27 @@ fn every_metric_by_hand() {
         ("longest_wait", Some(120.0)),
         // 23 waits sorted; position 0.9 x 22 = 19.8 between 50 and 60.
         ("p90_wait", Some(58.0)),
-        ("avg_talk", Some(2186.0 / 17.0)),          // 1916 inbound + 270 outbound, 17 answered
+        ("avg_talk", Some(2186.0 / 17.0)), // 1916 inbound + 270 outbound, 17 answered
         ("talk_minutes", Some(2186.0 / 60.0)),
         ("aht", Some((2186.0 + 50.0 + 65.0) / 17.0)),
-        ("survey_offered", Some(10.0)),             // c07's survey was not offered
+        ("survey_offered", Some(10.0)), // c07's survey was not offered
         ("very_satisfied", Some(0.4)),
         ("satisfied", Some(0.2)),
         ("neutral", Some(0.1)),
         ("dissatisfied", Some(0.2)),
-        ("unrated", Some(0.1)),                     // c05: offered, no score
+        ("unrated", Some(0.1)), // c05: offered, no score
         ("very_satisfied_count", Some(4.0)),
         ("unrated_count", Some(1.0)),
         ("satisfaction", Some(6.0 / 9.0)),
         ("survey_participation", Some(9.0 / 14.0)),
-        ("fcr", Some(9.0 / 13.0)),                  // c04 talked 8 s: not a valid call
-        ("defect_rate", Some(1.0 / 14.0)),          // c04: dissatisfied with the attitude
-        ("marketing_success", Some(0.5)),           // inbound c08: 1 of 2
+        ("fcr", Some(9.0 / 13.0)), // c04 talked 8 s: not a valid call
+        ("defect_rate", Some(1.0 / 14.0)), // c04: dissatisfied with the attitude
+        ("marketing_success", Some(0.5)), // inbound c08: 1 of 2
         ("qa_score", Some((92.0 + 86.0 + 100.0) / 3.0)),
         ("transfer_accuracy", Some(0.5)),
         ("outbound_connect_rate", Some(3.0 / 5.0)),
         ("outbound_success_rate", Some(1.0 / 3.0)),
-        ("distinct_customers", Some(28.0)),         // c27 repeats c01; c14 has none
+        ("distinct_customers", Some(28.0)), // c27 repeats c01; c14 has none
     ];
     let list: Vec<&str> = expected.iter().map(|(k, _)| *k).collect();
     let rows = cli.kpi(&["--tenant", "fx", "--metrics", &list.join(",")]);
@@ -224,7 +378,14 @@ fn every_metric_by_hand() {
 #[test]
 fn buckets_are_tenant_local_and_empty_buckets_only_with_fill() {
     let cli = setup();
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts,answer_rate", "--by", "month"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts,answer_rate",
+        "--by",
+        "month",
+    ]);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["month"], "2021-01");
     assert_eq!(rows[0]["contacts"], 29);
@@ -235,91 +396,284 @@ fn buckets_are_tenant_local_and_empty_buckets_only_with_fill() {
     // The call crossing midnight stays on the day it arrived.
     let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "day"]);
     assert_eq!(rows[0], json!({"day": "2021-01-04", "contacts": 29}));
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "week,quarter,year"]);
-    assert_eq!(rows[0], json!({"week": "2021-W01", "quarter": "2021-Q1", "year": "2021", "contacts": 29}));
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--by",
+        "week,quarter,year",
+    ]);
+    assert_eq!(
+        rows[0],
+        json!({"week": "2021-W01", "quarter": "2021-Q1", "year": "2021", "contacts": 29})
+    );
     assert_eq!(rows[1]["week"], "2021-W05");
 
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "15min", "--from", "2021-01-04T23:00", "--to", "2021-01-05"]);
-    assert_eq!(rows, vec![json!({"15min": "2021-01-04T23:45", "contacts": 1})]);
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "hour,30min", "--from", "2021-01-04T09:00", "--to", "2021-01-04T09:40"]);
-    assert_eq!(rows, vec![
-        json!({"hour": "2021-01-04T09:00", "30min": "2021-01-04T09:00", "contacts": 3}),
-        json!({"hour": "2021-01-04T09:00", "30min": "2021-01-04T09:30", "contacts": 1}),
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--by",
+        "15min",
+        "--from",
+        "2021-01-04T23:00",
+        "--to",
+        "2021-01-05",
     ]);
+    assert_eq!(
+        rows,
+        vec![json!({"15min": "2021-01-04T23:45", "contacts": 1})]
+    );
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--by",
+        "hour,30min",
+        "--from",
+        "2021-01-04T09:00",
+        "--to",
+        "2021-01-04T09:40",
+    ]);
+    assert_eq!(
+        rows,
+        vec![
+            json!({"hour": "2021-01-04T09:00", "30min": "2021-01-04T09:00", "contacts": 3}),
+            json!({"hour": "2021-01-04T09:00", "30min": "2021-01-04T09:30", "contacts": 1}),
+        ]
+    );
 
     // --from inclusive, --to exclusive.
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--from", "2021-02-01T01:00", "--to", "2021-02-01T01:00:01"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--from",
+        "2021-02-01T01:00",
+        "--to",
+        "2021-02-01T01:00:01",
+    ]);
     assert_eq!(rows[0]["contacts"], 1);
 
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "offered,answer_rate", "--by", "month", "--from", "2021-01-01", "--to", "2021-04-01", "--fill"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "offered,answer_rate",
+        "--by",
+        "month",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-04-01",
+        "--fill",
+    ]);
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[2], json!({"month": "2021-03", "offered": 0, "answer_rate": null}));
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "offered", "--by", "month", "--from", "2021-01-01", "--to", "2021-04-01"]);
+    assert_eq!(
+        rows[2],
+        json!({"month": "2021-03", "offered": 0, "answer_rate": null})
+    );
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "offered",
+        "--by",
+        "month",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-04-01",
+    ]);
     assert_eq!(rows.len(), 2);
 }
 
 #[test]
 fn dimensions_filters_and_nulls() {
     let cli = setup();
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "answered,abandoned,service_level", "--by", "queue,channel"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered,abandoned,service_level",
+        "--by",
+        "queue,channel",
+    ]);
     let keys: Vec<(String, String)> = rows
         .iter()
-        .map(|r| (r["queue"].as_str().unwrap().to_owned(), r["channel"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["queue"].as_str().unwrap().to_owned(),
+                r["channel"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(keys, vec![("q1".into(), "voice".into()), ("q2".into(), "chat".into()), ("q2".into(), "voice".into())]);
+    assert_eq!(
+        keys,
+        vec![
+            ("q1".into(), "voice".into()),
+            ("q2".into(), "chat".into()),
+            ("q2".into(), "voice".into())
+        ]
+    );
     // q2 chat: c24 answered in 2 s, c25 abandoned after 70 s.
     assert_eq!(rows[1]["answered"], 1);
     close(num(&rows[1], "service_level"), 0.5, "q2 chat service level");
     // q2 voice: c26 answered after 25 s, c30 a short abandon: 0 / 1.
-    close(num(&rows[2], "service_level"), 0.0, "q2 voice service level");
+    close(
+        num(&rows[2], "service_level"),
+        0.0,
+        "q2 voice service level",
+    );
 
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "answered,asa", "--filter", "queue=q2", "--filter", "channel=voice"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered,asa",
+        "--filter",
+        "queue=q2",
+        "--filter",
+        "channel=voice",
+    ]);
     assert_eq!(rows[0]["answered"], 1);
     close(num(&rows[0], "asa"), 25.0, "asa q2 voice");
 
     // A ratio with a zero denominator is null; an agent-less contact groups under null, last.
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "answered,satisfaction", "--by", "agent", "--filter", "direction=outbound"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered,satisfaction",
+        "--by",
+        "agent",
+        "--filter",
+        "direction=outbound",
+    ]);
     assert_eq!(rows.last().unwrap()["agent"], Value::Null);
     assert!(rows[0]["satisfaction"].is_null());
 
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "offered", "--by", "hour_of_day,weekday", "--filter", "hour_of_day=23"]);
-    assert_eq!(rows, vec![json!({"hour_of_day": 23, "weekday": 1, "offered": 1})]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "offered",
+        "--by",
+        "hour_of_day,weekday",
+        "--filter",
+        "hour_of_day=23",
+    ]);
+    assert_eq!(
+        rows,
+        vec![json!({"hour_of_day": 23, "weekday": 1, "offered": 1})]
+    );
 }
 
 #[test]
 fn time_zone_change_recomputes_local_columns() {
     let cli = setup();
-    let before = cli.kpi(&["--tenant", "fx", "--metrics", "contacts,answered", "--by", "hour"]);
+    let before = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts,answered",
+        "--by",
+        "hour",
+    ]);
     cli.ok(&["tenant", "set", "fx", "--timezone", "UTC"]);
     let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "month"]);
     assert_eq!(rows, vec![json!({"month": "2021-01", "contacts": 30})]);
-    let rows = cli.kpi(&["--tenant", "fx", "--metrics", "contacts", "--by", "hour", "--from", "2021-01-04T01:00", "--to", "2021-01-04T02:00"]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--by",
+        "hour",
+        "--from",
+        "2021-01-04T01:00",
+        "--to",
+        "2021-01-04T02:00",
+    ]);
     assert_eq!(rows[0]["contacts"], 6); // 09:00-09:50 Shanghai
     cli.ok(&["tenant", "set", "fx", "--timezone", "Asia/Shanghai"]);
-    let after = cli.kpi(&["--tenant", "fx", "--metrics", "contacts,answered", "--by", "hour"]);
+    let after = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts,answered",
+        "--by",
+        "hour",
+    ]);
     assert_eq!(before, after);
 }
 
 #[test]
 fn explain_csv_table_and_languages() {
     let cli = setup();
-    let out = cli.ok(&["kpi", "--tenant", "fx", "--metrics", "service_level[threshold=15]", "--explain", "--format", "json"]);
+    let out = cli.ok(&[
+        "kpi",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "service_level[threshold=15]",
+        "--explain",
+        "--format",
+        "json",
+    ]);
     let v: Value = serde_json::from_str(&out).unwrap();
     let ex = &v["explain"]["metrics"][0];
     assert_eq!(ex["params"]["threshold"], "15");
     assert_eq!(ex["params"]["variant"], "default");
     assert_eq!(ex["rows"][0]["numerator"], json!(8.0));
     assert_eq!(ex["rows"][0]["denominator"], json!(19.0));
-    assert!(v["explain"]["sql"].as_str().unwrap().contains("FROM contacts"));
+    assert!(v["explain"]["sql"]
+        .as_str()
+        .unwrap()
+        .contains("FROM contacts"));
 
-    let out = cli.ok(&["kpi", "--tenant", "fx", "--metrics", "answer_rate", "--explain"]);
+    let out = cli.ok(&[
+        "kpi",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answer_rate",
+        "--explain",
+    ]);
     assert!(out.contains("接通率"), "{out}");
     assert!(out.contains("total: 14 / 23 = 60.87%"), "{out}");
     assert!(out.contains("SQL"), "{out}");
-    let out = cli.ok(&["kpi", "--tenant", "fx", "--metrics", "answer_rate,asa", "--by", "queue", "--lang", "en"]);
-    assert!(out.contains("Answer rate") && out.contains("Queue"), "{out}");
+    let out = cli.ok(&[
+        "kpi",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answer_rate,asa",
+        "--by",
+        "queue",
+        "--lang",
+        "en",
+    ]);
+    assert!(
+        out.contains("Answer rate") && out.contains("Queue"),
+        "{out}"
+    );
 
-    let out = cli.ok(&["kpi", "--tenant", "fx", "--metrics", "answered,answer_rate", "--by", "month", "--format", "csv"]);
+    let out = cli.ok(&[
+        "kpi",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered,answer_rate",
+        "--by",
+        "month",
+        "--format",
+        "csv",
+    ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "month,answered,answer_rate");
     assert!(lines[1].starts_with("2021-01,13,0.59090909"), "{out}");
@@ -336,7 +690,10 @@ fn explain_csv_table_and_languages() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert!(v["metrics"].as_array().unwrap().len() >= 35);
     let out = cli.ok(&["metrics"]);
-    assert!(out.contains("服务水平") && out.contains("5: > 0.95"), "{out}");
+    assert!(
+        out.contains("服务水平") && out.contains("5: > 0.95"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -43,22 +43,46 @@ const YEAR: [Month; 12] = [
 /// The seed's table: month, offered, answered, abandoned, self-service, average talk,
 /// outbound, outbound average talk, inbound minutes, outbound minutes, total minutes.
 const SEED: [(&str, u32, u32, u32, u32, f64, u32, f64, f64, f64, f64); 12] = [
-    ("2021-01", 118, 70, 2, 46, 121.30, 2, 41.00, 141.51, 0.68, 142.19),
-    ("2021-02", 125, 67, 8, 50, 135.81, 3, 133.33, 151.65, 6.67, 158.32),
+    (
+        "2021-01", 118, 70, 2, 46, 121.30, 2, 41.00, 141.51, 0.68, 142.19,
+    ),
+    (
+        "2021-02", 125, 67, 8, 50, 135.81, 3, 133.33, 151.65, 6.67, 158.32,
+    ),
     ("2021-03", 83, 35, 8, 40, 137.54, 0, 0.0, 80.23, 0.00, 80.23),
-    ("2021-04", 91, 51, 1, 39, 140.24, 1, 197.00, 119.20, 3.28, 122.48),
-    ("2021-05", 93, 67, 2, 24, 100.42, 0, 0.0, 112.13, 0.0, 112.13),
-    ("2021-06", 75, 49, 3, 23, 132.16, 1, 100.00, 107.93, 1.67, 109.59), // seed: 1.66
-    ("2021-07", 89, 61, 2, 26, 125.02, 0, 0.0, 127.10, 0.0, 127.10),
-    ("2021-08", 78, 44, 2, 32, 144.57, 0, 0.0, 106.02, 0.0, 106.02),
-    ("2021-09", 67, 45, 1, 21, 161.71, 0, 0.0, 121.28, 0.0, 121.28),
-    ("2021-10", 61, 34, 1, 26, 162.41, 3, 65.67, 92.03, 3.28, 95.31),
-    ("2021-11", 81, 52, 2, 27, 119.56, 2, 86.50, 103.62, 2.88, 106.51), // seed: 2.89
-    ("2021-12", 75, 45, 2, 28, 148.93, 1, 6.00, 111.70, 0.10, 111.80),
+    (
+        "2021-04", 91, 51, 1, 39, 140.24, 1, 197.00, 119.20, 3.28, 122.48,
+    ),
+    (
+        "2021-05", 93, 67, 2, 24, 100.42, 0, 0.0, 112.13, 0.0, 112.13,
+    ),
+    (
+        "2021-06", 75, 49, 3, 23, 132.16, 1, 100.00, 107.93, 1.67, 109.59,
+    ), // seed: 1.66
+    (
+        "2021-07", 89, 61, 2, 26, 125.02, 0, 0.0, 127.10, 0.0, 127.10,
+    ),
+    (
+        "2021-08", 78, 44, 2, 32, 144.57, 0, 0.0, 106.02, 0.0, 106.02,
+    ),
+    (
+        "2021-09", 67, 45, 1, 21, 161.71, 0, 0.0, 121.28, 0.0, 121.28,
+    ),
+    (
+        "2021-10", 61, 34, 1, 26, 162.41, 3, 65.67, 92.03, 3.28, 95.31,
+    ),
+    (
+        "2021-11", 81, 52, 2, 27, 119.56, 2, 86.50, 103.62, 2.88, 106.51,
+    ), // seed: 2.89
+    (
+        "2021-12", 75, 45, 2, 28, 148.93, 1, 6.00, 111.70, 0.10, 111.80,
+    ),
 ];
 
 fn ts(month: i8, day: i8, hour: i8, minute: i8) -> Timestamp {
-    format!("2021-{month:02}-{day:02}T{hour:02}:{minute:02}:00+08:00").parse().unwrap()
+    format!("2021-{month:02}-{day:02}T{hour:02}:{minute:02}:00+08:00")
+        .parse()
+        .unwrap()
 }
 
 fn plus(t: Timestamp, s: f64) -> Timestamp {
@@ -84,7 +108,11 @@ fn year_file() -> String {
         let each = (talk / f64::from(answered) * 1000.0).floor() / 1000.0;
         for i in 0..answered {
             let (id, start) = next(8 + (i % 16) as i8);
-            let this = if i + 1 == answered { talk - each * f64::from(answered - 1) } else { each };
+            let this = if i + 1 == answered {
+                talk - each * f64::from(answered - 1)
+            } else {
+                each
+            };
             let queued = plus(start, 12.0);
             let answered_at = plus(queued, 6.0);
             // 219 surveys: 141 very satisfied, 1 satisfied, 77 unrated (seed 000).
@@ -147,55 +175,157 @@ fn round2(x: f64) -> f64 {
 fn reproduces_the_seed_000_monthly_table() {
     let cli = Cli::new();
     let file = cli.write("bank-2021.jsonl", &year_file());
-    let out = cli.ok(&["import", "--format", "contacts", "--tenant", "bank", file.to_str().unwrap()]);
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "bank",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.contains("read 1049, inserted 1049"), "{out}");
 
-    let range = ["--tenant", "bank", "--from", "2021-01-01", "--to", "2022-01-01"];
+    let range = [
+        "--tenant",
+        "bank",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2022-01-01",
+    ];
     let kpi = |extra: &[&str]| {
         let mut a = range.to_vec();
         a.extend_from_slice(extra);
         cli.kpi(&a)
     };
-    let all = kpi(&["--metrics", "offered,answered,abandoned,self_service,outbound,talk_minutes", "--by", "month"]);
-    let inbound = kpi(&["--metrics", "avg_talk,talk_minutes", "--by", "month", "--filter", "direction=inbound"]);
-    let outbound = kpi(&["--metrics", "avg_talk,talk_minutes", "--by", "month", "--filter", "direction=outbound", "--fill"]);
+    let all = kpi(&[
+        "--metrics",
+        "offered,answered,abandoned,self_service,outbound,talk_minutes",
+        "--by",
+        "month",
+    ]);
+    let inbound = kpi(&[
+        "--metrics",
+        "avg_talk,talk_minutes",
+        "--by",
+        "month",
+        "--filter",
+        "direction=inbound",
+    ]);
+    let outbound = kpi(&[
+        "--metrics",
+        "avg_talk,talk_minutes",
+        "--by",
+        "month",
+        "--filter",
+        "direction=outbound",
+        "--fill",
+    ]);
     assert_eq!((all.len(), inbound.len(), outbound.len()), (12, 12, 12));
     for (i, s) in SEED.iter().enumerate() {
-        let (month, offered, answered, abandoned, ss, avg, out_n, out_avg, in_min, out_min, total_min) = *s;
+        let (
+            month,
+            offered,
+            answered,
+            abandoned,
+            ss,
+            avg,
+            out_n,
+            out_avg,
+            in_min,
+            out_min,
+            total_min,
+        ) = *s;
         assert_eq!(all[i]["month"], month);
         assert_eq!(all[i]["offered"], offered, "{month} offered");
         assert_eq!(all[i]["answered"], answered, "{month} answered");
         assert_eq!(all[i]["abandoned"], abandoned, "{month} abandoned");
         assert_eq!(all[i]["self_service"], ss, "{month} self-service");
         assert_eq!(all[i]["outbound"], out_n, "{month} outbound");
-        assert_eq!(round2(num(&inbound[i], "avg_talk")), avg, "{month} average talk");
-        assert_eq!(round2(num(&inbound[i], "talk_minutes")), in_min, "{month} inbound minutes");
-        assert_eq!(round2(num(&outbound[i], "talk_minutes")), out_min, "{month} outbound minutes");
-        assert_eq!(round2(outbound[i]["avg_talk"].as_f64().unwrap_or(0.0)), out_avg, "{month} outbound average");
-        assert_eq!(round2(num(&all[i], "talk_minutes")), total_min, "{month} total minutes");
+        assert_eq!(
+            round2(num(&inbound[i], "avg_talk")),
+            avg,
+            "{month} average talk"
+        );
+        assert_eq!(
+            round2(num(&inbound[i], "talk_minutes")),
+            in_min,
+            "{month} inbound minutes"
+        );
+        assert_eq!(
+            round2(num(&outbound[i], "talk_minutes")),
+            out_min,
+            "{month} outbound minutes"
+        );
+        assert_eq!(
+            round2(outbound[i]["avg_talk"].as_f64().unwrap_or(0.0)),
+            out_avg,
+            "{month} outbound average"
+        );
+        assert_eq!(
+            round2(num(&all[i], "talk_minutes")),
+            total_min,
+            "{month} total minutes"
+        );
     }
 
     // The year: 1049 contacts, 1392.96 minutes, 1036 inbound, 382 self-service, 34 abandoned,
     // 1374.40 inbound minutes, 13 outbound.
-    let year = kpi(&["--metrics", "contacts,offered,answered,abandoned,self_service,outbound,talk_minutes", "--by", "year"]);
+    let year = kpi(&[
+        "--metrics",
+        "contacts,offered,answered,abandoned,self_service,outbound,talk_minutes",
+        "--by",
+        "year",
+    ]);
     assert_eq!(
-        (year[0]["year"].as_str(), year[0]["contacts"].as_u64(), year[0]["offered"].as_u64(), year[0]["answered"].as_u64()),
+        (
+            year[0]["year"].as_str(),
+            year[0]["contacts"].as_u64(),
+            year[0]["offered"].as_u64(),
+            year[0]["answered"].as_u64()
+        ),
         (Some("2021"), Some(1049), Some(1036), Some(620))
     );
-    assert_eq!((year[0]["abandoned"].as_u64(), year[0]["self_service"].as_u64(), year[0]["outbound"].as_u64()), (Some(34), Some(382), Some(13)));
+    assert_eq!(
+        (
+            year[0]["abandoned"].as_u64(),
+            year[0]["self_service"].as_u64(),
+            year[0]["outbound"].as_u64()
+        ),
+        (Some(34), Some(382), Some(13))
+    );
     assert_eq!(round2(num(&year[0], "talk_minutes")), 1392.96);
-    let year_in = kpi(&["--metrics", "avg_talk,talk_minutes", "--filter", "direction=inbound"]);
+    let year_in = kpi(&[
+        "--metrics",
+        "avg_talk,talk_minutes",
+        "--filter",
+        "direction=inbound",
+    ]);
     assert_eq!(round2(num(&year_in[0], "avg_talk")), 133.01);
     assert_eq!(round2(num(&year_in[0], "talk_minutes")), 1374.40);
-    let year_out = kpi(&["--metrics", "avg_talk,talk_minutes", "--filter", "direction=outbound"]);
+    let year_out = kpi(&[
+        "--metrics",
+        "avg_talk,talk_minutes",
+        "--filter",
+        "direction=outbound",
+    ]);
     assert_eq!(round2(num(&year_out[0], "avg_talk")), 92.83);
     assert_eq!(round2(num(&year_out[0], "talk_minutes")), 18.57);
 
     // Satisfaction breakdown: shares of the 219 surveys offered.
-    let s = kpi(&["--metrics", "survey_offered,very_satisfied,satisfied,neutral,dissatisfied,unrated"]);
+    let s = kpi(&[
+        "--metrics",
+        "survey_offered,very_satisfied,satisfied,neutral,dissatisfied,unrated",
+    ]);
     assert_eq!(s[0]["survey_offered"], 219);
     assert_eq!(
-        [round2(num(&s[0], "very_satisfied") * 100.0), round2(num(&s[0], "satisfied") * 100.0), round2(num(&s[0], "neutral") * 100.0), round2(num(&s[0], "dissatisfied") * 100.0), round2(num(&s[0], "unrated") * 100.0)],
+        [
+            round2(num(&s[0], "very_satisfied") * 100.0),
+            round2(num(&s[0], "satisfied") * 100.0),
+            round2(num(&s[0], "neutral") * 100.0),
+            round2(num(&s[0], "dissatisfied") * 100.0),
+            round2(num(&s[0], "unrated") * 100.0)
+        ],
         [64.38, 0.46, 0.0, 0.0, 35.16]
     );
 }

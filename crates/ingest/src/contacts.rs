@@ -128,8 +128,16 @@ pub fn parse_contact_line(
     line: u64,
     tenant: Option<&TenantId>,
 ) -> Result<ParsedContact, Rejection> {
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') && std::str::from_utf8(bytes).is_ok() && serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
-        return Err(Rejection::new(line, None, "a contact must be a JSON object", bytes));
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+        && std::str::from_utf8(bytes).is_ok()
+        && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+    {
+        return Err(Rejection::new(
+            line,
+            None,
+            "a contact must be a JSON object",
+            bytes,
+        ));
     }
     let raw: RawContact<'_> = match serde_json::from_slice(bytes) {
         Ok(raw) => raw,
@@ -208,7 +216,9 @@ fn time(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<Timestam
     v.parse::<Timestamp>().map(Some).map_err(|_| {
         bad(
             field,
-            format!("`{v}` is not an RFC 3339 time with an offset (e.g. 2021-01-04T09:12:44+08:00)"),
+            format!(
+                "`{v}` is not an RFC 3339 time with an offset (e.g. 2021-01-04T09:12:44+08:00)"
+            ),
         )
     })
 }
@@ -235,7 +245,10 @@ fn not_before(
 ) -> Result<(), Bad> {
     if let (Some(l), Some(e)) = (later, earlier) {
         if l < e {
-            return Err(bad(later_field, format!("{l} is before `{earlier_field}` {e}")));
+            return Err(bad(
+                later_field,
+                format!("{l} is before `{earlier_field}` {e}"),
+            ));
         }
     }
     Ok(())
@@ -266,10 +279,20 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         Direction::expected,
     )?
     .ok_or_else(|| bad("direction", "missing"))?;
-    let outcome = word("outcome", raw.outcome.as_ref(), Outcome::parse, Outcome::expected)?
-        .ok_or_else(|| bad("outcome", "missing"))?;
-    let channel = word("channel", raw.channel.as_ref(), Channel::parse, Channel::expected)?
-        .unwrap_or(Channel::Voice);
+    let outcome = word(
+        "outcome",
+        raw.outcome.as_ref(),
+        Outcome::parse,
+        Outcome::expected,
+    )?
+    .ok_or_else(|| bad("outcome", "missing"))?;
+    let channel = word(
+        "channel",
+        raw.channel.as_ref(),
+        Channel::parse,
+        Channel::expected,
+    )?
+    .unwrap_or(Channel::Voice);
     let business_type = word(
         "business_type",
         raw.business_type.as_ref(),
@@ -301,19 +324,34 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
     if outcome != Outcome::Answered && answered_at.is_some() {
         return Err(bad(
             "outcome",
-            format!("`{outcome}` but `answered_at` is set: an answered contact has outcome `answered`"),
+            format!(
+                "`{outcome}` but `answered_at` is set: an answered contact has outcome `answered`"
+            ),
         ));
     }
-    if [arrived_at, ivr_start, queued_at, ring_start, answered_at, ended_at]
-        .iter()
-        .all(Option::is_none)
+    if [
+        arrived_at,
+        ivr_start,
+        queued_at,
+        ring_start,
+        answered_at,
+        ended_at,
+    ]
+    .iter()
+    .all(Option::is_none)
     {
-        return Err(bad("arrived_at", "missing: a contact needs at least one time"));
+        return Err(bad(
+            "arrived_at",
+            "missing: a contact needs at least one time",
+        ));
     }
 
     let hold_s = raw.hold_s.unwrap_or(0.0);
     if !hold_s.is_finite() || hold_s < 0.0 {
-        return Err(bad("hold_s", format!("{hold_s} is not a number of seconds >= 0")));
+        return Err(bad(
+            "hold_s",
+            format!("{hold_s} is not a number of seconds >= 0"),
+        ));
     }
     if let Some(q) = raw.qa_score {
         if !(0.0..=100.0).contains(&q) {
@@ -452,7 +490,10 @@ pub fn to_json_line(c: &Contact) -> String {
         put("marketing_attempts", Value::from(c.marketing_attempts));
         put("marketing_successes", Value::from(c.marketing_successes));
     }
-    put("qa_score", c.qa_score.map_or(Value::Null, |q| serde_json::json!(q)));
+    put(
+        "qa_score",
+        c.qa_score.map_or(Value::Null, |q| serde_json::json!(q)),
+    );
     put("campaign", s(&c.campaign));
     Value::Object(m).to_string()
 }
@@ -478,7 +519,8 @@ mod tests {
             Some(SurveyScore::VerySatisfied)
         );
         // The writer and the parser agree.
-        let again = parse_contact_line(to_json_line(&p.contact).as_bytes(), 1, None).expect("again");
+        let again =
+            parse_contact_line(to_json_line(&p.contact).as_bytes(), 1, None).expect("again");
         assert_eq!(again.contact, p.contact);
     }
 
@@ -499,11 +541,17 @@ mod tests {
         let r = reject(&GOOD.replace("2021-01-04T09:15:52+08:00", "2021-01-04 09:15"));
         assert_eq!(r.field.as_deref(), Some("ended_at"));
 
-        let r = reject(&GOOD.replace("\"answered_at\":\"2021-01-04T09:13:31+08:00\"", "\"answered_at\":\"2021-01-04T09:13:00+08:00\""));
+        let r = reject(&GOOD.replace(
+            "\"answered_at\":\"2021-01-04T09:13:31+08:00\"",
+            "\"answered_at\":\"2021-01-04T09:13:00+08:00\"",
+        ));
         assert_eq!(r.field.as_deref(), Some("answered_at"));
         assert!(r.reason.contains("before `queued_at`"), "{}", r.reason);
 
-        let r = reject(&GOOD.replace("\"answered_at\":\"2021-01-04T09:13:31+08:00\"", "\"answered_at\":null"));
+        let r = reject(&GOOD.replace(
+            "\"answered_at\":\"2021-01-04T09:13:31+08:00\"",
+            "\"answered_at\":null",
+        ));
         assert_eq!(r.field.as_deref(), Some("answered_at"));
         assert!(r.reason.starts_with("missing"));
 

@@ -158,6 +158,8 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let err = open_input("/nonexistent/x.jsonl").err().expect("error");
-        assert!(err.to_string().starts_with("/nonexistent/x.jsonl: cannot open"));
+        assert!(err
+            .to_string()
+            .starts_with("/nonexistent/x.jsonl: cannot open"));
     }
 }

@@ -250,9 +250,7 @@ impl Catalog {
                         return Err(err("variants need one named `default`"));
                     }
                 }
-                (Some(_), false) => {
-                    return Err(err("give either numerator or variants, not both"))
-                }
+                (Some(_), false) => return Err(err("give either numerator or variants, not both")),
                 (None, true) => return Err(err("needs a numerator")),
             }
             let mut params = m.params.clone();
@@ -295,12 +293,10 @@ impl Catalog {
                         .filter(|_| m.variants.len() > 1)
                         .collect(),
                 };
-                crate::sql::resolve(self, &spec, &settings).map_err(|e| {
-                    CatalogError::Metric {
-                        origin: "catalog".to_owned(),
-                        metric: m.name.clone(),
-                        message: e.to_string(),
-                    }
+                crate::sql::resolve(self, &spec, &settings).map_err(|e| CatalogError::Metric {
+                    origin: "catalog".to_owned(),
+                    metric: m.name.clone(),
+                    message: e.to_string(),
                 })?;
             }
         }
@@ -326,19 +322,54 @@ mod tests {
     fn embedded_catalog_has_every_contact_metric_of_the_issue() {
         let cat = Catalog::embedded().expect("catalog");
         for name in [
-            "contacts", "offered", "outbound", "outbound_connected", "self_service",
-            "agent_requests", "answered", "abandoned", "short_abandoned", "answer_rate",
-            "service_level", "answered_within", "asa", "avg_wait", "longest_wait", "p90_wait",
-            "avg_talk", "talk_minutes", "aht", "survey_offered", "very_satisfied", "satisfied",
-            "neutral", "dissatisfied", "unrated", "satisfaction", "survey_participation", "fcr",
-            "defect_rate", "marketing_success", "qa_score", "transfer_accuracy",
-            "outbound_connect_rate", "outbound_success_rate", "distinct_customers",
+            "contacts",
+            "offered",
+            "outbound",
+            "outbound_connected",
+            "self_service",
+            "agent_requests",
+            "answered",
+            "abandoned",
+            "short_abandoned",
+            "answer_rate",
+            "service_level",
+            "answered_within",
+            "asa",
+            "avg_wait",
+            "longest_wait",
+            "p90_wait",
+            "avg_talk",
+            "talk_minutes",
+            "aht",
+            "survey_offered",
+            "very_satisfied",
+            "satisfied",
+            "neutral",
+            "dissatisfied",
+            "unrated",
+            "satisfaction",
+            "survey_participation",
+            "fcr",
+            "defect_rate",
+            "marketing_success",
+            "qa_score",
+            "transfer_accuracy",
+            "outbound_connect_rate",
+            "outbound_success_rate",
+            "distinct_customers",
         ] {
             let m = cat.get(name).unwrap_or_else(|| panic!("missing {name}"));
             assert!(!m.zh.is_empty() && !m.en.is_empty());
         }
         let sl = cat.get("service_level").expect("sl");
-        for v in ["default", "answered_and_abandoned", "abandons_within_met", "removed_within", "all_queued", "amazon"] {
+        for v in [
+            "default",
+            "answered_and_abandoned",
+            "abandons_within_met",
+            "removed_within",
+            "all_queued",
+            "amazon",
+        ] {
             assert!(sl.variant(v).is_some(), "variant {v}");
         }
     }

@@ -49,11 +49,15 @@ impl Bucket {
             Bucket::Hour => at(t.hour(), 0),
             Bucket::Day => midnight(d),
             Bucket::Week => midnight(
-                d.checked_sub(jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset())))
-                    .unwrap_or(d),
+                d.checked_sub(
+                    jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset())),
+                )
+                .unwrap_or(d),
             ),
             Bucket::Month => midnight(d.first_of_month()),
-            Bucket::Quarter => midnight(jiff::civil::date(d.year(), (d.month() - 1) / 3 * 3 + 1, 1)),
+            Bucket::Quarter => {
+                midnight(jiff::civil::date(d.year(), (d.month() - 1) / 3 * 3 + 1, 1))
+            }
             Bucket::Year => midnight(jiff::civil::date(d.year(), 1, 1)),
         }
     }
@@ -75,7 +79,9 @@ impl Bucket {
     /// The label of the bucket starting at `t`, as the store writes it.
     pub fn label(self, t: DateTime) -> String {
         match self {
-            Bucket::Min15 | Bucket::Min30 | Bucket::Hour => t.strftime("%Y-%m-%dT%H:%M").to_string(),
+            Bucket::Min15 | Bucket::Min30 | Bucket::Hour => {
+                t.strftime("%Y-%m-%dT%H:%M").to_string()
+            }
             Bucket::Day => t.strftime("%Y-%m-%d").to_string(),
             Bucket::Week => {
                 let w = t.date().iso_week_date();
@@ -215,8 +221,8 @@ impl Filter {
         let (key, values) = text
             .split_once('=')
             .ok_or_else(|| QueryError::BadFilter(text.to_owned()))?;
-        let dimension =
-            Dimension::parse(key.trim()).ok_or_else(|| QueryError::UnknownFilter(key.to_owned()))?;
+        let dimension = Dimension::parse(key.trim())
+            .ok_or_else(|| QueryError::UnknownFilter(key.to_owned()))?;
         let values: Vec<String> = values
             .split(',')
             .map(|v| v.trim().to_owned())
@@ -285,9 +291,15 @@ mod tests {
     fn parses_by_filters_and_times() {
         assert_eq!(
             ByItem::parse_list("month,queue").expect("by"),
-            vec![ByItem::Bucket(Bucket::Month), ByItem::Dimension(Dimension::Queue)]
+            vec![
+                ByItem::Bucket(Bucket::Month),
+                ByItem::Dimension(Dimension::Queue)
+            ]
         );
-        assert!(matches!(ByItem::parse("colour"), Err(QueryError::UnknownBy(_))));
+        assert!(matches!(
+            ByItem::parse("colour"),
+            Err(QueryError::UnknownBy(_))
+        ));
         let f = Filter::parse("queue=vip,general").expect("filter");
         assert_eq!(f.values, vec!["vip", "general"]);
         assert!(Filter::parse("hour_of_day=nine").is_err());
@@ -297,7 +309,9 @@ mod tests {
             "2021-02-01T00:00:00"
         );
         assert_eq!(
-            parse_local_time("2021-02-01 09:30").expect("time").to_string(),
+            parse_local_time("2021-02-01 09:30")
+                .expect("time")
+                .to_string(),
             "2021-02-01T09:30:00"
         );
         assert!(parse_local_time("yesterday").is_err());
@@ -310,9 +324,21 @@ mod tests {
             Bucket::Min15.labels(t("2021-01-04T09:10"), t("2021-01-04T09:45")),
             vec!["2021-01-04T09:00", "2021-01-04T09:15", "2021-01-04T09:30"]
         );
-        assert_eq!(Bucket::Week.labels(t("2021-01-01"), t("2021-01-05")), vec!["2020-W53", "2021-W01"]);
-        assert_eq!(Bucket::Quarter.labels(t("2021-02-01"), t("2021-07-01")), vec!["2021-Q1", "2021-Q2"]);
-        assert_eq!(Bucket::Month.labels(t("2021-01-31"), t("2021-03-01")), vec!["2021-01", "2021-02"]);
-        assert_eq!(Bucket::Year.labels(t("2021-01-01"), t("2022-01-01")), vec!["2021"]);
+        assert_eq!(
+            Bucket::Week.labels(t("2021-01-01"), t("2021-01-05")),
+            vec!["2020-W53", "2021-W01"]
+        );
+        assert_eq!(
+            Bucket::Quarter.labels(t("2021-02-01"), t("2021-07-01")),
+            vec!["2021-Q1", "2021-Q2"]
+        );
+        assert_eq!(
+            Bucket::Month.labels(t("2021-01-31"), t("2021-03-01")),
+            vec!["2021-01", "2021-02"]
+        );
+        assert_eq!(
+            Bucket::Year.labels(t("2021-01-01"), t("2022-01-01")),
+            vec!["2021"]
+        );
     }
 }

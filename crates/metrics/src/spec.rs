@@ -29,10 +29,8 @@ impl MetricSpec {
             None => (written, None),
             Some(i) => (&written[..i], Some(&written[i + 1..])),
         };
-        let name_ok = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let name_ok =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !name_ok {
             return Err(malformed());
         }
@@ -94,7 +92,10 @@ mod tests {
         assert_eq!(l.len(), 3);
         assert_eq!(l[1].written, "service_level[threshold=20,variant=amazon]");
         assert_eq!(l[1].name, "service_level");
-        assert_eq!(l[1].params.get("variant").map(String::as_str), Some("amazon"));
+        assert_eq!(
+            l[1].params.get("variant").map(String::as_str),
+            Some("amazon")
+        );
         assert_eq!(l[2].written, "asa");
         assert!(MetricSpec::parse("x[threshold]").is_err());
         assert!(MetricSpec::parse("x[a=1").is_err());

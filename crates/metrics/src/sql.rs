@@ -136,7 +136,12 @@ pub fn resolve(
                 param: "variant".to_owned(),
                 reason: format!(
                     "`{variant_name}` is not one of {}",
-                    metric.variants.keys().cloned().collect::<Vec<_>>().join(", ")
+                    metric
+                        .variants
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })?;
     if params.contains_key("variant") {
@@ -250,7 +255,10 @@ fn by_sql(item: ByItem, keys: &[String]) -> (Vec<&'static str>, String, OutputKi
                     vec!["local_date", "local_hour"],
                     hhmm(k(1).to_owned(), "0".to_owned()),
                 ),
-                Bucket::Day => (vec!["local_date"], format!("strftime({}, '%Y-%m-%d')", k(0))),
+                Bucket::Day => (
+                    vec!["local_date"],
+                    format!("strftime({}, '%Y-%m-%d')", k(0)),
+                ),
                 Bucket::Week => (
                     vec!["local_week"],
                     format!("printf('%d-W%02d', {0} // 100, {0} % 100)", k(0)),
@@ -409,10 +417,7 @@ pub fn compile(
             .flat_map(|(i, m)| {
                 [
                     format!("{} AS n{i}", m.numerator_sql),
-                    format!(
-                        "{} AS d{i}",
-                        m.denominator_sql.as_deref().unwrap_or("NULL")
-                    ),
+                    format!("{} AS d{i}", m.denominator_sql.as_deref().unwrap_or("NULL")),
                 ]
             })
             .collect::<Vec<_>>()
@@ -457,12 +462,23 @@ mod tests {
         let m = resolve(&cat, &MetricSpec::parse("service_level").expect("spec"), &s).expect("sl");
         assert_eq!(m.params.get("threshold").map(String::as_str), Some("20"));
         assert_eq!(m.params.get("variant").map(String::as_str), Some("default"));
-        assert!(m.numerator_sql.contains("wait_s <= 20"), "{}", m.numerator_sql);
-        assert!(m.denominator_sql.as_deref().unwrap_or("").contains("wait_s < 5"));
+        assert!(
+            m.numerator_sql.contains("wait_s <= 20"),
+            "{}",
+            m.numerator_sql
+        );
+        assert!(m
+            .denominator_sql
+            .as_deref()
+            .unwrap_or("")
+            .contains("wait_s < 5"));
 
         let spec = MetricSpec::parse("service_level[threshold=15,variant=amazon]").expect("spec");
         let m = resolve(&cat, &spec, &s).expect("amazon");
-        assert_eq!(m.params.get("variant").map(String::as_str), Some("removed_within"));
+        assert_eq!(
+            m.params.get("variant").map(String::as_str),
+            Some("removed_within")
+        );
         assert!(m.formula.contains("within 15 s"), "{}", m.formula);
 
         let spec = MetricSpec::parse("answered_within[threshold=30]").expect("spec");
@@ -470,13 +486,25 @@ mod tests {
         assert_eq!(m.zh, "30秒应答率");
 
         let bad = MetricSpec::parse("service_level[variant=magic]").expect("spec");
-        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::BadParam { .. })));
+        assert!(matches!(
+            resolve(&cat, &bad, &s),
+            Err(QueryError::BadParam { .. })
+        ));
         let bad = MetricSpec::parse("service_level[threshold=x]").expect("spec");
-        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::BadParam { .. })));
+        assert!(matches!(
+            resolve(&cat, &bad, &s),
+            Err(QueryError::BadParam { .. })
+        ));
         let bad = MetricSpec::parse("answered[threshold=3]").expect("spec");
-        assert!(matches!(resolve(&cat, &bad, &s), Err(QueryError::UnknownParam { .. })));
+        assert!(matches!(
+            resolve(&cat, &bad, &s),
+            Err(QueryError::UnknownParam { .. })
+        ));
         let bad = MetricSpec::parse("nope").expect("spec");
-        assert_eq!(resolve(&cat, &bad, &s), Err(QueryError::UnknownMetric("nope".into())));
+        assert_eq!(
+            resolve(&cat, &bad, &s),
+            Err(QueryError::UnknownMetric("nope".into()))
+        );
     }
 
     #[test]
@@ -484,23 +512,44 @@ mod tests {
         let cat = Catalog::embedded().expect("catalog");
         let spec = MetricSpec::parse("defect_rate[reason=it's]").expect("spec");
         let m = resolve(&cat, &spec, &TenantSettings::default()).expect("dr");
-        assert!(m.numerator_sql.contains("survey_reason = 'it''s'"), "{}", m.numerator_sql);
+        assert!(
+            m.numerator_sql.contains("survey_reason = 'it''s'"),
+            "{}",
+            m.numerator_sql
+        );
     }
 
     #[test]
     fn month_by_queue_sql() {
         let cat = Catalog::embedded().expect("catalog");
-        let q = compile(&cat, &query("answered,answer_rate", "month,queue"), Dialect::DuckDb)
-            .expect("compile");
+        let q = compile(
+            &cat,
+            &query("answered,answer_rate", "month,queue"),
+            Dialect::DuckDb,
+        )
+        .expect("compile");
         insta::assert_snapshot!(q.sql);
-        assert_eq!(q.params, vec!["default", "2021-01-01 00:00:00", "2022-01-01 00:00:00", "vip", "general"]);
+        assert_eq!(
+            q.params,
+            vec![
+                "default",
+                "2021-01-01 00:00:00",
+                "2022-01-01 00:00:00",
+                "vip",
+                "general"
+            ]
+        );
     }
 
     #[test]
     fn fifteen_minutes_by_weekday_sql() {
         let cat = Catalog::embedded().expect("catalog");
-        let q = compile(&cat, &query("p90_wait,talk_minutes", "15min,weekday"), Dialect::DuckDb)
-            .expect("compile");
+        let q = compile(
+            &cat,
+            &query("p90_wait,talk_minutes", "15min,weekday"),
+            Dialect::DuckDb,
+        )
+        .expect("compile");
         insta::assert_snapshot!(q.sql);
         assert_eq!(q.by[1].1, OutputKind::Integer);
     }

@@ -224,7 +224,11 @@ impl Contact {
     pub fn derived(&self) -> Derived {
         let answered = self.outcome == Outcome::Answered;
         let reached_queue = self.queued_at.is_some() || self.outcome.implies_queue();
-        let wait_end = if answered { self.answered_at } else { self.ended_at };
+        let wait_end = if answered {
+            self.answered_at
+        } else {
+            self.ended_at
+        };
         let talk_s = if answered {
             seconds_between(self.answered_at, self.ended_at)
         } else {

@@ -86,6 +86,9 @@ mod tests {
         assert_eq!(p.week, 202053);
         assert_eq!(p.slot, 95);
         assert_eq!(days_since_epoch(p.date), 18628);
-        assert_eq!(naive_micros("1970-01-02T00:00".parse().expect("dt")), 86_400_000_000);
+        assert_eq!(
+            naive_micros("1970-01-02T00:00".parse().expect("dt")),
+            86_400_000_000
+        );
     }
 }

@@ -58,6 +58,9 @@ mod tests {
         assert!(TenantId::new("").is_err());
         assert!(TenantId::new("a b").is_err());
         assert!(TenantId::new("x'; drop").is_err());
-        assert_eq!(TenantId::new(&"a".repeat(65)).map(|_| ()), Err(TenantIdError("a".repeat(65))));
+        assert_eq!(
+            TenantId::new(&"a".repeat(65)).map(|_| ()),
+            Err(TenantIdError("a".repeat(65)))
+        );
     }
 }

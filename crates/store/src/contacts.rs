@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use ::duckdb::types::{TimeUnit, Value};
 use ::duckdb::{params, Appender};
-use ccpulse_model::{days_since_epoch, naive_micros, Contact, LocalParts, TenantId};
+use ccpulse_model::{Contact, LocalParts, TenantId};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+
+use crate::columns::ContactColumns;
 
 use crate::quarantine::NewRejection;
 use crate::{DuckDbStore, Result, StoreError};
@@ -39,6 +39,7 @@ impl std::ops::AddAssign for ImportCounts {
 pub struct ContactBatch<'s> {
     store: &'s DuckDbStore,
     appender: Option<Appender<'s>>,
+    columns: ContactColumns,
     zones: HashMap<String, TimeZone>,
     keys: HashSet<u64>,
     duplicates: bool,
@@ -46,11 +47,8 @@ pub struct ContactBatch<'s> {
     rejections: Vec<NewRejection>,
 }
 
-fn ts(t: Option<Timestamp>) -> Value {
-    t.map_or(Value::Null, |t| {
-        Value::Timestamp(TimeUnit::Microsecond, t.as_microsecond())
-    })
-}
+/// Rows per Arrow record batch handed to the appender.
+const ARROW_ROWS: usize = 8192;
 
 impl DuckDbStore {
     /// Starts a batch of contacts.
@@ -65,6 +63,7 @@ impl DuckDbStore {
         Ok(ContactBatch {
             store: self,
             appender: Some(appender),
+            columns: ContactColumns::default(),
             zones: HashMap::new(),
             keys: HashSet::new(),
             duplicates: false,
@@ -129,64 +128,27 @@ impl ContactBatch<'_> {
         }
         self.rows += 1;
         let seq = i64::try_from(self.rows).unwrap_or(i64::MAX);
-        let survey = c.survey.as_ref();
+        self.columns
+            .push(c, &d, bucket_at, &local, fingerprint, seq);
+        if self.columns.len() >= ARROW_ROWS {
+            self.flush_columns()?;
+        }
+        Ok(())
+    }
+
+    fn flush_columns(&mut self) -> Result<()> {
+        if self.columns.len() == 0 {
+            return Ok(());
+        }
+        let batch = self
+            .columns
+            .finish()
+            .map_err(|e| StoreError::Invalid(format!("arrow batch: {e}")))?;
         let app = self
             .appender
             .as_mut()
             .ok_or_else(|| StoreError::Invalid("batch already committed".into()))?;
-        app.append_row(params![
-            c.tenant.as_str(),
-            c.id,
-            c.channel.as_str(),
-            c.source,
-            c.direction.as_str(),
-            c.entry_point,
-            c.customer,
-            c.region,
-            c.business_line,
-            c.category,
-            c.business_type.map(|b| b.as_str()),
-            c.queue,
-            c.agent,
-            ts(c.arrived_at),
-            ts(c.ivr_start),
-            ts(c.ivr_end),
-            ts(c.queued_at),
-            ts(c.ring_start),
-            ts(c.answered_at),
-            ts(c.ended_at),
-            ts(c.wrap_up_end),
-            c.hold_s,
-            c.transfers,
-            c.transfer_target,
-            c.transfer_correct,
-            c.outcome.as_str(),
-            survey.is_some_and(|s| s.offered),
-            survey.and_then(|s| s.score).map(|s| s.as_str()),
-            survey.and_then(|s| s.reason.as_deref()),
-            c.resolved_first,
-            c.marketing_attempts,
-            c.marketing_successes,
-            c.qa_score,
-            c.campaign,
-            d.reached_queue,
-            d.ivr_s,
-            d.wait_s,
-            d.ring_s,
-            d.talk_s,
-            d.acw_s,
-            d.handle_s,
-            ts(Some(bucket_at)),
-            Value::Timestamp(TimeUnit::Microsecond, naive_micros(local.datetime)),
-            Value::Date32(days_since_epoch(local.date)),
-            local.hour,
-            local.slot,
-            local.weekday,
-            local.month,
-            local.week,
-            fingerprint,
-            seq,
-        ])?;
+        app.append_record_batch(batch)?;
         Ok(())
     }
 
@@ -197,6 +159,7 @@ impl ContactBatch<'_> {
 
     /// Merges the batch into the store in one transaction.
     pub fn commit(mut self) -> Result<ImportCounts> {
+        self.flush_columns()?;
         if let Some(mut app) = self.appender.take() {
             app.flush()?;
         }
@@ -238,7 +201,10 @@ impl ContactBatch<'_> {
                  WHERE c.tenant = s.tenant AND c.id = s.id",
                 [],
             )?;
-            let written = conn.execute("INSERT INTO contacts SELECT * EXCLUDE (seq) FROM staging", [])?;
+            let written = conn.execute(
+                "INSERT INTO contacts SELECT * EXCLUDE (seq) FROM staging",
+                [],
+            )?;
             counts.unchanged = unchanged as u64;
             counts.updated = replaced as u64;
             counts.inserted = (written - replaced) as u64;

@@ -82,7 +82,8 @@ fn key(v: Value, kind: OutputKind) -> KeyValue {
     match (v, kind) {
         (Value::Null, _) => KeyValue::Null,
         (Value::Text(s), _) => KeyValue::Text(s),
-        (other, OutputKind::Integer) => {
+        (other, OutputKind::Integer) =>
+        {
             #[allow(clippy::cast_possible_truncation)]
             number(other).map_or(KeyValue::Null, |n| KeyValue::Int(n as i64))
         }
@@ -127,10 +128,14 @@ impl DuckDbStore {
     }
 
     fn fill(&self, q: &CompiledQuery, result: &mut KpiResult) -> Result<()> {
-        let Some((pos, bucket)) = q.by.iter().enumerate().find_map(|(i, (item, _))| match item {
-            ByItem::Bucket(b) => Some((i, *b)),
-            ByItem::Dimension(_) => None,
-        }) else {
+        let Some((pos, bucket)) =
+            q.by.iter()
+                .enumerate()
+                .find_map(|(i, (item, _))| match item {
+                    ByItem::Bucket(b) => Some((i, *b)),
+                    ByItem::Dimension(_) => None,
+                })
+        else {
             return Ok(());
         };
         let (from, to) = match (q.from, q.to) {

@@ -8,6 +8,7 @@
 //! - [`kpi`]: running a [`ccpulse_metrics::CompiledQuery`] into [`KpiResult`] rows, with `--fill`.
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
 
+mod columns;
 pub mod contacts;
 pub mod duckdb;
 pub mod kpi;

@@ -117,12 +117,10 @@ pub fn migrate(conn: &Connection) -> Result<()> {
             continue;
         }
         conn.execute_batch("BEGIN TRANSACTION")?;
-        let applied = conn
-            .execute_batch(sql)
-            .and_then(|()| {
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
-                    .map(|_| ())
-            });
+        let applied = conn.execute_batch(sql).and_then(|()| {
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+                .map(|_| ())
+        });
         match applied {
             Ok(()) => conn.execute_batch("COMMIT")?,
             Err(e) => {

@@ -145,13 +145,17 @@ impl DuckDbStore {
         let (Some(min), Some(max)) = span else {
             return Ok(());
         };
-        let to_ts = |us: i64| Timestamp::from_microsecond(us).map_err(|e| StoreError::Invalid(e.to_string()));
+        let to_ts = |us: i64| {
+            Timestamp::from_microsecond(us).map_err(|e| StoreError::Invalid(e.to_string()))
+        };
         let (min, max) = (to_ts(min)?, to_ts(max)?);
         self.conn.execute_batch(
             "CREATE OR REPLACE TEMP TABLE tz_ranges (start_us BIGINT, end_us BIGINT, offset_us BIGINT)",
         )?;
         {
-            let mut app = self.conn.appender_to_catalog_and_db("tz_ranges", "temp", "main")?;
+            let mut app = self
+                .conn
+                .appender_to_catalog_and_db("tz_ranges", "temp", "main")?;
             let mut start = Timestamp::MIN;
             let mut offset = tz.to_offset(min);
             for t in tz.following(min) {

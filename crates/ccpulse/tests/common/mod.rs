@@ -12,7 +12,9 @@ pub struct Cli {
 
 impl Cli {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn data(&self) -> PathBuf {
@@ -22,7 +24,9 @@ impl Cli {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ccpulse"));
         c.arg("--data").arg(self.data()).args(args);
-        c.env_remove("CCPULSE_DATA").env_remove("CCPULSE_CONFIG").env_remove("CCPULSE_LANG");
+        c.env_remove("CCPULSE_DATA")
+            .env_remove("CCPULSE_CONFIG")
+            .env_remove("CCPULSE_LANG");
         c
     }
 
@@ -74,7 +78,9 @@ impl Cli {
 
 /// `value` as f64, panicking with context when it is not a number.
 pub fn num(v: &serde_json::Value, key: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("{key} is not a number in {v}"))
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {v}"))
 }
 
 /// Asserts two figures agree to 1e-9.
@@ -83,6 +89,8 @@ pub fn close(got: f64, want: f64, what: &str) {
 }
 
 pub fn shared_data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel);
     p.exists().then_some(p)
 }
