@@ -44,7 +44,10 @@ impl DuckDbStore {
         let conn = Connection::open_with_flags(dir.join(DB_FILE), db_config)?;
         // Temporary spill files stay inside the data directory.
         let tmp = dir.join("tmp");
-        conn.execute("SET temp_directory = ?", [tmp.display().to_string()])?;
+        conn.execute_batch(&format!(
+            "SET temp_directory = '{}'",
+            tmp.display().to_string().replace('\'', "''")
+        ))?;
         schema::migrate(&conn)?;
         let mut store = Self {
             conn,
