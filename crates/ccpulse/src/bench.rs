@@ -206,7 +206,12 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
 
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
-    let mut store = DuckDbStore::open(&store_dir, &cfg.store())?;
+    // The targets are for a 2-core, memory-bounded node: cap DuckDB unless configured.
+    let mut store_cfg = cfg.store();
+    store_cfg
+        .memory_limit
+        .get_or_insert_with(|| "2GB".to_owned());
+    let mut store = DuckDbStore::open(&store_dir, &store_cfg)?;
     let t = Instant::now();
     let files = [file.display().to_string()];
     let summary = crate::import::import_contacts(&mut store, &files, None, !as_json)?;

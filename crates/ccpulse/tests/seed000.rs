@@ -42,7 +42,21 @@ const YEAR: [Month; 12] = [
 
 /// The seed's table: month, offered, answered, abandoned, self-service, average talk,
 /// outbound, outbound average talk, inbound minutes, outbound minutes, total minutes.
-const SEED: [(&str, u32, u32, u32, u32, f64, u32, f64, f64, f64, f64); 12] = [
+type SeedRow = (
+    &'static str,
+    u32,
+    u32,
+    u32,
+    u32,
+    f64,
+    u32,
+    f64,
+    f64,
+    f64,
+    f64,
+);
+
+const SEED: [SeedRow; 12] = [
     (
         "2021-01", 118, 70, 2, 46, 121.30, 2, 41.00, 141.51, 0.68, 142.19,
     ),

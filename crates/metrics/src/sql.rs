@@ -367,7 +367,7 @@ pub fn compile(
                 ));
             }
             None => {
-                aggs.push(format!("NULL AS d{i}"));
+                aggs.push(format!("CAST(NULL AS DOUBLE) AS d{i}"));
                 outs.push(format!("CAST(n{i} AS DOUBLE){scale} AS v{i}"));
             }
         }
@@ -417,7 +417,12 @@ pub fn compile(
             .flat_map(|(i, m)| {
                 [
                     format!("{} AS n{i}", m.numerator_sql),
-                    format!("{} AS d{i}", m.denominator_sql.as_deref().unwrap_or("NULL")),
+                    format!(
+                        "{} AS d{i}",
+                        m.denominator_sql
+                            .as_deref()
+                            .unwrap_or("CAST(NULL AS DOUBLE)")
+                    ),
                 ]
             })
             .collect::<Vec<_>>()

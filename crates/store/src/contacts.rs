@@ -192,13 +192,14 @@ impl ContactBatch<'_> {
                 )?;
             }
             let unchanged = conn.execute(
-                "DELETE FROM staging s USING contacts c
-                 WHERE c.tenant = s.tenant AND c.id = s.id AND c.fingerprint = s.fingerprint",
+                "DELETE FROM staging USING contacts
+                 WHERE contacts.tenant = staging.tenant AND contacts.id = staging.id
+                   AND contacts.fingerprint = staging.fingerprint",
                 [],
             )?;
             let replaced = conn.execute(
-                "DELETE FROM contacts c USING staging s
-                 WHERE c.tenant = s.tenant AND c.id = s.id",
+                "DELETE FROM contacts USING staging
+                 WHERE contacts.tenant = staging.tenant AND contacts.id = staging.id",
                 [],
             )?;
             let written = conn.execute(

@@ -54,7 +54,7 @@ impl DuckDbStore {
         let mut stmt = self.conn.prepare(
             "SELECT qid, tenant, format, file, line, field, reason, raw,
                     strftime(rejected_at, '%Y-%m-%dT%H:%M:%SZ')
-             FROM quarantine WHERE ? IS NULL OR tenant = ? ORDER BY qid",
+             FROM quarantine WHERE CAST(? AS VARCHAR) IS NULL OR tenant = CAST(? AS VARCHAR) ORDER BY qid",
         )?;
         let rows = stmt.query_map(params![tenant, tenant], |r| {
             Ok(QuarantineEntry {

@@ -1,0 +1,166 @@
+//! The DuckDB store on a real database file: local columns, time-zone changes across DST,
+//! upserts and the schema version.
+
+use ccpulse_model::{Contact, Direction, Outcome, TenantId};
+use ccpulse_store::{DuckDbStore, StoreConfig};
+use jiff::Timestamp;
+
+fn contact(tenant: &TenantId, id: &str, at: &str) -> Contact {
+    let mut c = Contact::new(
+        tenant.clone(),
+        id.to_owned(),
+        Direction::Inbound,
+        Outcome::Answered,
+    );
+    let t: Timestamp = at.parse().expect("time");
+    c.arrived_at = Some(t);
+    c.queued_at = Some(t);
+    c.answered_at = Some(t + jiff::SignedDuration::from_secs(7));
+    c.ended_at = Some(t + jiff::SignedDuration::from_secs(67));
+    c
+}
+
+type LocalRow = (String, String, String, i8, i16, i8, i32, i32);
+
+fn local_columns(store: &DuckDbStore) -> Vec<LocalRow> {
+    let mut stmt = store
+        .connection()
+        .prepare(
+            "SELECT id, strftime(local_ts, '%Y-%m-%d %H:%M:%S'), CAST(local_date AS VARCHAR), local_hour,
+                    local_slot, local_weekday, local_month, local_week
+             FROM contacts ORDER BY id",
+        )
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .expect("query");
+    rows.collect::<Result<Vec<_>, _>>().expect("rows")
+}
+
+const TIMES: [&str; 5] = [
+    "2021-03-14T06:59:59Z", // 01:59:59 EST, just before the spring-forward gap
+    "2021-03-14T07:00:00Z", // 03:00:00 EDT
+    "2021-11-07T05:30:00Z", // 01:30 EDT, first pass
+    "2021-11-07T06:30:00Z", // 01:30 EST, second pass
+    "2021-12-31T23:59:59.5Z",
+];
+
+fn load(store: &mut DuckDbStore, tenant: &TenantId) {
+    let mut batch = store.begin_contacts().expect("batch");
+    for (i, t) in TIMES.iter().enumerate() {
+        batch
+            .append(&contact(tenant, &format!("c{i}"), t), i as u64)
+            .expect("append");
+    }
+    let counts = batch.commit().expect("commit");
+    assert_eq!(counts.inserted, 5);
+}
+
+#[test]
+fn time_zone_change_equals_ingest_in_that_zone_across_dst() {
+    let dir = tempfile::tempdir().expect("dir");
+    let t = TenantId::new("ny").expect("tenant");
+
+    // Ingested directly in New York time.
+    let mut direct =
+        DuckDbStore::open(&dir.path().join("a"), &StoreConfig::default()).expect("open");
+    direct
+        .set_tenant(&t, Some("America/New_York"), None)
+        .expect("tenant");
+    load(&mut direct, &t);
+    let want = local_columns(&direct);
+    assert_eq!(want[0].1, "2021-03-14 01:59:59");
+    assert_eq!(want[1].1, "2021-03-14 03:00:00");
+    assert_eq!(
+        (want[2].1.as_str(), want[3].1.as_str()),
+        ("2021-11-07 01:30:00", "2021-11-07 01:30:00")
+    );
+    assert_eq!(
+        (want[4].2.as_str(), want[4].6, want[4].7),
+        ("2021-12-31", 202112, 202152)
+    );
+
+    // Ingested in Shanghai, then moved to New York: the same columns.
+    let mut moved =
+        DuckDbStore::open(&dir.path().join("b"), &StoreConfig::default()).expect("open");
+    load(&mut moved, &t);
+    assert_eq!(local_columns(&moved)[4].2, "2022-01-01");
+    moved
+        .set_tenant(&t, Some("America/New_York"), None)
+        .expect("move");
+    assert_eq!(local_columns(&moved), want);
+}
+
+#[test]
+fn reopening_keeps_data_settings_and_schema_version() {
+    let dir = tempfile::tempdir().expect("dir");
+    let t = TenantId::new("bank").expect("tenant");
+    {
+        let cfg = StoreConfig {
+            memory_limit: Some("512MB".into()),
+            threads: Some(1),
+        };
+        let mut s = DuckDbStore::open(dir.path(), &cfg).expect("open");
+        assert_eq!(s.setting("threads").expect("threads"), "1");
+        assert!(s.setting("memory_limit").expect("limit").contains("MiB"));
+        let settings = ccpulse_metrics::TenantSettings {
+            service_level_threshold: 15.0,
+            ..Default::default()
+        };
+        s.set_tenant(&t, Some("Asia/Urumqi"), Some(settings))
+            .expect("tenant");
+        load(&mut s, &t);
+    }
+    let s = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("reopen");
+    assert_eq!(s.count_contacts("bank").expect("count"), 5);
+    let tenant = s.tenant("bank").expect("tenant");
+    assert_eq!(tenant.timezone, "Asia/Urumqi");
+    assert_eq!(tenant.settings.service_level_threshold, 15.0);
+    let version: i64 = s
+        .connection()
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, ccpulse_store::schema::current_version());
+}
+
+#[test]
+fn upsert_counts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let t = TenantId::default_tenant();
+    let mut s = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("open");
+    load(&mut s, &t);
+    let mut batch = s.begin_contacts().expect("batch");
+    // c0 unchanged (same fingerprint), c1 changed, c9 new, c9 again in the same batch.
+    batch.append(&contact(&t, "c0", TIMES[0]), 0).expect("c0");
+    batch.append(&contact(&t, "c1", TIMES[0]), 99).expect("c1");
+    batch.append(&contact(&t, "c9", TIMES[0]), 5).expect("c9");
+    batch
+        .append(&contact(&t, "c9", TIMES[1]), 6)
+        .expect("c9 again");
+    let counts = batch.commit().expect("commit");
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (1, 2, 1)
+    );
+    assert_eq!(s.count_contacts("default").expect("count"), 6);
+    let c9: String = s
+        .connection()
+        .query_row(
+            "SELECT strftime(arrived_at, '%H:%M:%S') FROM contacts WHERE id = 'c9'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("c9");
+    assert_eq!(c9, "07:00:00");
+}
