@@ -197,8 +197,8 @@ impl Generator {
         c.queued_at = Some(queued);
         // Busier hours wait longer.
         let load = HOURLY[hour];
-        let wait = self.exp(4.0 + 40.0 * load * load);
-        let patience = self.exp(110.0);
+        let wait = self.exp(3.0 + 18.0 * load * load);
+        let patience = self.exp(180.0);
         if patience < wait {
             let abandon = patience;
             c.outcome = if self.rng.random::<f64>() < 0.15 {

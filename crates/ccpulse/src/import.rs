@@ -1,12 +1,15 @@
 //! `ccpulse import`: files in, contacts and rejections out, with a progress bar.
 //!
-//! A reader thread reads and parses lines; this thread appends them to the store and commits
-//! a batch every `BATCH_ROWS` contacts and at the end of each file, so the two cores share
-//! the work and a crash loses at most the uncommitted batch (never an acknowledged one).
+//! A reader thread cuts the input into chunks of lines, parser threads turn them into
+//! contacts, and this thread applies them in file order to the store, committing a batch
+//! every `BATCH_ROWS` contacts and at the end of each file: the cores share the work, and a
+//! crash loses at most the uncommitted batch (never an acknowledged one).
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ccpulse_ingest::{
@@ -18,8 +21,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Contacts per committed batch.
 pub const BATCH_ROWS: u64 = 500_000;
-/// Lines sent from the reader to the writer at a time.
+/// Lines sent from the reader to a parser at a time.
 const CHUNK_LINES: usize = 4096;
+/// Parser threads: with the writer, enough to keep two cores busy.
+const PARSERS: usize = 2;
 
 /// What an import of several files did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -34,40 +39,84 @@ pub struct ImportSummary {
     pub sample: Vec<(String, Rejection)>,
 }
 
-enum Msg {
-    Lines(Vec<Result<ParsedContact, Rejection>>),
-    FileDone,
-    Failed(String),
+/// Raw lines of one chunk: one buffer, each line's number and span in it.
+struct RawChunk {
+    index: u64,
+    data: Vec<u8>,
+    lines: Vec<(u64, usize, usize)>,
+    /// Set on the last chunk when reading failed.
+    failed: Option<String>,
 }
 
-fn reader_thread(opened: OpenedInput, tenant: Option<TenantId>, tx: &mpsc::SyncSender<Msg>) {
+/// Parsed lines of one chunk, in line order.
+struct ParsedChunk {
+    index: u64,
+    items: Vec<Result<ParsedContact, Rejection>>,
+    failed: Option<String>,
+}
+
+/// Reads `opened` into chunks of lines for the parser threads.
+fn read_chunks(opened: OpenedInput, tx: &mpsc::SyncSender<RawChunk>) {
     let mut lines = LineReader::new(opened.reader, &opened.name);
-    let mut buf = Vec::with_capacity(4096);
-    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut index = 0u64;
     loop {
-        match lines.next_line(&mut buf) {
-            Ok(Some(n)) => {
-                if buf.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                chunk.push(parse_contact_line(&buf, n, tenant.as_ref()));
-                if chunk.len() == CHUNK_LINES {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_LINES));
-                    if tx.send(Msg::Lines(full)).is_err() {
-                        return;
+        let mut chunk = RawChunk {
+            index,
+            data: Vec::with_capacity(CHUNK_LINES * 700),
+            lines: Vec::with_capacity(CHUNK_LINES),
+            failed: None,
+        };
+        let mut done = false;
+        while chunk.lines.len() < CHUNK_LINES {
+            match lines.append_line(&mut chunk.data) {
+                Ok(Some((n, start))) => {
+                    if chunk.data[start..].iter().all(u8::is_ascii_whitespace) {
+                        chunk.data.truncate(start);
+                    } else {
+                        chunk.lines.push((n, start, chunk.data.len()));
                     }
                 }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let _ = tx.send(Msg::Lines(chunk));
-                let _ = tx.send(Msg::Failed(e.to_string()));
-                return;
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    chunk.failed = Some(e.to_string());
+                    done = true;
+                    break;
+                }
             }
         }
+        if tx.send(chunk).is_err() || done {
+            return;
+        }
+        index += 1;
     }
-    let _ = tx.send(Msg::Lines(chunk));
-    let _ = tx.send(Msg::FileDone);
+}
+
+/// Parses chunks until the reader is done.
+fn parse_chunks(
+    rx: &Mutex<mpsc::Receiver<RawChunk>>,
+    tx: &mpsc::SyncSender<ParsedChunk>,
+    tenant: Option<&TenantId>,
+) {
+    loop {
+        let next = rx.lock().map(|r| r.recv());
+        let Ok(Ok(chunk)) = next else { return };
+        let items = chunk
+            .lines
+            .iter()
+            .map(|(n, a, b)| parse_contact_line(&chunk.data[*a..*b], *n, tenant))
+            .collect();
+        let parsed = ParsedChunk {
+            index: chunk.index,
+            items,
+            failed: chunk.failed,
+        };
+        if tx.send(parsed).is_err() {
+            return;
+        }
+    }
 }
 
 fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
@@ -114,46 +163,64 @@ pub fn import_contacts(
         let size = input.size.unwrap_or(0);
         let consumed = std::sync::Arc::clone(&input.consumed);
         bar.set_message(name.clone());
-        let (tx, rx) = mpsc::sync_channel::<Msg>(8);
-        let thread_tenant = tenant.cloned();
-        let reader = std::thread::spawn(move || reader_thread(input, thread_tenant, &tx));
+        let (raw_tx, raw_rx) = mpsc::sync_channel::<RawChunk>(PARSERS * 2);
+        let (parsed_tx, parsed_rx) = mpsc::sync_channel::<ParsedChunk>(PARSERS * 2);
+        let raw_rx = Arc::new(Mutex::new(raw_rx));
+        let reader = std::thread::spawn(move || read_chunks(input, &raw_tx));
+        let parsers: Vec<_> = (0..PARSERS)
+            .map(|_| {
+                let rx = Arc::clone(&raw_rx);
+                let tx = parsed_tx.clone();
+                let tenant = tenant.cloned();
+                std::thread::spawn(move || parse_chunks(&rx, &tx, tenant.as_ref()))
+            })
+            .collect();
+        drop(parsed_tx);
         let mut batch = store.begin_contacts()?;
         let default_tenant = tenant.map_or("default".to_owned(), ToString::to_string);
-        for msg in rx {
-            match msg {
-                Msg::Lines(lines) => {
-                    for item in lines {
-                        summary.read += 1;
-                        match item {
-                            Ok(p) => batch.append(&p.contact, p.fingerprint)?,
-                            Err(r) => {
-                                if summary.sample.len() < 20 {
-                                    summary.sample.push((name.clone(), r.clone()));
-                                }
-                                batch.reject(NewRejection {
-                                    tenant: default_tenant.clone(),
-                                    format: "contacts".into(),
-                                    file: name.clone(),
-                                    line: r.line,
-                                    field: r.field,
-                                    reason: r.reason,
-                                    raw: r.raw,
-                                });
+        // Chunks arrive in any order from the parsers; they are applied in file order so that
+        // a later line for the same contact wins.
+        let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
+        let mut next = 0u64;
+        for chunk in parsed_rx {
+            waiting.insert(chunk.index, chunk);
+            while let Some(chunk) = waiting.remove(&next) {
+                next += 1;
+                for item in chunk.items {
+                    summary.read += 1;
+                    match item {
+                        Ok(p) => batch.append(&p.contact, p.fingerprint)?,
+                        Err(r) => {
+                            if summary.sample.len() < 20 {
+                                summary.sample.push((name.clone(), r.clone()));
                             }
+                            batch.reject(NewRejection {
+                                tenant: default_tenant.clone(),
+                                format: "contacts".into(),
+                                file: name.clone(),
+                                line: r.line,
+                                field: r.field,
+                                reason: r.reason,
+                                raw: r.raw,
+                            });
                         }
                     }
-                    if batch.len() >= BATCH_ROWS {
-                        summary.counts += batch.commit()?;
-                        batch = store.begin_contacts()?;
-                    }
-                    bar.set_position(done_bytes + consumed.load(Ordering::Relaxed));
                 }
-                Msg::FileDone => {}
-                Msg::Failed(reason) => summary.unreadable.push(reason),
+                if let Some(reason) = chunk.failed {
+                    summary.unreadable.push(reason);
+                }
+                if batch.len() >= BATCH_ROWS {
+                    summary.counts += batch.commit()?;
+                    batch = store.begin_contacts()?;
+                }
+                bar.set_position(done_bytes + consumed.load(Ordering::Relaxed));
             }
         }
         summary.counts += batch.commit()?;
         let _ = reader.join();
+        for p in parsers {
+            let _ = p.join();
+        }
         done_bytes += size;
         bar.set_position(done_bytes);
     }

@@ -110,6 +110,14 @@ impl<R: BufRead> LineReader<R> {
     /// number, or `None` at the end of the input.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<u64>, InputError> {
         buf.clear();
+        Ok(self.append_line(buf)?.map(|(n, _)| n))
+    }
+
+    /// Appends the next line to `buf` (without its line ending) and returns its number and
+    /// where it starts in `buf`, or `None` at the end of the input. Lets a reader fill one
+    /// buffer with many lines.
+    pub fn append_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, usize)>, InputError> {
+        let start = buf.len();
         let n = self
             .reader
             .read_until(b'\n', buf)
@@ -123,12 +131,12 @@ impl<R: BufRead> LineReader<R> {
         }
         if buf.last() == Some(&b'\n') {
             buf.pop();
-            if buf.last() == Some(&b'\r') {
+            if buf.len() > start && buf.last() == Some(&b'\r') {
                 buf.pop();
             }
         }
         self.line += 1;
-        Ok(Some(self.line))
+        Ok(Some((self.line, start)))
     }
 }
 

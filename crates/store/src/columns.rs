@@ -10,7 +10,9 @@ use ::duckdb::arrow::array::{
 use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use ::duckdb::arrow::error::ArrowError;
 use ::duckdb::arrow::record_batch::RecordBatch;
-use ccpulse_model::{days_since_epoch, naive_micros, Contact, Derived, LocalParts};
+use ccpulse_model::{
+    days_since_epoch, naive_micros, Contact, Derived, Direction, LocalParts, Outcome,
+};
 use jiff::Timestamp;
 
 macro_rules! columns {
@@ -74,6 +76,10 @@ columns! {
     qa_score: Float64Builder = DataType::Float64,
     campaign: StringBuilder = DataType::Utf8,
     reached_queue: BooleanBuilder = DataType::Boolean,
+    is_inbound: BooleanBuilder = DataType::Boolean,
+    is_outbound: BooleanBuilder = DataType::Boolean,
+    is_answered: BooleanBuilder = DataType::Boolean,
+    is_abandon_outcome: BooleanBuilder = DataType::Boolean,
     ivr_s: Float64Builder = DataType::Float64,
     wait_s: Float64Builder = DataType::Float64,
     ring_s: Float64Builder = DataType::Float64,
@@ -160,6 +166,18 @@ impl ContactColumns {
         self.qa_score.append_option(c.qa_score);
         self.campaign.append_option(c.campaign.as_deref());
         self.reached_queue.append_value(d.reached_queue);
+        self.is_inbound
+            .append_value(c.direction == Direction::Inbound);
+        self.is_outbound.append_value(matches!(
+            c.direction,
+            Direction::Outbound | Direction::Callback
+        ));
+        self.is_answered
+            .append_value(c.outcome == Outcome::Answered);
+        self.is_abandon_outcome.append_value(matches!(
+            c.outcome,
+            Outcome::Abandoned | Outcome::AbandonedRing | Outcome::Timeout
+        ));
         self.ivr_s.append_option(d.ivr_s);
         self.wait_s.append_option(d.wait_s);
         self.ring_s.append_option(d.ring_s);
