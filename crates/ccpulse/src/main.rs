@@ -212,14 +212,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config => {
             let mut shown = serde_json::to_value(&cfg)?;
             if let Some(obj) = shown.as_object_mut() {
-                let mut store = open(&cfg)?;
+                let store = open(&cfg)?;
                 obj.insert(
                     "effective_memory_limit".into(),
                     store.setting("memory_limit")?.into(),
                 );
                 obj.insert("effective_threads".into(), store.setting("threads")?.into());
                 obj.insert("tenants".into(), store.tenants().len().into());
-                let _ = &mut store;
             }
             println!("{}", serde_json::to_string_pretty(&shown)?);
             Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use ::duckdb::{params, Appender};
+use ::duckdb::Appender;
 use ccpulse_model::{Contact, LocalParts, TenantId};
 use jiff::tz::TimeZone;
 
@@ -92,17 +92,7 @@ impl ContactBatch<'_> {
             return Ok(z.clone());
         }
         // A tenant first seen in the data: created with the defaults.
-        let defaults = ccpulse_metrics::TenantSettings::default();
-        self.store.conn.execute(
-            "INSERT INTO tenants (name, timezone, service_level_threshold, short_abandon)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            params![
-                tenant.as_str(),
-                ccpulse_model::DEFAULT_TIMEZONE,
-                defaults.service_level_threshold,
-                defaults.short_abandon
-            ],
-        )?;
+        crate::tenants::insert_default_tenant(&self.store.conn, tenant)?;
         let tz: String = self.store.conn.query_row(
             "SELECT timezone FROM tenants WHERE name = ?",
             [tenant.as_str()],

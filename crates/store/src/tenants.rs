@@ -21,6 +21,22 @@ fn zone(name: &str) -> Result<TimeZone> {
     TimeZone::get(name).map_err(|_| StoreError::TimeZone(name.to_owned()))
 }
 
+/// Creates tenant `name` with the defaults (Asia/Shanghai, 20 s, 5 s) unless it exists.
+pub(crate) fn insert_default_tenant(conn: &::duckdb::Connection, name: &TenantId) -> Result<()> {
+    let defaults = TenantSettings::default();
+    conn.execute(
+        "INSERT INTO tenants (name, timezone, service_level_threshold, short_abandon)
+         VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        ::duckdb::params![
+            name.as_str(),
+            DEFAULT_TIMEZONE,
+            defaults.service_level_threshold,
+            defaults.short_abandon
+        ],
+    )?;
+    Ok(())
+}
+
 impl DuckDbStore {
     pub(crate) fn load_tenants(&mut self) -> Result<()> {
         let mut stmt = self.conn.prepare(
@@ -69,17 +85,7 @@ impl DuckDbStore {
         if let Some(t) = self.tenants.get(name.as_str()) {
             return Ok(t.clone());
         }
-        let defaults = TenantSettings::default();
-        self.conn.execute(
-            "INSERT INTO tenants (name, timezone, service_level_threshold, short_abandon)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            ::duckdb::params![
-                name.as_str(),
-                DEFAULT_TIMEZONE,
-                defaults.service_level_threshold,
-                defaults.short_abandon
-            ],
-        )?;
+        insert_default_tenant(&self.conn, name)?;
         self.load_tenants()?;
         self.tenants
             .get(name.as_str())
