@@ -446,6 +446,22 @@ fn buckets_are_tenant_local_and_empty_buckets_only_with_fill() {
         ]
     );
 
+    // Nothing in range: counts are 0, ratios null.
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "offered,answered,answer_rate,talk_minutes",
+        "--from",
+        "2030-01-01",
+        "--to",
+        "2030-02-01",
+    ]);
+    assert_eq!(
+        rows,
+        vec![json!({"offered": 0, "answered": 0, "answer_rate": null, "talk_minutes": 0.0})]
+    );
+
     // --from inclusive, --to exclusive.
     let rows = cli.kpi(&[
         "--tenant",

@@ -368,7 +368,13 @@ pub fn compile(
             }
             None => {
                 aggs.push(format!("CAST(NULL AS DOUBLE) AS d{i}"));
-                outs.push(format!("CAST(n{i} AS DOUBLE){scale} AS v{i}"));
+                // count_if over no rows at all is NULL in DuckDB; a count of nothing is 0.
+                let value = if m.unit == Unit::Count {
+                    format!("coalesce(CAST(n{i} AS DOUBLE), 0)")
+                } else {
+                    format!("CAST(n{i} AS DOUBLE)")
+                };
+                outs.push(format!("{value}{scale} AS v{i}"));
             }
         }
     }
