@@ -149,10 +149,12 @@ impl ContactBatch<'_> {
 
     /// Merges the batch into the store in one transaction.
     pub fn commit(mut self) -> Result<ImportCounts> {
+        let started = std::time::Instant::now();
         self.flush_columns()?;
         if let Some(mut app) = self.appender.take() {
             app.flush()?;
         }
+        let flushed = started.elapsed();
         let conn = &self.store.conn;
         conn.execute_batch("BEGIN TRANSACTION")?;
         let merged = self.merge();
@@ -160,6 +162,12 @@ impl ContactBatch<'_> {
             Ok(counts) => {
                 conn.execute_batch("COMMIT")?;
                 conn.execute_batch("DROP TABLE IF EXISTS temp.staging")?;
+                tracing::debug!(
+                    rows = self.rows,
+                    flush_ms = flushed.as_millis(),
+                    total_ms = started.elapsed().as_millis(),
+                    "committed a contact batch"
+                );
                 Ok(counts)
             }
             Err(e) => {
