@@ -119,6 +119,15 @@ fn parse_chunks(
     }
 }
 
+/// The tenant a rejected line names, when it names a valid one; else `default`.
+fn rejection_tenant(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| v.get("tenant")?.as_str().map(str::to_owned))
+        .filter(|t| TenantId::new(t).is_ok())
+        .unwrap_or_else(|| ccpulse_model::DEFAULT_TENANT.to_owned())
+}
+
 fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
     let bar = match total {
         Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
@@ -177,7 +186,6 @@ pub fn import_contacts(
             .collect();
         drop(parsed_tx);
         let mut batch = store.begin_contacts()?;
-        let default_tenant = tenant.map_or("default".to_owned(), ToString::to_string);
         // Chunks arrive in any order from the parsers; they are applied in file order so that
         // a later line for the same contact wins.
         let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
@@ -195,7 +203,10 @@ pub fn import_contacts(
                                 summary.sample.push((name.clone(), r.clone()));
                             }
                             batch.reject(NewRejection {
-                                tenant: default_tenant.clone(),
+                                tenant: match tenant {
+                                    Some(t) => t.to_string(),
+                                    None => rejection_tenant(&r.raw),
+                                },
                                 format: "contacts".into(),
                                 file: name.clone(),
                                 line: r.line,

@@ -216,6 +216,18 @@ fn stdin_gzip_tenants_and_unreadable_files() {
     ]);
     assert!(out.contains("rejected 1"), "{out}");
 
+    // Without --tenant, a bad line naming its tenant is quarantined under that tenant.
+    let acme = good("t2")
+        .replace("{\"id\"", "{\"tenant\":\"acme\",\"id\"")
+        .replace("\"answered\"", "\"bogus\"");
+    let f = cli.write("acme.jsonl", &format!("{acme}\n"));
+    cli.ok(&["import", "--format", "contacts", f.to_str().unwrap()]);
+    let q: Value =
+        serde_json::from_str(&cli.ok(&["quarantine", "list", "--json", "--tenant", "acme"]))
+            .unwrap();
+    assert_eq!(q["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(q["entries"][0]["field"], "outcome");
+
     // A file that cannot be read: exit 2, the readable ones still import.
     let ok = cli.write("ok.jsonl", &format!("{}\n", good("r1")));
     let out = cli.run(&[

@@ -8,7 +8,7 @@
 //! SELECT <labels>, <values>, <numerators>, <denominators> FROM agg ORDER BY <keys>
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::query::{Bucket, ByItem, Dimension, KpiQuery, TenantSettings};
@@ -70,8 +70,8 @@ pub struct CompiledQuery {
     pub params: Vec<String>,
     pub by: Vec<(ByItem, OutputKind)>,
     pub metrics: Vec<CompiledMetric>,
-    /// The metric values over no rows at all (what an empty bucket shows with `--fill`);
-    /// takes no parameters.
+    /// The metric values, numerators and denominators over no rows at all (what an empty
+    /// bucket shows with `--fill`); takes no parameters.
     pub empty_sql: String,
     /// `min(local_ts), max(local_ts)` under the same filters and `params`.
     pub range_sql: String,
@@ -98,6 +98,13 @@ pub fn resolve(
         };
         params.insert(k.clone(), value);
     }
+    // Parameters whose default is a number are numbers; the others are always text, even
+    // when a value given for them looks like a number.
+    let numeric: BTreeSet<String> = params
+        .iter()
+        .filter(|(_, v)| v.parse::<f64>().is_ok())
+        .map(|(k, _)| k.clone())
+        .collect();
     for (k, v) in &spec.params {
         let Some(default) = params.get(k) else {
             return Err(QueryError::UnknownParam {
@@ -147,16 +154,31 @@ pub fn resolve(
     if params.contains_key("variant") {
         params.insert("variant".to_owned(), variant_name.to_owned());
     }
-    let expand = |text: &str| expand(text, catalog, &params, &spec.name, 0);
+    let expand = |text: &str| expand(text, catalog, &params, &numeric, &spec.name, 0);
     let numerator_sql = expand(&formula.numerator)?;
     let denominator_sql = formula.denominator.as_deref().map(expand).transpose()?;
     let words = |text: &str| fill_words(text, &params);
+    // Parameters given on use that the label does not show are appended to it, so variants
+    // side by side can be told apart.
+    let label = |template: &str| {
+        let extra: Vec<String> = spec
+            .params
+            .keys()
+            .filter(|k| !template.contains(&format!("{{{k}}}")))
+            .map(|k| format!("{k}={}", params.get(k).map_or("", String::as_str)))
+            .collect();
+        if extra.is_empty() {
+            words(template)
+        } else {
+            format!("{}[{}]", words(template), extra.join(","))
+        }
+    };
     Ok(CompiledMetric {
         written: spec.written.clone(),
         name: metric.name.clone(),
         unit: metric.unit,
-        zh: words(&metric.zh),
-        en: words(&metric.en),
+        zh: label(&metric.zh),
+        en: label(&metric.en),
         formula: words(formula.formula.as_deref().unwrap_or(&formula.numerator)),
         params,
         numerator_sql,
@@ -184,6 +206,7 @@ fn expand(
     text: &str,
     catalog: &Catalog,
     params: &BTreeMap<String, String>,
+    numeric: &BTreeSet<String>,
     metric: &str,
     depth: usize,
 ) -> Result<String, QueryError> {
@@ -207,7 +230,7 @@ fn expand(
         let name = &after[..close];
         if let Some(value) = params.get(name) {
             match value.parse::<f64>() {
-                Ok(n) if n.is_finite() => out.push_str(&fmt_num(n)),
+                Ok(n) if n.is_finite() && numeric.contains(name) => out.push_str(&fmt_num(n)),
                 _ => {
                     out.push('\'');
                     out.push_str(&value.replace('\'', "''"));
@@ -216,7 +239,7 @@ fn expand(
             }
         } else if let Some(pred) = catalog.predicates.get(name) {
             out.push('(');
-            out.push_str(&expand(pred, catalog, params, metric, depth + 1)?);
+            out.push_str(&expand(pred, catalog, params, numeric, metric, depth + 1)?);
             out.push(')');
         } else {
             return Err(QueryError::BadParam {
@@ -433,7 +456,12 @@ pub fn compile(
             })
             .collect::<Vec<_>>()
             .join(", "),
-        outs.join(", ")
+        outs.iter()
+            .cloned()
+            .chain((0..metrics.len()).map(|i| format!("n{i}")))
+            .chain((0..metrics.len()).map(|i| format!("d{i}")))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let range_sql = format!("SELECT min(local_ts), max(local_ts) FROM contacts WHERE {where_sql}");
 
@@ -495,6 +523,12 @@ mod tests {
         let spec = MetricSpec::parse("answered_within[threshold=30]").expect("spec");
         let m = resolve(&cat, &spec, &s).expect("aw");
         assert_eq!(m.zh, "30秒应答率");
+
+        let spec = MetricSpec::parse("service_level[variant=all_queued]").expect("spec");
+        assert_eq!(
+            resolve(&cat, &spec, &s).expect("sl").zh,
+            "服务水平[variant=all_queued]"
+        );
 
         let bad = MetricSpec::parse("service_level[variant=magic]").expect("spec");
         assert!(matches!(

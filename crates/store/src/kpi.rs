@@ -40,6 +40,9 @@ impl std::fmt::Display for KeyValue {
     }
 }
 
+/// One figure per metric.
+type Figures = Vec<Option<f64>>;
+
 /// One result row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiRow {
@@ -166,7 +169,7 @@ impl DuckDbStore {
                 .collect()
         };
         let present: BTreeSet<Vec<KeyValue>> = result.rows.iter().map(|r| r.keys.clone()).collect();
-        let empty = self.empty_values(q)?;
+        let (values, numerators, denominators) = self.empty_row(q)?;
         for other in &others {
             for label in &labels {
                 let mut keys = other.clone();
@@ -174,9 +177,9 @@ impl DuckDbStore {
                 if !present.contains(&keys) {
                     result.rows.push(KpiRow {
                         keys,
-                        values: empty.clone(),
-                        numerators: empty.clone(),
-                        denominators: vec![None; empty.len()],
+                        values: values.clone(),
+                        numerators: numerators.clone(),
+                        denominators: denominators.clone(),
                     });
                 }
             }
@@ -192,16 +195,29 @@ impl DuckDbStore {
         Ok(())
     }
 
-    fn empty_values(&self, q: &CompiledQuery) -> Result<Vec<Option<f64>>> {
+    /// What a bucket without contacts shows: values, numerators and denominators. A ratio
+    /// of nothing explains itself as 0 / 0; a count of nothing is 0.
+    fn empty_row(&self, q: &CompiledQuery) -> Result<(Figures, Figures, Figures)> {
+        let m = q.metrics.len();
         let mut stmt = self.conn.prepare(&q.empty_sql)?;
         let mut rows = stmt.query([])?;
-        let mut out = vec![None; q.metrics.len()];
+        let (mut values, mut nums, mut dens) = (vec![None; m], vec![None; m], vec![None; m]);
         if let Some(row) = rows.next()? {
-            for (i, v) in out.iter_mut().enumerate() {
-                *v = number(row.get::<_, Value>(i)?);
+            for i in 0..m {
+                values[i] = number(row.get::<_, Value>(i)?);
+                nums[i] = number(row.get::<_, Value>(m + i)?);
+                dens[i] = number(row.get::<_, Value>(2 * m + i)?);
             }
         }
-        Ok(out)
+        for (i, metric) in q.metrics.iter().enumerate() {
+            if metric.denominator_sql.is_some() {
+                nums[i] = Some(nums[i].unwrap_or(0.0));
+                dens[i] = Some(dens[i].unwrap_or(0.0));
+            } else if metric.unit == ccpulse_metrics::Unit::Count {
+                nums[i] = Some(nums[i].unwrap_or(0.0));
+            }
+        }
+        Ok((values, nums, dens))
     }
 
     fn data_range(&self, q: &CompiledQuery) -> Result<(Option<DateTime>, Option<DateTime>)> {
