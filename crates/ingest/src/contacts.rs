@@ -129,7 +129,6 @@ pub fn parse_contact_line(
     tenant: Option<&TenantId>,
 ) -> Result<ParsedContact, Rejection> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
-        && std::str::from_utf8(bytes).is_ok()
         && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
     {
         return Err(Rejection::new(
@@ -197,9 +196,6 @@ fn locate_json_error(bytes: &[u8], err: &serde_json::Error) -> (Option<String>, 
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
         return (Some(name.to_owned()), "missing".to_owned());
-    }
-    if message.starts_with("invalid type: map, expected struct RawContact") {
-        return (None, "a contact must be a JSON object".to_owned());
     }
     if message.contains("expected struct RawContact") {
         return (None, "a contact must be a JSON object".to_owned());
