@@ -34,6 +34,15 @@ pub struct ImportSummary {
     pub counts: ImportCounts,
     /// Files that could not be read, with the reason.
     pub unreadable: Vec<String>,
+    /// queue_log: calls still waiting for their end after this import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_calls: Option<u64>,
+    /// queue_log: agent state intervals written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_intervals: Option<u64>,
+    /// queue_log: lines per event word ccpulse does not know (kept, not fatal).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown_words: BTreeMap<String, u64>,
     /// The first rejections, for the terminal.
     #[serde(skip)]
     pub sample: Vec<(String, Rejection)>,
@@ -120,7 +129,7 @@ fn parse_chunks(
 }
 
 /// The tenant a rejected line names, when it names a valid one; else `default`.
-fn rejection_tenant(raw: &str) -> String {
+pub(crate) fn rejection_tenant(raw: &str) -> String {
     serde_json::from_str::<serde_json::Value>(raw)
         .ok()
         .and_then(|v| v.get("tenant")?.as_str().map(str::to_owned))
@@ -128,7 +137,7 @@ fn rejection_tenant(raw: &str) -> String {
         .unwrap_or_else(|| ccpulse_model::DEFAULT_TENANT.to_owned())
 }
 
-fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
+pub(crate) fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
     let bar = match total {
         Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),

@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod import;
 mod kpi;
+mod queue_log;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,7 +46,11 @@ struct Cli {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ImportFormat {
+    /// The canonical contact JSON Lines of SPEC.md.
     Contacts,
+    /// Asterisk's queue_log (also Wazo, FreeSWITCH bridges, Issabel, VICIdial).
+    #[value(name = "queue_log")]
+    QueueLog,
 }
 
 #[derive(Subcommand)]
@@ -224,7 +229,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
-            format: ImportFormat::Contacts,
+            format,
             tenant,
             strict,
             json,
@@ -233,7 +238,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let tenant = tenant.as_deref().map(tenant_id).transpose()?;
             let mut store = open(&cfg)?;
             let started = std::time::Instant::now();
-            let s = import::import_contacts(&mut store, &files, tenant.as_ref(), true)?;
+            let s = match format {
+                ImportFormat::Contacts => {
+                    import::import_contacts(&mut store, &files, tenant.as_ref(), true)?
+                }
+                ImportFormat::QueueLog => {
+                    let tenant = match tenant {
+                        Some(t) => t,
+                        None => tenant_id(ccpulse_model::DEFAULT_TENANT)?,
+                    };
+                    queue_log::import_queue_log(&mut store, &files, &tenant, true)?
+                }
+            };
             for (file, r) in &s.sample {
                 eprintln!("rejected: {file}: {r}");
             }
@@ -258,6 +274,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     s.counts.rejected,
                     started.elapsed().as_secs_f64()
                 );
+                if let Some(open) = s.open_calls.filter(|n| *n > 0) {
+                    println!(
+                        "{open} calls still open: they complete when a later file brings their end"
+                    );
+                }
+                if let Some(n) = s.agent_intervals {
+                    println!("agent state intervals: {n}");
+                }
+                for (word, n) in &s.unknown_words {
+                    println!("unknown event {word}: {n} lines kept");
+                }
             }
             Ok(if !s.unreadable.is_empty() {
                 ExitCode::from(2)

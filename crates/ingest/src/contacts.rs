@@ -84,6 +84,10 @@ struct RawContact<'a> {
     qa_score: Option<f64>,
     #[serde(borrow)]
     campaign: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    exit_reason: Option<Cow<'a, str>>,
 }
 
 /// A contact parsed from one line, with a fingerprint of its content.
@@ -416,6 +420,8 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         marketing_successes,
         qa_score: raw.qa_score,
         campaign: text(raw.campaign),
+        call_id: text(raw.call_id),
+        exit_reason: text(raw.exit_reason),
     })
 }
 
@@ -491,6 +497,8 @@ pub fn to_json_line(c: &Contact) -> String {
         c.qa_score.map_or(Value::Null, |q| serde_json::json!(q)),
     );
     put("campaign", s(&c.campaign));
+    put("call_id", s(&c.call_id));
+    put("exit_reason", s(&c.exit_reason));
     Value::Object(m).to_string()
 }
 

@@ -94,6 +94,7 @@ pub struct LineReader<R> {
     reader: R,
     name: String,
     line: u64,
+    unterminated: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -103,6 +104,7 @@ impl<R: BufRead> LineReader<R> {
             reader,
             name: name.to_owned(),
             line: 0,
+            unterminated: false,
         }
     }
 
@@ -129,7 +131,8 @@ impl<R: BufRead> LineReader<R> {
         if n == 0 {
             return Ok(None);
         }
-        if buf.last() == Some(&b'\n') {
+        self.unterminated = buf.last() != Some(&b'\n');
+        if !self.unterminated {
             buf.pop();
             if buf.len() > start && buf.last() == Some(&b'\r') {
                 buf.pop();
@@ -137,6 +140,12 @@ impl<R: BufRead> LineReader<R> {
         }
         self.line += 1;
         Ok(Some((self.line, start)))
+    }
+
+    /// Whether the line read last had no line ending: the last line of a file that is
+    /// still being written, or cut short.
+    pub fn last_unterminated(&self) -> bool {
+        self.unterminated
     }
 }
 

@@ -4,6 +4,8 @@
 //!   splitting it into numbered lines.
 //! - [`contacts`]: the canonical contact JSON Lines of SPEC.md, parsed into
 //!   [`ccpulse_model::Contact`] or a located [`Rejection`].
+//! - [`queue_log`]: Asterisk's queue_log lines, assembled into contacts (one per stint of a
+//!   call in a queue) and agent state intervals.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
 //!
 //! Each format module parses one record at a time and never panics on any input, so a bad
@@ -11,6 +13,7 @@
 
 pub mod contacts;
 pub mod input;
+pub mod queue_log;
 pub mod rejection;
 
 pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};

@@ -122,6 +122,8 @@ pub enum Dimension {
     Category,
     BusinessType,
     Outcome,
+    ExitReason,
+    CallId,
     HourOfDay,
     Weekday,
 }
@@ -140,6 +142,8 @@ impl Dimension {
         ("category", Dimension::Category),
         ("business_type", Dimension::BusinessType),
         ("outcome", Dimension::Outcome),
+        ("exit_reason", Dimension::ExitReason),
+        ("call_id", Dimension::CallId),
         ("hour_of_day", Dimension::HourOfDay),
         ("weekday", Dimension::Weekday),
     ];

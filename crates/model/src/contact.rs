@@ -60,6 +60,8 @@ word_enum!(
         Voicemail = "voicemail",
         NotConnected = "not_connected",
         Callback = "callback",
+        Overflow = "overflow",
+        Closed = "closed",
     }
 );
 
@@ -142,6 +144,11 @@ pub struct Contact {
     pub marketing_successes: u32,
     pub qa_score: Option<f64>,
     pub campaign: Option<String>,
+    /// The call this contact is one stint of (a call through two queues is two contacts).
+    pub call_id: Option<String>,
+    /// How the contact left its queue, in the source's words (e.g. queue_log's
+    /// `completecaller`, `full`, `exitempty`).
+    pub exit_reason: Option<String>,
 }
 
 /// Durations and flags derived from a contact's timestamps (seconds, fractional).
@@ -207,6 +214,8 @@ impl Contact {
             marketing_successes: 0,
             qa_score: None,
             campaign: None,
+            call_id: None,
+            exit_reason: None,
         }
     }
 

@@ -95,6 +95,8 @@ columns! {
     local_month: Int32Builder = DataType::Int32,
     local_week: Int32Builder = DataType::Int32,
     fingerprint: UInt64Builder = DataType::UInt64,
+    call_id: StringBuilder = DataType::Utf8,
+    exit_reason: StringBuilder = DataType::Utf8,
     seq: Int64Builder = DataType::Int64,
 }
 
@@ -193,6 +195,8 @@ impl ContactColumns {
         self.local_month.append_value(local.month);
         self.local_week.append_value(local.week);
         self.fingerprint.append_value(fingerprint);
+        self.call_id.append_option(c.call_id.as_deref());
+        self.exit_reason.append_option(c.exit_reason.as_deref());
         self.seq.append_value(seq);
     }
 }

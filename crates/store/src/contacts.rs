@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use crate::columns::ContactColumns;
 
 use crate::quarantine::NewRejection;
+use crate::sources::SourceState;
 use crate::{DuckDbStore, Result, StoreError};
 
 /// What a committed batch did.
@@ -45,6 +46,7 @@ pub struct ContactBatch<'s> {
     duplicates: bool,
     rows: u64,
     rejections: Vec<NewRejection>,
+    sources: SourceState,
 }
 
 /// Rows per Arrow record batch handed to the appender.
@@ -69,6 +71,7 @@ impl DuckDbStore {
             duplicates: false,
             rows: 0,
             rejections: Vec::new(),
+            sources: SourceState::default(),
         })
     }
 }
@@ -81,7 +84,13 @@ impl ContactBatch<'_> {
 
     /// Whether nothing was appended or rejected.
     pub fn is_empty(&self) -> bool {
-        self.rows == 0 && self.rejections.is_empty()
+        self.rows == 0 && self.rejections.is_empty() && self.sources.is_empty()
+    }
+
+    /// What the batch writes besides contacts (agent intervals, open stints, checkpoint),
+    /// in the same transaction.
+    pub fn sources(&mut self) -> &mut SourceState {
+        &mut self.sources
     }
 
     fn zone(&mut self, tenant: &TenantId) -> Result<TimeZone> {
@@ -215,6 +224,7 @@ impl ContactBatch<'_> {
             crate::quarantine::insert(conn, r)?;
         }
         counts.rejected = self.rejections.len() as u64;
+        crate::sources::write(conn, &self.sources)?;
         Ok(counts)
     }
 }

@@ -6,6 +6,8 @@
 //! - [`contacts`]: batched upserts of contacts with the quarantine in the same transaction
 //!   ([`ContactBatch`], [`ImportCounts`]).
 //! - [`kpi`]: running a [`ccpulse_metrics::CompiledQuery`] into [`KpiResult`] rows, with `--fill`.
+//! - [`sources`]: what other sources keep beside contacts (agent state intervals, open
+//!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
 
 mod columns;
@@ -14,12 +16,14 @@ pub mod duckdb;
 pub mod kpi;
 pub mod quarantine;
 pub mod schema;
+pub mod sources;
 pub mod tenants;
 
 pub use contacts::{ContactBatch, ImportCounts};
 pub use duckdb::{DuckDbStore, StoreConfig};
 pub use kpi::{KeyValue, KpiResult, KpiRow};
 pub use quarantine::{NewRejection, QuarantineEntry};
+pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use tenants::Tenant;
 
 /// Errors of the store.

@@ -90,6 +90,55 @@ fn migrations() -> Vec<String> {
                 rejected_at TIMESTAMP NOT NULL DEFAULT current_timestamp
             );"
         ),
+        // 2: sources beyond the canonical contacts: call ids and exit reasons, agent state
+        // intervals, open queue_log stints, unknown queue_log words, tail checkpoints.
+        "ALTER TABLE contacts ADD COLUMN call_id VARCHAR;
+         ALTER TABLE contacts ADD COLUMN exit_reason VARCHAR;
+         -- [start_at, end_at) in UTC; end_at NULL while the interval lasts. Layered: logged_in
+         -- covers a session, busy / acw / break lie within it.
+         CREATE TABLE agent_states (
+             tenant VARCHAR NOT NULL,
+             agent VARCHAR NOT NULL,
+             state VARCHAR NOT NULL,
+             reason VARCHAR,
+             queue VARCHAR,
+             start_at TIMESTAMP NOT NULL,
+             end_at TIMESTAMP,
+             source VARCHAR NOT NULL
+         );
+         CREATE TABLE queue_log_open (
+             tenant VARCHAR NOT NULL,
+             call_id VARCHAR NOT NULL,
+             queue VARCHAR NOT NULL,
+             enter_epoch VARCHAR NOT NULL,
+             enter_at TIMESTAMP NOT NULL,
+             customer VARCHAR,
+             agent VARCHAR,
+             ring_s DOUBLE,
+             file VARCHAR NOT NULL,
+             line BIGINT NOT NULL
+         );
+         CREATE TABLE queue_log_other (
+             tenant VARCHAR NOT NULL,
+             file VARCHAR NOT NULL,
+             line BIGINT NOT NULL,
+             event_at TIMESTAMP NOT NULL,
+             call_id VARCHAR,
+             queue VARCHAR,
+             agent VARCHAR,
+             verb VARCHAR NOT NULL,
+             data VARCHAR
+         );
+         CREATE TABLE tail_checkpoints (
+             tenant VARCHAR NOT NULL,
+             path VARCHAR NOT NULL,
+             file_id VARCHAR NOT NULL,
+             byte_offset BIGINT NOT NULL,
+             line BIGINT NOT NULL,
+             updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+             PRIMARY KEY (tenant, path)
+         );"
+        .to_owned(),
     ]
 }
 

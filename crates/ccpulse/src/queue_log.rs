@@ -1,0 +1,176 @@
+//! `ccpulse import --format queue_log`: Asterisk queue_log files into contacts and agent
+//! state intervals, each file in one transaction with what it leaves open.
+
+use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line, Assembled, QlEvent, Verb};
+use ccpulse_ingest::{open_input, LineReader, Rejection};
+use ccpulse_model::TenantId;
+use ccpulse_store::{DuckDbStore, NewRejection, UnknownLine};
+
+use crate::import::{progress_bar, ImportSummary};
+
+/// Lines of one read, parsed, with the rejected ones.
+pub struct ReadLines {
+    pub events: Vec<QlEvent>,
+    pub rejections: Vec<Rejection>,
+}
+
+/// Parses `line` (number `n`); `unterminated` when it had no line ending.
+pub fn parse_into(out: &mut ReadLines, bytes: &[u8], n: u64, unterminated: bool) {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    match parse_queue_log_line(bytes, n) {
+        Ok(e) if unterminated && matches!(e.verb, Verb::Other(_)) => {
+            out.rejections.push(Rejection::new(
+                n,
+                Some("event"),
+                format!(
+                    "last line has no line ending and an unknown event `{}`: cut short while \
+                     being written?",
+                    e.verb.as_str()
+                ),
+                bytes,
+            ));
+        }
+        Ok(e) => out.events.push(e),
+        Err(mut r) => {
+            if unterminated {
+                r.reason
+                    .push_str(" (last line, no line ending: cut short while being written?)");
+            }
+            out.rejections.push(r);
+        }
+    }
+}
+
+/// Writes what a file assembled to, with its rejections and `extra` (a checkpoint), in one
+/// transaction; adds the counts to `summary`.
+pub fn write(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    file: &str,
+    assembled: Assembled,
+    rejections: Vec<Rejection>,
+    checkpoint: Option<ccpulse_store::Checkpoint>,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<()> {
+    let mut batch = store.begin_contacts()?;
+    for (c, fp) in &assembled.contacts {
+        batch.append(c, *fp)?;
+    }
+    for r in rejections.into_iter().chain(assembled.rejections) {
+        if summary.sample.len() < 20 {
+            summary.sample.push((file.to_owned(), r.clone()));
+        }
+        batch.reject(NewRejection {
+            tenant: tenant.to_string(),
+            format: "queue_log".into(),
+            file: file.to_owned(),
+            line: r.line,
+            field: r.field,
+            reason: r.reason,
+            raw: r.raw,
+        });
+    }
+    for (verb, n) in &assembled.verbs {
+        if !Verb::parse_known(verb) {
+            *summary.unknown_words.entry(verb.clone()).or_default() += n;
+        }
+    }
+    *summary.agent_intervals.get_or_insert(0) += assembled.intervals.len() as u64;
+    let state = batch.sources();
+    state.open_add = assembled.open;
+    state.open_remove = assembled.closed_open;
+    state.intervals = assembled.intervals;
+    state.intervals_closed = assembled.closed_intervals;
+    state.unknown = assembled
+        .unknown
+        .into_iter()
+        .map(|e| UnknownLine {
+            tenant: tenant.clone(),
+            file: file.to_owned(),
+            line: e.line,
+            at: e.at,
+            call_id: Some(e.call_id.clone()).filter(|c| !c.is_empty() && c != "NONE"),
+            queue: e.queue.clone(),
+            agent: e.agent.clone(),
+            verb: e.verb.as_str().to_owned(),
+            data: e.data.join("|"),
+        })
+        .collect();
+    state.checkpoint = checkpoint;
+    summary.counts += batch.commit()?;
+    Ok(())
+}
+
+/// Imports queue_log files for `tenant`, in the order given (a rotated log's older file first).
+pub fn import_queue_log(
+    store: &mut DuckDbStore,
+    files: &[String],
+    tenant: &TenantId,
+    show_progress: bool,
+) -> anyhow::Result<ImportSummary> {
+    store.ensure_tenant(tenant)?;
+    let mut summary = ImportSummary::default();
+    let mut opened = Vec::new();
+    for f in files {
+        match open_input(f) {
+            Ok(o) => opened.push(o),
+            Err(e) => summary.unreadable.push(e.to_string()),
+        }
+    }
+    let total: Option<u64> = opened.iter().map(|o| o.size).sum();
+    let bar = progress_bar(total, show_progress);
+    let mut done_bytes = 0u64;
+    for input in opened {
+        let name = input.name.clone();
+        let size = input.size.unwrap_or(0);
+        let consumed = std::sync::Arc::clone(&input.consumed);
+        bar.set_message(name.clone());
+        let mut lines = LineReader::new(input.reader, &name);
+        let mut read = ReadLines {
+            events: Vec::new(),
+            rejections: Vec::new(),
+        };
+        let mut buf = Vec::with_capacity(256);
+        loop {
+            match lines.next_line(&mut buf) {
+                Ok(Some(n)) => {
+                    summary.read += 1;
+                    parse_into(&mut read, &buf, n, lines.last_unterminated());
+                    if n % 65536 == 0 {
+                        bar.set_position(
+                            done_bytes + consumed.load(std::sync::atomic::Ordering::Relaxed),
+                        );
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    summary.unreadable.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        let assembled = assemble(
+            tenant,
+            &name,
+            read.events,
+            store.open_stints(tenant)?,
+            &store.open_intervals(tenant)?,
+        );
+        write(
+            store,
+            tenant,
+            &name,
+            assembled,
+            read.rejections,
+            None,
+            &mut summary,
+        )?;
+        done_bytes += size;
+        bar.set_position(done_bytes);
+    }
+    bar.finish_and_clear();
+    summary.open_calls = Some(store.open_stints(tenant)?.len() as u64);
+    Ok(summary)
+}

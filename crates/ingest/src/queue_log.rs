@@ -1,0 +1,882 @@
+//! Asterisk's `queue_log` (also written by FreeSWITCH's mod_callcenter bridges, Wazo, Issabel
+//! and VICIdial): `epoch|callid|queue|agent|event|data1|data2|...`.
+//!
+//! Parsing ([`parse_queue_log_line`]) turns one line into a [`QlEvent`]. Assembly
+//! ([`assemble`]) turns the events of a file (in any line order: Asterisk writes some lines out
+//! of time order) into contacts, one per stint of a call in a queue, and agent state intervals:
+//!
+//! - a stint starts at ENTERQUEUE and ends at the queue's own exit word; its wait and talk come
+//!   from the end event's fields (holdtime, calltime, waittime), not from timestamps;
+//! - FULL, JOINEMPTY, CLOSED and the DIVERT_* words are stints of their own (refused at the
+//!   door: no wait);
+//! - an end whose ENTERQUEUE is not in the file (a rotated log) is rebuilt from its own fields,
+//!   entered at end − talk − wait, as Wazo does;
+//! - an ENTERQUEUE whose end is not in the file stays open ([`OpenStint`]) until a later file
+//!   brings it.
+//!
+//! Agent intervals: login sessions (a logoff carries the session's length, so a session is
+//! `[logoff − length, logoff)`; a login not followed by a logoff stays open), pauses (from the
+//! first PAUSE/PAUSEALL of a run to the next UNPAUSE/UNPAUSEALL, with its reason), calls
+//! (`busy`, answer to end) and wrap-up (WRAPUPSTART + its seconds).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ccpulse_model::{
+    AgentInterval, AgentState, Channel, Contact, Direction, OpenStint, Outcome, TenantId,
+};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::contacts::{fingerprint, to_json_line};
+use crate::Rejection;
+
+macro_rules! verbs {
+    ($($variant:ident = $word:literal),+ $(,)?) => {
+        /// A queue_log event word. Unknown words are kept as [`Verb::Other`].
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum Verb { $($variant,)+ Other(String) }
+
+        impl Verb {
+            fn parse(word: &str) -> Verb {
+                match word { $($word => Verb::$variant,)+ _ => Verb::Other(word.to_owned()) }
+            }
+
+            /// Whether `word` is one ccpulse knows.
+            pub fn parse_known(word: &str) -> bool {
+                matches!(word, $($word)|+)
+            }
+
+            /// The word as Asterisk writes it.
+            pub fn as_str(&self) -> &str {
+                match self { $(Verb::$variant => $word,)+ Verb::Other(w) => w }
+            }
+        }
+    };
+}
+
+verbs!(
+    EnterQueue = "ENTERQUEUE",
+    Connect = "CONNECT",
+    CompleteCaller = "COMPLETECALLER",
+    CompleteAgent = "COMPLETEAGENT",
+    Abandon = "ABANDON",
+    ExitWithTimeout = "EXITWITHTIMEOUT",
+    ExitWithKey = "EXITWITHKEY",
+    ExitEmpty = "EXITEMPTY",
+    LeaveEmpty = "LEAVEEMPTY",
+    JoinEmpty = "JOINEMPTY",
+    Full = "FULL",
+    Closed = "CLOSED",
+    DivertCaRatio = "DIVERT_CA_RATIO",
+    DivertHoldtime = "DIVERT_HOLDTIME",
+    RingNoAnswer = "RINGNOANSWER",
+    RingCanceled = "RINGCANCELED",
+    Transfer = "TRANSFER",
+    BlindTransfer = "BLINDTRANSFER",
+    AttendedTransfer = "ATTENDEDTRANSFER",
+    AgentCalled = "AGENTCALLED",
+    AgentDump = "AGENTDUMP",
+    AgentLogin = "AGENTLOGIN",
+    AgentLogoff = "AGENTLOGOFF",
+    AgentCallbackLogin = "AGENTCALLBACKLOGIN",
+    AgentCallbackLogoff = "AGENTCALLBACKLOGOFF",
+    AddMember = "ADDMEMBER",
+    RemoveMember = "REMOVEMEMBER",
+    Pause = "PAUSE",
+    Unpause = "UNPAUSE",
+    PauseAll = "PAUSEALL",
+    UnpauseAll = "UNPAUSEALL",
+    WrapupStart = "WRAPUPSTART",
+    QueueStart = "QUEUESTART",
+    ConfigReload = "CONFIGRELOAD",
+    SysCompat = "SYSCOMPAT",
+);
+
+/// One parsed queue_log line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QlEvent {
+    pub line: u64,
+    pub at: Timestamp,
+    /// The epoch as written (kept for contact ids).
+    pub epoch: String,
+    pub call_id: String,
+    /// `None` for `NONE` or empty.
+    pub queue: Option<String>,
+    /// `None` for `NONE` or empty.
+    pub agent: Option<String>,
+    pub verb: Verb,
+    /// data1, data2, ... as written.
+    pub data: Vec<String>,
+}
+
+impl QlEvent {
+    /// The line again, as Asterisk wrote it (for the quarantine).
+    pub fn raw(&self) -> String {
+        let mut s = format!(
+            "{}|{}|{}|{}|{}",
+            self.epoch,
+            self.call_id,
+            self.queue.as_deref().unwrap_or("NONE"),
+            self.agent.as_deref().unwrap_or("NONE"),
+            self.verb.as_str()
+        );
+        for d in &self.data {
+            s.push('|');
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// `data[i]` (0-based: data1 is 0) as a non-negative number of seconds.
+    fn seconds(&self, i: usize) -> Option<f64> {
+        let v: f64 = self.data.get(i)?.trim().parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(v)
+    }
+
+    fn text(&self, i: usize) -> Option<String> {
+        self.data
+            .get(i)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    }
+}
+
+fn none_if_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty() && s != "NONE").then(|| s.to_owned())
+}
+
+/// Parses `1341129600.000001` (seconds since 1970, optional fraction) exactly.
+fn parse_epoch(s: &str) -> Option<Timestamp> {
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    if secs.is_empty() || secs.len() > 12 || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = secs.parse().ok()?;
+    let mut nanos: i64 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        if i < 9 {
+            nanos = nanos * 10 + i64::from(b - b'0');
+        }
+    }
+    for _ in frac.len().min(9)..9 {
+        nanos *= 10;
+    }
+    let nanos = i32::try_from(nanos).ok()?;
+    Timestamp::new(secs, nanos).ok()
+}
+
+/// Parses one queue_log line.
+pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejection> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Rejection::new(
+            line,
+            None,
+            format!("not UTF-8 (byte {} is invalid)", e.valid_up_to() + 1),
+            bytes,
+        )
+    })?;
+    let text = text.trim_end_matches(['\r', '\n']);
+    let mut fields = text.split('|');
+    let epoch = fields.next().unwrap_or("").trim();
+    let (Some(call_id), Some(queue), Some(agent), Some(verb)) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(Rejection::new(
+            line,
+            None,
+            "expected at least 5 |-separated fields: epoch|callid|queue|agent|event",
+            bytes,
+        ));
+    };
+    let at = parse_epoch(epoch).ok_or_else(|| {
+        Rejection::new(
+            line,
+            Some("epoch"),
+            format!("`{epoch}` is not a time in seconds since 1970"),
+            bytes,
+        )
+    })?;
+    let verb = verb.trim();
+    if verb.is_empty() {
+        return Err(Rejection::new(line, Some("event"), "event is empty", bytes));
+    }
+    Ok(QlEvent {
+        line,
+        at,
+        epoch: epoch.to_owned(),
+        call_id: call_id.trim().to_owned(),
+        queue: none_if_empty(queue),
+        agent: none_if_empty(agent),
+        verb: Verb::parse(verb),
+        data: fields.map(str::to_owned).collect(),
+    })
+}
+
+/// What [`assemble`] made of a file's events.
+#[derive(Debug, Default)]
+pub struct Assembled {
+    /// One contact per closed stint, with its fingerprint.
+    pub contacts: Vec<(Contact, u64)>,
+    /// Events that could not be placed, with where and why.
+    pub rejections: Vec<Rejection>,
+    /// Stints still open at the end of the file.
+    pub open: Vec<OpenStint>,
+    /// Open stints given in that this file closed (to be removed from the store).
+    pub closed_open: Vec<OpenStint>,
+    /// Agent state intervals (open ones have no end).
+    pub intervals: Vec<AgentInterval>,
+    /// Open intervals given in that this file closed (their closed form is in `intervals`).
+    pub closed_intervals: Vec<AgentInterval>,
+    /// Lines with a word ccpulse does not know: kept, counted.
+    pub unknown: Vec<QlEvent>,
+    /// Events read per word.
+    pub verbs: BTreeMap<String, u64>,
+}
+
+/// How a stint left its queue.
+struct Exit {
+    outcome: Outcome,
+    reason: &'static str,
+}
+
+fn exit_of(verb: &Verb) -> Option<Exit> {
+    let (outcome, reason) = match verb {
+        Verb::CompleteCaller => (Outcome::Answered, "completecaller"),
+        Verb::CompleteAgent => (Outcome::Answered, "completeagent"),
+        Verb::Transfer | Verb::BlindTransfer | Verb::AttendedTransfer => {
+            (Outcome::Answered, "transfer")
+        }
+        Verb::Abandon => (Outcome::Abandoned, "abandon"),
+        Verb::ExitWithTimeout => (Outcome::Timeout, "timeout"),
+        Verb::ExitWithKey => (Outcome::Abandoned, "exitwithkey"),
+        Verb::ExitEmpty | Verb::LeaveEmpty => (Outcome::Overflow, "exitempty"),
+        Verb::JoinEmpty => (Outcome::Overflow, "joinempty"),
+        Verb::Full => (Outcome::Overflow, "full"),
+        Verb::Closed => (Outcome::Closed, "closed"),
+        Verb::DivertCaRatio => (Outcome::Overflow, "divert_ca_ratio"),
+        Verb::DivertHoldtime => (Outcome::Overflow, "divert_holdtime"),
+        _ => return None,
+    };
+    Some(Exit { outcome, reason })
+}
+
+/// Refused at the door: a stint of its own, without an ENTERQUEUE.
+fn is_refusal(verb: &Verb) -> bool {
+    matches!(
+        verb,
+        Verb::JoinEmpty | Verb::Full | Verb::Closed | Verb::DivertCaRatio | Verb::DivertHoldtime
+    )
+}
+
+/// The (wait, talk) an end event carries in its own fields; talk is `None` for unanswered.
+/// `Err` names the field that is missing or bad.
+fn end_fields(e: &QlEvent) -> Result<(Option<f64>, Option<f64>), &'static str> {
+    let need = |i: usize, name: &'static str| e.seconds(i).ok_or(name);
+    match e.verb {
+        Verb::CompleteCaller | Verb::CompleteAgent => Ok((
+            Some(need(0, "data1 (holdtime)")?),
+            Some(need(1, "data2 (calltime)")?),
+        )),
+        Verb::Transfer | Verb::BlindTransfer => Ok((
+            Some(need(2, "data3 (holdtime)")?),
+            Some(need(3, "data4 (calltime)")?),
+        )),
+        Verb::AttendedTransfer => {
+            if e.data.first().map(String::as_str) == Some("LINK") {
+                Ok((
+                    Some(need(3, "data4 (holdtime)")?),
+                    Some(need(4, "data5 (calltime)")?),
+                ))
+            } else {
+                Ok((
+                    Some(need(2, "data3 (holdtime)")?),
+                    Some(need(3, "data4 (calltime)")?),
+                ))
+            }
+        }
+        Verb::Abandon | Verb::ExitWithTimeout | Verb::ExitEmpty | Verb::LeaveEmpty => {
+            Ok((e.seconds(2), None))
+        }
+        Verb::ExitWithKey => Ok((e.seconds(3), None)),
+        _ => Ok((None, None)),
+    }
+}
+
+fn transfer_target(e: &QlEvent) -> Option<String> {
+    match e.verb {
+        Verb::Transfer | Verb::BlindTransfer => match (e.text(0), e.text(1)) {
+            (Some(x), Some(c)) => Some(format!("{x}@{c}")),
+            (x, _) => x,
+        },
+        Verb::AttendedTransfer => match e.data.first().map(String::as_str) {
+            Some("LINK") => e.text(2),
+            _ => e.text(1),
+        },
+        _ => None,
+    }
+}
+
+fn plus(t: Timestamp, secs: f64) -> Timestamp {
+    t.checked_add(SignedDuration::from_secs_f64(secs))
+        .unwrap_or(t)
+}
+
+fn minus(t: Timestamp, secs: f64) -> Timestamp {
+    t.checked_sub(SignedDuration::from_secs_f64(secs))
+        .unwrap_or(t)
+}
+
+fn seconds(from: Timestamp, to: Timestamp) -> f64 {
+    (to.as_microsecond() - from.as_microsecond()) as f64 / 1e6
+}
+
+/// The beginning of a stint: an ENTERQUEUE read now or an open stint from before.
+struct Enter {
+    epoch: String,
+    at: Timestamp,
+    customer: Option<String>,
+    line: u64,
+    file: String,
+    from_store: Option<OpenStint>,
+}
+
+struct Builder<'a> {
+    tenant: &'a TenantId,
+    out: Assembled,
+}
+
+impl Builder<'_> {
+    fn contact(&self, call_id: &str, queue: &str, id_time: &str, exit: &Exit) -> Contact {
+        let mut c = Contact::new(
+            self.tenant.clone(),
+            format!("{call_id}/{queue}/{id_time}"),
+            Direction::Inbound,
+            exit.outcome,
+        );
+        c.channel = Channel::Voice;
+        c.source = Some("queue_log".into());
+        c.queue = Some(queue.to_owned());
+        c.call_id = Some(call_id.to_owned());
+        c.exit_reason = Some(exit.reason.to_owned());
+        c
+    }
+
+    fn push(&mut self, c: Contact) {
+        let fp = fingerprint(&[c.tenant.as_str().as_bytes(), to_json_line(&c).as_bytes()]);
+        self.out.contacts.push((c, fp));
+    }
+
+    fn reject(&mut self, e: &QlEvent, field: Option<&str>, reason: String) {
+        self.out
+            .rejections
+            .push(Rejection::new(e.line, field, reason, e.raw().as_bytes()));
+    }
+
+    /// A stint refused at the door.
+    fn refusal(&mut self, e: &QlEvent, queue: &str) {
+        let Some(exit) = exit_of(&e.verb) else { return };
+        let mut c = self.contact(&e.call_id, queue, &e.epoch, &exit);
+        c.arrived_at = Some(e.at);
+        c.ended_at = Some(e.at);
+        self.push(c);
+    }
+
+    /// A stint from `enter` (or rebuilt from the end alone) to `end`.
+    fn stint(
+        &mut self,
+        queue: &str,
+        enter: Option<&Enter>,
+        end: &QlEvent,
+        connect: Option<&QlEvent>,
+    ) {
+        let Some(exit) = exit_of(&end.verb) else {
+            return;
+        };
+        let (wait, talk) = match end_fields(end) {
+            Ok(x) => x,
+            Err(field) => {
+                self.reject(
+                    end,
+                    Some(field),
+                    format!("{} without a number in {field}", end.verb.as_str()),
+                );
+                return;
+            }
+        };
+        let answered = exit.outcome == Outcome::Answered;
+        // Wait from the fields; for unanswered ends that lack it, from the times.
+        let wait = match (wait, enter) {
+            (Some(w), _) => w,
+            (None, Some(en)) if !answered => {
+                let w = seconds(en.at, end.at);
+                if exit.reason == "exitempty" {
+                    w.trunc().max(0.0)
+                } else {
+                    w.max(0.0)
+                }
+            }
+            _ => {
+                self.reject(
+                    end,
+                    Some("data"),
+                    format!(
+                        "{} of call {} in queue {queue} cannot be placed: no ENTERQUEUE in this \
+                         file or before it, and no wait time in its fields",
+                        end.verb.as_str(),
+                        end.call_id
+                    ),
+                );
+                return;
+            }
+        };
+        let talk = talk.unwrap_or(0.0);
+        let (queued_at, id_time) = match enter {
+            Some(en) => (en.at, en.epoch.clone()),
+            None => (minus(end.at, talk + wait), format!("end-{}", end.epoch)),
+        };
+        let mut c = self.contact(&end.call_id, queue, &id_time, &exit);
+        c.arrived_at = Some(queued_at);
+        c.queued_at = Some(queued_at);
+        c.customer = enter.and_then(|en| en.customer.clone());
+        if answered {
+            let answered_at = plus(queued_at, wait);
+            c.answered_at = Some(answered_at);
+            c.ended_at = Some(plus(answered_at, talk));
+            c.agent = end
+                .agent
+                .clone()
+                .or_else(|| connect.and_then(|k| k.agent.clone()))
+                .or_else(|| enter.and_then(|en| en.from_store.as_ref()?.agent.clone()));
+            let ring = connect
+                .and_then(|k| k.seconds(2))
+                .or_else(|| enter.and_then(|en| en.from_store.as_ref()?.ring_s));
+            if let Some(r) = ring {
+                c.ring_start = Some(minus(answered_at, r.min(wait)));
+            }
+            if matches!(
+                end.verb,
+                Verb::Transfer | Verb::BlindTransfer | Verb::AttendedTransfer
+            ) {
+                c.transfers = 1;
+                c.transfer_target = transfer_target(end);
+            }
+            if let Some(agent) = c.agent.clone() {
+                self.out.intervals.push(AgentInterval {
+                    tenant: self.tenant.clone(),
+                    agent,
+                    state: AgentState::Busy,
+                    reason: None,
+                    queue: Some(queue.to_owned()),
+                    start: answered_at,
+                    end: c.ended_at,
+                    source: "queue_log".into(),
+                });
+            }
+        } else {
+            c.ended_at = Some(plus(queued_at, wait));
+        }
+        self.push(c);
+    }
+}
+
+/// Assembles the events of one file. `open_stints` and `open_intervals` are what earlier
+/// files left open for this tenant; what this file closes of them comes back in
+/// `closed_open` / `closed_intervals`.
+pub fn assemble(
+    tenant: &TenantId,
+    file: &str,
+    mut events: Vec<QlEvent>,
+    open_stints: Vec<OpenStint>,
+    open_intervals: &[AgentInterval],
+) -> Assembled {
+    let mut b = Builder {
+        tenant,
+        out: Assembled::default(),
+    };
+    // Time order, not line order; ties keep line order.
+    events.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
+    for e in &events {
+        *b.out.verbs.entry(e.verb.as_str().to_owned()).or_default() += 1;
+    }
+
+    // Stints by (call, queue).
+    let mut groups: HashMap<(&str, &str), Vec<&QlEvent>> = HashMap::new();
+    let mut agent_events: Vec<&QlEvent> = Vec::new();
+    for e in &events {
+        if let Verb::Other(_) = e.verb {
+            b.out.unknown.push(e.clone());
+            continue;
+        }
+        if matches!(
+            e.verb,
+            Verb::AgentLogin
+                | Verb::AgentLogoff
+                | Verb::AgentCallbackLogin
+                | Verb::AgentCallbackLogoff
+                | Verb::AddMember
+                | Verb::RemoveMember
+                | Verb::Pause
+                | Verb::Unpause
+                | Verb::PauseAll
+                | Verb::UnpauseAll
+                | Verb::WrapupStart
+        ) {
+            agent_events.push(e);
+            continue;
+        }
+        if !(matches!(e.verb, Verb::EnterQueue | Verb::Connect) || exit_of(&e.verb).is_some()) {
+            continue;
+        }
+        let Some(queue) = e.queue.as_deref() else {
+            b.reject(
+                e,
+                Some("queue"),
+                format!("{} without a queue", e.verb.as_str()),
+            );
+            continue;
+        };
+        groups
+            .entry((e.call_id.as_str(), queue))
+            .or_default()
+            .push(e);
+    }
+
+    let mut stored: HashMap<(String, String), Vec<OpenStint>> = HashMap::new();
+    for s in open_stints {
+        stored
+            .entry((s.call_id.clone(), s.queue.clone()))
+            .or_default()
+            .push(s);
+    }
+
+    let mut keys: Vec<(&str, &str)> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let group = &groups[&key];
+        let (call_id, queue) = key;
+        let mut enters: Vec<Enter> = stored
+            .remove(&(call_id.to_owned(), queue.to_owned()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| Enter {
+                epoch: s.enter_epoch.clone(),
+                at: s.enter_at,
+                customer: s.customer.clone(),
+                line: s.line,
+                file: s.file.clone(),
+                from_store: Some(s),
+            })
+            .collect();
+        let mut ends: Vec<&QlEvent> = Vec::new();
+        let mut connects: Vec<&QlEvent> = Vec::new();
+        for e in group {
+            match e.verb {
+                Verb::EnterQueue => enters.push(Enter {
+                    epoch: e.epoch.clone(),
+                    at: e.at,
+                    customer: e.text(1),
+                    line: e.line,
+                    file: file.to_owned(),
+                    from_store: None,
+                }),
+                Verb::Connect => connects.push(e),
+                ref v if is_refusal(v) => b.refusal(e, queue),
+                _ => ends.push(e),
+            }
+        }
+        enters.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
+        // The earliest ends beyond the enters belong to stints entered before this file.
+        let partial = ends.len().saturating_sub(enters.len());
+        for end in &ends[..partial] {
+            let connect = connects.iter().rev().find(|k| k.at <= end.at).copied();
+            b.stint(queue, None, end, connect);
+        }
+        let paired = ends.len() - partial;
+        for (enter, end) in enters.iter().zip(&ends[partial..]) {
+            let connect = connects
+                .iter()
+                .rev()
+                .find(|k| k.at <= end.at && k.at >= enter.at)
+                .copied();
+            b.stint(queue, Some(enter), end, connect);
+            if let Some(s) = &enter.from_store {
+                b.out.closed_open.push(s.clone());
+            }
+        }
+        for enter in enters.into_iter().skip(paired) {
+            if enter.from_store.is_some() {
+                continue;
+            }
+            let connect = connects.iter().rev().find(|k| k.at >= enter.at);
+            b.out.open.push(OpenStint {
+                tenant: tenant.clone(),
+                call_id: call_id.to_owned(),
+                queue: queue.to_owned(),
+                enter_epoch: enter.epoch,
+                enter_at: enter.at,
+                customer: enter.customer,
+                agent: connect.and_then(|k| k.agent.clone()),
+                ring_s: connect.and_then(|k| k.seconds(2)),
+                file: enter.file,
+                line: enter.line,
+            });
+        }
+    }
+
+    agent_intervals(&mut b, &agent_events, open_intervals);
+    b.out
+}
+
+/// Login sessions, pauses and wrap-ups of each agent.
+fn agent_intervals(b: &mut Builder<'_>, events: &[&QlEvent], open: &[AgentInterval]) {
+    let mut by_agent: BTreeMap<&str, Vec<&QlEvent>> = BTreeMap::new();
+    for e in events {
+        match e.agent.as_deref() {
+            Some(a) => by_agent.entry(a).or_default().push(e),
+            None => b.reject(
+                e,
+                Some("agent"),
+                format!("{} without an agent", e.verb.as_str()),
+            ),
+        }
+    }
+    let tenant = b.tenant.clone();
+    let interval = |agent: &str, state, reason, start, end| AgentInterval {
+        tenant: tenant.clone(),
+        agent: agent.to_owned(),
+        state,
+        reason,
+        queue: None,
+        start,
+        end,
+        source: "queue_log".into(),
+    };
+    let mut out = Vec::new();
+    let mut closed = Vec::new();
+    for (agent, evs) in &by_agent {
+        // Sessions: [logoff − length, logoff), and from a login to the end when no logoff
+        // follows; overlapping sessions merge.
+        let mut sessions: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+        let mut login: Option<Timestamp> = None;
+        let mut members: HashMap<Option<&str>, Timestamp> = HashMap::new();
+        let mut first_end: Option<Timestamp> = None;
+        let mut paused: Option<(Timestamp, Option<String>)> = None;
+        let mut first_unpause: Option<Timestamp> = None;
+        for e in evs {
+            match e.verb {
+                Verb::AgentLogin | Verb::AgentCallbackLogin => {
+                    login.get_or_insert(e.at);
+                }
+                Verb::AgentLogoff | Verb::AgentCallbackLogoff => {
+                    first_end.get_or_insert(e.at);
+                    match e.seconds(1) {
+                        Some(len) => sessions.push((minus(e.at, len), Some(e.at))),
+                        None => {
+                            if let Some(start) = login {
+                                sessions.push((start, Some(e.at)));
+                            }
+                        }
+                    }
+                    login = None;
+                }
+                Verb::AddMember => {
+                    members.entry(e.queue.as_deref()).or_insert(e.at);
+                }
+                Verb::RemoveMember => {
+                    first_end.get_or_insert(e.at);
+                    if let Some(start) = members.remove(&e.queue.as_deref()) {
+                        sessions.push((start, Some(e.at)));
+                    }
+                }
+                Verb::Pause | Verb::PauseAll if paused.is_none() => {
+                    paused = Some((e.at, e.text(0)));
+                }
+                Verb::Unpause | Verb::UnpauseAll => {
+                    first_unpause.get_or_insert(e.at);
+                    if let Some((start, reason)) = paused.take() {
+                        out.push(interval(
+                            agent,
+                            AgentState::Break,
+                            reason,
+                            start,
+                            Some(e.at),
+                        ));
+                    }
+                }
+                Verb::WrapupStart => match e.seconds(0) {
+                    Some(s) => out.push(interval(
+                        agent,
+                        AgentState::Acw,
+                        None,
+                        e.at,
+                        Some(plus(e.at, s)),
+                    )),
+                    None => b.reject(
+                        e,
+                        Some("data1"),
+                        "WRAPUPSTART without its length in seconds".into(),
+                    ),
+                },
+                _ => {}
+            }
+        }
+        if let Some((start, reason)) = paused {
+            out.push(interval(agent, AgentState::Break, reason, start, None));
+        }
+        if let Some(start) = login {
+            sessions.push((start, None));
+        }
+        for start in members.into_values() {
+            sessions.push((start, None));
+        }
+        // What earlier files left open for this agent.
+        for o in open.iter().filter(|o| o.agent == *agent) {
+            let closer = match o.state {
+                AgentState::LoggedIn => first_end,
+                AgentState::Break => first_unpause,
+                _ => None,
+            };
+            if let Some(end) = closer.filter(|t| *t >= o.start) {
+                closed.push(o.clone());
+                let mut c = o.clone();
+                c.end = Some(end);
+                if c.state == AgentState::LoggedIn {
+                    sessions.push((c.start, c.end));
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        sessions.sort_by_key(|s| s.0);
+        let mut merged: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+        for (s, e) in sessions {
+            if let Some(last) = merged.last_mut() {
+                let overlaps = match last.1 {
+                    None => true,
+                    Some(le) => s <= le,
+                };
+                if overlaps {
+                    last.1 = match (last.1, e) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
+                    continue;
+                }
+            }
+            merged.push((s, e));
+        }
+        for (s, e) in merged {
+            out.push(interval(agent, AgentState::LoggedIn, None, s, e));
+        }
+    }
+    b.out.intervals.extend(out);
+    b.out.closed_intervals.extend(closed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(line: &str) -> QlEvent {
+        parse_queue_log_line(line.as_bytes(), 1).expect("valid line")
+    }
+
+    #[test]
+    fn parses_fields_and_exact_epochs() {
+        let e = ev("1341129600.000001|c1|q01|Agent/7|COMPLETECALLER|3|6|1");
+        assert_eq!(e.at.as_microsecond(), 1_341_129_600_000_001);
+        assert_eq!(e.queue.as_deref(), Some("q01"));
+        assert_eq!(e.agent.as_deref(), Some("Agent/7"));
+        assert_eq!(e.verb, Verb::CompleteCaller);
+        assert_eq!(e.seconds(1), Some(6.0));
+        assert_eq!(
+            ev("1341129600|c|NONE|NONE|SHRUG").verb,
+            Verb::Other("SHRUG".into())
+        );
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_read() {
+        for (line, why) in [
+            ("1341129600|c1|q01", "at least 5"),
+            ("yesterday|c1|q01|NONE|ENTERQUEUE", "not a time"),
+            ("1341129600|c1|q01|NONE|", "empty"),
+        ] {
+            let r = parse_queue_log_line(line.as_bytes(), 3).expect_err(line);
+            assert!(r.reason.contains(why), "{line}: {}", r.reason);
+            assert_eq!(r.line, 3);
+        }
+        let r = parse_queue_log_line(b"1341129600|c\xff|q|NONE|ABANDON", 9).expect_err("utf8");
+        assert!(r.reason.contains("UTF-8"));
+    }
+
+    fn run(lines: &[&str]) -> Assembled {
+        let tenant = TenantId::new("t").expect("tenant");
+        let events = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| parse_queue_log_line(l.as_bytes(), i as u64 + 1).expect("line"))
+            .collect();
+        assemble(&tenant, "f", events, Vec::new(), &[])
+    }
+
+    #[test]
+    fn an_answered_stint_takes_wait_and_talk_from_its_fields() {
+        let a = run(&[
+            "100.5|c1|q1|NONE|ENTERQUEUE||13800000000|1",
+            "104|c1|q1|Agent/1|CONNECT|3|x|2",
+            "160|c1|q1|Agent/1|COMPLETEAGENT|3|55|1",
+        ]);
+        assert_eq!(a.contacts.len(), 1);
+        let c = &a.contacts[0].0;
+        let d = c.derived();
+        assert_eq!(c.id, "c1/q1/100.5");
+        assert_eq!(d.wait_s, Some(3.0));
+        assert_eq!(d.talk_s, Some(55.0));
+        assert_eq!(d.ring_s, Some(2.0));
+        assert_eq!(c.customer.as_deref(), Some("13800000000"));
+        assert_eq!(c.exit_reason.as_deref(), Some("completeagent"));
+        assert_eq!(c.agent.as_deref(), Some("Agent/1"));
+        assert!(a.open.is_empty());
+    }
+
+    #[test]
+    fn an_enter_without_end_stays_open_and_an_end_without_enter_is_rebuilt() {
+        let a = run(&[
+            "200|c2|q1|NONE|ENTERQUEUE||x|1",
+            "300|c3|q1|Agent/2|COMPLETECALLER|12|6|1",
+        ]);
+        assert_eq!(a.open.len(), 1);
+        assert_eq!(a.open[0].call_id, "c2");
+        let c = &a.contacts[0].0;
+        assert_eq!(c.queued_at.map(|t| t.as_second()), Some(282));
+        assert_eq!(c.id, "c3/q1/end-300");
+    }
+
+    #[test]
+    fn login_sessions_pauses_and_wrapups() {
+        let a = run(&[
+            "1000|NONE|NONE|Agent/4|AGENTCALLBACKLOGIN|1003@default",
+            "1006|NONE|NONE|Agent/4|AGENTCALLBACKLOGOFF|1003@default|6|CommandLogoff",
+            "1100|NONE|NONE|Agent/4|PAUSEALL",
+            "1101|NONE|NONE|Agent/4|PAUSEALL",
+            "1150|NONE|NONE|Agent/4|UNPAUSEALL",
+            "1200|NONE|NONE|Agent/4|WRAPUPSTART|15",
+            "1300|NONE|NONE|Agent/4|AGENTLOGIN|SIP/a",
+        ]);
+        let spans: Vec<(AgentState, i64, Option<i64>)> = a
+            .intervals
+            .iter()
+            .map(|i| (i.state, i.start.as_second(), i.end.map(|e| e.as_second())))
+            .collect();
+        assert!(spans.contains(&(AgentState::LoggedIn, 1000, Some(1006))));
+        assert!(spans.contains(&(AgentState::LoggedIn, 1300, None)));
+        assert!(spans.contains(&(AgentState::Break, 1100, Some(1150))));
+        assert!(spans.contains(&(AgentState::Acw, 1200, Some(1215))));
+        assert_eq!(spans.len(), 4);
+    }
+}

@@ -1,0 +1,296 @@
+//! What sources other than canonical contacts keep beside the contacts: agent state intervals,
+//! open queue_log stints, unknown queue_log lines and tail checkpoints. All of it is written in
+//! the transaction of the contact batch it came with, so a crash never splits them.
+
+use ::duckdb::types::{TimeUnit, Value};
+use ::duckdb::{params, Connection};
+use ccpulse_model::{AgentInterval, AgentState, OpenStint, TenantId};
+use jiff::Timestamp;
+
+use crate::{DuckDbStore, Result, StoreError};
+
+/// A queue_log line with a word ccpulse does not know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownLine {
+    pub tenant: TenantId,
+    pub file: String,
+    pub line: u64,
+    pub at: Timestamp,
+    pub call_id: Option<String>,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub verb: String,
+    pub data: String,
+}
+
+/// How far `ccpulse tail` has read a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub tenant: TenantId,
+    pub path: String,
+    /// What identifies the file across renames (device and inode).
+    pub file_id: String,
+    pub byte_offset: u64,
+    pub line: u64,
+}
+
+/// Everything besides contacts a batch writes.
+#[derive(Debug, Default, Clone)]
+pub struct SourceState {
+    pub open_add: Vec<OpenStint>,
+    pub open_remove: Vec<OpenStint>,
+    pub intervals: Vec<AgentInterval>,
+    /// Open intervals now closed: their open rows are removed (the closed ones are in
+    /// `intervals`).
+    pub intervals_closed: Vec<AgentInterval>,
+    pub unknown: Vec<UnknownLine>,
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl SourceState {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.open_add.is_empty()
+            && self.open_remove.is_empty()
+            && self.intervals.is_empty()
+            && self.intervals_closed.is_empty()
+            && self.unknown.is_empty()
+            && self.checkpoint.is_none()
+    }
+}
+
+fn ts(t: Timestamp) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, t.as_microsecond())
+}
+
+fn opt_ts(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, ts)
+}
+
+fn from_micros(m: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(m).map_err(|e| StoreError::Invalid(format!("timestamp {m}: {e}")))
+}
+
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Writes `s` inside the caller's transaction.
+pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
+    if !s.intervals.is_empty() || !s.intervals_closed.is_empty() {
+        conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE staging_states AS
+             SELECT *, CAST(false AS BOOLEAN) AS remove FROM agent_states LIMIT 0",
+        )?;
+        {
+            let mut app = conn.appender_to_catalog_and_db("staging_states", "temp", "main")?;
+            let rows = s
+                .intervals
+                .iter()
+                .map(|i| (i, false))
+                .chain(s.intervals_closed.iter().map(|i| (i, true)));
+            for (i, remove) in rows {
+                app.append_row(params![
+                    i.tenant.as_str(),
+                    i.agent,
+                    i.state.as_str(),
+                    i.reason,
+                    i.queue,
+                    ts(i.start),
+                    opt_ts(i.end),
+                    i.source,
+                    remove
+                ])?;
+            }
+            app.flush()?;
+        }
+        // An interval is known by (tenant, agent, state, start): a re-import replaces it.
+        conn.execute_batch(
+            "DELETE FROM agent_states a USING staging_states s
+             WHERE a.tenant = s.tenant AND a.agent = s.agent AND a.state = s.state
+               AND a.start_at = s.start_at AND (NOT s.remove OR a.end_at IS NULL);
+             INSERT INTO agent_states SELECT * EXCLUDE (remove) FROM staging_states
+             WHERE NOT remove;
+             DROP TABLE temp.staging_states;",
+        )?;
+    }
+    for o in &s.open_remove {
+        conn.execute(
+            "DELETE FROM queue_log_open
+             WHERE tenant = ? AND call_id = ? AND queue = ? AND enter_epoch = ?",
+            params![o.tenant.as_str(), o.call_id, o.queue, o.enter_epoch],
+        )?;
+    }
+    for o in &s.open_add {
+        conn.execute(
+            "DELETE FROM queue_log_open
+             WHERE tenant = ? AND call_id = ? AND queue = ? AND enter_epoch = ?",
+            params![o.tenant.as_str(), o.call_id, o.queue, o.enter_epoch],
+        )?;
+        // A stint some other import already closed is not open again.
+        let id = format!("{}/{}/{}", o.call_id, o.queue, o.enter_epoch);
+        conn.execute(
+            "INSERT INTO queue_log_open
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+             WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE tenant = ? AND id = ?)",
+            params![
+                o.tenant.as_str(),
+                o.call_id,
+                o.queue,
+                o.enter_epoch,
+                ts(o.enter_at),
+                o.customer,
+                o.agent,
+                o.ring_s,
+                o.file,
+                int(o.line),
+                o.tenant.as_str(),
+                id
+            ],
+        )?;
+    }
+    for u in &s.unknown {
+        conn.execute(
+            "DELETE FROM queue_log_other WHERE tenant = ? AND file = ? AND line = ?",
+            params![u.tenant.as_str(), u.file, int(u.line)],
+        )?;
+        conn.execute(
+            "INSERT INTO queue_log_other VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                u.tenant.as_str(),
+                u.file,
+                int(u.line),
+                ts(u.at),
+                u.call_id,
+                u.queue,
+                u.agent,
+                u.verb,
+                u.data
+            ],
+        )?;
+    }
+    if let Some(c) = &s.checkpoint {
+        conn.execute(
+            "INSERT OR REPLACE INTO tail_checkpoints (tenant, path, file_id, byte_offset, line)
+             VALUES (?, ?, ?, ?, ?)",
+            params![
+                c.tenant.as_str(),
+                c.path,
+                c.file_id,
+                int(c.byte_offset),
+                int(c.line)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl DuckDbStore {
+    /// The queue_log stints of `t` still waiting for their end.
+    pub fn open_stints(&self, t: &TenantId) -> Result<Vec<OpenStint>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT call_id, queue, enter_epoch, epoch_us(enter_at), customer, agent, ring_s,
+                    file, line
+             FROM queue_log_open WHERE tenant = ? ORDER BY enter_at",
+        )?;
+        let rows = stmt.query_map([t.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<f64>>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (call_id, queue, enter_epoch, at, customer, agent, ring_s, file, line) = row?;
+            out.push(OpenStint {
+                tenant: t.clone(),
+                call_id,
+                queue,
+                enter_epoch,
+                enter_at: from_micros(at)?,
+                customer,
+                agent,
+                ring_s,
+                file,
+                line: u64::try_from(line).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The agent intervals of `t` that have not ended.
+    pub fn open_intervals(&self, t: &TenantId) -> Result<Vec<AgentInterval>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT agent, state, reason, queue, epoch_us(start_at), source
+             FROM agent_states WHERE tenant = ? AND end_at IS NULL ORDER BY start_at",
+        )?;
+        let rows = stmt.query_map([t.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (agent, state, reason, queue, start, source) = row?;
+            let state = AgentState::parse(&state)
+                .ok_or_else(|| StoreError::Invalid(format!("unknown agent state `{state}`")))?;
+            out.push(AgentInterval {
+                tenant: t.clone(),
+                agent,
+                state,
+                reason,
+                queue,
+                start: from_micros(start)?,
+                end: None,
+                source,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Where `ccpulse tail` stopped reading `path` for `t`.
+    pub fn checkpoint(&self, t: &TenantId, path: &str) -> Result<Option<Checkpoint>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT file_id, byte_offset, line FROM tail_checkpoints WHERE tenant = ? AND path = ?",
+        )?;
+        let mut rows = stmt.query(params![t.as_str(), path])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(Checkpoint {
+            tenant: t.clone(),
+            path: path.to_owned(),
+            file_id: r.get(0)?,
+            byte_offset: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            line: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+        }))
+    }
+
+    /// Counts of queue_log lines with unknown words, per word.
+    pub fn unknown_verbs(&self, t: &TenantId) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT verb, count(*) FROM queue_log_other WHERE tenant = ? GROUP BY verb ORDER BY verb",
+        )?;
+        let rows = stmt.query_map([t.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (v, n) = row?;
+            out.push((v, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+}
