@@ -259,6 +259,7 @@ impl Generator {
                 offered: true,
                 score,
                 reason,
+                rating: None,
             });
         }
         c

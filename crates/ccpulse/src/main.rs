@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod import;
 mod kpi;
+mod mapped;
 mod queue_log;
 
 use std::path::PathBuf;
@@ -51,6 +52,10 @@ enum ImportFormat {
     /// Asterisk's queue_log (also Wazo, FreeSWITCH bridges, Issabel, VICIdial).
     #[value(name = "queue_log")]
     QueueLog,
+    /// A CSV export of any system, read through `--mapping`.
+    Csv,
+    /// An Excel workbook (.xlsx), read through `--mapping`.
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +70,9 @@ enum Command {
         /// Exit 1 when any record was rejected.
         #[arg(long)]
         strict: bool,
+        /// Mapping of columns to fields (TOML), for `--format csv` and `xlsx`; see mappings/.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -232,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             tenant,
             strict,
+            mapping,
             json,
             files,
         } => {
@@ -248,6 +257,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         None => tenant_id(ccpulse_model::DEFAULT_TENANT)?,
                     };
                     queue_log::import_queue_log(&mut store, &files, &tenant, true)?
+                }
+                ImportFormat::Csv | ImportFormat::Xlsx => {
+                    let Some(mapping) = mapping else {
+                        bail!("--format csv and xlsx need --mapping FILE.toml (examples in mappings/)");
+                    };
+                    let tenant = match tenant {
+                        Some(t) => t,
+                        None => tenant_id(ccpulse_model::DEFAULT_TENANT)?,
+                    };
+                    let kind = if format == ImportFormat::Csv {
+                        ccpulse_ingest::mapped::Sheet::Csv
+                    } else {
+                        ccpulse_ingest::mapped::Sheet::Xlsx
+                    };
+                    mapped::import_mapped(&mut store, &files, kind, &mapping, &tenant, true)?
                 }
             };
             for (file, r) in &s.sample {

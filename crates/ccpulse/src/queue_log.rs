@@ -54,8 +54,20 @@ pub fn write(
     checkpoint: Option<ccpulse_store::Checkpoint>,
     summary: &mut ImportSummary,
 ) -> anyhow::Result<()> {
+    // A stint rebuilt from its end alone never replaces what a fuller reading stored.
+    let rebuilt: Vec<&str> = assembled
+        .contacts
+        .iter()
+        .filter(|(_, _, r)| *r)
+        .map(|(c, _, _)| c.id.as_str())
+        .collect();
+    let known = store.existing_contacts(tenant, &rebuilt)?;
     let mut batch = store.begin_contacts()?;
-    for (c, fp) in &assembled.contacts {
+    for (c, fp, r) in &assembled.contacts {
+        if *r && known.contains(&c.id) {
+            summary.counts.unchanged += 1;
+            continue;
+        }
         batch.append(c, *fp)?;
     }
     for r in rejections.into_iter().chain(assembled.rejections) {

@@ -22,6 +22,7 @@ struct RawSurvey<'a> {
     score: Option<Cow<'a, str>>,
     #[serde(borrow)]
     reason: Option<Cow<'a, str>>,
+    rating: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -383,6 +384,15 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
                 offered,
                 score,
                 reason: text(s.reason),
+                rating: match s.rating {
+                    Some(r) if !r.is_finite() => {
+                        return Err(bad("survey.rating", "not a finite number"))
+                    }
+                    Some(_) if !offered => {
+                        return Err(bad("survey.rating", "set but the survey was not offered"))
+                    }
+                    r => r,
+                },
             })
         }
     };
@@ -481,6 +491,7 @@ pub fn to_json_line(c: &Contact) -> String {
                 "offered": sv.offered,
                 "score": sv.score.map(|x| x.as_str()),
                 "reason": sv.reason,
+                "rating": sv.rating,
             }),
         );
     }

@@ -4,6 +4,7 @@
 //!   splitting it into numbered lines.
 //! - [`contacts`]: the canonical contact JSON Lines of SPEC.md, parsed into
 //!   [`ccpulse_model::Contact`] or a located [`Rejection`].
+//! - [`mapped`]: CSV and xlsx exports of other systems through a mapping file.
 //! - [`queue_log`]: Asterisk's queue_log lines, assembled into contacts (one per stint of a
 //!   call in a queue) and agent state intervals.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
@@ -13,6 +14,7 @@
 
 pub mod contacts;
 pub mod input;
+pub mod mapped;
 pub mod queue_log;
 pub mod rejection;
 

@@ -219,8 +219,9 @@ pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejectio
 /// What [`assemble`] made of a file's events.
 #[derive(Debug, Default)]
 pub struct Assembled {
-    /// One contact per closed stint, with its fingerprint.
-    pub contacts: Vec<(Contact, u64)>,
+    /// One contact per closed stint, with its fingerprint, and whether it was rebuilt from
+    /// its end alone (its ENTERQUEUE not read: stored only if the store lacks it).
+    pub contacts: Vec<(Contact, u64, bool)>,
     /// Events that could not be placed, with where and why.
     pub rejections: Vec<Rejection>,
     /// Stints still open at the end of the file.
@@ -365,9 +366,9 @@ impl Builder<'_> {
         c
     }
 
-    fn push(&mut self, c: Contact) {
+    fn push(&mut self, c: Contact, rebuilt: bool) {
         let fp = fingerprint(&[c.tenant.as_str().as_bytes(), to_json_line(&c).as_bytes()]);
-        self.out.contacts.push((c, fp));
+        self.out.contacts.push((c, fp, rebuilt));
     }
 
     fn reject(&mut self, e: &QlEvent, field: Option<&str>, reason: String) {
@@ -382,7 +383,7 @@ impl Builder<'_> {
         let mut c = self.contact(&e.call_id, queue, &e.epoch, &exit);
         c.arrived_at = Some(e.at);
         c.ended_at = Some(e.at);
-        self.push(c);
+        self.push(c, false);
     }
 
     /// A stint from `enter` (or rebuilt from the end alone) to `end`.
@@ -434,10 +435,12 @@ impl Builder<'_> {
             }
         };
         let talk = talk.unwrap_or(0.0);
-        let (queued_at, id_time) = match enter {
-            Some(en) => (en.at, en.epoch.clone()),
-            None => (minus(end.at, talk + wait), format!("end-{}", end.epoch)),
+        let queued_at = match enter {
+            Some(en) => en.at,
+            None => minus(end.at, talk + wait),
         };
+        // Known by its end, which every reading of the call has, with or without its entry.
+        let id_time = format!("end-{}", end.epoch);
         let mut c = self.contact(&end.call_id, queue, &id_time, &exit);
         c.arrived_at = Some(queued_at);
         c.queued_at = Some(queued_at);
@@ -479,7 +482,7 @@ impl Builder<'_> {
         } else {
             c.ended_at = Some(plus(queued_at, wait));
         }
-        self.push(c);
+        self.push(c, enter.is_none());
     }
 }
 
@@ -834,7 +837,7 @@ mod tests {
         assert_eq!(a.contacts.len(), 1);
         let c = &a.contacts[0].0;
         let d = c.derived();
-        assert_eq!(c.id, "c1/q1/100.5");
+        assert_eq!(c.id, "c1/q1/end-160");
         assert_eq!(d.wait_s, Some(3.0));
         assert_eq!(d.talk_s, Some(55.0));
         assert_eq!(d.ring_s, Some(2.0));

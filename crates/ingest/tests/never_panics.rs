@@ -27,3 +27,72 @@ proptest! {
         }
     }
 }
+
+/// queue_log: any bytes parse or are rejected; any parsed lines assemble, whatever their
+/// order, numbers or words.
+mod queue_log {
+    use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line};
+    use ccpulse_model::TenantId;
+    use proptest::prelude::*;
+
+    fn line() -> impl Strategy<Value = String> {
+        (
+            0u64..2_000,
+            prop_oneof![Just("c1"), Just("c2"), Just("NONE")],
+            prop_oneof![Just("q1"), Just("q2"), Just("NONE")],
+            prop_oneof![Just("Agent/1"), Just("NONE")],
+            prop_oneof![
+                Just("ENTERQUEUE"),
+                Just("CONNECT"),
+                Just("COMPLETECALLER"),
+                Just("ABANDON"),
+                Just("TRANSFER"),
+                Just("ATTENDEDTRANSFER"),
+                Just("EXITEMPTY"),
+                Just("FULL"),
+                Just("AGENTLOGIN"),
+                Just("AGENTLOGOFF"),
+                Just("PAUSEALL"),
+                Just("UNPAUSE"),
+                Just("WRAPUPSTART"),
+                Just("LEAVEEMPTY"),
+                Just("EXITWITHKEY"),
+                Just("BOGUS"),
+            ],
+            proptest::collection::vec(
+                prop_oneof![
+                    Just("".to_owned()),
+                    Just("-5".to_owned()),
+                    Just("LINK".to_owned()),
+                    "[0-9]{1,6}",
+                    "[a-z|]{0,4}"
+                ],
+                0..6,
+            ),
+        )
+            .prop_map(|(t, c, q, a, v, d)| format!("{t}.5|{c}|{q}|{a}|{v}|{}", d.join("|")))
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_queue_log_line(&bytes, 1);
+        }
+
+        #[test]
+        fn arbitrary_files_assemble(lines in proptest::collection::vec(line(), 0..40)) {
+            let tenant = TenantId::new("t").map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let events = lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| parse_queue_log_line(l.as_bytes(), i as u64 + 1).ok())
+                .collect();
+            let a = assemble(&tenant, "f", events, Vec::new(), &[]);
+            for (c, _, _) in &a.contacts {
+                let d = c.derived();
+                prop_assert!(d.wait_s.is_none_or(|w| w >= 0.0));
+                prop_assert!(d.talk_s.is_none_or(|t| t >= 0.0));
+            }
+        }
+    }
+}

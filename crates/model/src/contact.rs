@@ -107,6 +107,8 @@ pub struct Survey {
     pub score: Option<SurveyScore>,
     /// Why the customer scored so, e.g. `service_attitude`.
     pub reason: Option<String>,
+    /// The score on the source's own numeric scale (e.g. 1-5), when it has one.
+    pub rating: Option<f64>,
 }
 
 /// One customer interaction, valid by construction (see `ccpulse-ingest` for parsing).

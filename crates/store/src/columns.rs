@@ -97,6 +97,7 @@ columns! {
     fingerprint: UInt64Builder = DataType::UInt64,
     call_id: StringBuilder = DataType::Utf8,
     exit_reason: StringBuilder = DataType::Utf8,
+    survey_rating: Float64Builder = DataType::Float64,
     seq: Int64Builder = DataType::Int64,
 }
 
@@ -197,6 +198,8 @@ impl ContactColumns {
         self.fingerprint.append_value(fingerprint);
         self.call_id.append_option(c.call_id.as_deref());
         self.exit_reason.append_option(c.exit_reason.as_deref());
+        self.survey_rating
+            .append_option(survey.and_then(|s| s.rating));
         self.seq.append_value(seq);
     }
 }

@@ -94,6 +94,7 @@ fn migrations() -> Vec<String> {
         // intervals, open queue_log stints, unknown queue_log words, tail checkpoints.
         "ALTER TABLE contacts ADD COLUMN call_id VARCHAR;
          ALTER TABLE contacts ADD COLUMN exit_reason VARCHAR;
+         ALTER TABLE contacts ADD COLUMN survey_rating DOUBLE;
          -- [start_at, end_at) in UTC; end_at NULL while the interval lasts. Layered: logged_in
          -- covers a session, busy / acw / break lie within it.
          CREATE TABLE agent_states (

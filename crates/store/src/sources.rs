@@ -128,11 +128,11 @@ pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
             params![o.tenant.as_str(), o.call_id, o.queue, o.enter_epoch],
         )?;
         // A stint some other import already closed is not open again.
-        let id = format!("{}/{}/{}", o.call_id, o.queue, o.enter_epoch);
         conn.execute(
             "INSERT INTO queue_log_open
              SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-             WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE tenant = ? AND id = ?)",
+             WHERE NOT EXISTS (SELECT 1 FROM contacts
+                               WHERE tenant = ? AND call_id = ? AND queue = ? AND queued_at = ?)",
             params![
                 o.tenant.as_str(),
                 o.call_id,
@@ -145,7 +145,9 @@ pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
                 o.file,
                 int(o.line),
                 o.tenant.as_str(),
-                id
+                o.call_id,
+                o.queue,
+                ts(o.enter_at)
             ],
         )?;
     }
@@ -276,6 +278,25 @@ impl DuckDbStore {
             byte_offset: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
             line: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
         }))
+    }
+
+    /// Which of `ids` the store already has for `t`.
+    pub fn existing_contacts(
+        &self,
+        t: &TenantId,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut found = std::collections::HashSet::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM contacts WHERE tenant = ? AND id = ?")?;
+        for id in ids {
+            let mut rows = stmt.query(params![t.as_str(), id])?;
+            if let Some(r) = rows.next()? {
+                found.insert(r.get::<_, String>(0)?);
+            }
+        }
+        Ok(found)
     }
 
     /// Counts of queue_log lines with unknown words, per word.
