@@ -54,6 +54,9 @@ struct Cell {
     answered: f64,
     talk_seconds: f64,
     avg_wait: Option<f64>,
+    login: f64,
+    pause: f64,
+    wrapup: f64,
 }
 
 impl Cell {
@@ -85,6 +88,9 @@ impl Cell {
                 }
             }
             "Conversation" => hms(self.talk_seconds),
+            "Login" => hms(self.login),
+            "Pause" => hms(self.pause),
+            "Wrapup" => hms(self.wrapup),
             other => panic!("column {other} is not reproduced"),
         }
     }
@@ -126,6 +132,26 @@ fn cell(cli: &Cli, filter: &str, from: &str, to: &str) -> Cell {
         c.answered = row["answered"].as_f64().unwrap_or(0.0);
         c.avg_wait = row["avg_wait"].as_f64();
         c.talk_seconds = row["talk_minutes"].as_f64().unwrap_or(0.0) * 60.0;
+    }
+    if filter.starts_with("agent=") {
+        let rows = cli.kpi(&[
+            "--tenant",
+            "wazo",
+            "--metrics",
+            "staffed_time,state_time[state=break],state_time[state=acw]",
+            "--filter",
+            filter,
+            "--from",
+            from,
+            "--to",
+            to,
+        ]);
+        if let Some(row) = rows.first() {
+            let secs = |k: &str| row[k].as_f64().unwrap_or(0.0);
+            c.login = secs("staffed_time");
+            c.pause = secs("state_time[state=break]");
+            c.wrapup = secs("state_time[state=acw]");
+        }
     }
     c
 }
@@ -185,6 +211,9 @@ fn check_scenario(name: &str, columns_we_skip: &[&str]) -> usize {
                     }
                     total.answered += c.answered;
                     total.talk_seconds += c.talk_seconds;
+                    total.login += c.login;
+                    total.pause += c.pause;
+                    total.wrapup += c.wrapup;
                 }
                 total
             } else {
@@ -252,11 +281,20 @@ fn wazo_queue_scenarios() {
 }
 
 #[test]
-fn wazo_agent_answered_and_conversation() {
-    for name in [
-        "agent_01_generate_stats_for_answered_calls",
-        "agent_02_generate_stats_for_total_conversation_time",
-    ] {
-        assert!(check_scenario(name, &[]) > 0);
+fn wazo_agent_scenarios() {
+    let dir = data_dir();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let stem = name.strip_suffix(".queue_log")?;
+            stem.starts_with("agent_").then(|| stem.to_owned())
+        })
+        .collect();
+    names.sort();
+    // agent_11 has no queue_log (its times are relative to "now").
+    assert_eq!(names.len(), 15);
+    for name in &names {
+        assert!(check_scenario(name, &[]) > 0, "{name}");
     }
 }

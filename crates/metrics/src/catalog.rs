@@ -33,6 +33,19 @@ impl Unit {
     }
 }
 
+/// What a metric is computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// One row per contact.
+    #[default]
+    Contacts,
+    /// Agent state intervals, cut into tenant-local 15-minute slots: one row per interval
+    /// and slot with `secs`, the interval's seconds inside the slot; columns agent, queue,
+    /// state, reason and the local_* bucket columns.
+    AgentStates,
+}
+
 /// Whether a higher value is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +120,8 @@ pub struct Formula {
 #[serde(deny_unknown_fields)]
 struct RawMetric {
     name: String,
+    #[serde(default)]
+    table: Table,
     zh: String,
     en: String,
     unit: Unit,
@@ -136,6 +151,8 @@ struct RawCatalog {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
     pub name: String,
+    /// What it is computed over.
+    pub table: Table,
     /// zh-CN label; may contain `{param}`.
     pub zh: String,
     /// English label; may contain `{param}`.
@@ -266,6 +283,7 @@ impl Catalog {
                 m.name.clone(),
                 Metric {
                     name: m.name,
+                    table: m.table,
                     zh: m.zh,
                     en: m.en,
                     unit: m.unit,

@@ -12,10 +12,10 @@ pub mod query;
 pub mod spec;
 pub mod sql;
 
-pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Unit, EMBEDDED_CATALOG};
+pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Table, Unit, EMBEDDED_CATALOG};
 pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, TenantSettings};
 pub use spec::{MetricSpec, SpecError};
-pub use sql::{compile, CompiledMetric, CompiledQuery, Dialect, OutputKind};
+pub use sql::{compile, CompiledMetric, CompiledQuery, Dialect, OutputKind, AGENT_SLOTS_COLUMNS};
 
 /// Errors building a query.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -42,6 +42,8 @@ pub enum QueryError {
     BadFilter(String),
     #[error("`{0}` is not a date or time (use 2021-01-04 or 2021-01-04T09:00)")]
     BadTime(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Spec(#[from] SpecError),
 }

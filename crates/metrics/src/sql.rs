@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::query::{Bucket, ByItem, Dimension, KpiQuery, TenantSettings};
-use crate::{Catalog, Metric, MetricSpec, QueryError, Unit};
+use crate::{Catalog, Metric, MetricSpec, QueryError, Table, Unit};
 
 /// The SQL dialect to compile for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,7 @@ pub struct CompiledMetric {
     /// As written on the command line; the output key.
     pub written: String,
     pub name: String,
+    pub table: Table,
     pub unit: Unit,
     /// Labels with parameters filled in.
     pub zh: String,
@@ -78,6 +79,32 @@ pub struct CompiledQuery {
     /// The query's range, tenant-local.
     pub from: Option<jiff::civil::DateTime>,
     pub to: Option<jiff::civil::DateTime>,
+    /// What the metrics are computed over; for [`Table::AgentStates`] the runner first
+    /// fills the temporary table `agent_slots` (see [`AGENT_SLOTS_COLUMNS`]) for the range.
+    pub table: Table,
+}
+
+/// The tenant-local 15-minute slots agent intervals are cut into: one row per slot of the
+/// query's range, UTC bounds and the same local columns contacts carry.
+pub const AGENT_SLOTS_COLUMNS: &str = "slot_start TIMESTAMP, slot_end TIMESTAMP, \
+    local_ts TIMESTAMP, local_date DATE, local_slot SMALLINT, local_hour TINYINT, \
+    local_weekday TINYINT, local_month INTEGER, local_week INTEGER";
+
+/// Agent intervals cut into slots; an interval still open runs to `{now}`.
+const AGENT_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue, a.state, a.reason,
+          g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
+          g.local_month, g.local_week,
+          (epoch_us(least(coalesce(a.end_at, {now}), g.slot_end))
+           - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs
+   FROM agent_states a JOIN agent_slots g
+     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start)";
+
+/// Dimensions agent intervals have.
+fn agent_dimension(d: Dimension) -> bool {
+    matches!(
+        d,
+        Dimension::Agent | Dimension::Queue | Dimension::HourOfDay | Dimension::Weekday
+    )
 }
 
 /// Resolves a metric reference against the catalog: variant, parameters, expanded SQL.
@@ -176,6 +203,7 @@ pub fn resolve(
     Ok(CompiledMetric {
         written: spec.written.clone(),
         name: metric.name.clone(),
+        table: metric.table,
         unit: metric.unit,
         zh: label(&metric.zh),
         en: label(&metric.en),
@@ -334,6 +362,38 @@ pub fn compile(
         .iter()
         .map(|m| resolve(catalog, m, &query.settings))
         .collect::<Result<Vec<_>, _>>()?;
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
+    if metrics.iter().any(|m| m.table != table) {
+        return Err(QueryError::Unsupported(
+            "agent-state metrics (staffed_time, state_time, occupancy, utilization) and \
+             contact metrics go in separate queries"
+                .to_owned(),
+        ));
+    }
+    let relation = match table {
+        Table::Contacts => "contacts".to_owned(),
+        Table::AgentStates => {
+            let dims = query
+                .by
+                .iter()
+                .filter_map(|b| match b {
+                    ByItem::Dimension(d) => Some(*d),
+                    ByItem::Bucket(_) => None,
+                })
+                .chain(query.filters.iter().map(|f| f.dimension));
+            for d in dims {
+                if !agent_dimension(d) {
+                    return Err(QueryError::Unsupported(format!(
+                        "agent-state metrics go by buckets, agent, queue, hour_of_day and \
+                         weekday, not by {}",
+                        d.name()
+                    )));
+                }
+            }
+            let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S%.6f");
+            AGENT_RELATION.replace("{now}", &format!("TIMESTAMP '{now}'"))
+        }
+    };
 
     let mut params = vec![query.tenant.clone()];
     let mut wheres = vec!["tenant = ?".to_owned()];
@@ -405,7 +465,7 @@ pub fn compile(
     let mut sql = String::from("WITH agg AS (\n  SELECT ");
     let select_inner: Vec<String> = inner_keys.iter().cloned().chain(aggs).collect();
     sql.push_str(&select_inner.join(",\n         "));
-    let _ = write!(sql, "\n  FROM contacts\n  WHERE {where_sql}");
+    let _ = write!(sql, "\n  FROM {relation}\n  WHERE {where_sql}");
     if !inner_keys.is_empty() {
         let _ = write!(
             sql,
@@ -439,7 +499,7 @@ pub fn compile(
     }
 
     let empty_sql = format!(
-        "WITH agg AS (SELECT {} FROM contacts WHERE false)\nSELECT {} FROM agg",
+        "WITH agg AS (SELECT {} FROM {relation} WHERE false)\nSELECT {} FROM agg",
         metrics
             .iter()
             .enumerate()
@@ -463,7 +523,8 @@ pub fn compile(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let range_sql = format!("SELECT min(local_ts), max(local_ts) FROM contacts WHERE {where_sql}");
+    let range_sql =
+        format!("SELECT min(local_ts), max(local_ts) FROM {relation} WHERE {where_sql}");
 
     Ok(CompiledQuery {
         sql,
@@ -474,6 +535,7 @@ pub fn compile(
         range_sql,
         from: query.from,
         to: query.to,
+        table,
     })
 }
 

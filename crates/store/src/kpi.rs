@@ -3,11 +3,17 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
+use ::duckdb::params;
 use ::duckdb::types::Value;
-use ccpulse_metrics::{ByItem, CompiledQuery, OutputKind};
+use ccpulse_metrics::{ByItem, CompiledQuery, OutputKind, Table, AGENT_SLOTS_COLUMNS};
+use ccpulse_model::{days_since_epoch, naive_micros, LocalParts};
 use jiff::civil::DateTime;
+use jiff::{SignedDuration, Timestamp};
 
-use crate::{DuckDbStore, Result};
+use crate::{DuckDbStore, Result, StoreError};
+
+/// Agent-state queries cut intervals into slots of this many seconds.
+const SLOT_SECONDS: i64 = 900;
 
 /// A key of a result row: a bucket label, a text dimension value, an integer dimension value,
 /// or null (a dimension the contact did not have).
@@ -98,6 +104,9 @@ impl DuckDbStore {
     /// Runs a compiled query. With `fill`, buckets without contacts get a row too (counts 0,
     /// ratios null) between `from` and `to` (or the data's first and last bucket).
     pub fn run_kpi(&self, q: &CompiledQuery, fill: bool) -> Result<KpiResult> {
+        if q.table == Table::AgentStates {
+            self.prepare_agent_slots(q)?;
+        }
         let m = q.metrics.len();
         let b = q.by.len();
         let mut stmt = self.conn.prepare(&q.sql)?;
@@ -128,6 +137,76 @@ impl DuckDbStore {
             self.fill(q, &mut result)?;
         }
         Ok(result)
+    }
+
+    /// Fills `temp.agent_slots` with the tenant-local 15-minute slots of the query's range
+    /// (without a range: of the tenant's intervals, up to now).
+    fn prepare_agent_slots(&self, q: &CompiledQuery) -> Result<()> {
+        let tenant = q.params.first().cloned().unwrap_or_default();
+        let tz = self
+            .tenants
+            .get(&tenant)
+            .map(|t| t.tz.clone())
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.clone()))?;
+        let now = Timestamp::now();
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(epoch_us(start_at)), max(epoch_us(coalesce(end_at, start_at)))
+             FROM agent_states WHERE tenant = ?",
+            params![tenant],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let bound = |local: Option<DateTime>, stored: Option<i64>, fallback: Timestamp| match local
+        {
+            Some(l) => tz
+                .to_timestamp(l)
+                .map_err(|e| StoreError::Invalid(format!("{l}: {e}"))),
+            None => Ok(stored
+                .and_then(|us| Timestamp::from_microsecond(us).ok())
+                .unwrap_or(fallback)),
+        };
+        let start = bound(q.from, first, now)?;
+        let end = bound(q.to, last.map(|l| l.max(now.as_microsecond())), now)?;
+        self.conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE agent_slots ({AGENT_SLOTS_COLUMNS})"
+        ))?;
+        let mut app = self
+            .conn
+            .appender_to_catalog_and_db("agent_slots", "temp", "main")?;
+        let step = SignedDuration::from_secs(SLOT_SECONDS);
+        let floor = start.as_second().div_euclid(SLOT_SECONDS) * SLOT_SECONDS;
+        let mut at =
+            Timestamp::from_second(floor).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let ts = |t: Timestamp| {
+            Value::Timestamp(::duckdb::types::TimeUnit::Microsecond, t.as_microsecond())
+        };
+        while at < end {
+            let next = at
+                .checked_add(step)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            // The slot, clipped to the range so that a range not on a slot boundary counts
+            // only its own part.
+            let (s, e) = (at.max(start), next.min(end));
+            let local = LocalParts::of(at, &tz);
+            app.append_row(params![
+                ts(s),
+                ts(e),
+                // The range filter compares local_ts: the clipped start keeps a partial
+                // first slot inside it.
+                Value::Timestamp(
+                    ::duckdb::types::TimeUnit::Microsecond,
+                    naive_micros(LocalParts::of(s, &tz).datetime)
+                ),
+                Value::Date32(days_since_epoch(local.date)),
+                local.slot,
+                local.hour,
+                local.weekday,
+                local.month,
+                local.week
+            ])?;
+            at = next;
+        }
+        app.flush()?;
+        Ok(())
     }
 
     fn fill(&self, q: &CompiledQuery, result: &mut KpiResult) -> Result<()> {
