@@ -12,9 +12,7 @@ use common::{num, Cli};
 use serde_json::Value;
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel)
+    common::shared_data().join(rel)
 }
 
 fn mapping(name: &str) -> String {

@@ -19,13 +19,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::Cli;
 use serde_json::Value;
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/wazo")
+    common::shared_data().join("wazo")
 }
 
 fn hms(seconds: f64) -> String {

@@ -94,3 +94,25 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
         .join(rel);
     p.exists().then_some(p)
 }
+
+/// The reference data of `../shared/data` (never copied into the repository): from
+/// `CCPULSE_SHARED_DATA`, else the first `shared/data` beside an ancestor of this crate (a
+/// clone anywhere under the workspace), else `/work/shared/data`.
+pub fn shared_data() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CCPULSE_SHARED_DATA") {
+        return PathBuf::from(dir);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for ancestor in manifest.ancestors() {
+        let candidate = ancestor.join("shared/data");
+        if candidate.join("README.md").is_file() {
+            return candidate;
+        }
+    }
+    let fallback = PathBuf::from("/work/shared/data");
+    assert!(
+        fallback.is_dir(),
+        "reference data not found: set CCPULSE_SHARED_DATA to the shared/data directory"
+    );
+    fallback
+}
