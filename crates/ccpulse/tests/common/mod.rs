@@ -88,13 +88,6 @@ pub fn close(got: f64, want: f64, what: &str) {
     assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
 }
 
-pub fn shared_data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    p.exists().then_some(p)
-}
-
 /// The reference data of `../shared/data` (never copied into the repository): from
 /// `CCPULSE_SHARED_DATA`, else the first `shared/data` beside an ancestor of this crate (a
 /// clone anywhere under the workspace), else `/work/shared/data`.
