@@ -12,6 +12,7 @@ mod import;
 mod kpi;
 mod mapped;
 mod queue_log;
+mod tail;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,12 @@ enum ImportFormat {
     Xlsx,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TailFormat {
+    #[value(name = "queue_log")]
+    QueueLog,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Import records from files (`-` for stdin, `.gz` accepted).
@@ -78,6 +85,25 @@ enum Command {
         json: bool,
         #[arg(required = true)]
         files: Vec<String>,
+    },
+    /// Follow a growing file, importing each complete line as it is written. Every read is
+    /// committed with its offset: after a crash or kill, the next start resumes exactly where
+    /// the last commit ended. Rotation by rename and truncation are followed.
+    Tail {
+        #[arg(long, value_enum)]
+        format: TailFormat,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// How often to look for new lines, in milliseconds.
+        #[arg(long, default_value_t = 200)]
+        poll_ms: u64,
+        /// Read what is there now and exit.
+        #[arg(long)]
+        once: bool,
+        /// Print the summary as JSON (with --once).
+        #[arg(long)]
+        json: bool,
+        file: String,
     },
     /// Inspect rejected records.
     Quarantine {
@@ -317,6 +343,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Tail {
+            format: TailFormat::QueueLog,
+            tenant,
+            poll_ms,
+            once,
+            json,
+            file,
+        } => {
+            let tenant = tenant_id(tenant.as_deref().unwrap_or(ccpulse_model::DEFAULT_TENANT))?;
+            let mut store = open(&cfg)?;
+            if !once {
+                eprintln!(
+                    "following {file} for tenant {tenant} (Ctrl-C to stop; nothing read is lost)"
+                );
+            }
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let s = tail::tail(
+                &mut store,
+                &file,
+                &tenant,
+                std::time::Duration::from_millis(poll_ms),
+                once,
+                &stop,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "read {}, inserted {}, updated {}, unchanged {}, rejected {}",
+                    s.read,
+                    s.counts.inserted,
+                    s.counts.updated,
+                    s.counts.unchanged,
+                    s.counts.rejected
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Quarantine {
             command: QuarantineCommand::List { tenant, json },
