@@ -16,7 +16,7 @@ use ccpulse_ingest::{
     input::OpenedInput, open_input, parse_contact_line, LineReader, ParsedContact, Rejection,
 };
 use ccpulse_model::TenantId;
-use ccpulse_store::{DuckDbStore, ImportCounts, NewRejection};
+use ccpulse_store::{ContactBatch, DuckDbStore, ImportCounts, NewRejection};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Contacts per committed batch.
@@ -46,6 +46,49 @@ pub struct ImportSummary {
     /// The first rejections, for the terminal.
     #[serde(skip)]
     pub sample: Vec<(String, Rejection)>,
+}
+
+/// Rejections kept for the terminal, the rest only in the quarantine.
+const SAMPLE: usize = 20;
+
+impl ImportSummary {
+    /// Files `files` opened for reading (the unreadable ones noted) and their total size when
+    /// every size is known.
+    pub fn open_all(&mut self, files: &[String]) -> (Vec<OpenedInput>, Option<u64>) {
+        let mut opened = Vec::new();
+        for f in files {
+            match open_input(f) {
+                Ok(o) => opened.push(o),
+                Err(e) => self.unreadable.push(e.to_string()),
+            }
+        }
+        let total = opened.iter().map(|o| o.size).sum();
+        (opened, total)
+    }
+
+    /// Files rejection `r` of line-based `format` from `file` for `tenant` in `batch`, and
+    /// keeps the first few for the terminal.
+    pub fn reject(
+        &mut self,
+        batch: &mut ContactBatch<'_>,
+        tenant: String,
+        format: &str,
+        file: &str,
+        r: Rejection,
+    ) {
+        if self.sample.len() < SAMPLE {
+            self.sample.push((file.to_owned(), r.clone()));
+        }
+        batch.reject(NewRejection {
+            tenant,
+            format: format.to_owned(),
+            file: file.to_owned(),
+            line: r.line,
+            field: r.field,
+            reason: r.reason,
+            raw: r.raw,
+        });
+    }
 }
 
 /// Raw lines of one chunk: one buffer, each line's number and span in it.
@@ -165,15 +208,8 @@ pub fn import_contacts(
     if let Some(t) = tenant {
         store.ensure_tenant(t)?;
     }
-    let mut opened = Vec::new();
     let mut summary = ImportSummary::default();
-    for f in files {
-        match open_input(f) {
-            Ok(o) => opened.push(o),
-            Err(e) => summary.unreadable.push(e.to_string()),
-        }
-    }
-    let total: Option<u64> = opened.iter().map(|o| o.size).sum();
+    let (opened, total) = summary.open_all(files);
     let bar = progress_bar(total, show_progress);
     let mut done_bytes = 0u64;
     for input in opened {
@@ -208,21 +244,11 @@ pub fn import_contacts(
                     match item {
                         Ok(p) => batch.append(&p.contact, p.fingerprint)?,
                         Err(r) => {
-                            if summary.sample.len() < 20 {
-                                summary.sample.push((name.clone(), r.clone()));
-                            }
-                            batch.reject(NewRejection {
-                                tenant: match tenant {
-                                    Some(t) => t.to_string(),
-                                    None => rejection_tenant(&r.raw),
-                                },
-                                format: "contacts".into(),
-                                file: name.clone(),
-                                line: r.line,
-                                field: r.field,
-                                reason: r.reason,
-                                raw: r.raw,
-                            });
+                            let owner = match tenant {
+                                Some(t) => t.to_string(),
+                                None => rejection_tenant(&r.raw),
+                            };
+                            summary.reject(&mut batch, owner, "contacts", &name, r);
                         }
                     }
                 }

@@ -216,6 +216,50 @@ fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
         .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
 }
 
+/// Prints what an import or a tail did: rejections and unreadable files on stderr, the
+/// summary (JSON with `json`) on stdout.
+fn report(
+    s: &import::ImportSummary,
+    json: bool,
+    elapsed: std::time::Duration,
+) -> anyhow::Result<()> {
+    for (file, r) in &s.sample {
+        eprintln!("rejected: {file}: {r}");
+    }
+    if s.counts.rejected > s.sample.len() as u64 {
+        eprintln!(
+            "... {} more; see `ccpulse quarantine list`",
+            s.counts.rejected - s.sample.len() as u64
+        );
+    }
+    for u in &s.unreadable {
+        eprintln!("error: {u}");
+    }
+    if json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!(
+            "read {}, inserted {}, updated {}, unchanged {}, rejected {} ({:.1} s)",
+            s.read,
+            s.counts.inserted,
+            s.counts.updated,
+            s.counts.unchanged,
+            s.counts.rejected,
+            elapsed.as_secs_f64()
+        );
+        if let Some(open) = s.open_calls.filter(|n| *n > 0) {
+            println!("{open} calls still open: they complete when a later file brings their end");
+        }
+        if let Some(n) = s.agent_intervals {
+            println!("agent state intervals: {n}");
+        }
+        for (word, n) in &s.unknown_words {
+            println!("unknown event {word}: {n} lines kept");
+        }
+    }
+    Ok(())
+}
+
 fn tenant_id(name: &str) -> anyhow::Result<TenantId> {
     Ok(TenantId::new(name)?)
 }
@@ -300,42 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     mapped::import_mapped(&mut store, &files, kind, &mapping, &tenant, true)?
                 }
             };
-            for (file, r) in &s.sample {
-                eprintln!("rejected: {file}: {r}");
-            }
-            if s.counts.rejected > s.sample.len() as u64 {
-                eprintln!(
-                    "... {} more; see `ccpulse quarantine list`",
-                    s.counts.rejected - s.sample.len() as u64
-                );
-            }
-            for u in &s.unreadable {
-                eprintln!("error: {u}");
-            }
-            if json {
-                println!("{}", serde_json::to_string(&s)?);
-            } else {
-                println!(
-                    "read {}, inserted {}, updated {}, unchanged {}, rejected {} ({:.1} s)",
-                    s.read,
-                    s.counts.inserted,
-                    s.counts.updated,
-                    s.counts.unchanged,
-                    s.counts.rejected,
-                    started.elapsed().as_secs_f64()
-                );
-                if let Some(open) = s.open_calls.filter(|n| *n > 0) {
-                    println!(
-                        "{open} calls still open: they complete when a later file brings their end"
-                    );
-                }
-                if let Some(n) = s.agent_intervals {
-                    println!("agent state intervals: {n}");
-                }
-                for (word, n) in &s.unknown_words {
-                    println!("unknown event {word}: {n} lines kept");
-                }
-            }
+            report(&s, json, started.elapsed())?;
             Ok(if !s.unreadable.is_empty() {
                 ExitCode::from(2)
             } else if strict && s.counts.rejected > 0 {
@@ -359,27 +368,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "following {file} for tenant {tenant} (Ctrl-C to stop; nothing read is lost)"
                 );
             }
-            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let started = std::time::Instant::now();
             let s = tail::tail(
                 &mut store,
                 &file,
                 &tenant,
                 std::time::Duration::from_millis(poll_ms),
                 once,
-                &stop,
             )?;
-            if json {
-                println!("{}", serde_json::to_string(&s)?);
-            } else {
-                println!(
-                    "read {}, inserted {}, updated {}, unchanged {}, rejected {}",
-                    s.read,
-                    s.counts.inserted,
-                    s.counts.updated,
-                    s.counts.unchanged,
-                    s.counts.rejected
-                );
-            }
+            report(&s, json, started.elapsed())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Quarantine {

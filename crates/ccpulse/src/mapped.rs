@@ -6,7 +6,7 @@ use std::path::Path;
 use ccpulse_ingest::mapped::{read_records, Mapping, Resolved, Sheet};
 use ccpulse_ingest::Rejection;
 use ccpulse_model::TenantId;
-use ccpulse_store::{DuckDbStore, NewRejection};
+use ccpulse_store::DuckDbStore;
 
 use crate::import::{progress_bar, ImportSummary, BATCH_ROWS};
 
@@ -55,20 +55,7 @@ pub fn import_mapped(
             };
             match converted {
                 Ok(p) => batch.append(&p.contact, p.fingerprint)?,
-                Err(r) => {
-                    if summary.sample.len() < 20 {
-                        summary.sample.push((name.clone(), r.clone()));
-                    }
-                    batch.reject(NewRejection {
-                        tenant: tenant.to_string(),
-                        format: format.into(),
-                        file: name.clone(),
-                        line: r.line,
-                        field: r.field,
-                        reason: r.reason,
-                        raw: r.raw,
-                    });
-                }
+                Err(r) => summary.reject(&mut batch, tenant.to_string(), format, name, r),
             }
             if batch.len() >= BATCH_ROWS {
                 summary.counts += batch.commit()?;

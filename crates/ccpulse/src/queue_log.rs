@@ -2,13 +2,14 @@
 //! state intervals, each file in one transaction with what it leaves open.
 
 use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line, Assembled, QlEvent, Verb};
-use ccpulse_ingest::{open_input, LineReader, Rejection};
+use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
-use ccpulse_store::{DuckDbStore, NewRejection, UnknownLine};
+use ccpulse_store::{DuckDbStore, UnknownLine};
 
 use crate::import::{progress_bar, ImportSummary};
 
 /// Lines of one read, parsed, with the rejected ones.
+#[derive(Default)]
 pub struct ReadLines {
     pub events: Vec<QlEvent>,
     pub rejections: Vec<Rejection>,
@@ -71,23 +72,13 @@ pub fn write(
         batch.append(c, *fp)?;
     }
     for r in rejections.into_iter().chain(assembled.rejections) {
-        if summary.sample.len() < 20 {
-            summary.sample.push((file.to_owned(), r.clone()));
-        }
-        batch.reject(NewRejection {
-            tenant: tenant.to_string(),
-            format: "queue_log".into(),
-            file: file.to_owned(),
-            line: r.line,
-            field: r.field,
-            reason: r.reason,
-            raw: r.raw,
-        });
+        summary.reject(&mut batch, tenant.to_string(), "queue_log", file, r);
     }
-    for (verb, n) in &assembled.verbs {
-        if !Verb::parse_known(verb) {
-            *summary.unknown_words.entry(verb.clone()).or_default() += n;
-        }
+    for e in &assembled.unknown {
+        *summary
+            .unknown_words
+            .entry(e.verb.as_str().to_owned())
+            .or_default() += 1;
     }
     *summary.agent_intervals.get_or_insert(0) += assembled.intervals.len() as u64;
     let state = batch.sources();
@@ -124,14 +115,7 @@ pub fn import_queue_log(
 ) -> anyhow::Result<ImportSummary> {
     store.ensure_tenant(tenant)?;
     let mut summary = ImportSummary::default();
-    let mut opened = Vec::new();
-    for f in files {
-        match open_input(f) {
-            Ok(o) => opened.push(o),
-            Err(e) => summary.unreadable.push(e.to_string()),
-        }
-    }
-    let total: Option<u64> = opened.iter().map(|o| o.size).sum();
+    let (opened, total) = summary.open_all(files);
     let bar = progress_bar(total, show_progress);
     let mut done_bytes = 0u64;
     for input in opened {
@@ -140,10 +124,7 @@ pub fn import_queue_log(
         let consumed = std::sync::Arc::clone(&input.consumed);
         bar.set_message(name.clone());
         let mut lines = LineReader::new(input.reader, &name);
-        let mut read = ReadLines {
-            events: Vec::new(),
-            rejections: Vec::new(),
-        };
+        let mut read = ReadLines::default();
         let mut buf = Vec::with_capacity(256);
         loop {
             match lines.next_line(&mut buf) {

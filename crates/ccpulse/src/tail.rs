@@ -8,8 +8,6 @@ use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use ccpulse_ingest::queue_log::assemble;
@@ -92,10 +90,7 @@ fn step(
     let Some(body) = data.strip_suffix(b"\n") else {
         return Ok(None);
     };
-    let mut read = ReadLines {
-        events: Vec::new(),
-        rejections: Vec::new(),
-    };
+    let mut read = ReadLines::default();
     let mut n = at.line;
     for line in body.split(|b| *b == b'\n') {
         n += 1;
@@ -149,14 +144,14 @@ fn drain(
     Ok(())
 }
 
-/// Follows `path` until `stop` is set (or once through when `once`).
+/// Follows `path` (once through when `once`; else until the process is stopped: every read
+/// is committed whole, so stopping it at any moment loses nothing).
 pub fn tail(
     store: &mut DuckDbStore,
     path: &str,
     tenant: &TenantId,
     poll: Duration,
     once: bool,
-    stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<ImportSummary> {
     store.ensure_tenant(tenant)?;
     let key = std::fs::canonicalize(path)
@@ -199,7 +194,7 @@ pub fn tail(
                 drain(store, tenant, &key, Path::new(path), &id, at, &mut summary)?;
             }
         }
-        if once || stop.load(Ordering::Relaxed) {
+        if once {
             break;
         }
         std::thread::sleep(poll);

@@ -40,11 +40,6 @@ macro_rules! verbs {
                 match word { $($word => Verb::$variant,)+ _ => Verb::Other(word.to_owned()) }
             }
 
-            /// Whether `word` is one ccpulse knows.
-            pub fn parse_known(word: &str) -> bool {
-                matches!(word, $($word)|+)
-            }
-
             /// The word as Asterisk writes it.
             pub fn as_str(&self) -> &str {
                 match self { $(Verb::$variant => $word,)+ Verb::Other(w) => w }
@@ -234,8 +229,6 @@ pub struct Assembled {
     pub closed_intervals: Vec<AgentInterval>,
     /// Lines with a word ccpulse does not know: kept, counted.
     pub unknown: Vec<QlEvent>,
-    /// Events read per word.
-    pub verbs: BTreeMap<String, u64>,
 }
 
 /// How a stint left its queue.
@@ -502,9 +495,6 @@ pub fn assemble(
     };
     // Time order, not line order; ties keep line order.
     events.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
-    for e in &events {
-        *b.out.verbs.entry(e.verb.as_str().to_owned()).or_default() += 1;
-    }
 
     // Stints by (call, queue).
     let mut groups: HashMap<(&str, &str), Vec<&QlEvent>> = HashMap::new();

@@ -10,6 +10,7 @@ use ccpulse_model::{days_since_epoch, naive_micros, LocalParts};
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::sources::{naive_ts, ts};
 use crate::{DuckDbStore, Result, StoreError};
 
 /// Agent-state queries cut intervals into slots of this many seconds.
@@ -176,9 +177,6 @@ impl DuckDbStore {
         let floor = start.as_second().div_euclid(SLOT_SECONDS) * SLOT_SECONDS;
         let mut at =
             Timestamp::from_second(floor).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let ts = |t: Timestamp| {
-            Value::Timestamp(::duckdb::types::TimeUnit::Microsecond, t.as_microsecond())
-        };
         while at < end {
             let next = at
                 .checked_add(step)
@@ -192,10 +190,7 @@ impl DuckDbStore {
                 ts(e),
                 // The range filter compares local_ts: the clipped start keeps a partial
                 // first slot inside it.
-                Value::Timestamp(
-                    ::duckdb::types::TimeUnit::Microsecond,
-                    naive_micros(LocalParts::of(s, &tz).datetime)
-                ),
+                naive_ts(naive_micros(LocalParts::of(s, &tz).datetime)),
                 Value::Date32(days_since_epoch(local.date)),
                 local.slot,
                 local.hour,

@@ -59,8 +59,14 @@ impl SourceState {
     }
 }
 
-fn ts(t: Timestamp) -> Value {
+/// A UTC instant as a DuckDB `TIMESTAMP` value.
+pub(crate) fn ts(t: Timestamp) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, t.as_microsecond())
+}
+
+/// A naive (tenant-local wall clock) timestamp in microseconds as a `TIMESTAMP` value.
+pub(crate) fn naive_ts(micros: i64) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
 fn opt_ts(t: Option<Timestamp>) -> Value {
