@@ -100,12 +100,12 @@ pub struct ParsedContact {
 }
 
 /// A field-located problem, before it is tied to its line.
-struct Bad {
-    field: Option<&'static str>,
-    reason: String,
+pub(crate) struct Bad {
+    pub(crate) field: Option<&'static str>,
+    pub(crate) reason: String,
 }
 
-fn bad(field: &'static str, reason: impl Into<String>) -> Bad {
+pub(crate) fn bad(field: &'static str, reason: impl Into<String>) -> Bad {
     Bad {
         field: Some(field),
         reason: reason.into(),
@@ -146,7 +146,7 @@ pub fn parse_contact_line(
     let raw: RawContact<'_> = match serde_json::from_slice(bytes) {
         Ok(raw) => raw,
         Err(err) => {
-            let (field, reason) = locate_json_error(bytes, &err);
+            let (field, reason) = locate_json_error::<RawContact<'_>>(bytes, &err, "a contact");
             return Err(Rejection::new(line, field.as_deref(), reason, bytes));
         }
     };
@@ -163,7 +163,11 @@ pub fn parse_contact_line(
 }
 
 /// Finds the field a serde error is about by parsing again with a path tracker.
-fn locate_json_error(bytes: &[u8], err: &serde_json::Error) -> (Option<String>, String) {
+pub(crate) fn locate_json_error<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    err: &serde_json::Error,
+    what: &str,
+) -> (Option<String>, String) {
     if err.is_syntax() || err.is_eof() {
         let kind = if err.is_eof() {
             "truncated JSON"
@@ -178,7 +182,7 @@ fn locate_json_error(bytes: &[u8], err: &serde_json::Error) -> (Option<String>, 
         return (None, reason);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let tracked: Result<RawContact<'_>, _> = serde_path_to_error::deserialize(&mut de);
+    let tracked: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let Err(tracked) = tracked else {
         return (None, err.to_string());
     };
@@ -202,8 +206,8 @@ fn locate_json_error(bytes: &[u8], err: &serde_json::Error) -> (Option<String>, 
         let name = rest.split('`').next().unwrap_or_default();
         return (Some(name.to_owned()), "missing".to_owned());
     }
-    if message.contains("expected struct RawContact") {
-        return (None, "a contact must be a JSON object".to_owned());
+    if message.contains("expected struct ") {
+        return (None, format!("{what} must be a JSON object"));
     }
     (field, message)
 }
@@ -212,7 +216,10 @@ fn text(v: Option<Cow<'_, str>>) -> Option<String> {
     v.map(Cow::into_owned).filter(|s| !s.is_empty())
 }
 
-fn time(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<Timestamp>, Bad> {
+pub(crate) fn time(
+    field: &'static str,
+    v: Option<&Cow<'_, str>>,
+) -> Result<Option<Timestamp>, Bad> {
     let Some(v) = v else { return Ok(None) };
     v.parse::<Timestamp>().map(Some).map_err(|_| {
         bad(
@@ -224,7 +231,7 @@ fn time(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<Timestam
     })
 }
 
-fn word<T>(
+pub(crate) fn word<T>(
     field: &'static str,
     v: Option<&Cow<'_, str>>,
     parse: fn(&str) -> Option<T>,

@@ -4,6 +4,8 @@
 //!   splitting it into numbered lines.
 //! - [`contacts`]: the canonical contact JSON Lines of SPEC.md, parsed into
 //!   [`ccpulse_model::Contact`] or a located [`Rejection`].
+//! - [`events`]: live events (contact steps, agent states) parsed one by one and folded into
+//!   contacts.
 //! - [`mapped`]: CSV and xlsx exports of other systems through a mapping file.
 //! - [`queue_log`]: Asterisk's queue_log lines, assembled into contacts (one per stint of a
 //!   call in a queue) and agent state intervals.
@@ -13,6 +15,7 @@
 //! line costs only itself.
 
 pub mod contacts;
+pub mod events;
 pub mod input;
 pub mod mapped;
 pub mod queue_log;

@@ -8,49 +8,18 @@ use jiff::Timestamp;
 
 use crate::TenantId;
 
-macro_rules! state_words {
-    ($($variant:ident = $word:literal),+ $(,)?) => {
-        /// The state of an agent in an interval.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum AgentState { $($variant),+ }
-
-        impl AgentState {
-            /// Every state, in declaration order.
-            pub const ALL: &'static [AgentState] = &[$(AgentState::$variant),+];
-
-            /// The wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $(AgentState::$variant => $word),+ }
-            }
-
-            /// Parses a wire name.
-            pub fn parse(word: &str) -> Option<Self> {
-                match word { $($word => Some(AgentState::$variant),)+ _ => None }
-            }
-
-            /// The accepted wire names, for error messages.
-            pub fn expected() -> String {
-                [$($word),+].join(", ")
-            }
-        }
-    };
-}
-
-state_words!(
-    LoggedIn = "logged_in",
-    Idle = "idle",
-    Busy = "busy",
-    Acw = "acw",
-    Break = "break",
-    Invisible = "invisible",
-    LoggedOut = "logged_out",
-);
-
-impl std::fmt::Display for AgentState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+word_enum!(
+    /// The state of an agent in an interval.
+    AgentState {
+        LoggedIn = "logged_in",
+        Idle = "idle",
+        Busy = "busy",
+        Acw = "acw",
+        Break = "break",
+        Invisible = "invisible",
+        LoggedOut = "logged_out",
     }
-}
+);
 
 /// One interval `[start, end)` of an agent in a state; `end` is `None` while it lasts.
 #[derive(Debug, Clone, PartialEq)]
