@@ -23,6 +23,26 @@ pub fn run_demo(
     daily: f64,
     lang: &str,
 ) -> anyhow::Result<()> {
+    let (generated, counts) = demo_history(store, tenant, days, daily)?;
+    println!(
+        "demo tenant `{tenant}`: {generated} contacts over {days} days in {} (inserted {}, updated {}, unchanged {})",
+        store.dir().display(),
+        counts.inserted,
+        counts.updated,
+        counts.unchanged
+    );
+    let t = store.ensure_tenant(tenant)?;
+    let today = Timestamp::now().to_zoned(t.tz.clone()).date();
+    print_month(store, tenant, today, lang)
+}
+
+/// Writes `days` days of the demo center up to now (what has ended by now).
+pub fn demo_history(
+    store: &mut DuckDbStore,
+    tenant: &TenantId,
+    days: u32,
+    daily: f64,
+) -> anyhow::Result<(u64, ccpulse_store::ImportCounts)> {
     let t = store.ensure_tenant(tenant)?;
     let now = Timestamp::now();
     let today = now.to_zoned(t.tz.clone()).date();
@@ -42,13 +62,15 @@ pub fn run_demo(
         }
     }
     let counts = batch.commit()?;
-    println!(
-        "demo tenant `{tenant}`: {generated} contacts over {days} days in {} (inserted {}, updated {}, unchanged {})",
-        store.dir().display(),
-        counts.inserted,
-        counts.updated,
-        counts.unchanged
-    );
+    Ok((generated, counts))
+}
+
+fn print_month(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    today: jiff::civil::Date,
+    lang: &str,
+) -> anyhow::Result<()> {
     let first = today.first_of_month();
     let tomorrow = today.checked_add(jiff::Span::new().days(1))?;
     let (from, to) = (first.to_string(), tomorrow.to_string());

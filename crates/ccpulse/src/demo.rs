@@ -116,6 +116,33 @@ impl Generator {
         out
     }
 
+    /// One contact arriving at `start` (for the live simulator).
+    pub fn contact_at(&mut self, start: Timestamp) -> Contact {
+        let local = start.to_zoned(self.tz.clone()).datetime();
+        let hour = usize::try_from(local.hour()).unwrap_or(0);
+        let top = local
+            .with()
+            .minute(0)
+            .second(0)
+            .subsec_nanosecond(0)
+            .build()
+            .unwrap_or(local);
+        let second = (start.as_millisecond()
+            - self
+                .tz
+                .to_ambiguous_timestamp(top)
+                .compatible()
+                .unwrap_or(start)
+                .as_millisecond()) as f64
+            / 1000.0;
+        self.contact(top, second, hour)
+    }
+
+    /// Relative arrival intensity at a local hour (0..24).
+    pub fn intensity(hour: usize) -> f64 {
+        HOURLY.get(hour).copied().unwrap_or(0.5)
+    }
+
     fn contact(&mut self, local_hour: DateTime, second: f64, hour: usize) -> Contact {
         self.seq += 1;
         let start = self

@@ -1,13 +1,11 @@
 //! `ccpulse kpi` and `ccpulse metrics`: running a KPI query and showing it as a table, JSON
 //! or CSV, with `--explain`.
 
-use ccpulse_metrics::query::parse_local_time;
-use ccpulse_metrics::{
-    compile, ByItem, Catalog, CompiledQuery, Dialect, Filter, KpiQuery, MetricSpec, Unit,
-};
-use ccpulse_store::{DuckDbStore, KeyValue, KpiResult};
+use ccpulse_metrics::{ByItem, Catalog, CompiledQuery, Unit};
+pub use ccpulse_store::kpi::{build, json_value, load_catalog, to_json, KpiArgs};
+use ccpulse_store::{KeyValue, KpiResult};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Output formats of `kpi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -15,124 +13,6 @@ pub enum Format {
     Table,
     Json,
     Csv,
-}
-
-/// The arguments of a KPI question, as the command line gives them.
-pub struct KpiArgs<'a> {
-    pub tenant: &'a str,
-    pub metrics: &'a str,
-    pub by: Option<&'a str>,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
-    pub filters: &'a [String],
-}
-
-/// Loads the catalog: the embedded one plus `metrics.toml` in the data directory.
-pub fn load_catalog(store: &DuckDbStore) -> anyhow::Result<Catalog> {
-    let user = store.dir().join("metrics.toml");
-    if user.exists() {
-        let text = std::fs::read_to_string(&user)?;
-        Ok(Catalog::load(Some((&user.display().to_string(), &text)))?)
-    } else {
-        Ok(Catalog::embedded()?)
-    }
-}
-
-/// Builds and compiles a query for the store's tenant settings.
-pub fn build(
-    store: &DuckDbStore,
-    catalog: &Catalog,
-    args: &KpiArgs<'_>,
-) -> anyhow::Result<CompiledQuery> {
-    let settings = store
-        .tenant(args.tenant)
-        .map(|t| t.settings.clone())
-        .unwrap_or_default();
-    let query = KpiQuery {
-        tenant: args.tenant.to_owned(),
-        metrics: MetricSpec::parse_list(args.metrics)?,
-        by: args
-            .by
-            .map(ByItem::parse_list)
-            .transpose()?
-            .unwrap_or_default(),
-        from: args.from.map(parse_local_time).transpose()?,
-        to: args.to.map(parse_local_time).transpose()?,
-        filters: args
-            .filters
-            .iter()
-            .map(|f| Filter::parse(f))
-            .collect::<Result<_, _>>()?,
-        settings,
-    };
-    Ok(compile(catalog, &query, Dialect::DuckDb)?)
-}
-
-/// A metric value as JSON: counts as integers, null as null.
-fn json_value(v: Option<f64>, unit: Unit) -> Value {
-    match v {
-        None => Value::Null,
-        #[allow(clippy::cast_possible_truncation)]
-        Some(x) if unit == Unit::Count && x.fract() == 0.0 && x.abs() < 9.0e15 => json!(x as i64),
-        Some(x) => json!(x),
-    }
-}
-
-fn key_json(k: &KeyValue) -> Value {
-    match k {
-        KeyValue::Int(i) => json!(i),
-        KeyValue::Text(s) => json!(s),
-        KeyValue::Null => Value::Null,
-    }
-}
-
-/// `{"rows":[...]}` with one key per `--by` item and per metric as written, plus `metrics`
-/// (labels and units) and, with `--explain`, `explain`.
-pub fn to_json(q: &CompiledQuery, r: &KpiResult, lang: &str, explain: bool) -> Value {
-    let rows: Vec<Value> = r
-        .rows
-        .iter()
-        .map(|row| {
-            let mut m = Map::new();
-            for ((item, _), k) in q.by.iter().zip(&row.keys) {
-                m.insert(item.name().to_owned(), key_json(k));
-            }
-            for (metric, v) in q.metrics.iter().zip(&row.values) {
-                m.insert(metric.written.clone(), json_value(*v, metric.unit));
-            }
-            Value::Object(m)
-        })
-        .collect();
-    let metrics: Vec<Value> = q
-        .metrics
-        .iter()
-        .map(|m| json!({"key": m.written, "label": m.label(lang), "unit": m.unit.as_str()}))
-        .collect();
-    let mut out = json!({ "rows": rows, "metrics": metrics });
-    if explain {
-        let ex: Vec<Value> = q
-            .metrics
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                json!({
-                    "metric": m.written,
-                    "formula": m.formula,
-                    "params": m.params,
-                    "numerator_sql": m.numerator_sql,
-                    "denominator_sql": m.denominator_sql,
-                    "scale": m.scale,
-                    "rows": r.rows.iter().map(|row| json!({
-                        "keys": row.keys.iter().map(key_json).collect::<Vec<_>>(),
-                        "numerator": row.numerators[i],
-                        "denominator": row.denominators[i],
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        out["explain"] = json!({ "metrics": ex, "sql": q.sql, "params": q.params });
-    }
-    out
 }
 
 /// A value for people: ratios as percentages, durations with two decimals.

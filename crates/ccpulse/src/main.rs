@@ -12,6 +12,8 @@ mod import;
 mod kpi;
 mod mapped;
 mod queue_log;
+mod serve;
+mod simulate;
 mod tail;
 
 use std::path::PathBuf;
@@ -177,6 +179,77 @@ enum Command {
     },
     /// Print the effective configuration.
     Config,
+    /// Serve the API, the live wallboard and alerts (http://127.0.0.1:8080 by default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Create the demo tenant (30 days of history) and user `demo` if missing, and run a
+        /// live simulator of the demo center.
+        #[arg(long)]
+        demo: bool,
+        /// POST firing and resolved alerts to this URL (besides `webhook` in alerts.toml).
+        #[arg(long)]
+        webhook: Option<String>,
+    },
+    /// Users of the server.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Alert history.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (or change its role and password).
+    Add {
+        name: String,
+        /// admin, supervisor, viewer or ingest.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Tenants the user may see, comma-separated (default: all).
+        #[arg(long)]
+        tenants: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; prints it (once) on the last line.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Alerts that fired and resolved, newest first.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -527,6 +600,72 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let lang = cfg.lang.clone();
             let mut store = open(&cfg)?;
             bench::run_demo(&mut store, &tenant_id(&tenant)?, days, daily, &lang)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            listen,
+            demo,
+            webhook,
+        } => {
+            let store = open(&cfg)?;
+            serve::run(store, &listen, demo, webhook)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            let store = open(&cfg)?;
+            match command {
+                UserCommand::Add {
+                    name,
+                    role,
+                    password_stdin,
+                    tenants,
+                } => serve::add_user(&store, &name, &role, password_stdin, tenants.as_deref())?,
+                UserCommand::List => {
+                    for u in store.users()? {
+                        let tenants = u.tenants.map_or("all tenants".into(), |t| t.join(","));
+                        println!("{}\t{}\t{tenants}", u.name, u.role);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { user, label },
+        } => {
+            let store = open(&cfg)?;
+            let token = serve::create_token(&store, &user, label.as_deref())?;
+            eprintln!("token for `{user}` (shown once; send it as `Authorization: Bearer TOKEN`):");
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Alerts {
+            command:
+                AlertsCommand::List {
+                    tenant,
+                    limit,
+                    json,
+                },
+        } => {
+            let store = open(&cfg)?;
+            let records = store.alert_history(tenant.as_deref(), limit)?;
+            if json {
+                let items: Vec<serde_json::Value> = records
+                    .iter()
+                    .map(|r| serde_json::json!({"tenant": r.tenant, "rule": r.rule_id, "text": r.rule,
+                        "scope": r.scope, "state": r.state, "value": r.value, "at": r.at.to_string()}))
+                    .collect();
+                println!("{}", serde_json::json!({ "alerts": items }));
+            } else if records.is_empty() {
+                println!("no alerts");
+            } else {
+                for r in records {
+                    let value = r.value.map_or("-".into(), |v| format!("{v:.3}"));
+                    println!(
+                        "{}  {}  {:8}  {}  ({}, value {value})",
+                        r.at, r.tenant, r.state, r.rule, r.scope
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -68,6 +68,16 @@ impl DuckDbStore {
         Ok(self.conn.execute_batch(sql)?)
     }
 
+    /// A second connection to the same database, for reading beside the writer (its own
+    /// temporary tables, the same data).
+    pub fn reader(&self) -> Result<Self> {
+        Ok(Self {
+            conn: self.conn.try_clone()?,
+            dir: self.dir.clone(),
+            tenants: self.tenants.clone(),
+        })
+    }
+
     /// The underlying connection, for hand-written SQL (benchmarks compare against it).
     pub fn connection(&self) -> &Connection {
         &self.conn

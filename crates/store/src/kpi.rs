@@ -5,7 +5,11 @@ use std::collections::BTreeSet;
 
 use ::duckdb::params;
 use ::duckdb::types::Value;
-use ccpulse_metrics::{ByItem, CompiledQuery, OutputKind, Table, AGENT_SLOTS_COLUMNS};
+use ccpulse_metrics::query::parse_local_time;
+use ccpulse_metrics::{
+    compile, ByItem, Catalog, CompiledQuery, Dialect, Filter, KpiQuery, MetricSpec, OutputKind,
+    Table, Unit, AGENT_SLOTS_COLUMNS,
+};
 use ccpulse_model::{days_since_epoch, naive_micros, LocalParts};
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
@@ -307,4 +311,137 @@ impl DuckDbStore {
         let parse = |s: Option<String>| s.and_then(|s| s.parse::<DateTime>().ok());
         Ok((parse(row.get(0)?), parse(row.get(1)?)))
     }
+}
+
+fn query_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Query(e.to_string())
+}
+
+/// The arguments of a KPI question, as the command line gives them.
+pub struct KpiArgs<'a> {
+    pub tenant: &'a str,
+    pub metrics: &'a str,
+    pub by: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub filters: &'a [String],
+}
+
+/// Loads the catalog: the embedded one plus `metrics.toml` in the data directory.
+pub fn load_catalog(store: &DuckDbStore) -> Result<Catalog> {
+    let user = store.dir().join("metrics.toml");
+    if user.exists() {
+        let text = std::fs::read_to_string(&user).map_err(|source| StoreError::Dir {
+            path: user.display().to_string(),
+            source,
+        })?;
+        Catalog::load(Some((&user.display().to_string(), &text))).map_err(query_error)
+    } else {
+        Catalog::embedded().map_err(query_error)
+    }
+}
+
+/// Builds and compiles a query for the store's tenant settings.
+pub fn build(store: &DuckDbStore, catalog: &Catalog, args: &KpiArgs<'_>) -> Result<CompiledQuery> {
+    let settings = store
+        .tenant(args.tenant)
+        .map(|t| t.settings.clone())
+        .unwrap_or_default();
+    let query = KpiQuery {
+        tenant: args.tenant.to_owned(),
+        metrics: MetricSpec::parse_list(args.metrics).map_err(query_error)?,
+        by: args
+            .by
+            .map(ByItem::parse_list)
+            .transpose()
+            .map_err(query_error)?
+            .unwrap_or_default(),
+        from: args
+            .from
+            .map(parse_local_time)
+            .transpose()
+            .map_err(query_error)?,
+        to: args
+            .to
+            .map(parse_local_time)
+            .transpose()
+            .map_err(query_error)?,
+        filters: args
+            .filters
+            .iter()
+            .map(|f| Filter::parse(f))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(query_error)?,
+        settings,
+    };
+    compile(catalog, &query, Dialect::DuckDb).map_err(query_error)
+}
+
+/// A metric value as JSON: counts as integers, null as null.
+pub fn json_value(v: Option<f64>, unit: Unit) -> serde_json::Value {
+    match v {
+        None => serde_json::Value::Null,
+        #[allow(clippy::cast_possible_truncation)]
+        Some(x) if unit == Unit::Count && x.fract() == 0.0 && x.abs() < 9.0e15 => {
+            serde_json::json!(x as i64)
+        }
+        Some(x) => serde_json::json!(x),
+    }
+}
+
+fn key_json(k: &KeyValue) -> serde_json::Value {
+    match k {
+        KeyValue::Int(i) => serde_json::json!(i),
+        KeyValue::Text(s) => serde_json::json!(s),
+        KeyValue::Null => serde_json::Value::Null,
+    }
+}
+
+/// `{"rows":[...]}` with one key per `--by` item and per metric as written, plus `metrics`
+/// (labels and units) and, with `--explain`, `explain`.
+pub fn to_json(q: &CompiledQuery, r: &KpiResult, lang: &str, explain: bool) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let mut m = serde_json::Map::new();
+            for ((item, _), k) in q.by.iter().zip(&row.keys) {
+                m.insert(item.name().to_owned(), key_json(k));
+            }
+            for (metric, v) in q.metrics.iter().zip(&row.values) {
+                m.insert(metric.written.clone(), json_value(*v, metric.unit));
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    let metrics: Vec<serde_json::Value> = q
+        .metrics
+        .iter()
+        .map(|m| serde_json::json!({"key": m.written, "label": m.label(lang), "unit": m.unit.as_str()}))
+        .collect();
+    let mut out = serde_json::json!({ "rows": rows, "metrics": metrics });
+    if explain {
+        let ex: Vec<serde_json::Value> = q
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                serde_json::json!({
+                    "metric": m.written,
+                    "formula": m.formula,
+                    "params": m.params,
+                    "numerator_sql": m.numerator_sql,
+                    "denominator_sql": m.denominator_sql,
+                    "scale": m.scale,
+                    "rows": r.rows.iter().map(|row| serde_json::json!({
+                        "keys": row.keys.iter().map(key_json).collect::<Vec<_>>(),
+                        "numerator": row.numerators[i],
+                        "denominator": row.denominators[i],
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        out["explain"] = serde_json::json!({ "metrics": ex, "sql": q.sql, "params": q.params });
+    }
+    out
 }

@@ -8,19 +8,28 @@
 //! - [`kpi`]: running a [`ccpulse_metrics::CompiledQuery`] into [`KpiResult`] rows, with `--fill`.
 //! - [`sources`]: what other sources keep beside contacts (agent state intervals, open
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
+//! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
+//! - [`access`]: users ([`User`]), token and session hashes.
+//! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
 
+pub mod access;
+pub mod alerts;
 mod columns;
 pub mod contacts;
 pub mod duckdb;
+pub mod events;
 pub mod kpi;
 pub mod quarantine;
 pub mod schema;
 pub mod sources;
 pub mod tenants;
 
+pub use access::User;
+pub use alerts::AlertRecord;
 pub use contacts::{ContactBatch, ImportCounts};
 pub use duckdb::{DuckDbStore, StoreConfig};
+pub use events::NewEvent;
 pub use kpi::{KeyValue, KpiResult, KpiRow};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
@@ -44,6 +53,9 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// A KPI question that cannot be asked (unknown metric, bad filter, bad time).
+    #[error("{0}")]
+    Query(String),
 }
 
 /// Result of store operations.

@@ -140,6 +140,60 @@ fn migrations() -> Vec<String> {
              PRIMARY KEY (tenant, path)
          );"
         .to_owned(),
+        // 3: live events, access (users, tokens, sessions) and alerts.
+        "CREATE SEQUENCE events_seq;
+         -- Every accepted event as it came (its JSON with the tenant filled in), once per id.
+         CREATE TABLE events (
+             tenant VARCHAR NOT NULL,
+             event_id VARCHAR NOT NULL,
+             seq BIGINT NOT NULL DEFAULT nextval('events_seq'),
+             type VARCHAR NOT NULL,
+             contact_id VARCHAR,
+             agent VARCHAR,
+             event_at TIMESTAMP NOT NULL,
+             received_at TIMESTAMP NOT NULL,
+             body VARCHAR NOT NULL,
+             PRIMARY KEY (tenant, event_id)
+         );
+         CREATE TABLE users (
+             name VARCHAR PRIMARY KEY,
+             role VARCHAR NOT NULL,
+             password_hash VARCHAR NOT NULL,
+             -- Comma-separated tenants the user may see; NULL for all.
+             tenants VARCHAR,
+             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+         );
+         -- Only hashes of tokens and session ids are kept.
+         CREATE TABLE tokens (
+             token_hash VARCHAR PRIMARY KEY,
+             user_name VARCHAR NOT NULL,
+             label VARCHAR,
+             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+         );
+         CREATE TABLE sessions (
+             session_hash VARCHAR PRIMARY KEY,
+             user_name VARCHAR NOT NULL,
+             expires_at TIMESTAMP NOT NULL
+         );
+         CREATE TABLE alert_rules (
+             tenant VARCHAR NOT NULL,
+             id VARCHAR NOT NULL,
+             rule VARCHAR NOT NULL,
+             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+             PRIMARY KEY (tenant, id)
+         );
+         CREATE SEQUENCE alert_seq;
+         CREATE TABLE alert_history (
+             seq BIGINT NOT NULL DEFAULT nextval('alert_seq'),
+             tenant VARCHAR NOT NULL,
+             rule_id VARCHAR NOT NULL,
+             rule VARCHAR NOT NULL,
+             scope VARCHAR NOT NULL,
+             state VARCHAR NOT NULL,
+             value DOUBLE,
+             event_at TIMESTAMP NOT NULL
+         );"
+        .to_owned(),
     ]
 }
 

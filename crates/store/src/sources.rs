@@ -45,6 +45,8 @@ pub struct SourceState {
     pub intervals_closed: Vec<AgentInterval>,
     pub unknown: Vec<UnknownLine>,
     pub checkpoint: Option<Checkpoint>,
+    /// Live events the batch's contacts and intervals were built from.
+    pub events: Vec<crate::events::NewEvent>,
 }
 
 impl SourceState {
@@ -56,6 +58,7 @@ impl SourceState {
             && self.intervals_closed.is_empty()
             && self.unknown.is_empty()
             && self.checkpoint.is_none()
+            && self.events.is_empty()
     }
 }
 
@@ -83,6 +86,7 @@ fn int(n: u64) -> i64 {
 
 /// Writes `s` inside the caller's transaction.
 pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
+    crate::events::write(conn, &s.events)?;
     if !s.intervals.is_empty() || !s.intervals_closed.is_empty() {
         conn.execute_batch(
             "CREATE OR REPLACE TEMP TABLE staging_states AS

@@ -38,7 +38,8 @@ pub(crate) fn insert_default_tenant(conn: &::duckdb::Connection, name: &TenantId
 }
 
 impl DuckDbStore {
-    pub(crate) fn load_tenants(&mut self) -> Result<()> {
+    /// Reads the tenants again (another connection may have added some).
+    pub fn load_tenants(&mut self) -> Result<()> {
         let mut stmt = self.conn.prepare(
             "SELECT name, timezone, service_level_threshold, short_abandon FROM tenants",
         )?;

@@ -1,0 +1,302 @@
+//! Who is asking: passwords (argon2), API tokens and login sessions, and the middleware that
+//! puts a [`Principal`] on every `/api` request or answers 401.
+//!
+//! Tokens and session ids are 32 random bytes shown once; the store keeps their SHA-256 only.
+//! Roles decide what a principal may do ([`Permission`]) and its tenants what it may see; the
+//! table lives in [`Role::allows`], so a new role is one match arm.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordVerifier};
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::middleware::Next;
+use axum::response::Response;
+use ccpulse_store::User;
+use jiff::Timestamp;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "ccpulse_session";
+
+/// How long a login lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// What a role may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read KPIs, the live picture and alerts.
+    Read,
+    /// Post events.
+    Ingest,
+    /// Manage alert rules, users, tokens.
+    Admin,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    /// Watches the floor and reads reports; no administration.
+    Supervisor,
+    /// Reads only.
+    Viewer,
+    /// A system that posts events (a telephony platform's connector).
+    Ingest,
+}
+
+impl Role {
+    /// Parses a role name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "supervisor" => Role::Supervisor,
+            "viewer" => Role::Viewer,
+            "ingest" => Role::Ingest,
+            _ => return None,
+        })
+    }
+
+    /// The role names, for messages.
+    pub const NAMES: &'static str = "admin, supervisor, viewer, ingest";
+
+    /// Whether this role may do `p`.
+    pub fn allows(self, p: Permission) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Supervisor => matches!(p, Permission::Read),
+            Role::Viewer => matches!(p, Permission::Read),
+            Role::Ingest => matches!(p, Permission::Ingest),
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: String,
+    pub role: Role,
+    /// Tenants it may see; `None` for all.
+    pub tenants: Option<Vec<String>>,
+}
+
+impl Principal {
+    /// `Ok` when the principal may do `p`, else a 403.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "user `{}` may not do this ({p:?})",
+                self.user
+            )))
+        }
+    }
+
+    /// `Ok` when the principal may see `tenant`, else a 403.
+    pub fn tenant(&self, tenant: &str) -> Result<(), ApiError> {
+        match &self.tenants {
+            Some(list) if !list.iter().any(|t| t == tenant) => Err(ApiError::Forbidden(format!(
+                "user `{}` may not see tenant `{tenant}`",
+                self.user
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing the password: {e}"))
+}
+
+/// Whether `password` matches the stored PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new secret (token or session id): 32 random bytes, hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// SHA-256 of a secret, hex: what the store keeps.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Users, token hashes and session hashes, in memory so a request never waits on the store.
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    inner: RwLock<AuthInner>,
+}
+
+#[derive(Debug, Default)]
+struct AuthInner {
+    users: HashMap<String, User>,
+    tokens: HashMap<String, String>,
+    sessions: HashMap<String, (String, Timestamp)>,
+}
+
+impl AuthCache {
+    /// A cache holding what the store holds.
+    pub fn new(
+        users: Vec<User>,
+        tokens: Vec<(String, String)>,
+        sessions: Vec<(String, String, Timestamp)>,
+    ) -> Self {
+        let inner = AuthInner {
+            users: users.into_iter().map(|u| (u.name.clone(), u)).collect(),
+            tokens: tokens.into_iter().collect(),
+            sessions: sessions.into_iter().map(|(h, u, e)| (h, (u, e))).collect(),
+        };
+        Self {
+            inner: RwLock::new(inner),
+        }
+    }
+
+    fn principal_of(inner: &AuthInner, user: &str) -> Option<Principal> {
+        let u = inner.users.get(user)?;
+        Some(Principal {
+            user: u.name.clone(),
+            role: Role::parse(&u.role)?,
+            tenants: u.tenants.clone(),
+        })
+    }
+
+    /// The principal of a bearer token.
+    pub fn by_token(&self, token: &str) -> Option<Principal> {
+        let inner = self.inner.read().ok()?;
+        let user = inner.tokens.get(&secret_hash(token))?;
+        Self::principal_of(&inner, user)
+    }
+
+    /// The principal of a session id still valid at `now`.
+    pub fn by_session(&self, session: &str, now: Timestamp) -> Option<Principal> {
+        let inner = self.inner.read().ok()?;
+        let (user, expires) = inner.sessions.get(&secret_hash(session))?;
+        if *expires <= now {
+            return None;
+        }
+        Self::principal_of(&inner, user)
+    }
+
+    /// A user by name.
+    pub fn user(&self, name: &str) -> Option<User> {
+        self.inner.read().ok()?.users.get(name).cloned()
+    }
+
+    /// Remembers a user (added or changed).
+    pub fn put_user(&self, user: User) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.users.insert(user.name.clone(), user);
+        }
+    }
+
+    /// Remembers a token hash.
+    pub fn put_token(&self, hash: String, user: String) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.tokens.insert(hash, user);
+        }
+    }
+
+    /// Remembers a session hash.
+    pub fn put_session(&self, hash: String, user: String, expires: Timestamp) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.sessions.insert(hash, (user, expires));
+        }
+    }
+
+    /// Forgets a session hash.
+    pub fn drop_session(&self, hash: &str) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.sessions.remove(hash);
+        }
+    }
+}
+
+/// The session id in a request's cookies.
+pub fn session_cookie(req: &axum::http::HeaderMap) -> Option<String> {
+    req.get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Middleware for `/api`: a bearer token or a session cookie, else 401.
+pub async fn require_principal(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let headers = req.headers();
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let principal = match bearer {
+        Some(token) => state.auth().by_token(token),
+        None => session_cookie(headers).and_then(|s| state.auth().by_session(&s, state.now())),
+    };
+    let Some(principal) = principal else {
+        return Err(ApiError::Unauthenticated);
+    };
+    req.extensions_mut().insert(principal);
+    Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_secrets_are_hashed() {
+        let h = hash_password("s3cret").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret", &h));
+        assert!(!verify_password("guess", &h));
+        let t = new_secret();
+        assert_eq!(t.len(), 64);
+        assert_ne!(secret_hash(&t), t);
+        assert_eq!(secret_hash(&t), secret_hash(&t));
+    }
+
+    #[test]
+    fn roles_allow_what_their_table_says() {
+        assert!(Role::Admin.allows(Permission::Admin));
+        assert!(Role::Viewer.allows(Permission::Read));
+        assert!(!Role::Viewer.allows(Permission::Ingest));
+        assert!(!Role::Ingest.allows(Permission::Read));
+        assert!(!Role::Supervisor.allows(Permission::Admin));
+    }
+}

@@ -1,0 +1,70 @@
+//! API errors: one table of stable codes and HTTP statuses, answered as
+//! `{"error":{"code":"...","message":"..."}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// An error answered by the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first: send `Authorization: Bearer TOKEN` or log in")]
+    Unauthenticated,
+    #[error("wrong user name or password")]
+    BadLogin,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the server is shutting down")]
+    Unavailable,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code and status of each error.
+    pub fn code(&self) -> (&'static str, StatusCode) {
+        match self {
+            ApiError::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            ApiError::BadLogin => ("bad_login", StatusCode::UNAUTHORIZED),
+            ApiError::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
+            ApiError::BadRequest(_) => ("bad_request", StatusCode::BAD_REQUEST),
+            ApiError::BadQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST),
+            ApiError::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
+            ApiError::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            ApiError::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "internal error");
+        }
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": self.to_string()}})),
+        )
+            .into_response()
+    }
+}
+
+impl From<ccpulse_store::StoreError> for ApiError {
+    fn from(e: ccpulse_store::StoreError) -> Self {
+        match e {
+            ccpulse_store::StoreError::Query(m) => ApiError::BadQuery(m),
+            ccpulse_store::StoreError::UnknownTenant(t) => {
+                ApiError::NotFound(format!("unknown tenant `{t}`"))
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The hub between the writer and the wallboards: each tenant's floor, its latest figures of
+//! today, firing alerts, and the numbered messages pushed to server-sent-event streams (the
+//! last few thousand kept, so a stream that reconnects with `Last-Event-ID` misses nothing).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ccpulse_live::{AlertBook, Change, Floor, NowFigures};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, Notify};
+
+use crate::writer::LiveUpdate;
+
+/// Messages kept for streams that reconnect.
+const RECENT: usize = 4096;
+
+/// One pushed message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Increasing over the server's life: the SSE id.
+    pub id: u64,
+    pub tenant: String,
+    /// The SSE event name: `floor`, `today`, `alert`.
+    pub event: &'static str,
+    pub data: Value,
+}
+
+#[derive(Default)]
+struct HubState {
+    floors: HashMap<String, Floor>,
+    today: HashMap<String, Value>,
+    alerts: HashMap<String, AlertBook>,
+    seq: u64,
+    recent: VecDeque<Arc<Message>>,
+    dirty: HashSet<String>,
+}
+
+/// Shared by the writer, the refresher and the routes.
+pub struct Hub {
+    state: Mutex<HubState>,
+    tx: broadcast::Sender<Arc<Message>>,
+    /// Woken when a tenant's figures need recomputing.
+    pub dirty: Notify,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(RECENT);
+        Self {
+            state: Mutex::new(HubState::default()),
+            tx,
+            dirty: Notify::new(),
+        }
+    }
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies committed steps to a tenant's floor and pushes what changed.
+    pub fn apply(&self, tenant: &ccpulse_model::TenantId, update: LiveUpdate) {
+        let mut st = self.lock();
+        let floor = st.floors.entry(tenant.to_string()).or_default();
+        let mut changes: Vec<Change> = Vec::new();
+        for (id, steps) in &update.contacts {
+            let refs: Vec<(Timestamp, &ccpulse_model::ContactEvent)> =
+                steps.iter().map(|(at, c)| (*at, c)).collect();
+            changes.extend(floor.set_contact(id, &refs));
+        }
+        for (at, a) in &update.agents {
+            changes.extend(floor.apply_agent(*at, a));
+        }
+        st.dirty.insert(tenant.to_string());
+        if !changes.is_empty() {
+            Self::push(
+                &mut st,
+                &self.tx,
+                tenant.as_str(),
+                "floor",
+                json!({ "changes": changes }),
+            );
+        }
+        drop(st);
+        self.dirty.notify_one();
+    }
+
+    fn push(
+        st: &mut HubState,
+        tx: &broadcast::Sender<Arc<Message>>,
+        tenant: &str,
+        event: &'static str,
+        data: Value,
+    ) {
+        st.seq += 1;
+        let m = Arc::new(Message {
+            id: st.seq,
+            tenant: tenant.to_owned(),
+            event,
+            data,
+        });
+        st.recent.push_back(m.clone());
+        while st.recent.len() > RECENT {
+            st.recent.pop_front();
+        }
+        // No subscriber is not an error.
+        let _ = tx.send(m);
+    }
+
+    /// Pushes a message to the tenant's streams.
+    pub fn publish(&self, tenant: &str, event: &'static str, data: Value) {
+        let mut st = self.lock();
+        Self::push(&mut st, &self.tx, tenant, event, data);
+    }
+
+    /// Tenants whose figures changed since the last call (and forgets them).
+    pub fn take_dirty(&self) -> HashSet<String> {
+        std::mem::take(&mut self.lock().dirty)
+    }
+
+    /// Marks a tenant for recomputing.
+    pub fn mark_dirty(&self, tenant: &str) {
+        self.lock().dirty.insert(tenant.to_owned());
+        self.dirty.notify_one();
+    }
+
+    /// Tenants that have a floor.
+    pub fn tenants(&self) -> Vec<String> {
+        self.lock().floors.keys().cloned().collect()
+    }
+
+    /// The figures of now of a tenant's floor.
+    pub fn now_figures(&self, tenant: &str, now: Timestamp) -> NowFigures {
+        self.lock()
+            .floors
+            .get(tenant)
+            .map(|f| f.now(now))
+            .unwrap_or_default()
+    }
+
+    /// Drops contacts in progress with no step since `before`.
+    pub fn forget_stale(&self, before: Timestamp) {
+        let mut st = self.lock();
+        let tenants: Vec<String> = st.floors.keys().cloned().collect();
+        for t in tenants {
+            let changes = st
+                .floors
+                .get_mut(&t)
+                .map(|f| f.forget_stale(before))
+                .unwrap_or_default();
+            if !changes.is_empty() {
+                Self::push(
+                    &mut st,
+                    &self.tx,
+                    &t,
+                    "floor",
+                    json!({ "changes": changes }),
+                );
+            }
+        }
+    }
+
+    /// Stores a tenant's figures of today and pushes them.
+    pub fn set_today(&self, tenant: &str, today: Value) {
+        let mut st = self.lock();
+        if st.today.get(tenant) == Some(&today) {
+            return;
+        }
+        st.today.insert(tenant.to_owned(), today.clone());
+        Self::push(&mut st, &self.tx, tenant, "today", today);
+    }
+
+    /// Runs `f` with the tenant's alert book.
+    pub fn with_alerts<T>(&self, tenant: &str, f: impl FnOnce(&mut AlertBook) -> T) -> T {
+        let mut st = self.lock();
+        f(st.alerts.entry(tenant.to_owned()).or_default())
+    }
+
+    /// A stream of every message from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Message>> {
+        self.tx.subscribe()
+    }
+
+    /// The tenant's messages after `after`, or `None` when they are no longer kept.
+    pub fn since(&self, tenant: &str, after: u64) -> Option<Vec<Arc<Message>>> {
+        let st = self.lock();
+        let oldest = st.recent.front().map_or(st.seq + 1, |m| m.id);
+        if after + 1 < oldest && after < st.seq {
+            return None;
+        }
+        Some(
+            st.recent
+                .iter()
+                .filter(|m| m.id > after && m.tenant == tenant)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// The whole picture of a tenant now, as `GET /api/v1/live` answers it.
+    pub fn snapshot(&self, tenant: &str, now: Timestamp) -> Value {
+        let st = self.lock();
+        let floor = st.floors.get(tenant);
+        let figures = floor.map(|f| f.now(now)).unwrap_or_default();
+        let today = st.today.get(tenant).cloned().unwrap_or(Value::Null);
+        let mut scopes: BTreeMap<String, Value> = BTreeMap::new();
+        for (scope, n) in &figures.scopes {
+            scopes.insert(scope.key(), json!({ "now": n }));
+        }
+        if let Some(t) = today.get("scopes").and_then(Value::as_object) {
+            for (k, v) in t {
+                let e = scopes
+                    .entry(k.clone())
+                    .or_insert_with(|| json!({ "now": ccpulse_live::Now::default() }));
+                e["today"] = v.clone();
+            }
+        }
+        let agent_today = today.get("agents").cloned().unwrap_or(Value::Null);
+        let agents: Vec<Value> = floor
+            .map(|f| {
+                f.agents()
+                    .map(|a| {
+                        let secs = (now.as_second() - a.since.as_second()).max(0);
+                        json!({
+                            "agent": a.agent,
+                            "state": a.state,
+                            "reason": a.reason,
+                            "queue": a.queue,
+                            "since": a.since.to_string(),
+                            "time_in_state": secs,
+                            "today": agent_today.get(&a.agent).cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let firing: Vec<Value> = st
+            .alerts
+            .get(tenant)
+            .map(|b| {
+                b.firing()
+                    .iter()
+                    .map(|(rule, since)| json!({"rule": rule, "since": since.to_string()}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({
+            "tenant": tenant,
+            "at": now.to_string(),
+            "seq": st.seq,
+            "date": today.get("date").cloned().unwrap_or(Value::Null),
+            "scopes": scopes,
+            "agents": agents,
+            "trend": today.get("trend").cloned().unwrap_or(json!([])),
+            "standards": today.get("standards").cloned().unwrap_or(Value::Null),
+            "alerts": firing,
+        })
+    }
+}

@@ -1,0 +1,430 @@
+//! The HTTP routes: `/api/v1/...` behind authentication, the login and wallboard pages and
+//! their assets.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
+use ccpulse_ingest::events::{parse_event, split_body};
+use ccpulse_live::Rule;
+use ccpulse_model::TenantId;
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::{self, Permission, Principal};
+use crate::error::ApiError;
+use crate::hub::Message;
+use crate::{web, AppState};
+
+/// Largest request body (a batch of events).
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/tenants", get(tenants))
+        .route("/events", post(post_events))
+        .route("/live", get(live))
+        .route("/live/stream", get(live_stream))
+        .route("/kpi", get(kpi))
+        .route("/alerts", get(alert_history))
+        .route("/alerts/rules", get(alert_rules).post(put_alert_rule))
+        .route("/alerts/rules/{id}", delete(delete_alert_rule))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_principal,
+        ))
+        .route("/login", post(login));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(|| async { Redirect::to("/wall") }))
+        .route("/wall", get(|| async { web::asset("/wall.html") }))
+        .route("/login", get(|| async { web::asset("/login.html") }))
+        .route(
+            "/assets/{*path}",
+            get(|Path(path): Path<String>| async move { web::asset(&format!("/assets/{path}")) }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct TenantQuery {
+    tenant: Option<String>,
+}
+
+/// The tenant a request is about: as asked, else the caller's first, else `demo` when it
+/// exists, else the default tenant; checked against what the caller may see.
+fn tenant_of(state: &AppState, p: &Principal, asked: Option<&str>) -> Result<TenantId, ApiError> {
+    let name = match asked {
+        Some(t) => t.to_owned(),
+        None => match &p.tenants {
+            Some(list) if !list.is_empty() => list[0].clone(),
+            _ => state.default_tenant(),
+        },
+    };
+    let t = TenantId::new(&name).map_err(|e| ApiError::BadRequest(format!("tenant: {e}")))?;
+    p.tenant(t.as_str())?;
+    Ok(t)
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<LoginBody>,
+) -> Result<Response, ApiError> {
+    let user = state.auth().user(&body.name);
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        hash.is_some_and(|h| auth::verify_password(&body.password, &h))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(ApiError::BadLogin);
+    };
+    let session = auth::new_secret();
+    let hash = auth::secret_hash(&session);
+    let expires = state
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(auth::SESSION_HOURS))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (h, u) = (hash.clone(), user.name.clone());
+    state
+        .writer()
+        .run(move |store| store.add_session(&h, &u, expires))
+        .await??;
+    state.auth().put_session(hash, user.name.clone(), expires);
+    let cookie = format!(
+        "{}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        auth::SESSION_COOKIE,
+        auth::SESSION_HOURS * 3600
+    );
+    Ok((
+        [(SET_COOKIE, cookie)],
+        Json(json!({"user": user.name, "role": user.role})),
+    )
+        .into_response())
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(s) = auth::session_cookie(&headers) {
+        let hash = auth::secret_hash(&s);
+        state.auth().drop_session(&hash);
+        state
+            .writer()
+            .run(move |store| store.delete_session(&hash))
+            .await??;
+    }
+    let cookie = format!(
+        "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+        auth::SESSION_COOKIE
+    );
+    Ok(([(SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+async fn me(Extension(p): Extension<Principal>) -> Json<Value> {
+    Json(
+        json!({"user": p.user, "role": format!("{:?}", p.role).to_lowercase(), "tenants": p.tenants}),
+    )
+}
+
+async fn tenants(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let list: Vec<Value> = state
+        .tenants()
+        .into_iter()
+        .filter(|(name, _)| p.tenant(name).is_ok())
+        .map(|(name, tz)| json!({"name": name, "timezone": tz}))
+        .collect();
+    Ok(Json(json!({ "tenants": list })))
+}
+
+async fn post_events(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Ingest)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let items = split_body(&body).map_err(ApiError::BadRequest)?;
+    let mut good = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, bytes) in items.iter().enumerate() {
+        match parse_event(bytes, i, &tenant) {
+            Ok(e) => good.push(e),
+            Err(e) => errors.push(e),
+        }
+    }
+    let report = if good.is_empty() {
+        crate::writer::IngestReport::default()
+    } else {
+        state.writer().ingest(tenant, good).await?
+    };
+    if errors.is_empty() {
+        return Ok((StatusCode::ACCEPTED, Json(json!(report))).into_response());
+    }
+    let message = format!(
+        "{} of {} events refused (the other {} are kept): {}",
+        errors.len(),
+        items.len(),
+        report.accepted + report.duplicates,
+        errors[0]
+    );
+    Ok((
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "error": {"code": "invalid_events", "message": message},
+            "accepted": report.accepted,
+            "duplicates": report.duplicates,
+            "errors": errors,
+        })),
+    )
+        .into_response())
+}
+
+async fn live(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    Ok(Json(state.hub().snapshot(tenant.as_str(), state.now())))
+}
+
+fn sse(m: &Message) -> SseEvent {
+    SseEvent::default()
+        .id(m.id.to_string())
+        .event(m.event)
+        .data(m.data.to_string())
+}
+
+struct StreamState {
+    state: AppState,
+    tenant: String,
+    rx: tokio::sync::broadcast::Receiver<Arc<Message>>,
+    queue: VecDeque<SseEvent>,
+    last: u64,
+}
+
+fn snapshot_event(state: &AppState, tenant: &str) -> (u64, SseEvent) {
+    let snap = state.hub().snapshot(tenant, state.now());
+    let seq = snap["seq"].as_u64().unwrap_or(0);
+    (
+        seq,
+        SseEvent::default()
+            .id(seq.to_string())
+            .event("snapshot")
+            .data(snap.to_string()),
+    )
+}
+
+async fn live_stream(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?.to_string();
+    let last_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // Subscribe first, then read the backlog: nothing falls between the two.
+    let rx = state.hub().subscribe();
+    let mut queue = VecDeque::new();
+    let last = match last_id.and_then(|id| state.hub().since(&tenant, id).map(|b| (id, b))) {
+        Some((id, backlog)) => {
+            let mut last = id;
+            for m in backlog {
+                last = last.max(m.id);
+                queue.push_back(sse(&m));
+            }
+            last
+        }
+        None => {
+            let (seq, ev) = snapshot_event(&state, &tenant);
+            queue.push_back(ev);
+            seq
+        }
+    };
+    let st = StreamState {
+        state,
+        tenant,
+        rx,
+        queue,
+        last,
+    };
+    let s = stream::unfold(st, |mut st| async move {
+        loop {
+            if let Some(ev) = st.queue.pop_front() {
+                return Some((Ok(ev), st));
+            }
+            match st.rx.recv().await {
+                Ok(m) if m.tenant == st.tenant && m.id > st.last => {
+                    st.last = m.id;
+                    return Some((Ok(sse(&m)), st));
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    // Too slow to follow every change: start again from the whole picture.
+                    let (seq, ev) = snapshot_event(&st.state, &st.tenant);
+                    st.last = seq;
+                    return Some((Ok(ev), st));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn kpi(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let tenant = tenant_of(&state, &p, get("tenant").as_deref())?;
+    let metrics = get("metrics").ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
+    let filters: Vec<String> = params
+        .iter()
+        .filter(|(n, _)| n == "filter")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let (by, from, to) = (get("by"), get("from"), get("to"));
+    let lang = get("lang").unwrap_or_else(|| "zh-CN".into());
+    let explain = get("explain").is_some_and(|v| v == "true" || v == "1");
+    state
+        .read(move |store, catalog| {
+            let q = ccpulse_store::kpi::build(
+                store,
+                catalog,
+                &ccpulse_store::kpi::KpiArgs {
+                    tenant: tenant.as_str(),
+                    metrics: &metrics,
+                    by: by.as_deref(),
+                    from: from.as_deref(),
+                    to: to.as_deref(),
+                    filters: &filters,
+                },
+            )?;
+            let r = store.run_kpi(&q, false)?;
+            Ok(Json(ccpulse_store::kpi::to_json(&q, &r, &lang, explain)))
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    tenant: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn alert_history(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let limit = q.limit.unwrap_or(200).min(10_000);
+    let t = tenant.to_string();
+    let records = state
+        .writer()
+        .run(move |store| store.alert_history(Some(&t), limit))
+        .await??;
+    let items: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({"seq": r.seq, "tenant": r.tenant, "rule": r.rule_id, "text": r.rule,
+                   "scope": r.scope, "state": r.state, "value": r.value, "at": r.at.to_string()})
+        })
+        .collect();
+    Ok(Json(json!({ "alerts": items })))
+}
+
+async fn alert_rules(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let rules = state.rules(tenant.as_str());
+    Ok(Json(json!({ "rules": rules })))
+}
+
+#[derive(Deserialize)]
+struct RuleBody {
+    id: Option<String>,
+    when: String,
+}
+
+async fn put_alert_rule(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    Json(body): Json<RuleBody>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Admin)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let rule = Rule::parse(&body.when, body.id.as_deref())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (t, id, text) = (tenant.to_string(), rule.id.clone(), rule.text.clone());
+    state
+        .writer()
+        .run(move |store| store.put_alert_rule(&t, &id, &text))
+        .await??;
+    state.put_rule(tenant.as_str(), rule.clone());
+    Ok((StatusCode::CREATED, Json(json!({ "rule": rule }))).into_response())
+}
+
+async fn delete_alert_rule(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    p.require(Permission::Admin)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let (t, i) = (tenant.to_string(), id.clone());
+    let existed = state
+        .writer()
+        .run(move |store| store.delete_alert_rule(&t, &i))
+        .await??;
+    if !existed {
+        return Err(ApiError::NotFound(format!(
+            "no alert rule `{id}` (rules from alerts.toml are changed in the file)"
+        )));
+    }
+    state.drop_rule(tenant.as_str(), &id);
+    Ok(StatusCode::NO_CONTENT)
+}

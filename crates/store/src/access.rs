@@ -1,0 +1,132 @@
+//! Who may use the server: users with a role and an argon2 password hash, API tokens and
+//! login sessions (only their hashes are stored, so a copy of the database opens nothing).
+
+use ::duckdb::params;
+use jiff::Timestamp;
+
+use crate::sources::ts;
+use crate::{DuckDbStore, Result, StoreError};
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    /// Tenants the user may see; `None` for all.
+    pub tenants: Option<Vec<String>>,
+}
+
+fn user_of(r: &::duckdb::Row<'_>) -> ::duckdb::Result<User> {
+    let tenants: Option<String> = r.get(3)?;
+    Ok(User {
+        name: r.get(0)?,
+        role: r.get(1)?,
+        password_hash: r.get(2)?,
+        tenants: tenants.map(|t| {
+            t.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
+    })
+}
+
+impl DuckDbStore {
+    /// Adds a user, or replaces its role, password and tenants.
+    pub fn put_user(&self, user: &User) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO users (name, role, password_hash, tenants) VALUES (?, ?, ?, ?)",
+            params![
+                user.name,
+                user.role,
+                user.password_hash,
+                user.tenants.as_ref().map(|t| t.join(","))
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A user by name.
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role, password_hash, tenants FROM users WHERE name = ?")?;
+        let mut rows = stmt.query_map([name], user_of)?;
+        Ok(rows.next().transpose()?)
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role, password_hash, tenants FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], user_of)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Records a token (by its hash) for `user`.
+    pub fn add_token(&self, token_hash: &str, user: &str, label: Option<&str>) -> Result<()> {
+        if self.user(user)?.is_none() {
+            return Err(StoreError::Invalid(format!("no user `{user}`")));
+        }
+        self.conn.execute(
+            "INSERT INTO tokens (token_hash, user_name, label) VALUES (?, ?, ?)",
+            params![token_hash, user, label],
+        )?;
+        Ok(())
+    }
+
+    /// Every token hash with its user.
+    pub fn tokens(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT token_hash, user_name FROM tokens")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Records a login session (by its hash) until `expires`.
+    pub fn add_session(&self, session_hash: &str, user: &str, expires: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+            params![session_hash, user, ts(expires)],
+        )?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    pub fn delete_session(&self, session_hash: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM sessions WHERE session_hash = ?",
+            [session_hash],
+        )?;
+        Ok(())
+    }
+
+    /// Sessions valid at `now`: hash, user, expiry.
+    pub fn sessions(&self, now: Timestamp) -> Result<Vec<(String, String, Timestamp)>> {
+        self.conn.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?",
+            params![ts(now)],
+        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT session_hash, user_name, epoch_us(expires_at) FROM sessions")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (h, u, e) = r?;
+            let e = Timestamp::from_microsecond(e)
+                .map_err(|e| StoreError::Invalid(format!("session expiry: {e}")))?;
+            out.push((h, u, e));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,145 @@
+//! The event log of the live API: every accepted event once per (tenant, id), written in the
+//! transaction of the contacts and agent intervals it builds. The live picture is rebuilt
+//! from it on start.
+
+use std::collections::HashSet;
+
+use ::duckdb::{params, Connection};
+use ccpulse_model::TenantId;
+use jiff::Timestamp;
+
+use crate::sources::ts;
+use crate::{DuckDbStore, Result};
+
+/// An event to log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub tenant: TenantId,
+    pub event_id: String,
+    pub kind: String,
+    pub contact_id: Option<String>,
+    pub agent: Option<String>,
+    pub at: Timestamp,
+    /// The event's JSON.
+    pub body: String,
+}
+
+/// Writes `events` inside the caller's transaction; ids already logged are left as they are.
+pub(crate) fn write(conn: &Connection, events: &[NewEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE staging_events AS
+         SELECT tenant, event_id, type, contact_id, agent, event_at, body FROM events LIMIT 0",
+    )?;
+    {
+        let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
+        for e in events {
+            app.append_row(params![
+                e.tenant.as_str(),
+                e.event_id,
+                e.kind,
+                e.contact_id,
+                e.agent,
+                ts(e.at),
+                e.body
+            ])?;
+        }
+        app.flush()?;
+    }
+    conn.execute_batch(
+        "INSERT INTO events (tenant, event_id, type, contact_id, agent, event_at, received_at, body)
+         SELECT tenant, event_id, type, contact_id, agent, event_at, current_timestamp, body
+         FROM staging_events ON CONFLICT DO NOTHING;
+         DROP TABLE temp.staging_events;",
+    )?;
+    Ok(())
+}
+
+/// `(tenant, ids)` as a values list for `IN`: ids are bound, never spliced.
+fn in_list(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+impl DuckDbStore {
+    /// Which of `ids` are already in the event log of `t`.
+    pub fn known_events(&self, t: &TenantId, ids: &[&str]) -> Result<HashSet<String>> {
+        let mut out = HashSet::new();
+        for chunk in ids.chunks(1000) {
+            let sql = format!(
+                "SELECT event_id FROM events WHERE tenant = ? AND event_id IN ({})",
+                in_list(chunk.len())
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let tenant = t.as_str();
+            let mut values: Vec<&dyn ::duckdb::ToSql> = vec![&tenant];
+            for id in chunk {
+                values.push(id);
+            }
+            let rows = stmt.query_map(values.as_slice(), |r| r.get::<_, String>(0))?;
+            for r in rows {
+                out.insert(r?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The logged events (JSON) of the given contacts of `t`.
+    pub fn contact_events(&self, t: &TenantId, contacts: &[&str]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in contacts.chunks(1000) {
+            let sql = format!(
+                "SELECT body FROM events WHERE tenant = ? AND contact_id IN ({}) ORDER BY seq",
+                in_list(chunk.len())
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let tenant = t.as_str();
+            let mut values: Vec<&dyn ::duckdb::ToSql> = vec![&tenant];
+            for id in chunk {
+                values.push(id);
+            }
+            let rows = stmt.query_map(values.as_slice(), |r| r.get::<_, String>(0))?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the live picture is rebuilt from: the events of contacts that have not ended
+    /// (last step after `since`) and each agent's latest state event.
+    pub fn live_events(&self, t: &TenantId, since: Timestamp) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "WITH open AS (
+                 SELECT contact_id FROM events WHERE tenant = ? AND contact_id IS NOT NULL
+                 GROUP BY contact_id
+                 HAVING count_if(type IN ('ended', 'abandoned')) = 0 AND max(event_at) >= ?
+             ),
+             latest_agent AS (
+                 SELECT arg_max(body, (event_at, seq)) AS body, max(seq) AS seq
+                 FROM events WHERE tenant = ? AND type = 'agent_state' GROUP BY agent
+             )
+             SELECT body FROM (
+                 SELECT e.body, e.seq FROM events e JOIN open o USING (contact_id)
+                 WHERE e.tenant = ?
+                 UNION ALL SELECT body, seq FROM latest_agent
+             ) ORDER BY seq",
+        )?;
+        let tenant = t.as_str();
+        let rows = stmt.query_map(params![tenant, ts(since), tenant, tenant], |r| {
+            r.get::<_, String>(0)
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// How many events of `t` are logged.
+    pub fn count_events(&self, t: &TenantId) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM events WHERE tenant = ?",
+            [t.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,26 @@
+import "./style.css";
+import { applyLabels, bindLangSwitch, t } from "./i18n";
+
+applyLabels();
+bindLangSwitch(() => {});
+
+const form = document.getElementById("login-form") as HTMLFormElement;
+const error = document.getElementById("login-error") as HTMLParagraphElement;
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  error.textContent = "";
+  const name = (document.getElementById("user") as HTMLInputElement).value;
+  const password = (document.getElementById("password") as HTMLInputElement).value;
+  const res = await fetch("/api/v1/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, password }),
+  });
+  if (res.ok) {
+    const next = new URLSearchParams(location.search).get("next");
+    location.href = next && next.startsWith("/") ? next : "/wall";
+  } else {
+    error.textContent = t("bad_login");
+  }
+});

@@ -1,0 +1,17 @@
+import { resolve } from "node:path";
+import { defineConfig } from "vite";
+
+// Two pages, hashed assets under /assets; the server embeds whatever lands in outDir.
+export default defineConfig({
+  base: "/",
+  build: {
+    target: "es2020",
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      input: {
+        login: resolve(__dirname, "login.html"),
+        wall: resolve(__dirname, "wall.html"),
+      },
+    },
+  },
+});
