@@ -199,6 +199,12 @@ fn write_group(
         }
         reports.push(report);
     }
+    // Events may come before any contact of their tenant: the tenant exists from the first.
+    for t in fresh.keys() {
+        if store.tenant(t.as_str()).is_none() {
+            store.ensure_tenant(t)?;
+        }
+    }
     let mut updates = BTreeMap::new();
     let mut batch = store.begin_contacts()?;
     for (tenant, events) in fresh {

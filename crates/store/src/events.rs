@@ -116,15 +116,25 @@ impl DuckDbStore {
                  GROUP BY contact_id
                  HAVING count_if(type IN ('ended', 'abandoned')) = 0 AND max(event_at) >= ?
              ),
+             -- Each agent's latest state, and its latest event naming a queue (the floor
+             -- carries an agent's queue from event to event).
+             agent_events AS (
+                 SELECT body, event_at, seq, agent,
+                        json_extract_string(body, '$.queue') IS NOT NULL AS has_queue
+                 FROM events WHERE tenant = ? AND type = 'agent_state'
+             ),
              latest_agent AS (
-                 SELECT arg_max(body, (event_at, seq)) AS body, max(seq) AS seq
-                 FROM events WHERE tenant = ? AND type = 'agent_state' GROUP BY agent
+                 SELECT arg_max(seq, (event_at, seq)) AS seq FROM agent_events GROUP BY agent
+                 UNION
+                 SELECT arg_max(seq, (event_at, seq)) FROM agent_events WHERE has_queue
+                 GROUP BY agent
              )
              SELECT body FROM (
-                 SELECT e.body, e.seq FROM events e JOIN open o USING (contact_id)
+                 SELECT e.body, e.event_at, e.seq FROM events e JOIN open o USING (contact_id)
                  WHERE e.tenant = ?
-                 UNION ALL SELECT body, seq FROM latest_agent
-             ) ORDER BY seq",
+                 UNION ALL
+                 SELECT a.body, a.event_at, a.seq FROM agent_events a JOIN latest_agent USING (seq)
+             ) ORDER BY event_at, seq",
         )?;
         let tenant = t.as_str();
         let rows = stmt.query_map(params![tenant, ts(since), tenant, tenant], |r| {

@@ -1,0 +1,585 @@
+//! Router tests: every route through `router(state)` with oneshot requests (no port), against a
+//! real store in a temporary directory and a fixed clock.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use ccpulse_server::auth::{hash_password, secret_hash};
+use ccpulse_server::{AppState, Clock, ServerOptions};
+use ccpulse_store::{DuckDbStore, StoreConfig, User};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+struct Fixed(Timestamp);
+
+impl Clock for Fixed {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// 2026-11-23 10:00 in Shanghai.
+fn now() -> Timestamp {
+    "2026-11-23T02:00:00Z".parse().expect("time")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+struct App {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    router: Router,
+}
+
+/// Tokens: `admin-token` (admin), `viewer-token` (viewer), `ingest-token` (ingest),
+/// `scoped-token` (viewer of tenant `other` only).
+fn app(options: ServerOptions) -> App {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
+    store
+        .ensure_tenant(&ccpulse_model::TenantId::new("demo").expect("tenant"))
+        .expect("tenant");
+    for (name, role, tenants) in [
+        ("root", "admin", None),
+        ("watcher", "viewer", None),
+        ("pbx", "ingest", None),
+        ("outsider", "viewer", Some(vec!["other".to_owned()])),
+    ] {
+        store
+            .put_user(&User {
+                name: name.into(),
+                role: role.into(),
+                password_hash: hash_password(&format!("{name}-pw")).expect("hash"),
+                tenants,
+            })
+            .expect("user");
+    }
+    for (token, user) in [
+        ("admin-token", "root"),
+        ("viewer-token", "watcher"),
+        ("ingest-token", "pbx"),
+        ("scoped-token", "outsider"),
+    ] {
+        store
+            .add_token(&secret_hash(token), user, None)
+            .expect("token");
+    }
+    let state = ccpulse_server::start(store, options, Arc::new(Fixed(now()))).expect("start");
+    let router = ccpulse_server::router(state.clone());
+    App {
+        _dir: dir,
+        state,
+        router,
+    }
+}
+
+async fn call(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    auth: Option<&str>,
+    body: Option<String>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(a) = auth {
+        if a.starts_with("ccpulse_session=") {
+            req = req.header(header::COOKIE, a);
+        } else {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {a}"));
+        }
+    }
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, headers, value)
+}
+
+const API: &[(&str, &str)] = &[
+    ("POST", "/api/v1/logout"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/tenants"),
+    ("POST", "/api/v1/events"),
+    ("GET", "/api/v1/live"),
+    ("GET", "/api/v1/live/stream"),
+    ("GET", "/api/v1/kpi?metrics=offered"),
+    ("GET", "/api/v1/alerts"),
+    ("GET", "/api/v1/alerts/rules"),
+    ("POST", "/api/v1/alerts/rules"),
+    ("DELETE", "/api/v1/alerts/rules/x"),
+];
+
+#[test]
+fn every_api_route_needs_credentials() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        for (method, path) in API {
+            let m: Method = method.parse().expect("method");
+            for auth in [None, Some("wrong-token"), Some("ccpulse_session=forged")] {
+                let (status, _, body) = call(&app.router, m.clone(), path, auth, None).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} {auth:?}");
+                assert_eq!(body["error"]["code"], "unauthenticated", "{method} {path}");
+            }
+        }
+    });
+}
+
+#[test]
+fn roles_and_tenants_decide_what_a_caller_may_do() {
+    let app = app(ServerOptions::default());
+    let event = r#"[{"id":"e1","type":"queued","contact_id":"c1","at":"2026-11-23T01:59:00Z","queue":"vip"}]"#;
+    let rule = r#"{"when":"waiting > 10"}"#;
+    // (token, method, path, body, expected status)
+    let table: &[(&str, &str, &str, Option<&str>, StatusCode)] = &[
+        (
+            "admin-token",
+            "POST",
+            "/api/v1/events?tenant=demo",
+            Some(event),
+            StatusCode::ACCEPTED,
+        ),
+        (
+            "ingest-token",
+            "POST",
+            "/api/v1/events?tenant=demo",
+            Some(event),
+            StatusCode::ACCEPTED,
+        ),
+        (
+            "viewer-token",
+            "POST",
+            "/api/v1/events?tenant=demo",
+            Some(event),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin-token",
+            "GET",
+            "/api/v1/live?tenant=demo",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "viewer-token",
+            "GET",
+            "/api/v1/live?tenant=demo",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "ingest-token",
+            "GET",
+            "/api/v1/live?tenant=demo",
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "scoped-token",
+            "GET",
+            "/api/v1/live?tenant=demo",
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "scoped-token",
+            "GET",
+            "/api/v1/live?tenant=other",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "scoped-token",
+            "GET",
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "scoped-token",
+            "GET",
+            "/api/v1/alerts?tenant=demo",
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "viewer-token",
+            "GET",
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "viewer-token",
+            "GET",
+            "/api/v1/kpi?tenant=demo&metrics=no_such_metric",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "viewer-token",
+            "POST",
+            "/api/v1/alerts/rules?tenant=demo",
+            Some(rule),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin-token",
+            "POST",
+            "/api/v1/alerts/rules?tenant=demo",
+            Some(rule),
+            StatusCode::CREATED,
+        ),
+        (
+            "admin-token",
+            "POST",
+            "/api/v1/alerts/rules?tenant=demo",
+            Some(r#"{"when":"waiting >"}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "viewer-token",
+            "GET",
+            "/api/v1/alerts/rules?tenant=demo",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "viewer-token",
+            "DELETE",
+            "/api/v1/alerts/rules/waiting%20%3E%2010?tenant=demo",
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin-token",
+            "DELETE",
+            "/api/v1/alerts/rules/waiting%20%3E%2010?tenant=demo",
+            None,
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "admin-token",
+            "DELETE",
+            "/api/v1/alerts/rules/nothing?tenant=demo",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "viewer-token",
+            "GET",
+            "/api/v1/alerts?tenant=demo",
+            None,
+            StatusCode::OK,
+        ),
+        ("viewer-token", "GET", "/api/v1/me", None, StatusCode::OK),
+    ];
+    runtime().block_on(async {
+        for (token, method, path, body, expected) in table {
+            let (status, _, value) = call(
+                &app.router,
+                method.parse().expect("method"),
+                path,
+                Some(token),
+                body.map(str::to_owned),
+            )
+            .await;
+            assert_eq!(status, *expected, "{token} {method} {path}: {value}");
+        }
+        // The scoped user sees only its tenant in the list.
+        let (_, _, t) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/tenants",
+            Some("scoped-token"),
+            None,
+        )
+        .await;
+        let names: Vec<&str> = t["tenants"]
+            .as_array()
+            .expect("tenants")
+            .iter()
+            .filter_map(|x| x["name"].as_str())
+            .collect();
+        assert!(!names.contains(&"demo"), "{t}");
+    });
+}
+
+#[test]
+fn login_sets_a_session_that_logout_ends() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let (status, _, body) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(r#"{"name":"watcher","password":"nope"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"]["code"], "bad_login");
+        let (status, headers, body) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(r#"{"name":"watcher","password":"watcher-pw"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cookie = headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        let session = cookie.split(';').next().expect("pair").to_owned();
+        let (status, _, me) =
+            call(&app.router, Method::GET, "/api/v1/me", Some(&session), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["user"], "watcher");
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/logout",
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _, _) =
+            call(&app.router, Method::GET, "/api/v1/me", Some(&session), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    });
+}
+
+fn ev(id: &str, kind: &str, contact: &str, at: &str, extra: Value) -> Value {
+    let mut v = json!({"id": id, "type": kind, "contact_id": contact, "at": at});
+    if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    v
+}
+
+/// Two calls of 2026-11-23 in queue vip (Shanghai time, the tenant's zone):
+/// c1 queued 09:50:00, answered 09:50:12 (wait 12 s), ended 09:53:12 (talk 180 s), wrap-up
+/// until 09:53:42 (30 s); c2 queued 09:51:00, abandoned 09:51:40 (40 s).
+/// By hand: offered 2, answered 1, abandoned 1, asa 12, aht 180 + 30 = 210,
+/// service_level (20 s, short abandons excluded) = 1 / 2 = 0.5.
+fn two_calls() -> Vec<Value> {
+    vec![
+        ev(
+            "1",
+            "arrived",
+            "c1",
+            "2026-11-23T09:49:50+08:00",
+            json!({"channel": "voice"}),
+        ),
+        ev(
+            "2",
+            "queued",
+            "c1",
+            "2026-11-23T09:50:00+08:00",
+            json!({"queue": "vip"}),
+        ),
+        ev(
+            "3",
+            "answered",
+            "c1",
+            "2026-11-23T09:50:12+08:00",
+            json!({"agent": "1001"}),
+        ),
+        ev("4", "ended", "c1", "2026-11-23T09:53:12+08:00", json!({})),
+        ev(
+            "5",
+            "wrap_up_ended",
+            "c1",
+            "2026-11-23T09:53:42+08:00",
+            json!({}),
+        ),
+        ev(
+            "6",
+            "queued",
+            "c2",
+            "2026-11-23T09:51:00+08:00",
+            json!({"queue": "vip"}),
+        ),
+        ev(
+            "7",
+            "abandoned",
+            "c2",
+            "2026-11-23T09:51:40+08:00",
+            json!({}),
+        ),
+    ]
+}
+
+#[test]
+fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let body = Value::Array(two_calls()).to_string();
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(body.clone())).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        assert_eq!(r, json!({"accepted": 7, "duplicates": 0}));
+        // The same events again (as NDJSON): nothing new.
+        let ndjson: String = two_calls().iter().map(|v| format!("{v}\n")).collect();
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(ndjson)).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(r, json!({"accepted": 0, "duplicates": 7}));
+        // A bad event beside a good one: 400 naming it, the good one kept.
+        let mixed = json!([
+            ev("8", "queued", "c3", "2026-11-23T09:55:00+08:00", json!({"queue": "vip"})),
+            {"id": "9", "type": "queued", "contact_id": "c4", "at": "not a time"},
+        ])
+        .to_string();
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(mixed)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{r}");
+        assert_eq!(r["error"]["code"], "invalid_events");
+        assert_eq!(r["accepted"], 1);
+        assert_eq!(r["errors"][0]["index"], 1);
+        assert_eq!(r["errors"][0]["field"], "at");
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some("[{".into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(r["error"]["code"], "bad_request");
+
+        let (status, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=offered,answered,abandoned,asa,aht,service_level&from=2026-11-23&to=2026-11-24",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{k}");
+        let row = &k["rows"][0];
+        assert_eq!(row["offered"], 2, "{k}");
+        assert_eq!(row["answered"], 1);
+        assert_eq!(row["abandoned"], 1);
+        assert_eq!(row["asa"].as_f64(), Some(12.0));
+        assert_eq!(row["aht"].as_f64(), Some(210.0));
+        assert_eq!(row["service_level"].as_f64(), Some(0.5));
+
+        // The live floor: c3 waits in vip since 09:55 (5 minutes at 10:00).
+        ccpulse_server::refresh(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        let vip = &live["scopes"]["queue:vip"];
+        assert_eq!(vip["now"]["waiting"], 1, "{live}");
+        assert_eq!(vip["now"]["longest_wait"].as_f64(), Some(300.0));
+        // Today's figures on the wall are the KPI query's.
+        assert_eq!(vip["today"]["offered"], 2);
+        assert_eq!(vip["today"]["service_level"].as_f64(), Some(0.5));
+        assert_eq!(live["scopes"]["all"]["today"]["answered"], 1);
+        assert!(live["trend"].as_array().is_some_and(|t| !t.is_empty()));
+    });
+}
+
+#[test]
+fn agents_show_their_state_and_the_floor_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = json!([
+        {"id": "a1", "type": "agent_state", "agent": "1001", "state": "logged_in", "queue": "vip", "at": "2026-11-23T09:00:00+08:00"},
+        {"id": "a2", "type": "agent_state", "agent": "1002", "state": "logged_in", "queue": "vip", "at": "2026-11-23T09:00:00+08:00"},
+        {"id": "a3", "type": "agent_state", "agent": "1002", "state": "break", "reason": "lunch", "at": "2026-11-23T09:30:00+08:00"},
+        {"id": "q1", "type": "queued", "contact_id": "w1", "queue": "vip", "at": "2026-11-23T09:59:00+08:00"},
+    ])
+    .to_string();
+    let snapshot = |state: &AppState| state.hub().snapshot("demo", now());
+    let first = {
+        let store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
+        store
+            .put_user(&User {
+                name: "pbx".into(),
+                role: "admin".into(),
+                password_hash: hash_password("x-pw").expect("hash"),
+                tenants: None,
+            })
+            .expect("user");
+        store
+            .add_token(&secret_hash("t"), "pbx", None)
+            .expect("token");
+        let state = ccpulse_server::start(store, ServerOptions::default(), Arc::new(Fixed(now())))
+            .expect("start");
+        let router = ccpulse_server::router(state.clone());
+        runtime().block_on(async {
+            let (status, _, r) = call(
+                &router,
+                Method::POST,
+                "/api/v1/events?tenant=demo",
+                Some("t"),
+                Some(events),
+            )
+            .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        });
+        let s = snapshot(&state);
+        let all = &s["scopes"]["all"]["now"];
+        assert_eq!(all["agents_logged_in"], 2, "{s}");
+        assert_eq!(all["agents_idle"], 1);
+        assert_eq!(all["agents_break"], 1);
+        assert_eq!(all["breaks"]["lunch"], 1);
+        assert_eq!(all["waiting"], 1);
+        let a = s["agents"].as_array().expect("agents");
+        assert_eq!(a[1]["state"], "break");
+        assert_eq!(a[1]["time_in_state"], 30 * 60);
+        s
+    };
+    // Dropping the state stops the writer; a new server over the same directory shows the
+    // same floor.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("reopen");
+    let state = ccpulse_server::start(store, ServerOptions::default(), Arc::new(Fixed(now())))
+        .expect("start");
+    let again = snapshot(&state);
+    assert_eq!(again["scopes"], first["scopes"]);
+    assert_eq!(again["agents"], first["agents"]);
+}
+
+#[test]
+fn pages_and_assets_are_served() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let (status, headers, _) = call(&app.router, Method::GET, "/", None, None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/wall");
+        for page in ["/wall", "/login"] {
+            let (status, headers, body) = call(&app.router, Method::GET, page, None, None).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            assert!(headers[header::CONTENT_TYPE]
+                .to_str()
+                .expect("type")
+                .starts_with("text/html"));
+            let html = body.as_str().expect("html");
+            let asset = html
+                .split('"')
+                .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
+                .expect("script");
+            let (status, headers, _) = call(&app.router, Method::GET, asset, None, None).await;
+            assert_eq!(status, StatusCode::OK, "{asset}");
+            assert!(headers[header::CONTENT_TYPE]
+                .to_str()
+                .expect("type")
+                .starts_with("text/javascript"));
+        }
+        let (status, _, _) = call(&app.router, Method::GET, "/assets/missing.js", None, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    });
+}
