@@ -583,3 +583,101 @@ fn pages_and_assets_are_served() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     });
 }
+
+/// A webhook receiver on loopback: refuses the first request with 500 (so the sender must
+/// retry), then takes every alert and hands its JSON body to the test.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<Value>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            if n == 0 {
+                let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                continue;
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn an_alert_fires_and_resolves_to_the_wall_the_history_and_a_webhook() {
+    let (url, hooks) = webhook_receiver();
+    let app = app(ServerOptions {
+        webhook: Some(url),
+        ..ServerOptions::default()
+    });
+    let rt = runtime();
+    rt.block_on(async {
+        let mut stream = app.state.hub().subscribe();
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/alerts/rules?tenant=demo",
+            Some("admin-token"),
+            Some(r#"{"id":"vip-queue","when":"waiting > 0 for queue vip"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let post = |events: Value| {
+            call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(events.to_string()))
+        };
+        ccpulse_server::refresh(&app.state).await;
+        post(json!([ev("q", "queued", "w", "2026-11-23T09:59:00+08:00", json!({"queue": "vip"}))])).await;
+        ccpulse_server::refresh(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        assert_eq!(live["alerts"][0]["rule"], "vip-queue", "{live}");
+        post(json!([ev("a", "answered", "w", "2026-11-23T09:59:30+08:00", json!({"agent": "1001"}))])).await;
+        ccpulse_server::refresh(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        assert_eq!(live["alerts"], json!([]));
+        // The wallboard stream saw both.
+        let mut states = Vec::new();
+        while let Ok(m) = stream.try_recv() {
+            if m.event == "alert" {
+                states.push(m.data["state"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        assert_eq!(states, ["firing", "resolved"]);
+        let (_, _, history) = call(&app.router, Method::GET, "/api/v1/alerts?tenant=demo", Some("viewer-token"), None).await;
+        let h: Vec<(&str, &str)> = history["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| (a["rule"].as_str().unwrap_or(""), a["state"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(h, [("vip-queue", "resolved"), ("vip-queue", "firing")]);
+    });
+    // The webhook got both, in spite of refusing the first attempt (retried after 1 s).
+    let wait = std::time::Duration::from_secs(15);
+    let mut got: Vec<String> = Vec::new();
+    for _ in 0..2 {
+        let v = hooks.recv_timeout(wait).expect("webhook call");
+        assert_eq!(v["rule"], "vip-queue");
+        assert_eq!(v["scope"], "queue:vip");
+        got.push(v["state"].as_str().unwrap_or_default().to_owned());
+    }
+    got.sort();
+    assert_eq!(got, ["firing", "resolved"]);
+    drop(rt);
+}
