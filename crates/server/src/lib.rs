@@ -105,6 +105,7 @@ struct Inner {
     webhooks: Vec<String>,
     tick: Duration,
     tenants: RwLock<Vec<(String, String)>>,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// What every route shares.
@@ -166,6 +167,11 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    /// Turns true when the server begins to stop.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.stopping.subscribe()
     }
 
     /// The alert rules of a tenant.
@@ -275,6 +281,7 @@ pub fn start(
         webhooks,
         tick: options.tick.unwrap_or(Duration::from_secs(5)),
         tenants: RwLock::new(tenants),
+        stopping: tokio::sync::watch::channel(false).0,
     })))
 }
 
@@ -285,9 +292,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let refresher = tokio::spawn(refresh_loop(state.clone()));
-    let app = router(state);
+    let app = router(state.clone());
+    let signal = async move {
+        shutdown.await;
+        // Open event streams end, so the graceful shutdown does not wait on them.
+        state.0.stopping.send_replace(true);
+    };
     let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(signal)
         .await;
     refresher.abort();
     result

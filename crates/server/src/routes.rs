@@ -228,6 +228,8 @@ struct StreamState {
     state: AppState,
     tenant: String,
     rx: tokio::sync::broadcast::Receiver<Arc<Message>>,
+    /// Turns true when the server stops: the stream ends so shutdown need not wait for it.
+    stop: tokio::sync::watch::Receiver<bool>,
     queue: VecDeque<SseEvent>,
     last: u64,
 }
@@ -274,10 +276,12 @@ async fn live_stream(
             seq
         }
     };
+    let stop = state.stopping();
     let st = StreamState {
         state,
         tenant,
         rx,
+        stop,
         queue,
         last,
     };
@@ -286,7 +290,15 @@ async fn live_stream(
             if let Some(ev) = st.queue.pop_front() {
                 return Some((Ok(ev), st));
             }
-            match st.rx.recv().await {
+            let received = {
+                let recv = Box::pin(st.rx.recv());
+                let stop = Box::pin(st.stop.wait_for(|stopping| *stopping));
+                match futures_util::future::select(recv, stop).await {
+                    futures_util::future::Either::Left((r, _)) => r,
+                    futures_util::future::Either::Right(_) => return None,
+                }
+            };
+            match received {
                 Ok(m) if m.tenant == st.tenant && m.id > st.last => {
                     st.last = m.id;
                     return Some((Ok(sse(&m)), st));

@@ -611,7 +611,8 @@ fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<Value>) {
                 let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
                 continue;
             }
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             if let Ok(v) = serde_json::from_slice::<Value>(&body) {
                 let _ = tx.send(v);
             }
@@ -640,16 +641,50 @@ fn an_alert_fires_and_resolves_to_the_wall_the_history_and_a_webhook() {
         .await;
         assert_eq!(status, StatusCode::CREATED);
         let post = |events: Value| {
-            call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(events.to_string()))
+            call(
+                &app.router,
+                Method::POST,
+                "/api/v1/events?tenant=demo",
+                Some("ingest-token"),
+                Some(events.to_string()),
+            )
         };
         ccpulse_server::refresh(&app.state).await;
-        post(json!([ev("q", "queued", "w", "2026-11-23T09:59:00+08:00", json!({"queue": "vip"}))])).await;
+        post(json!([ev(
+            "q",
+            "queued",
+            "w",
+            "2026-11-23T09:59:00+08:00",
+            json!({"queue": "vip"})
+        )]))
+        .await;
         ccpulse_server::refresh(&app.state).await;
-        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        let (_, _, live) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/live?tenant=demo",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
         assert_eq!(live["alerts"][0]["rule"], "vip-queue", "{live}");
-        post(json!([ev("a", "answered", "w", "2026-11-23T09:59:30+08:00", json!({"agent": "1001"}))])).await;
+        post(json!([ev(
+            "a",
+            "answered",
+            "w",
+            "2026-11-23T09:59:30+08:00",
+            json!({"agent": "1001"})
+        )]))
+        .await;
         ccpulse_server::refresh(&app.state).await;
-        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        let (_, _, live) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/live?tenant=demo",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
         assert_eq!(live["alerts"], json!([]));
         // The wallboard stream saw both.
         let mut states = Vec::new();
@@ -659,12 +694,24 @@ fn an_alert_fires_and_resolves_to_the_wall_the_history_and_a_webhook() {
             }
         }
         assert_eq!(states, ["firing", "resolved"]);
-        let (_, _, history) = call(&app.router, Method::GET, "/api/v1/alerts?tenant=demo", Some("viewer-token"), None).await;
+        let (_, _, history) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/alerts?tenant=demo",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
         let h: Vec<(&str, &str)> = history["alerts"]
             .as_array()
             .expect("alerts")
             .iter()
-            .map(|a| (a["rule"].as_str().unwrap_or(""), a["state"].as_str().unwrap_or("")))
+            .map(|a| {
+                (
+                    a["rule"].as_str().unwrap_or(""),
+                    a["state"].as_str().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(h, [("vip-queue", "resolved"), ("vip-queue", "firing")]);
     });

@@ -1,0 +1,319 @@
+//! `ccpulse serve` end to end, through the real binary on a loopback port: events posted come
+//! back on the server-sent-event stream (also after a reconnect with Last-Event-ID), and a
+//! `kill -9` in the middle of a stream of posts loses no event that got its 202.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::Cli;
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(cli: &Cli) -> Self {
+        let mut child = cli
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("ccpulse is serving on http://")
+            .and_then(|s| s.strip_suffix("/wall"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        Self { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGTERM, then wait for a graceful exit.
+    fn stop(mut self) {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "serve exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn setup() -> (Cli, String) {
+    let cli = Cli::new();
+    let out = cli.run_stdin(
+        &["user", "add", "root", "--role", "admin", "--password-stdin"],
+        b"root-password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = cli.ok(&["token", "create", "--user", "root"]);
+    let token = token.lines().last().unwrap().trim().to_owned();
+    (cli, token)
+}
+
+fn agent(token: &str) -> ureq::Agent {
+    let _ = token;
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn post(
+    server: &Server,
+    token: &str,
+    tenant: &str,
+    events: &Value,
+) -> Result<(u16, Value), String> {
+    let mut res = agent(token)
+        .post(&server.url(&format!("/api/v1/events?tenant={tenant}")))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(events.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().map_err(|e| e.to_string())?;
+    let body: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    Ok((status, body))
+}
+
+fn get(server: &Server, token: &str, path: &str) -> Value {
+    let mut res = agent(token)
+        .get(&server.url(path))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+fn at(offset_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + offset_ms)
+        .unwrap()
+        .to_string()
+}
+
+/// A whole answered call as three events.
+fn call_events(n: usize) -> Value {
+    json!([
+        {"id": format!("q{n}"), "type": "queued", "contact_id": format!("c{n}"), "at": at(-3000), "queue": "vip"},
+        {"id": format!("a{n}"), "type": "answered", "contact_id": format!("c{n}"), "at": at(-2000), "agent": "1001"},
+        {"id": format!("e{n}"), "type": "ended", "contact_id": format!("c{n}"), "at": at(-1000)},
+    ])
+}
+
+/// Opens the stream and hands every SSE frame (event, id, data) to the channel.
+fn stream(
+    server: &Server,
+    token: &str,
+    tenant: &str,
+    last_id: Option<&str>,
+) -> mpsc::Receiver<(String, String, String)> {
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    let last = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+    write!(
+        s,
+        "GET /api/v1/live/stream?tenant={tenant} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n{last}\r\n",
+        server.addr
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(s);
+        let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            // Chunked transfer encoding puts size lines between frames; they have no colon.
+            if let Some(v) = line.strip_prefix("event: ") {
+                event = v.to_owned();
+            } else if let Some(v) = line.strip_prefix("id: ") {
+                id = v.to_owned();
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                data.push_str(v);
+            } else if line.is_empty() && !event.is_empty() {
+                if tx
+                    .send((
+                        std::mem::take(&mut event),
+                        std::mem::take(&mut id),
+                        std::mem::take(&mut data),
+                    ))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn until(
+    rx: &mpsc::Receiver<(String, String, String)>,
+    what: &str,
+    pred: impl Fn(&str, &str) -> bool,
+) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (event, id, data) = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {what} on the stream within 10 s"));
+        if pred(&event, &data) {
+            return (id, data);
+        }
+    }
+}
+
+#[test]
+fn posted_events_come_back_on_the_stream_and_after_a_reconnect() {
+    let (cli, token) = setup();
+    let server = Server::start(&cli);
+    let rx = stream(&server, &token, "floor1", None);
+    let (snapshot_id, _) = until(&rx, "snapshot", |e, _| e == "snapshot");
+    let started = Instant::now();
+    let (status, body) = post(&server, &token, "floor1", &json!([
+        {"id": "s1", "type": "queued", "contact_id": "waiting-1", "at": at(-1000), "queue": "vip"},
+    ]))
+    .unwrap();
+    assert_eq!(status, 202, "{body}");
+    until(&rx, "the queued contact", |e, d| {
+        e == "floor" && d.contains("waiting-1")
+    });
+    // Pushed, not polled: well within a second of the 202 on an idle machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let (_, today) = until(&rx, "today's figures", |e, _| e == "today");
+    let today: Value = serde_json::from_str(&today).unwrap();
+    assert!(today["scopes"].is_object(), "{today}");
+    // A stream that comes back with the snapshot's id gets what it missed.
+    let again = stream(&server, &token, "floor1", Some(&snapshot_id));
+    until(&again, "the replayed change", |e, d| {
+        e == "floor" && d.contains("waiting-1")
+    });
+    let live = get(&server, &token, "/api/v1/live?tenant=floor1");
+    assert_eq!(live["scopes"]["queue:vip"]["now"]["waiting"], 1, "{live}");
+    server.stop();
+}
+
+#[test]
+fn kill_9_during_a_stream_of_posts_loses_no_acknowledged_event() {
+    let (cli, token) = setup();
+    const CALLS: usize = 400;
+    let server = Server::start(&cli);
+    let (done_tx, done_rx) = mpsc::channel();
+    let poster = {
+        let token = token.clone();
+        let addr = server.addr.clone();
+        std::thread::spawn(move || {
+            let s = Server {
+                child: std::process::Command::new("true").spawn().unwrap(),
+                addr,
+            };
+            let mut acked = Vec::new();
+            for n in 0..CALLS {
+                match post(&s, &token, "crash", &call_events(n)) {
+                    Ok((202, body)) => {
+                        assert_eq!(body["accepted"], 3, "{body}");
+                        acked.push(n);
+                        let _ = done_tx.send(acked.len());
+                    }
+                    Ok((status, body)) => panic!("{status}: {body}"),
+                    Err(_) => break,
+                }
+            }
+            acked
+        })
+    };
+    // Let a good part of the stream through, then pull the plug.
+    while done_rx.recv_timeout(Duration::from_secs(30)).unwrap() < CALLS / 3 {}
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let acked = poster.join().unwrap();
+    assert!(
+        acked.len() >= CALLS / 3 && acked.len() < CALLS,
+        "acked {}",
+        acked.len()
+    );
+
+    // Restart and send everything again: what got a 202 is there already (all duplicates),
+    // the rest is taken now.
+    let server = Server::start(&cli);
+    let mut already = 0;
+    for n in 0..CALLS {
+        let (status, body) = post(&server, &token, "crash", &call_events(n)).unwrap();
+        assert_eq!(status, 202, "{body}");
+        let dup = body["duplicates"].as_u64().unwrap();
+        if n < acked.len() {
+            assert_eq!(dup, 3, "call {n} got a 202 before the crash: {body}");
+        }
+        if dup == 3 {
+            already += 1;
+        }
+    }
+    assert!(
+        already >= acked.len() && already <= acked.len() + 1,
+        "{already} vs {}",
+        acked.len()
+    );
+
+    // The wall's figures of today are the KPI query's.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let live = loop {
+        let live = get(&server, &token, "/api/v1/live?tenant=crash");
+        if live["scopes"]["all"]["today"]["offered"] == CALLS as u64 || Instant::now() > deadline {
+            break live;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let wall = live["scopes"]["all"]["today"].clone();
+    server.stop();
+    let rows = cli.kpi(&[
+        "--tenant",
+        "crash",
+        "--metrics",
+        "offered,answered,asa,service_level,aht",
+        "--from",
+        &live["date"].as_str().unwrap().to_owned(),
+    ]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["offered"], CALLS as u64, "every call exactly once");
+    for key in ["offered", "answered", "asa", "service_level", "aht"] {
+        assert_eq!(
+            wall[key], rows[0][key],
+            "{key}: wall {wall} vs kpi {}",
+            rows[0]
+        );
+    }
+}
