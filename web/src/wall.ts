@@ -67,7 +67,8 @@ async function api<T>(path: string): Promise<T> {
   const res = await fetch(path, { credentials: "same-origin" });
   if (res.status === 401) {
     location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
-    throw new Error("unauthenticated");
+    // Leaving the page: nothing more to do here.
+    return new Promise<T>(() => {});
   }
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return (await res.json()) as T;
@@ -247,8 +248,10 @@ async function start() {
   bindLangSwitch(render);
   const tenants = await api<{ tenants: Array<{ name: string }> }>("/api/v1/tenants");
   const select = document.getElementById("tenant") as HTMLSelectElement;
-  select.innerHTML = tenants.tenants.map((x) => `<option>${x.name}</option>`).join("");
   if (!tenant) tenant = tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? "default";
+  const names = tenants.tenants.map((x) => x.name);
+  if (!names.includes(tenant)) names.push(tenant);
+  select.innerHTML = names.map((n) => `<option>${n}</option>`).join("");
   select.value = tenant;
   select.addEventListener("change", () => {
     tenant = select.value;

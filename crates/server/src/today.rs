@@ -142,16 +142,34 @@ pub fn today(
             );
         }
     }
-    let (q, r) = run(
+    // Every slot of the day so far, empty ones included, so the chart's axis is the day's.
+    let tz = store
+        .tenant(tenant)
+        .map_or_else(ccpulse_model_tz, |t| t.tz.clone());
+    let local_now = now.to_zoned(tz).datetime();
+    let slot_end = local_now
+        .with()
+        .minute(local_now.minute() / 15 * 15)
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .ok()
+        .and_then(|s| s.checked_add(SignedDuration::from_mins(15)).ok())
+        .map_or(to, |s| s.min(to));
+    let (from_text, end_text) = (from.to_string(), slot_end.to_string());
+    let q = build(
         store,
         catalog,
-        tenant,
-        TREND_METRICS,
-        Some("15min"),
-        from,
-        to,
-        &[],
+        &KpiArgs {
+            tenant,
+            metrics: TREND_METRICS,
+            by: Some("15min"),
+            from: Some(&from_text),
+            to: Some(&end_text),
+            filters: &[],
+        },
     )?;
+    let r = store.run_kpi(&q, true)?;
     let trend: Vec<Value> = r
         .rows
         .iter()

@@ -1,0 +1,83 @@
+// Drives Debian's chromium through the wallboard: logs in through the page, opens /wall,
+// posts events with an API token, waits until the numbers on the wall change, and saves a
+// screenshot. Run by crates/ccpulse/tests/wall_browser.rs.
+//   node e2e/wall.mjs URL USER PASSWORD TOKEN TENANT SCREENSHOT
+import { chromium } from "playwright-core";
+
+const [url, user, password, token, tenant, shot] = process.argv.slice(2);
+const fail = (msg) => {
+  console.error(msg);
+  process.exit(1);
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  await page.goto(`${url}/wall?tenant=${tenant}`);
+  // Not signed in: the wall sends us to the login page.
+  await page.waitForURL(/\/login/, { timeout: 15000 });
+  await page.fill("#user", user);
+  await page.fill("#password", password);
+  await page.click("#login-button");
+  await page.waitForURL(/\/wall/, { timeout: 15000 });
+  const waiting = page.locator('#overall [data-value="waiting"]');
+  await waiting.waitFor({ timeout: 15000 });
+  const before = (await waiting.textContent())?.trim();
+  if (before !== "0") fail(`expected nobody waiting at first, the wall shows ${before}`);
+  const label = (await page.locator('#overall [data-metric="waiting"] .label').textContent())?.trim();
+  if (label !== "排队数") fail(`expected the zh-CN label 排队数, got ${label}`);
+
+  const now = Date.now();
+  const at = (ms) => new Date(now + ms).toISOString();
+  const events = [
+    { id: "b1", type: "agent_state", agent: "1001", state: "logged_in", queue: "vip", at: at(-60000) },
+    { id: "b2", type: "queued", contact_id: "wall-1", queue: "vip", at: at(-5000) },
+    { id: "b3", type: "queued", contact_id: "wall-2", queue: "vip", at: at(-4000) },
+    { id: "b4", type: "queued", contact_id: "wall-3", queue: "general", at: at(-3000) },
+    { id: "b5", type: "queued", contact_id: "wall-4", queue: "general", at: at(-2000) },
+    { id: "b6", type: "abandoned", contact_id: "wall-4", at: at(-1000) },
+  ];
+  const res = await fetch(`${url}/api/v1/events?tenant=${tenant}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(events),
+  });
+  if (res.status !== 202) fail(`posting events: ${res.status} ${await res.text()}`);
+
+  // Pushed over the event stream: the wall changes without a reload.
+  await page.waitForFunction(
+    () => document.querySelector('#overall [data-value="waiting"]')?.textContent?.trim() === "3",
+    null,
+    { timeout: 10000 },
+  );
+  await page.waitForFunction(
+    () => document.querySelector('#overall [data-value="abandoned"]')?.textContent?.trim() === "1",
+    null,
+    { timeout: 10000 },
+  );
+  await page.locator('[data-scope="queue:vip"]').waitFor({ timeout: 10000 });
+  const idle = (await page.locator('#agent-counts [data-state="idle"] b').textContent())?.trim();
+  if (idle !== "1") fail(`expected 1 idle agent, the wall shows ${idle}`);
+  await page.screenshot({ path: shot, fullPage: false });
+
+  // English on request.
+  await page.click('[data-lang="en"]');
+  const en = (await page.locator('#overall [data-metric="waiting"] .label').textContent())?.trim();
+  if (en !== "Waiting") fail(`expected the English label, got ${en}`);
+  console.log("wall ok");
+} finally {
+  await browser.close();
+}
