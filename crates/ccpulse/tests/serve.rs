@@ -158,17 +158,17 @@ fn stream(
                 id = v.to_owned();
             } else if let Some(v) = line.strip_prefix("data: ") {
                 data.push_str(v);
-            } else if line.is_empty() && !event.is_empty() {
-                if tx
+            } else if line.is_empty()
+                && !event.is_empty()
+                && tx
                     .send((
                         std::mem::take(&mut event),
                         std::mem::take(&mut id),
                         std::mem::take(&mut data),
                     ))
                     .is_err()
-                {
-                    return;
-                }
+            {
+                return;
             }
         }
     });
@@ -305,7 +305,7 @@ fn kill_9_during_a_stream_of_posts_loses_no_acknowledged_event() {
         "--metrics",
         "offered,answered,asa,service_level,aht",
         "--from",
-        &live["date"].as_str().unwrap().to_owned(),
+        live["date"].as_str().unwrap(),
     ]);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["offered"], CALLS as u64, "every call exactly once");

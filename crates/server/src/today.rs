@@ -51,8 +51,7 @@ fn run(
     tenant: &str,
     metrics: &str,
     by: Option<&str>,
-    from: DateTime,
-    to: DateTime,
+    (from, to): (DateTime, DateTime),
     filters: &[String],
 ) -> ccpulse_store::Result<(ccpulse_metrics::CompiledQuery, KpiResult)> {
     let from = from.to_string();
@@ -106,12 +105,12 @@ pub fn today(
         Value::Object(m)
     };
     let mut scopes = Map::new();
-    let (q, r) = run(store, catalog, tenant, &metrics, None, from, to, &[])?;
+    let (q, r) = run(store, catalog, tenant, &metrics, None, (from, to), &[])?;
     let empty = vec![None; q.metrics.len()];
     let all = r.rows.first().map_or(&empty, |row| &row.values);
     scopes.insert("all".into(), figures(&q, all));
     for dim in ["queue", "channel"] {
-        let (q, r) = run(store, catalog, tenant, &metrics, Some(dim), from, to, &[])?;
+        let (q, r) = run(store, catalog, tenant, &metrics, Some(dim), (from, to), &[])?;
         for row in &r.rows {
             // Contacts with no queue (finished in the IVR) are in `all`, not a tile of their own.
             match row.keys.first() {
@@ -128,8 +127,7 @@ pub fn today(
         tenant,
         "answered,aht",
         Some("agent"),
-        from,
-        to,
+        (from, to),
         &[],
     )?;
     let mut agents = Map::new();
@@ -253,7 +251,15 @@ pub fn figure(
         Scope::Queue(q) => vec![format!("queue={q}")],
         Scope::Channel(ch) => vec![format!("channel={ch}")],
     };
-    match run(store, catalog, tenant, &c.metric, None, from, to, &filters) {
+    match run(
+        store,
+        catalog,
+        tenant,
+        &c.metric,
+        None,
+        (from, to),
+        &filters,
+    ) {
         Ok((_, r)) => r
             .rows
             .first()
