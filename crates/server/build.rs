@@ -30,7 +30,12 @@ fn main() {
         _ => true,
     };
     if stale {
-        run(&npm, &["ci", "--no-audit", "--no-fund"], &web);
+        // `npm ci` installs exactly the lockfile. Some npm versions leave other platforms'
+        // optional packages out of the lockfile and then refuse `ci`; `install --no-save`
+        // still follows the lockfile and writes nothing back.
+        if !try_run(&npm, &["ci", "--no-audit", "--no-fund"], &web) {
+            run(&npm, &["install", "--no-save", "--no-audit", "--no-fund"], &web);
+        }
     }
     let out_dir = dist.display().to_string();
     run(
@@ -56,6 +61,14 @@ fn main() {
 
 fn modified(p: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+fn try_run(npm: &str, args: &[&str], dir: &Path) -> bool {
+    Command::new(npm)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn run(npm: &str, args: &[&str], dir: &Path) {
