@@ -34,7 +34,11 @@ fn main() {
         // optional packages out of the lockfile and then refuse `ci`; `install --no-save`
         // still follows the lockfile and writes nothing back.
         if !try_run(&npm, &["ci", "--no-audit", "--no-fund"], &web) {
-            run(&npm, &["install", "--no-save", "--no-audit", "--no-fund"], &web);
+            run(
+                &npm,
+                &["install", "--no-save", "--no-audit", "--no-fund"],
+                &web,
+            );
         }
     }
     let out_dir = dist.display().to_string();
