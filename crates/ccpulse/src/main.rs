@@ -649,12 +649,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg)?;
             let records = store.alert_history(tenant.as_deref(), limit)?;
             if json {
-                let items: Vec<serde_json::Value> = records
-                    .iter()
-                    .map(|r| serde_json::json!({"tenant": r.tenant, "rule": r.rule_id, "text": r.rule,
-                        "scope": r.scope, "state": r.state, "value": r.value, "at": r.at.to_string()}))
-                    .collect();
-                println!("{}", serde_json::json!({ "alerts": items }));
+                println!("{}", serde_json::json!({ "alerts": records }));
             } else if records.is_empty() {
                 println!("no alerts");
             } else {

@@ -373,14 +373,7 @@ async fn alert_history(
         .writer()
         .run(move |store| store.alert_history(Some(&t), limit))
         .await??;
-    let items: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            json!({"seq": r.seq, "tenant": r.tenant, "rule": r.rule_id, "text": r.rule,
-                   "scope": r.scope, "state": r.state, "value": r.value, "at": r.at.to_string()})
-        })
-        .collect();
-    Ok(Json(json!({ "alerts": items })))
+    Ok(Json(json!({ "alerts": records })))
 }
 
 async fn alert_rules(

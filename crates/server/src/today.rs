@@ -29,9 +29,7 @@ const TREND_METRICS: &str = "offered,answered,abandoned,service_level";
 
 /// The local day of `now` in the tenant's zone: `[from, to)` as local times.
 pub fn local_day(store: &DuckDbStore, tenant: &str, now: Timestamp) -> (DateTime, DateTime) {
-    let tz = store
-        .tenant(tenant)
-        .map_or_else(ccpulse_model_tz, |t| t.tz.clone());
+    let tz = tenant_tz(store, tenant);
     let date = now.to_zoned(tz).date();
     let from = date.to_datetime(jiff::civil::Time::midnight());
     let to = date
@@ -41,8 +39,15 @@ pub fn local_day(store: &DuckDbStore, tenant: &str, now: Timestamp) -> (DateTime
     (from, to)
 }
 
-fn ccpulse_model_tz() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC)
+/// The tenant's zone; a tenant not stored yet has the default zone.
+fn tenant_tz(store: &DuckDbStore, tenant: &str) -> jiff::tz::TimeZone {
+    store.tenant(tenant).map_or_else(
+        || {
+            jiff::tz::TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE)
+                .unwrap_or(jiff::tz::TimeZone::UTC)
+        },
+        |t| t.tz.clone(),
+    )
 }
 
 fn run(
@@ -141,9 +146,7 @@ pub fn today(
         }
     }
     // Every slot of the day so far, empty ones included, so the chart's axis is the day's.
-    let tz = store
-        .tenant(tenant)
-        .map_or_else(ccpulse_model_tz, |t| t.tz.clone());
+    let tz = tenant_tz(store, tenant);
     let local_now = now.to_zoned(tz).datetime();
     let slot_end = local_now
         .with()
@@ -236,9 +239,7 @@ pub fn figure(
     let (day_from, to) = local_day(store, tenant, now);
     let from = match c.window_minutes {
         Some(m) => {
-            let tz = store
-                .tenant(tenant)
-                .map_or_else(ccpulse_model_tz, |t| t.tz.clone());
+            let tz = tenant_tz(store, tenant);
             let start = now
                 .checked_sub(SignedDuration::from_secs(i64::from(m) * 60))
                 .ok()?;

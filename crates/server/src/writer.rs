@@ -140,14 +140,12 @@ fn commit_group(
     group: Vec<(TenantId, Vec<ParsedEvent>, Reply)>,
 ) {
     let started = std::time::Instant::now();
-    let requests: Vec<(TenantId, Vec<ParsedEvent>)> = group
-        .iter()
-        .map(|(t, e, _)| (t.clone(), e.clone()))
-        .collect();
+    let (requests, replies): (Vec<(TenantId, Vec<ParsedEvent>)>, Vec<Reply>) =
+        group.into_iter().map(|(t, e, r)| ((t, e), r)).unzip();
     match write_group(store, &requests) {
         Ok((reports, updates)) => {
             let n: usize = reports.iter().map(|r| r.accepted).sum();
-            for ((_, _, reply), report) in group.into_iter().zip(reports) {
+            for (reply, report) in replies.into_iter().zip(reports) {
                 let _ = reply.send(Ok(report));
             }
             for (tenant, update) in updates {
@@ -161,7 +159,7 @@ fn commit_group(
         }
         Err(e) => {
             tracing::error!(error = %e, "writing events failed");
-            for (_, _, reply) in group {
+            for reply in replies {
                 let _ = reply.send(Err(format!("writing events: {e}")));
             }
         }

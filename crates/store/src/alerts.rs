@@ -6,12 +6,14 @@ use jiff::Timestamp;
 use crate::sources::ts;
 use crate::{DuckDbStore, Result, StoreError};
 
-/// One firing or resolving of a rule.
-#[derive(Debug, Clone, PartialEq)]
+/// One firing or resolving of a rule (as JSON: `rule` is the id, `text` the rule).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertRecord {
     pub seq: i64,
     pub tenant: String,
+    #[serde(rename = "rule")]
     pub rule_id: String,
+    #[serde(rename = "text")]
     pub rule: String,
     pub scope: String,
     pub state: String,

@@ -57,54 +57,47 @@ pub(crate) fn write(conn: &Connection, events: &[NewEvent]) -> Result<()> {
     Ok(())
 }
 
-/// `(tenant, ids)` as a values list for `IN`: ids are bound, never spliced.
-fn in_list(n: usize) -> String {
-    vec!["?"; n].join(",")
-}
-
 impl DuckDbStore {
-    /// Which of `ids` are already in the event log of `t`.
-    pub fn known_events(&self, t: &TenantId, ids: &[&str]) -> Result<HashSet<String>> {
-        let mut out = HashSet::new();
-        for chunk in ids.chunks(1000) {
-            let sql = format!(
-                "SELECT event_id FROM events WHERE tenant = ? AND event_id IN ({})",
-                in_list(chunk.len())
-            );
-            let mut stmt = self.conn.prepare(&sql)?;
-            let tenant = t.as_str();
-            let mut values: Vec<&dyn ::duckdb::ToSql> = vec![&tenant];
-            for id in chunk {
-                values.push(id);
-            }
-            let rows = stmt.query_map(values.as_slice(), |r| r.get::<_, String>(0))?;
-            for r in rows {
-                out.insert(r?);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The logged events (JSON) of the given contacts of `t`.
-    pub fn contact_events(&self, t: &TenantId, contacts: &[&str]) -> Result<Vec<String>> {
+    /// The first column of `SELECT {column} FROM events WHERE tenant = ? AND {key} IN (keys)
+    /// {order}` as text, asking for the keys a thousand at a time (keys are bound, never
+    /// spliced).
+    fn events_where_in(
+        &self,
+        t: &TenantId,
+        column: &str,
+        key: &str,
+        keys: &[&str],
+        order: &str,
+    ) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for chunk in contacts.chunks(1000) {
+        let tenant = t.as_str();
+        for chunk in keys.chunks(1000) {
             let sql = format!(
-                "SELECT body FROM events WHERE tenant = ? AND contact_id IN ({}) ORDER BY seq",
-                in_list(chunk.len())
+                "SELECT {column} FROM events WHERE tenant = ? AND {key} IN ({}) {order}",
+                vec!["?"; chunk.len()].join(",")
             );
             let mut stmt = self.conn.prepare(&sql)?;
-            let tenant = t.as_str();
             let mut values: Vec<&dyn ::duckdb::ToSql> = vec![&tenant];
-            for id in chunk {
-                values.push(id);
-            }
+            values.extend(chunk.iter().map(|k| k as &dyn ::duckdb::ToSql));
             let rows = stmt.query_map(values.as_slice(), |r| r.get::<_, String>(0))?;
             for r in rows {
                 out.push(r?);
             }
         }
         Ok(out)
+    }
+
+    /// Which of `ids` are already in the event log of `t`.
+    pub fn known_events(&self, t: &TenantId, ids: &[&str]) -> Result<HashSet<String>> {
+        Ok(self
+            .events_where_in(t, "event_id", "event_id", ids, "")?
+            .into_iter()
+            .collect())
+    }
+
+    /// The logged events (JSON) of the given contacts of `t`, in arrival order per contact.
+    pub fn contact_events(&self, t: &TenantId, contacts: &[&str]) -> Result<Vec<String>> {
+        self.events_where_in(t, "body", "contact_id", contacts, "ORDER BY seq")
     }
 
     /// What the live picture is rebuilt from: the events of contacts that have not ended
