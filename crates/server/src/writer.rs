@@ -145,11 +145,12 @@ fn commit_group(
     match write_group(store, &requests) {
         Ok((reports, updates)) => {
             let n: usize = reports.iter().map(|r| r.accepted).sum();
-            for (reply, report) in replies.into_iter().zip(reports) {
-                let _ = reply.send(Ok(report));
-            }
+            // The floor first: a caller that got its 202 sees its events on the wall.
             for (tenant, update) in updates {
                 hub.apply(&tenant, update);
+            }
+            for (reply, report) in replies.into_iter().zip(reports) {
+                let _ = reply.send(Ok(report));
             }
             tracing::debug!(
                 events = n,
