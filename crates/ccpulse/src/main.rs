@@ -12,6 +12,7 @@ mod import;
 mod kpi;
 mod mapped;
 mod queue_log;
+mod report;
 mod serve;
 mod simulate;
 mod tail;
@@ -206,6 +207,51 @@ enum Command {
     Alerts {
         #[command(subcommand)]
         command: AlertsCommand,
+    },
+    /// Reports: the operations report, the KPI scorecard.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+/// What every report takes.
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
+    #[arg(long)]
+    period: String,
+    /// html, xlsx, json or pdf (default: from --out's extension; JSON on stdout without --out).
+    #[arg(long)]
+    format: Option<String>,
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// zh-CN (default) or en.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Seed 000's operations report: summary, monthly (or daily) table, complaints,
+    /// dissatisfied calls, satisfaction, trends.
+    Operations {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Add the same table for the N previous years.
+        #[arg(long, default_value_t = 0)]
+        compare: u16,
+    },
+    /// Seed 002's KPI scorecard: value, band, points, total and change against the previous
+    /// period.
+    Scorecard {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// queue, agent or team.
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -660,6 +706,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         r.at, r.tenant, r.state, r.rule, r.scope
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { command } => {
+            let store = open(&cfg)?;
+            let (args, compare, by) = match &command {
+                ReportCommand::Operations { args, compare } => (args, Some(*compare), None),
+                ReportCommand::Scorecard { args, by } => (args, None, by.as_deref()),
+            };
+            let lang = lang_of(&args.lang)?;
+            let common = report::Common {
+                tenant: &args.tenant,
+                period: &args.period,
+                format: args.format.as_deref(),
+                out: args.out.as_deref(),
+                lang: &lang,
+            };
+            match compare {
+                Some(n) => report::operations(&store, &common, n)?,
+                None => report::scorecard(&store, &common, by)?,
             }
             Ok(ExitCode::SUCCESS)
         }

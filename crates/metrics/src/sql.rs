@@ -445,8 +445,10 @@ pub fn compile(
         match &m.denominator_sql {
             Some(den) => {
                 aggs.push(format!("{den} AS d{i}"));
+                // count_if where every row's predicate is NULL (say, no survey scores at all)
+                // is NULL in DuckDB, not 0: over a non-empty denominator the share is 0.
                 outs.push(format!(
-                    "CASE WHEN d{i} = 0 OR d{i} IS NULL THEN NULL ELSE CAST(n{i} AS DOUBLE) / d{i}{scale} END AS v{i}"
+                    "CASE WHEN d{i} = 0 OR d{i} IS NULL THEN NULL ELSE CAST(coalesce(n{i}, 0) AS DOUBLE) / d{i}{scale} END AS v{i}"
                 ));
             }
             None => {

@@ -9,6 +9,7 @@
 //! - [`sources`]: what other sources keep beside contacts (agent state intervals, open
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
 //! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
+//! - [`lists`]: contacts listed one by one in reports (complaints, dissatisfied calls), masked.
 //! - [`access`]: users ([`User`]), token and session hashes.
 //! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
@@ -20,6 +21,7 @@ pub mod contacts;
 pub mod duckdb;
 pub mod events;
 pub mod kpi;
+pub mod lists;
 pub mod quarantine;
 pub mod schema;
 pub mod sources;
@@ -31,6 +33,7 @@ pub use contacts::{ContactBatch, ImportCounts};
 pub use duckdb::{DuckDbStore, StoreConfig};
 pub use events::NewEvent;
 pub use kpi::{KeyValue, KpiResult, KpiRow};
+pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use tenants::Tenant;

@@ -1,6 +1,8 @@
 //! Running the real `ccpulse` binary against a temporary data directory.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod seed000;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

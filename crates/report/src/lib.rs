@@ -1,0 +1,134 @@
+//! Reports managers hand to their bosses, from the store's KPI queries.
+//!
+//! - [`period`]: `2021`, `2021-Q3`, `2021-06`, `2021-01-01..2021-07-01`; rows and comparisons.
+//! - [`operations`]: seed 000's operations report (summary, monthly table, satisfaction,
+//!   complaints, dissatisfied calls, trends, previous years).
+//! - [`scorecard`]: seed 002's KPI scorecard (value, band, points, total, change).
+//! - [`doc`]: a report apart from its format; [`html`] (with [`svg`] charts) and [`xlsx`]
+//!   (native Excel charts) render it; [`pdf`] prints the HTML with headless Chromium.
+//!
+//! Every figure comes from a catalog KPI query run by the store (the same SQL as
+//! `ccpulse kpi`); Rust only arranges and rounds for display.
+
+pub mod doc;
+pub mod html;
+pub mod operations;
+pub mod pdf;
+pub mod period;
+mod query;
+pub mod scorecard;
+pub mod svg;
+pub mod xlsx;
+
+use std::path::Path;
+
+pub use period::{Period, Rows};
+
+/// Errors of report generation.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("period {0}")]
+    Period(String),
+    #[error(transparent)]
+    Store(#[from] ccpulse_store::StoreError),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("{0}")]
+    Chromium(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `en…` is English; anything else is zh-CN (the default of our first users).
+    pub fn parse(s: &str) -> Self {
+        if s.to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// `zh-CN` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Xlsx,
+    Json,
+    Pdf,
+}
+
+impl Format {
+    /// `html`, `xlsx`, `json` or `pdf`.
+    pub fn parse(s: &str) -> Result<Self, ReportError> {
+        match s {
+            "html" => Ok(Format::Html),
+            "xlsx" => Ok(Format::Xlsx),
+            "json" => Ok(Format::Json),
+            "pdf" => Ok(Format::Pdf),
+            other => Err(ReportError::Invalid(format!(
+                "unknown format `{other}` (html, xlsx, json or pdf)"
+            ))),
+        }
+    }
+}
+
+/// Writes a report in `format` to `out`: JSON from `json`, the rest from `doc`.
+pub fn write(
+    doc: &doc::Document,
+    json: &serde_json::Value,
+    format: Format,
+    out: &Path,
+) -> Result<(), ReportError> {
+    let io = |e: std::io::Error| ReportError::Io(format!("{}: {e}", out.display()));
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    match format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(json)
+                .map_err(|e| ReportError::Invalid(e.to_string()))?;
+            std::fs::write(out, text + "\n").map_err(io)
+        }
+        Format::Html => std::fs::write(out, html::render(doc)).map_err(io),
+        Format::Xlsx => std::fs::write(out, xlsx::render(doc)?).map_err(io),
+        Format::Pdf => pdf::print_pdf(&html::render(doc), out),
+    }
+}
+
+/// Rounds to two decimals, as the reports show figures.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Rounds to four decimals (shares: 0.6438 is 64.38 %).
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

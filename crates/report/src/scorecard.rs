@@ -1,0 +1,438 @@
+//! Seed 002's KPI scorecard: every metric with a standard, its value, the band it falls in,
+//! its points, the total score and the change against the previous period; overall or per
+//! queue or agent.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ccpulse_metrics::{Band, Catalog, Unit};
+use ccpulse_store::DuckDbStore;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::doc::{Cell, Column, Document, Fmt, Section, Table};
+use crate::operations::period_words;
+use crate::query::{Ask, Figures};
+use crate::{Lang, Period, ReportError};
+
+/// The file in the data directory with per-tenant standards: `[TENANT]` tables mapping a
+/// metric to its bands, best first, e.g.
+/// `answer_rate = [{ points = 5, gt = 0.90 }, { points = 3, gt = 0.85 }, { points = 1 }]`.
+pub const STANDARDS_FILE: &str = "standards.toml";
+
+/// The standards a tenant is scored by: the catalog's bands, with the tenant's overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standards {
+    pub bands: BTreeMap<String, Vec<Band>>,
+    /// Metrics whose bands come from the tenant's overrides.
+    pub overridden: Vec<String>,
+}
+
+impl Standards {
+    /// The catalog's bands overridden by `[tenant]` of `standards.toml` in `dir` (if any).
+    pub fn load(catalog: &Catalog, dir: &Path, tenant: &str) -> Result<Self, ReportError> {
+        let mut bands: BTreeMap<String, Vec<Band>> = catalog
+            .iter()
+            .filter(|m| !m.bands.is_empty())
+            .map(|m| (m.name.clone(), m.bands.clone()))
+            .collect();
+        let mut overridden = Vec::new();
+        let path = dir.join(STANDARDS_FILE);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ReportError::Io(format!("{}: {e}", path.display())))?;
+            let all: BTreeMap<String, BTreeMap<String, Vec<Band>>> = toml::from_str(&text)
+                .map_err(|e| ReportError::Invalid(format!("{}: {e}", path.display())))?;
+            if let Some(mine) = all.get(tenant) {
+                for (metric, b) in mine {
+                    if catalog.get(metric).is_none() {
+                        return Err(ReportError::Invalid(format!(
+                            "{}: [{tenant}] {metric}: no such metric in the catalog",
+                            path.display()
+                        )));
+                    }
+                    bands.insert(metric.clone(), b.clone());
+                    overridden.push(metric.clone());
+                }
+            }
+        }
+        Ok(Self { bands, overridden })
+    }
+}
+
+/// One KPI of a scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kpi {
+    pub metric: String,
+    pub label: String,
+    pub unit: &'static str,
+    pub value: Option<f64>,
+    /// The band the value falls in, in words (`> 93.00% ≤ 95.00%`).
+    pub band: Option<String>,
+    pub points: Option<u8>,
+    pub max_points: u8,
+    pub previous_value: Option<f64>,
+    pub previous_points: Option<u8>,
+    /// value - previous value.
+    pub change: Option<f64>,
+    pub points_change: Option<i16>,
+}
+
+/// The scorecard of one group (the whole center, a queue or an agent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// `None` for the whole center (or contacts without the dimension when grouped).
+    pub key: Option<String>,
+    pub kpis: Vec<Kpi>,
+    /// Sum of the points of the KPIs that have a value.
+    pub total_points: u32,
+    /// 5 (or the best band's points) for each KPI that has a value.
+    pub max_points: u32,
+    pub previous_total_points: Option<u32>,
+}
+
+/// A whole scorecard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scorecard {
+    pub tenant: String,
+    pub period: Period,
+    pub previous: Option<Period>,
+    pub by: Option<String>,
+    pub lang: Lang,
+    pub groups: Vec<Group>,
+}
+
+fn score(bands: &[Band], v: Option<f64>) -> Option<(usize, u8)> {
+    let v = v?;
+    bands
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.holds(v))
+        .map(|(i, b)| (i, b.points))
+}
+
+fn show(v: f64, unit: Unit) -> String {
+    let s = match unit {
+        Unit::Ratio => format!("{:.2}", v * 100.0),
+        _ => format!("{v:.2}"),
+    };
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_owned();
+    if unit == Unit::Ratio {
+        s + "%"
+    } else {
+        s
+    }
+}
+
+/// Band `i` in words: its own condition and, below the best band, the previous band's
+/// condition negated (`> 93% ≤ 95%`, as seed 002 writes `93%<接通率≤95%`).
+pub fn band_text(bands: &[Band], i: usize, unit: Unit) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = bands.get(i) {
+        for (op, x) in [(">", b.gt), ("≥", b.ge), ("<", b.lt), ("≤", b.le)] {
+            if let Some(x) = x {
+                parts.push(format!("{op} {}", show(x, unit)));
+            }
+        }
+    }
+    if let Some(prev) = i.checked_sub(1).and_then(|p| bands.get(p)) {
+        for (op, x) in [
+            ("≤", prev.gt),
+            ("<", prev.ge),
+            ("≥", prev.lt),
+            (">", prev.le),
+        ] {
+            if let Some(x) = x {
+                parts.push(format!("{op} {}", show(x, unit)));
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+fn group_of(
+    key: Option<String>,
+    now: &Figures,
+    before: Option<&Figures>,
+    standards: &Standards,
+    catalog: &Catalog,
+    lang: Lang,
+) -> Group {
+    let mut kpis = Vec::new();
+    for (metric, bands) in &standards.bands {
+        let Some(m) = catalog.get(metric) else {
+            continue;
+        };
+        let value = now.get(metric);
+        let scored = score(bands, value);
+        let previous_value = before.and_then(|b| b.get(metric));
+        let previous_points = score(bands, previous_value).map(|(_, p)| p);
+        kpis.push(Kpi {
+            metric: metric.clone(),
+            label: m.label(lang.code()).to_owned(),
+            unit: m.unit.as_str(),
+            value,
+            band: scored.map(|(i, _)| band_text(bands, i, m.unit)),
+            points: scored.map(|(_, p)| p),
+            max_points: bands.iter().map(|b| b.points).max().unwrap_or(0),
+            previous_value,
+            previous_points,
+            change: value.zip(previous_value).map(|(a, b)| a - b),
+            points_change: scored
+                .map(|(_, p)| p)
+                .zip(previous_points)
+                .map(|(a, b)| i16::from(a) - i16::from(b)),
+        });
+    }
+    let total_points = kpis.iter().filter_map(|k| k.points).map(u32::from).sum();
+    let max_points = kpis
+        .iter()
+        .filter(|k| k.points.is_some())
+        .map(|k| u32::from(k.max_points))
+        .sum();
+    let previous_total_points = before.map(|_| {
+        kpis.iter()
+            .filter_map(|k| k.previous_points)
+            .map(u32::from)
+            .sum()
+    });
+    Group {
+        key,
+        kpis,
+        total_points,
+        max_points,
+        previous_total_points,
+    }
+}
+
+/// Scores `tenant` over `period` (and the period before), overall or `by` queue or agent.
+pub fn build(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    tenant: &str,
+    period: &Period,
+    by: Option<&str>,
+    lang: Lang,
+) -> Result<Scorecard, ReportError> {
+    if store.tenant(tenant).is_none() {
+        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_owned()).into());
+    }
+    match by {
+        None | Some("queue" | "agent") => {}
+        Some("team") => {
+            return Err(ReportError::Invalid(
+                "--by team needs agents with their teams, which ccpulse does not import yet; \
+                 use --by queue or --by agent"
+                    .to_owned(),
+            ))
+        }
+        Some(other) => {
+            return Err(ReportError::Invalid(format!(
+                "--by {other}: a scorecard is by queue, agent or team"
+            )))
+        }
+    }
+    let standards = Standards::load(catalog, store.dir(), tenant)?;
+    let metrics: Vec<&str> = standards.bands.keys().map(String::as_str).collect();
+    let metrics = metrics.join(",");
+    let ask = Ask {
+        store,
+        catalog,
+        tenant,
+    };
+    let previous = period.previous();
+    let now = ask.by(&metrics, by, period, &[], false)?;
+    let before = match &previous {
+        Some(p) => ask.by(&metrics, by, p, &[], false)?,
+        None => Vec::new(),
+    };
+    let groups = if by.is_none() {
+        let now = now.into_iter().next().map(|(_, f)| f).unwrap_or_default();
+        let before = before.into_iter().next().map(|(_, f)| f);
+        vec![group_of(
+            None,
+            &now,
+            before.as_ref(),
+            &standards,
+            catalog,
+            lang,
+        )]
+    } else {
+        now.into_iter()
+            .map(|(key, f)| {
+                let b = before.iter().find(|(k, _)| *k == key).map(|(_, f)| f);
+                group_of(key, &f, b, &standards, catalog, lang)
+            })
+            .collect()
+    };
+    Ok(Scorecard {
+        tenant: tenant.to_owned(),
+        period: period.clone(),
+        previous,
+        by: by.map(str::to_owned),
+        lang,
+        groups,
+    })
+}
+
+impl Scorecard {
+    /// The scorecard for machines.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "report": "scorecard",
+            "tenant": self.tenant,
+            "period": self.period.label,
+            "from": self.period.from_arg(),
+            "to": self.period.to_arg(),
+            "previous_period": self.previous.as_ref().map(|p| p.label.clone()),
+            "by": self.by,
+            "lang": self.lang.code(),
+            "groups": self.groups,
+        })
+    }
+
+    /// The scorecard as a document.
+    pub fn document(&self) -> Document {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+        let when = period_words(&self.period, lang);
+        let prev = self
+            .previous
+            .as_ref()
+            .map_or(String::new(), |p| period_words(p, lang));
+        let mut sections = Vec::new();
+        for g in &self.groups {
+            let unit_fmt = |k: &Kpi| {
+                if k.unit == "ratio" {
+                    Fmt::Percent
+                } else {
+                    Fmt::Dec2
+                }
+            };
+            let heading = match (&self.by, &g.key) {
+                (None, _) => t("整体考核", "Whole center"),
+                (Some(_), Some(k)) => k.clone(),
+                (Some(_), None) => t("（未分配）", "(none)"),
+            };
+            let text = |v: Option<f64>, k: &Kpi| {
+                v.map_or(Cell::Empty, |v| {
+                    Cell::Text(crate::doc::show(v, unit_fmt(k)))
+                })
+            };
+            let rows = g
+                .kpis
+                .iter()
+                .map(|k| {
+                    vec![
+                        k.label.clone().into(),
+                        text(k.value, k),
+                        k.band.clone().map_or(Cell::Empty, Cell::Text),
+                        Cell::opt(k.points.map(f64::from)),
+                        text(k.previous_value, k),
+                        Cell::opt(k.previous_points.map(f64::from)),
+                        match (k.change, unit_fmt(k)) {
+                            (Some(c), Fmt::Percent) => Cell::Text(format!("{:+.2} pt", c * 100.0)),
+                            (Some(c), _) => Cell::Text(format!("{c:+.2}")),
+                            (None, _) => Cell::Empty,
+                        },
+                    ]
+                })
+                .collect();
+            let summary = match lang {
+                Lang::Zh => format!(
+                    "{when}得分{}分（满分{}分）{}。",
+                    g.total_points,
+                    g.max_points,
+                    g.previous_total_points
+                        .map_or(String::new(), |p| format!("，{prev}为{p}分"))
+                ),
+                Lang::En => format!(
+                    "{when}: {} of {} points{}.",
+                    g.total_points,
+                    g.max_points,
+                    g.previous_total_points
+                        .map_or(String::new(), |p| format!(" ({prev}: {p})"))
+                ),
+            };
+            sections.push(Section {
+                heading,
+                paragraphs: vec![summary],
+                table: Some(Table {
+                    columns: vec![
+                        Column::new(t("指标", "KPI"), Fmt::Text),
+                        Column::new(t("数值", "Value"), Fmt::Text),
+                        Column::new(t("标准区间", "Band"), Fmt::Text),
+                        Column::new(t("得分", "Points"), Fmt::Int),
+                        Column::new(format!("{}{prev}", t("上期 ", "Previous ")), Fmt::Text),
+                        Column::new(t("上期得分", "Previous points"), Fmt::Int),
+                        Column::new(t("变化", "Change"), Fmt::Text),
+                    ],
+                    rows,
+                    total: Some(vec![
+                        t("总分", "Total").into(),
+                        Cell::Empty,
+                        Cell::Text(format!("/ {}", g.max_points)),
+                        Cell::Num(f64::from(g.total_points)),
+                        Cell::Empty,
+                        Cell::opt(g.previous_total_points.map(f64::from)),
+                        Cell::Empty,
+                    ]),
+                }),
+                charts: Vec::new(),
+                sheet: Some(t("考核", "Scorecard")),
+            });
+        }
+        Document {
+            title: format!("{} {}（{}）", self.tenant, t("KPI考核", "KPI scorecard"), when),
+            subtitle: format!(
+                "{} {} – {}",
+                t("统计区间", "Period"),
+                self.period.from,
+                self.period.to.yesterday().unwrap_or(self.period.to)
+            ),
+            lang: lang.code().to_owned(),
+            sections,
+            footer: t(
+                "评分标准：默认为行业考核标准（5/4/3/2分），可按租户在 standards.toml 中调整。",
+                "Bands: seed 002's standards (5/4/3/2 points) unless the tenant's standards.toml overrides them.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(points: u8, gt: Option<f64>, le: Option<f64>) -> Band {
+        Band {
+            points,
+            gt,
+            ge: None,
+            lt: None,
+            le,
+        }
+    }
+
+    #[test]
+    fn bands_read_as_seed_002_writes_them() {
+        let answer = [
+            b(5, Some(0.95), None),
+            b(4, Some(0.93), None),
+            b(3, Some(0.90), None),
+            b(2, None, None),
+        ];
+        assert_eq!(band_text(&answer, 0, Unit::Ratio), "> 95%");
+        assert_eq!(band_text(&answer, 1, Unit::Ratio), "> 93% ≤ 95%");
+        assert_eq!(band_text(&answer, 3, Unit::Ratio), "≤ 90%");
+        assert_eq!(score(&answer, Some(0.94)), Some((1, 4)));
+        assert_eq!(score(&answer, Some(0.95)), Some((1, 4)));
+        assert_eq!(score(&answer, None), None);
+        let defect = [
+            b(5, None, Some(0.002)),
+            b(4, None, Some(0.004)),
+            b(2, None, None),
+        ];
+        assert_eq!(band_text(&defect, 1, Unit::Ratio), "≤ 0.4% > 0.2%");
+    }
+}

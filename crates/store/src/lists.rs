@@ -1,0 +1,117 @@
+//! Lists of contacts that reports print one by one (complaints, dissatisfied calls), with the
+//! customer's number masked.
+
+use ::duckdb::params;
+use serde::Serialize;
+
+use crate::{DuckDbStore, Result};
+
+/// Which contacts a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactList {
+    /// Contacts whose business type is `complaint`.
+    Complaints,
+    /// Contacts whose survey score is `dissatisfied`.
+    Dissatisfied,
+}
+
+impl ContactList {
+    fn predicate(self) -> &'static str {
+        match self {
+            ContactList::Complaints => "business_type = 'complaint'",
+            ContactList::Dissatisfied => "survey_offered AND survey_score = 'dissatisfied'",
+        }
+    }
+}
+
+/// One contact of a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactLine {
+    pub id: String,
+    /// Tenant-local time it arrived, `2021-06-03 09:12:44`.
+    pub time: String,
+    pub channel: Option<String>,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    /// Masked: the first three and last four characters kept (`138****5678`).
+    pub customer: Option<String>,
+    pub business_line: Option<String>,
+    pub category: Option<String>,
+    pub survey_reason: Option<String>,
+    pub talk_s: Option<f64>,
+}
+
+/// `13812345678` → `138****5678`; short identifiers keep only their first character.
+pub fn mask_customer(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n >= 8 {
+        let mut out: String = chars[..3].iter().collect();
+        out.push_str(&"*".repeat(n - 7));
+        out.extend(&chars[n - 4..]);
+        out
+    } else {
+        let mut out: String = chars.iter().take(1).collect();
+        out.push_str(&"*".repeat(n.saturating_sub(1)));
+        out
+    }
+}
+
+impl DuckDbStore {
+    /// The contacts of `list` that arrived in `[from, to)` (tenant-local `YYYY-MM-DD`), oldest
+    /// first, at most `limit` of them, and how many there are in all.
+    pub fn contact_list(
+        &self,
+        tenant: &str,
+        list: ContactList,
+        from: &str,
+        to: &str,
+        limit: usize,
+    ) -> Result<(u64, Vec<ContactLine>)> {
+        let wheres = format!(
+            "tenant = ? AND local_ts >= CAST(? AS TIMESTAMP) AND local_ts < CAST(? AS TIMESTAMP) \
+             AND {}",
+            list.predicate()
+        );
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM contacts WHERE {wheres}"),
+            params![tenant, from, to],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, strftime(local_ts, '%Y-%m-%d %H:%M:%S'), channel, queue, agent, customer,
+                    business_line, category, survey_reason, talk_s
+             FROM contacts WHERE {wheres} ORDER BY local_ts, id LIMIT ?"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![tenant, from, to, limit], |r| {
+            Ok(ContactLine {
+                id: r.get(0)?,
+                time: r.get(1)?,
+                channel: r.get(2)?,
+                queue: r.get(3)?,
+                agent: r.get(4)?,
+                customer: r.get::<_, Option<String>>(5)?.map(|c| mask_customer(&c)),
+                business_line: r.get(6)?,
+                category: r.get(7)?,
+                survey_reason: r.get(8)?,
+                talk_s: r.get(9)?,
+            })
+        })?;
+        let lines = rows.collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok((u64::try_from(total).unwrap_or(0), lines))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_customer;
+
+    #[test]
+    fn numbers_keep_their_ends() {
+        assert_eq!(mask_customer("13812345678"), "138****5678");
+        assert_eq!(mask_customer("08586139818"), "085****9818");
+        assert_eq!(mask_customer("u17"), "u**");
+        assert_eq!(mask_customer(""), "");
+    }
+}
