@@ -66,6 +66,13 @@ impl ImportSummary {
         (opened, total)
     }
 
+    /// Keeps rejection `r` of `file` for the terminal when it is among the first few.
+    pub fn note(&mut self, file: &str, r: &Rejection) {
+        if self.sample.len() < SAMPLE {
+            self.sample.push((file.to_owned(), r.clone()));
+        }
+    }
+
     /// Files rejection `r` of line-based `format` from `file` for `tenant` in `batch`, and
     /// keeps the first few for the terminal.
     pub fn reject(
@@ -76,9 +83,7 @@ impl ImportSummary {
         file: &str,
         r: Rejection,
     ) {
-        if self.sample.len() < SAMPLE {
-            self.sample.push((file.to_owned(), r.clone()));
-        }
+        self.note(file, &r);
         batch.reject(NewRejection {
             tenant,
             format: format.to_owned(),

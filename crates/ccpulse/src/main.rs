@@ -16,6 +16,7 @@ mod report;
 mod serve;
 mod simulate;
 mod tail;
+mod tickets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,10 @@ enum ImportFormat {
     Csv,
     /// An Excel workbook (.xlsx), read through `--mapping`.
     Xlsx,
+    /// Tickets (complaints, suggestions, demands, refunds) as JSON Lines.
+    Tickets,
+    /// The subscriber base per month and business line as JSON Lines.
+    Subscribers,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,7 +213,7 @@ enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
-    /// Reports: the operations report, the KPI scorecard.
+    /// Reports: the operations report, the KPI scorecard, the quality analysis.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
@@ -243,6 +248,12 @@ enum ReportCommand {
         /// Add the same table for the N previous years.
         #[arg(long, default_value_t = 0)]
         compare: u16,
+    },
+    /// Seed 004's service-quality analysis: volume, KPI changes in words, complaints per
+    /// 10,000 users, hot consultation topics, outbound telemarketing.
+    Quality {
+        #[command(flatten)]
+        args: ReportArgs,
     },
     /// Seed 002's KPI scorecard: value, band, points, total and change against the previous
     /// period.
@@ -462,6 +473,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     };
                     mapped::import_mapped(&mut store, &files, kind, &mapping, &tenant, true)?
                 }
+                ImportFormat::Tickets => {
+                    tickets::import(&mut store, &files, tickets::Kind::Tickets, tenant.as_ref())?
+                }
+                ImportFormat::Subscribers => tickets::import(
+                    &mut store,
+                    &files,
+                    tickets::Kind::Subscribers,
+                    tenant.as_ref(),
+                )?,
             };
             report(&s, json, started.elapsed())?;
             Ok(if !s.unreadable.is_empty() {
@@ -711,9 +731,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report { command } => {
             let store = open(&cfg)?;
-            let (args, compare, by) = match &command {
-                ReportCommand::Operations { args, compare } => (args, Some(*compare), None),
-                ReportCommand::Scorecard { args, by } => (args, None, by.as_deref()),
+            let args = match &command {
+                ReportCommand::Operations { args, .. }
+                | ReportCommand::Quality { args }
+                | ReportCommand::Scorecard { args, .. } => args,
             };
             let lang = lang_of(&args.lang)?;
             let common = report::Common {
@@ -723,9 +744,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out: args.out.as_deref(),
                 lang: &lang,
             };
-            match compare {
-                Some(n) => report::operations(&store, &common, n)?,
-                None => report::scorecard(&store, &common, by)?,
+            match &command {
+                ReportCommand::Operations { compare, .. } => {
+                    report::operations(&store, &common, *compare)?;
+                }
+                ReportCommand::Quality { .. } => report::quality(&store, &common)?,
+                ReportCommand::Scorecard { by, .. } => {
+                    report::scorecard(&store, &common, by.as_deref())?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,10 +1,10 @@
-//! `ccpulse report operations|scorecard`: the documents managers hand on, as HTML, XLSX,
+//! `ccpulse report operations|scorecard|quality`: the documents managers hand on, as HTML, XLSX,
 //! JSON or PDF.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use ccpulse_report::{operations, scorecard, Format, Lang, Period};
+use ccpulse_report::{operations, quality, scorecard, Format, Lang, Period};
 use ccpulse_store::DuckDbStore;
 
 use crate::kpi::load_catalog;
@@ -70,5 +70,13 @@ pub fn scorecard(store: &DuckDbStore, c: &Common<'_>, by: Option<&str>) -> anyho
     let period = Period::parse(c.period)?;
     let catalog = load_catalog(store)?;
     let r = scorecard::build(store, &catalog, c.tenant, &period, by, Lang::parse(c.lang))?;
+    emit(c, &r.document(), &r.to_json())
+}
+
+/// `ccpulse report quality`.
+pub fn quality(store: &DuckDbStore, c: &Common<'_>) -> anyhow::Result<()> {
+    let period = Period::parse(c.period)?;
+    let catalog = load_catalog(store)?;
+    let r = quality::build(store, &catalog, c.tenant, &period, Lang::parse(c.lang))?;
     emit(c, &r.document(), &r.to_json())
 }

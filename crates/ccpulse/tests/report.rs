@@ -672,3 +672,403 @@ fn the_scorecard_scores_by_seed_002_bands() {
     ]);
     assert!(String::from_utf8_lossy(&team.stderr).contains("team"));
 }
+
+/// Two months of a small telecom: contacts by channel, business line and consultation
+/// category; outbound telemarketing; tickets and the subscriber base.
+fn telecom() -> Cli {
+    let cli = Cli::new();
+    let mut contacts = Vec::new();
+    let mut n = 0;
+    let mut add = |month: u8,
+                   channel: &str,
+                   line: Option<&str>,
+                   category: Option<&str>,
+                   outcome: &str,
+                   extra: Value| {
+        n += 1;
+        let day = format!("2021-{month:02}-{:02}", n % 27 + 1);
+        let mut c = json!({
+            "id": format!("c{n}"), "channel": channel, "direction": "inbound",
+            "business_line": line, "category": category,
+            "business_type": category.map(|_| "consultation"),
+            "arrived_at": format!("{day}T10:00:00+08:00"), "queued_at": format!("{day}T10:00:00+08:00"),
+            "outcome": outcome,
+        });
+        if outcome == "answered" {
+            c["answered_at"] = json!(format!("{day}T10:00:10+08:00"));
+            c["ended_at"] = json!(format!("{day}T10:02:10+08:00"));
+        } else {
+            c["ended_at"] = json!(format!("{day}T10:00:30+08:00"));
+        }
+        if let Value::Object(e) = extra {
+            for (k, v) in e {
+                c[k] = v;
+            }
+        }
+        contacts.push(c.to_string());
+    };
+    // January: 20 mobile voice consultations on plan fees (18 answered), 5 broadband chats.
+    for i in 0..20 {
+        add(
+            1,
+            "voice",
+            Some("mobile"),
+            Some("mobile/plan-fees"),
+            if i < 18 { "answered" } else { "abandoned" },
+            json!({}),
+        );
+    }
+    for _ in 0..5 {
+        add(
+            1,
+            "chat",
+            Some("broadband"),
+            Some("broadband/fault"),
+            "answered",
+            json!({}),
+        );
+    }
+    // February: 15 on plan fees and 5 balance queries (all answered), 10 broadband chats.
+    for _ in 0..15 {
+        add(
+            2,
+            "voice",
+            Some("mobile"),
+            Some("mobile/plan-fees"),
+            "answered",
+            json!({}),
+        );
+    }
+    for _ in 0..5 {
+        add(
+            2,
+            "voice",
+            Some("mobile"),
+            Some("mobile/balance-query"),
+            "answered",
+            json!({}),
+        );
+    }
+    for _ in 0..10 {
+        add(
+            2,
+            "chat",
+            Some("broadband"),
+            Some("broadband/fault"),
+            "answered",
+            json!({}),
+        );
+    }
+    // Outbound: January 10 dialled, 4 connected, 1 success; February 8, 4, 2.
+    for (month, dialled, successes) in [(1u8, 10, 1), (2, 8, 2)] {
+        for i in 0..dialled {
+            let connected = i < 4;
+            let extra = json!({
+                "direction": "outbound", "queued_at": null,
+                "marketing_attempts": i32::from(connected),
+                "marketing_successes": i32::from(connected && i < successes),
+            });
+            add(
+                month,
+                "voice",
+                None,
+                None,
+                if connected {
+                    "answered"
+                } else {
+                    "not_connected"
+                },
+                extra,
+            );
+        }
+    }
+    let file = cli.write("contacts.jsonl", &(contacts.join("\n") + "\n"));
+    cli.ok(&[
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "tel",
+        file.to_str().unwrap(),
+    ]);
+
+    let ticket = |id: &str,
+                  customer: &str,
+                  line: &str,
+                  leaf: &str,
+                  created: &str,
+                  closed: Option<&str>,
+                  extra: Value| {
+        let mut t = json!({
+            "id": id, "kind": "complaint", "customer": customer, "business_line": line,
+            "category": format!("{line}/{leaf}"), "created_at": format!("{created}T09:00:00+08:00"),
+            "closed_at": closed.map(|c| format!("{c}T18:00:00+08:00")), "valid": true,
+        });
+        if let Value::Object(e) = extra {
+            for (k, v) in e {
+                t[k] = v;
+            }
+        }
+        t.to_string()
+    };
+    let tickets = [
+        ticket("t1", "13800000001", "mobile", "ringtone", "2021-01-05", Some("2021-01-10"), json!({})),
+        ticket("t2", "13800000002", "mobile", "ringtone", "2021-01-06", None, json!({})),
+        ticket("t3", "13800000003", "mobile", "signal", "2021-01-07", None, json!({})),
+        ticket("t4", "13800000004", "mobile", "billing", "2021-01-08", None, json!({})),
+        ticket("t5", "02000000005", "broadband", "outage", "2021-01-09", None, json!({})),
+        // February: customer 1 again about ringtones after t1 was closed: a repeat.
+        ticket("t6", "13800000001", "mobile", "ringtone", "2021-02-03", None, json!({"valid": false})),
+        ticket("t7", "13800000007", "mobile", "billing", "2021-02-04", None, json!({"escalated_via": "regulator"})),
+        ticket("t8", "02000000008", "broadband", "outage", "2021-02-05", None, json!({})),
+        ticket("t9", "02000000009", "broadband", "speed", "2021-02-06", None, json!({})),
+        // Not a complaint: counts nowhere in the complaint figures.
+        r#"{"id":"s1","kind":"suggestion","business_line":"mobile","created_at":"2021-02-07T09:00:00+08:00"}"#.to_owned(),
+        // A bad line: located, quarantined, the rest kept.
+        r#"{"id":"bad","kind":"praise","created_at":"2021-02-07T09:00:00+08:00"}"#.to_owned(),
+    ];
+    let file = cli.write("tickets.jsonl", &(tickets.join("\n") + "\n"));
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "tickets",
+        "--tenant",
+        "tel",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.contains("read 11, inserted 10"), "{out}");
+    let subs = [
+        r#"{"month":"2021-01","business_line":"mobile","subscribers":10000}"#,
+        r#"{"month":"2021-01","business_line":"broadband","subscribers":5000}"#,
+        r#"{"month":"2021-02","business_line":"mobile","subscribers":10000}"#,
+        r#"{"month":"2021-02","business_line":"broadband","subscribers":4000}"#,
+    ];
+    let file = cli.write("subscribers.jsonl", &(subs.join("\n") + "\n"));
+    cli.ok(&[
+        "import",
+        "--format",
+        "subscribers",
+        "--tenant",
+        "tel",
+        file.to_str().unwrap(),
+    ]);
+    cli
+}
+
+#[test]
+fn the_quality_analysis_states_each_change_by_hand() {
+    let cli = telecom();
+    let q: Value = serde_json::from_str(&cli.ok(&[
+        "report", "quality", "--tenant", "tel", "--period", "2021-02",
+    ]))
+    .unwrap();
+    assert_eq!(
+        (
+            q["previous_period"].as_str(),
+            q["last_year_period"].as_str()
+        ),
+        (Some("2021-01"), Some("2020-02"))
+    );
+
+    // Volume: voice 20 + 10 outbound = 30 in January, 20 + 8 = 28 in February; chat 5 -> 10.
+    let by_channel = q["volume"]["by_channel"].as_array().unwrap();
+    let voice = by_channel.iter().find(|v| v["key"] == "voice").unwrap();
+    assert_eq!(
+        (
+            voice["value"].as_f64(),
+            voice["previous"].as_f64(),
+            voice["mom"].as_f64()
+        ),
+        (Some(28.0), Some(30.0), Some(-2.0))
+    );
+    assert!((voice["mom_pct"].as_f64().unwrap() + 2.0 / 30.0).abs() < 1e-12);
+    assert_eq!(voice["last_year"].as_f64(), Some(0.0));
+    let chat = by_channel.iter().find(|v| v["key"] == "chat").unwrap();
+    assert_eq!(
+        (chat["value"].as_f64(), chat["mom_pct"].as_f64()),
+        (Some(10.0), Some(1.0))
+    );
+    let lines = q["volume"]["by_business_line"].as_array().unwrap();
+    assert_eq!(lines[0]["key"], "mobile");
+    assert_eq!(
+        (lines[0]["value"].as_f64(), lines[0]["mom"].as_f64()),
+        (Some(20.0), Some(0.0))
+    );
+
+    // KPIs: agent requests 25 -> 30; answer rate 23/25 = 92 % -> 30/30 = 100 %.
+    let kpi = |m: &str| {
+        q["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["metric"] == m)
+            .unwrap()
+            .clone()
+    };
+    let ar = kpi("answer_rate");
+    assert!((ar["mom"].as_f64().unwrap() - 0.08).abs() < 1e-12);
+    assert_eq!(ar["sentence"], "接通率100.00%，环比上升8.00个百分点");
+    assert_eq!(
+        kpi("agent_requests")["sentence"],
+        "人工请求量30件，较上月增加5件，环比上升20.00%"
+    );
+    assert_eq!(
+        kpi("abandoned")["sentence"],
+        "呼损数0件，较上月减少2件，环比下降100.00%"
+    );
+
+    // Complaints: 4 in February (mobile 2, broadband 2), 5 in January (4, 1).
+    let c = &q["complaints"];
+    assert_eq!(
+        (
+            c["total"]["complaints"].as_u64(),
+            c["total"]["previous_complaints"].as_u64()
+        ),
+        (Some(4), Some(5))
+    );
+    assert_eq!(c["total"]["mom_pct"].as_f64(), Some(-0.2));
+    let mobile = c["by_business_line"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["business_line"] == "mobile")
+        .unwrap()
+        .clone();
+    // 2 x 10,000 / 10,000 users = 2.00 per 10,000; January 4.00: down 2.00.
+    assert_eq!(
+        (
+            mobile["per_10k"].as_f64(),
+            mobile["previous_per_10k"].as_f64(),
+            mobile["per_10k_change"].as_f64()
+        ),
+        (Some(2.0), Some(4.0), Some(-2.0))
+    );
+    assert_eq!(
+        (
+            mobile["repeat_complaints"].as_u64(),
+            mobile["escalated_complaints"].as_u64(),
+            mobile["valid_complaints"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(
+        mobile["sentence"],
+        "mobile投诉2件，占比50.00%，较上月减少2件，环比下降50.00%，投诉率为万分之2.00，环比下降2.00个万分点；重复投诉1件，越级投诉1件。"
+    );
+    let broadband = c["by_business_line"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["business_line"] == "broadband")
+        .unwrap()
+        .clone();
+    // 2 x 10,000 / 4,000 = 5.00; January 1 x 10,000 / 5,000 = 2.00.
+    assert_eq!(
+        (
+            broadband["per_10k"].as_f64(),
+            broadband["per_10k_change"].as_f64()
+        ),
+        (Some(5.0), Some(3.0))
+    );
+
+    // Hot consultation topics: plan fees 15 (of 30), broadband faults 10, balance queries 5;
+    // risers: broadband faults +5 and balance queries +5.
+    let top = q["top_categories"].as_array().unwrap();
+    assert_eq!(
+        (
+            top[0]["category"].as_str(),
+            top[0]["count"].as_u64(),
+            top[0]["share"].as_f64()
+        ),
+        (Some("mobile/plan-fees"), Some(15), Some(0.5))
+    );
+    assert_eq!(top[0]["change"], -5);
+    let risers: Vec<&str> = q["risers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(risers, ["broadband/fault", "mobile/balance-query"]);
+
+    // Outbound: 10 -> 8 dialled, 4 -> 4 connected, 1 -> 2 successes; connect rate 40 % ->
+    // 50 %, success rate 25 % -> 50 %.
+    let o = &q["outbound"];
+    assert_eq!(
+        (o["dialled"]["value"].as_f64(), o["dialled"]["mom"].as_f64()),
+        (Some(8.0), Some(-2.0))
+    );
+    assert_eq!(o["connect_rate"]["value"].as_f64(), Some(0.5));
+    assert_eq!(o["success_rate"]["previous"].as_f64(), Some(0.25));
+    assert_eq!(
+        o["sentence"],
+        "本期外呼总量8户，较上月减少2户；接通总量4户，与上月持平，成功总量2户，较上月增加1户，接通率50.00%，较上月提高10.00个百分点；成功率50.00%，较上月提高25.00个百分点。"
+    );
+
+    // The same in English.
+    let en: Value = serde_json::from_str(&cli.ok(&[
+        "report", "quality", "--tenant", "tel", "--period", "2021-02", "--lang", "en",
+    ]))
+    .unwrap();
+    let ar = en["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "answer_rate")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ar["sentence"],
+        "Answer rate 100.00%, up 8.00 percentage points on last month"
+    );
+    let mobile = en["complaints"]["by_business_line"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["business_line"] == "mobile")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mobile["sentence"],
+        "mobile: 2 complaints (50.00% of all), -50.00% on last month, 2.00 per 10,000 users (-2.00 on last month); 1 repeat and 1 escalated."
+    );
+
+    // HTML and XLSX carry the sentences and tables.
+    let html = cli.dir.path().join("quality.html");
+    cli.ok(&[
+        "report",
+        "quality",
+        "--tenant",
+        "tel",
+        "--period",
+        "2021-02",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("接通率100.00%，环比上升8.00个百分点"));
+    assert!(text.contains("万用户投诉量"));
+    let xlsx = cli.dir.path().join("quality.xlsx");
+    cli.ok(&[
+        "report",
+        "quality",
+        "--tenant",
+        "tel",
+        "--period",
+        "2021-02",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    let wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        ["运营指标", "话务量", "投诉", "热点咨询", "电话经营"]
+    );
+
+    // The bad ticket is in the quarantine with its field.
+    let qu = cli.ok(&["quarantine", "list", "--json"]);
+    assert!(
+        qu.contains("\"field\":\"kind\"") || qu.contains("\"field\": \"kind\""),
+        "{qu}"
+    );
+}

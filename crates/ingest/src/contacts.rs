@@ -212,7 +212,7 @@ pub(crate) fn locate_json_error<'de, T: Deserialize<'de>>(
     (field, message)
 }
 
-fn text(v: Option<Cow<'_, str>>) -> Option<String> {
+pub(crate) fn text(v: Option<Cow<'_, str>>) -> Option<String> {
     v.map(Cow::into_owned).filter(|s| !s.is_empty())
 }
 
@@ -262,11 +262,12 @@ fn not_before(
     Ok(())
 }
 
-fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
-    let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
-    let tenant = match (raw.tenant.as_deref(), cli_tenant) {
-        (None, Some(t)) => t.clone(),
-        (None, None) => TenantId::default_tenant(),
+/// The record's tenant: as named (and then it must be the import's, if the import names one),
+/// else the import's, else the default.
+pub(crate) fn tenant_of(named: Option<&str>, cli: Option<&TenantId>) -> Result<TenantId, Bad> {
+    match (named, cli) {
+        (None, Some(t)) => Ok(t.clone()),
+        (None, None) => Ok(TenantId::default_tenant()),
         (Some(named), cli) => {
             let t = TenantId::new(named).map_err(|e| bad("tenant", e.to_string()))?;
             if let Some(cli) = cli {
@@ -277,9 +278,14 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
                     ));
                 }
             }
-            t
+            Ok(t)
         }
-    };
+    }
+}
+
+fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
+    let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
+    let tenant = tenant_of(raw.tenant.as_deref(), cli_tenant)?;
     let direction = word(
         "direction",
         raw.direction.as_ref(),

@@ -57,6 +57,7 @@ pub mod event;
 pub mod local_time;
 pub mod stint;
 pub mod tenant;
+pub mod ticket;
 
 pub use agent::{AgentInterval, AgentState};
 pub use contact::{
@@ -66,3 +67,4 @@ pub use event::{AgentEvent, ContactEvent, ContactEventKind, Event, EventBody};
 pub use local_time::{days_since_epoch, naive_micros, LocalParts};
 pub use stint::OpenStint;
 pub use tenant::{TenantId, TenantIdError, DEFAULT_TENANT, DEFAULT_TIMEZONE};
+pub use ticket::{Subscribers, Ticket, TicketKind};

@@ -3,6 +3,8 @@
 //! - [`period`]: `2021`, `2021-Q3`, `2021-06`, `2021-01-01..2021-07-01`; rows and comparisons.
 //! - [`operations`]: seed 000's operations report (summary, monthly table, satisfaction,
 //!   complaints, dissatisfied calls, trends, previous years).
+//! - [`quality`]: seed 004's monthly service-quality analysis (volume, KPI changes in words,
+//!   complaints per 10,000 users, hot consultation topics, outbound telemarketing).
 //! - [`scorecard`]: seed 002's KPI scorecard (value, band, points, total, change).
 //! - [`doc`]: a report apart from its format; [`html`] (with [`svg`] charts) and [`xlsx`]
 //!   (native Excel charts) render it; [`pdf`] prints the HTML with headless Chromium.
@@ -15,6 +17,7 @@ pub mod html;
 pub mod operations;
 pub mod pdf;
 pub mod period;
+pub mod quality;
 mod query;
 pub mod scorecard;
 pub mod svg;

@@ -144,6 +144,26 @@ impl Period {
         }
     }
 
+    /// The period before this one as a sentence calls it (上月, last month, ...).
+    pub fn previous_words(&self, lang: crate::Lang) -> &'static str {
+        match (self.kind, lang) {
+            (Kind::Month, crate::Lang::Zh) => "上月",
+            (Kind::Quarter, crate::Lang::Zh) => "上季度",
+            (Kind::Year, crate::Lang::Zh) => "上年",
+            (Kind::Range, crate::Lang::Zh) => "上期",
+            (Kind::Month, crate::Lang::En) => "last month",
+            (Kind::Quarter, crate::Lang::En) => "last quarter",
+            (Kind::Year, crate::Lang::En) => "last year",
+            (Kind::Range, crate::Lang::En) => "the previous period",
+        }
+    }
+
+    /// The last month of the period (`2021-02`): whose subscriber base rates complaints.
+    pub fn last_month(&self) -> String {
+        let d = self.to.yesterday().unwrap_or(self.to);
+        format!("{}-{:02}", d.year(), d.month())
+    }
+
     /// `from` as the KPI query's `--from`.
     pub fn from_arg(&self) -> String {
         self.from.to_string()

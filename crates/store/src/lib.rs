@@ -10,6 +10,7 @@
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
 //! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
 //! - [`lists`]: contacts listed one by one in reports (complaints, dissatisfied calls), masked.
+//! - [`tickets`]: tickets and the subscriber base; complaint figures by business line.
 //! - [`access`]: users ([`User`]), token and session hashes.
 //! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
@@ -26,6 +27,7 @@ pub mod quarantine;
 pub mod schema;
 pub mod sources;
 pub mod tenants;
+pub mod tickets;
 
 pub use access::User;
 pub use alerts::AlertRecord;
@@ -37,6 +39,7 @@ pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use tenants::Tenant;
+pub use tickets::ComplaintFigures;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

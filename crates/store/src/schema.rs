@@ -194,6 +194,59 @@ fn migrations() -> Vec<String> {
              event_at TIMESTAMP NOT NULL
          );"
         .to_owned(),
+        // 4: tickets, the subscriber base, report schedules and their runs.
+        "CREATE TABLE tickets (
+             tenant VARCHAR NOT NULL,
+             id VARCHAR NOT NULL,
+             kind VARCHAR NOT NULL,
+             contact_id VARCHAR,
+             customer VARCHAR,
+             business_line VARCHAR,
+             category VARCHAR,
+             -- The category path's last part: the complaint type repeats are matched on.
+             leaf VARCHAR,
+             channel VARCHAR,
+             created_at TIMESTAMP NOT NULL,
+             closed_at TIMESTAMP,
+             valid BOOLEAN,
+             escalated BOOLEAN NOT NULL,
+             escalated_via VARCHAR,
+             refund DOUBLE,
+             satisfaction VARCHAR,
+             -- Tenant-local creation time: tickets count in the period they were created.
+             local_ts TIMESTAMP NOT NULL,
+             PRIMARY KEY (tenant, id)
+         );
+         CREATE TABLE subscribers (
+             tenant VARCHAR NOT NULL,
+             month VARCHAR NOT NULL,
+             business_line VARCHAR NOT NULL,
+             subscribers UBIGINT NOT NULL,
+             PRIMARY KEY (tenant, month, business_line)
+         );
+         CREATE TABLE report_schedules (
+             tenant VARCHAR NOT NULL,
+             id VARCHAR NOT NULL,
+             report VARCHAR NOT NULL,
+             every VARCHAR NOT NULL,
+             day INTEGER NOT NULL,
+             at_time VARCHAR NOT NULL,
+             out_dir VARCHAR NOT NULL,
+             format VARCHAR NOT NULL,
+             lang VARCHAR NOT NULL,
+             webhook VARCHAR,
+             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+             PRIMARY KEY (tenant, id)
+         );
+         CREATE TABLE report_runs (
+             tenant VARCHAR NOT NULL,
+             schedule_id VARCHAR NOT NULL,
+             period VARCHAR NOT NULL,
+             path VARCHAR NOT NULL,
+             generated_at TIMESTAMP NOT NULL,
+             PRIMARY KEY (tenant, schedule_id, period)
+         );"
+        .to_owned(),
     ]
 }
 

@@ -145,8 +145,10 @@ impl DuckDbStore {
     /// over the data's span go into a small table, and one UPDATE applies them.
     fn recompute_local(&self, tenant: &str, tz: &TimeZone) -> Result<()> {
         let span: (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT epoch_us(min(bucket_at)), epoch_us(max(bucket_at)) FROM contacts WHERE tenant = ?",
-            [tenant],
+            "SELECT epoch_us(min(t)), epoch_us(max(t)) FROM (
+                 SELECT bucket_at AS t FROM contacts WHERE tenant = ?
+                 UNION ALL SELECT created_at FROM tickets WHERE tenant = ?)",
+            [tenant, tenant],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let (Some(min), Some(max)) = span else {
@@ -185,6 +187,13 @@ impl DuckDbStore {
             ])?;
             app.flush()?;
         }
+        self.conn.execute(
+            "UPDATE tickets SET local_ts = make_timestamp(epoch_us(created_at) + r.offset_us)
+             FROM tz_ranges r
+             WHERE tickets.tenant = ? AND epoch_us(tickets.created_at) >= r.start_us
+               AND epoch_us(tickets.created_at) < r.end_us",
+            [tenant],
+        )?;
         self.conn.execute(
             "UPDATE contacts SET local_ts = make_timestamp(epoch_us(bucket_at) + r.offset_us)
              FROM tz_ranges r

@@ -1,0 +1,249 @@
+//! Tickets and the subscriber base: upserts with the quarantine in the same transaction, and
+//! the complaint figures reports read (by business line, repeats and escalations).
+
+use ::duckdb::params;
+use ccpulse_model::{naive_micros, LocalParts, Subscribers, Ticket};
+use serde::Serialize;
+
+use crate::quarantine::{self, NewRejection};
+use crate::sources::{naive_ts, ts};
+use crate::{DuckDbStore, ImportCounts, Result, StoreError};
+
+/// Complaint figures of one business line (or all) over a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComplaintFigures {
+    /// Complaint tickets created in the period.
+    pub complaints: u64,
+    /// Of those, found valid (投诉成立).
+    pub valid_complaints: u64,
+    /// Same customer, same leaf category, after the earlier complaint was closed.
+    pub repeat_complaints: u64,
+    /// Escalated (越级): via government, media, a regulator or a superior office.
+    pub escalated_complaints: u64,
+    /// Distinct customers who complained.
+    pub complainants: u64,
+    /// Refunded amount over refund tickets closed... created in the period.
+    pub refunds: f64,
+    /// (very) satisfied / rated handling, `None` without ratings.
+    pub handling_satisfaction: Option<f64>,
+}
+
+/// Complaint figures per business line (`None`: tickets without one), and over all lines.
+pub type ComplaintsByLine = (Vec<(Option<String>, ComplaintFigures)>, ComplaintFigures);
+
+impl DuckDbStore {
+    /// Writes tickets (upsert by tenant and id) and rejections in one transaction.
+    pub fn put_tickets(
+        &mut self,
+        tickets: &[Ticket],
+        rejections: &[NewRejection],
+    ) -> Result<ImportCounts> {
+        let mut zones = std::collections::HashMap::new();
+        for t in tickets {
+            if !zones.contains_key(t.tenant.as_str()) {
+                let tenant = self.ensure_tenant(&t.tenant)?;
+                zones.insert(t.tenant.as_str().to_owned(), tenant.tz);
+            }
+        }
+        self.conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE new_tickets AS SELECT * FROM tickets LIMIT 0",
+        )?;
+        {
+            let mut app = self
+                .conn
+                .appender_to_catalog_and_db("new_tickets", "temp", "main")?;
+            for t in tickets {
+                let tz = zones
+                    .get(t.tenant.as_str())
+                    .ok_or_else(|| StoreError::UnknownTenant(t.tenant.to_string()))?;
+                let local = LocalParts::of(t.created_at, tz);
+                let leaf = t
+                    .category
+                    .as_deref()
+                    .and_then(|c| c.rsplit('/').next())
+                    .map(str::to_owned);
+                app.append_row(params![
+                    t.tenant.as_str(),
+                    t.id,
+                    t.kind.as_str(),
+                    t.contact_id,
+                    t.customer,
+                    t.business_line,
+                    t.category,
+                    leaf,
+                    t.channel,
+                    ts(t.created_at),
+                    t.closed_at.map_or(::duckdb::types::Value::Null, ts),
+                    t.valid,
+                    t.escalated,
+                    t.escalated_via,
+                    t.refund,
+                    t.satisfaction.map(|s| s.as_str()),
+                    naive_ts(naive_micros(local.datetime)),
+                ])?;
+            }
+            app.flush()?;
+        }
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let done = (|| -> Result<ImportCounts> {
+            // The last line of a file wins when an id repeats within it.
+            self.conn.execute_batch(
+                "CREATE OR REPLACE TEMP TABLE new_tickets AS
+                 SELECT * FROM new_tickets QUALIFY row_number() OVER (PARTITION BY tenant, id) = 1",
+            )?;
+            let (fresh, changed): (i64, i64) = self.conn.query_row(
+                "SELECT count_if(t.id IS NULL),
+                        count_if(t.id IS NOT NULL AND row(n.kind, n.contact_id, n.customer, n.business_line, n.category, n.channel, n.created_at, n.closed_at, n.valid, n.escalated, n.escalated_via, n.refund, n.satisfaction)
+                            IS DISTINCT FROM row(t.kind, t.contact_id, t.customer, t.business_line, t.category, t.channel, t.created_at, t.closed_at, t.valid, t.escalated, t.escalated_via, t.refund, t.satisfaction))
+                 FROM new_tickets n LEFT JOIN tickets t USING (tenant, id)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            self.conn
+                .execute_batch("INSERT OR REPLACE INTO tickets SELECT * FROM new_tickets")?;
+            for r in rejections {
+                quarantine::insert(&self.conn, r)?;
+            }
+            let n = u64::try_from(tickets.len()).unwrap_or(0);
+            let fresh = u64::try_from(fresh).unwrap_or(0);
+            let changed = u64::try_from(changed).unwrap_or(0);
+            Ok(ImportCounts {
+                inserted: fresh,
+                updated: changed,
+                unchanged: n.saturating_sub(fresh + changed),
+                rejected: u64::try_from(rejections.len()).unwrap_or(0),
+            })
+        })();
+        match done {
+            Ok(c) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(c)
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes subscriber counts (upsert by tenant, month and business line) and rejections in
+    /// one transaction.
+    pub fn put_subscribers(
+        &mut self,
+        rows: &[Subscribers],
+        rejections: &[NewRejection],
+    ) -> Result<ImportCounts> {
+        for r in rows {
+            self.ensure_tenant(&r.tenant)?;
+        }
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let done = (|| -> Result<ImportCounts> {
+            let mut counts = ImportCounts::default();
+            for r in rows {
+                let before: Option<u64> = self
+                    .conn
+                    .query_row(
+                        "SELECT subscribers FROM subscribers
+                         WHERE tenant = ? AND month = ? AND business_line = ?",
+                        params![r.tenant.as_str(), r.month, r.business_line],
+                        |row| row.get(0),
+                    )
+                    .ok();
+                match before {
+                    None => counts.inserted += 1,
+                    Some(b) if b == r.subscribers => counts.unchanged += 1,
+                    Some(_) => counts.updated += 1,
+                }
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO subscribers VALUES (?, ?, ?, ?)",
+                    params![r.tenant.as_str(), r.month, r.business_line, r.subscribers],
+                )?;
+            }
+            for r in rejections {
+                quarantine::insert(&self.conn, r)?;
+            }
+            counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
+            Ok(counts)
+        })();
+        match done {
+            Ok(c) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(c)
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Complaint figures per business line (`None`: tickets without one) for tickets created
+    /// in `[from, to)` (tenant-local `YYYY-MM-DD`), and the total over all lines.
+    pub fn complaint_figures(
+        &self,
+        tenant: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<ComplaintsByLine> {
+        let sql = "
+            WITH c AS (
+                SELECT t.*, EXISTS (
+                    SELECT 1 FROM tickets p
+                    WHERE p.tenant = t.tenant AND p.kind = 'complaint' AND p.id <> t.id
+                      AND p.customer = t.customer AND p.leaf = t.leaf
+                      AND p.closed_at IS NOT NULL AND p.closed_at <= t.created_at
+                ) AS is_repeat
+                FROM tickets t
+                WHERE t.tenant = ? AND t.local_ts >= CAST(? AS TIMESTAMP)
+                  AND t.local_ts < CAST(? AS TIMESTAMP)
+            )
+            SELECT business_line, GROUPING(business_line) AS whole,
+                   count_if(kind = 'complaint'),
+                   count_if(kind = 'complaint' AND valid),
+                   count_if(kind = 'complaint' AND is_repeat),
+                   count_if(kind = 'complaint' AND escalated),
+                   count(DISTINCT CASE WHEN kind = 'complaint' THEN customer END),
+                   coalesce(sum(refund), 0),
+                   count_if(kind = 'complaint' AND satisfaction IN ('very_satisfied', 'satisfied')),
+                   count_if(kind = 'complaint' AND satisfaction IS NOT NULL)
+            FROM c
+            GROUP BY GROUPING SETS ((business_line), ())
+            ORDER BY whole, business_line NULLS LAST";
+        let mut stmt = self.conn.prepare(sql)?;
+        let mut rows = stmt.query(params![tenant, from, to])?;
+        let mut lines = Vec::new();
+        let mut total = ComplaintFigures::default();
+        let n = |v: Option<i64>| u64::try_from(v.unwrap_or(0)).unwrap_or(0);
+        while let Some(r) = rows.next()? {
+            let satisfied = n(r.get(8)?);
+            let rated = n(r.get(9)?);
+            #[allow(clippy::cast_precision_loss)]
+            let f = ComplaintFigures {
+                complaints: n(r.get(2)?),
+                valid_complaints: n(r.get(3)?),
+                repeat_complaints: n(r.get(4)?),
+                escalated_complaints: n(r.get(5)?),
+                complainants: n(r.get(6)?),
+                refunds: r.get::<_, Option<f64>>(7)?.unwrap_or(0.0),
+                handling_satisfaction: (rated > 0).then(|| satisfied as f64 / rated as f64),
+            };
+            let whole: i64 = r.get(1)?;
+            if whole == 1 {
+                total = f;
+            } else {
+                lines.push((r.get::<_, Option<String>>(0)?, f));
+            }
+        }
+        Ok((lines, total))
+    }
+
+    /// Subscribers per business line in `month` (`2021-02`).
+    pub fn subscribers(&self, tenant: &str, month: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT business_line, subscribers FROM subscribers
+             WHERE tenant = ? AND month = ? ORDER BY business_line",
+        )?;
+        let rows = stmt.query_map(params![tenant, month], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
