@@ -218,6 +218,59 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Reports the running server generates for every past period (missed runs caught up).
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// Add (or replace) a schedule; prints its id.
+    Add {
+        /// operations, scorecard or quality.
+        #[arg(long)]
+        report: String,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// day, week, month, quarter or year: the period of each report.
+        #[arg(long)]
+        every: String,
+        /// Due on this day of the next period (1-28).
+        #[arg(long, default_value_t = 1)]
+        day: u32,
+        /// Due at this tenant-local time.
+        #[arg(long, default_value = "06:00")]
+        at: String,
+        /// Folder the reports are written to.
+        #[arg(long)]
+        to: PathBuf,
+        /// html, xlsx, json or pdf.
+        #[arg(long, default_value = "html")]
+        format: String,
+        #[arg(long)]
+        lang: Option<String>,
+        /// POST {tenant, schedule, report, period, path} here after each report.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Name of the schedule (default REPORT-EVERY).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List schedules and the reports they made.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a schedule (its reports stay).
+    Remove {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        id: String,
+    },
 }
 
 /// What every report takes.
@@ -751,6 +804,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ReportCommand::Quality { .. } => report::quality(&store, &common)?,
                 ReportCommand::Scorecard { by, .. } => {
                     report::scorecard(&store, &common, by.as_deref())?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schedule { command } => {
+            let mut store = open(&cfg)?;
+            match command {
+                ScheduleCommand::Add {
+                    report,
+                    tenant,
+                    every,
+                    day,
+                    at,
+                    to,
+                    format,
+                    lang,
+                    webhook,
+                    id,
+                } => {
+                    let tenant = tenant_id(&tenant)?;
+                    store.ensure_tenant(&tenant)?;
+                    let to = std::path::absolute(&to).unwrap_or(to);
+                    let s = ccpulse_store::ReportSchedule {
+                        tenant: tenant.to_string(),
+                        id: id.unwrap_or_else(|| format!("{report}-{every}")),
+                        report,
+                        every,
+                        day,
+                        at,
+                        out_dir: to.display().to_string(),
+                        format,
+                        lang: lang_of(&lang)?,
+                        webhook,
+                        created_at: jiff::Timestamp::now(),
+                    };
+                    ccpulse_report::schedule::validate(&s)?;
+                    store.put_schedule(&s)?;
+                    eprintln!(
+                        "the running server (`ccpulse serve`) writes each {} report of `{}` to {}",
+                        s.every, s.tenant, s.out_dir
+                    );
+                    println!("{}", s.id);
+                }
+                ScheduleCommand::List { tenant, json } => {
+                    let schedules = store.schedules(tenant.as_deref())?;
+                    let runs = store.report_runs(tenant.as_deref(), 100)?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "schedules": schedules, "reports": runs })
+                        );
+                    } else {
+                        for s in &schedules {
+                            println!(
+                                "{}\t{}\t{} every {} (day {} at {}) as {} to {}",
+                                s.tenant, s.id, s.report, s.every, s.day, s.at, s.format, s.out_dir
+                            );
+                        }
+                        for r in &runs {
+                            println!(
+                                "{}\t{}\t{}\t{}\t{}",
+                                r.generated_at, r.tenant, r.schedule, r.period, r.path
+                            );
+                        }
+                        if schedules.is_empty() {
+                            println!("no schedules");
+                        }
+                    }
+                }
+                ScheduleCommand::Remove { tenant, id } => {
+                    if !store.delete_schedule(&tenant, &id)? {
+                        bail!("no schedule `{id}` for tenant `{tenant}`");
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -1072,3 +1072,55 @@ fn the_quality_analysis_states_each_change_by_hand() {
         "{qu}"
     );
 }
+
+#[test]
+fn schedules_are_added_listed_and_removed_from_the_command_line() {
+    let cli = Cli::new();
+    let to = cli.dir.path().join("reports");
+    let to = to.to_str().unwrap();
+    let id = cli.ok(&[
+        "schedule",
+        "add",
+        "--report",
+        "operations",
+        "--tenant",
+        "bank",
+        "--every",
+        "month",
+        "--to",
+        to,
+        "--format",
+        "xlsx",
+    ]);
+    assert_eq!(id.trim(), "operations-month");
+    let bad = cli.run(&[
+        "schedule",
+        "add",
+        "--report",
+        "operations",
+        "--tenant",
+        "bank",
+        "--every",
+        "fortnight",
+        "--to",
+        to,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("fortnight"));
+    let list: Value = serde_json::from_str(&cli.ok(&["schedule", "list", "--json"])).unwrap();
+    assert_eq!(list["schedules"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (
+            list["schedules"][0]["format"].as_str(),
+            list["schedules"][0]["day"].as_u64()
+        ),
+        (Some("xlsx"), Some(1))
+    );
+    cli.ok(&["schedule", "remove", "--tenant", "bank", "operations-month"]);
+    let list: Value = serde_json::from_str(&cli.ok(&["schedule", "list", "--json"])).unwrap();
+    assert_eq!(list["schedules"], json!([]));
+    assert!(!cli
+        .run(&["schedule", "remove", "--tenant", "bank", "operations-month"])
+        .status
+        .success());
+}

@@ -6,6 +6,7 @@
 //! - [`quality`]: seed 004's monthly service-quality analysis (volume, KPI changes in words,
 //!   complaints per 10,000 users, hot consultation topics, outbound telemarketing).
 //! - [`scorecard`]: seed 002's KPI scorecard (value, band, points, total, change).
+//! - [`schedule`]: which periods a schedule owes a report for; generating it.
 //! - [`doc`]: a report apart from its format; [`html`] (with [`svg`] charts) and [`xlsx`]
 //!   (native Excel charts) render it; [`pdf`] prints the HTML with headless Chromium.
 //!
@@ -19,6 +20,7 @@ pub mod pdf;
 pub mod period;
 pub mod quality;
 mod query;
+pub mod schedule;
 pub mod scorecard;
 pub mod svg;
 pub mod xlsx;

@@ -44,6 +44,9 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(alert_history))
         .route("/alerts/rules", get(alert_rules).post(put_alert_rule))
         .route("/alerts/rules/{id}", delete(delete_alert_rule))
+        .route("/reports", get(reports))
+        .route("/reports/schedules", post(put_schedule))
+        .route("/reports/schedules/{id}", delete(delete_schedule))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_principal,
@@ -432,4 +435,90 @@ async fn delete_alert_rule(
     }
     state.drop_rule(tenant.as_str(), &id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Schedules and the reports they made, newest first.
+async fn reports(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let limit = q.limit.unwrap_or(200).min(10_000);
+    let t = tenant.to_string();
+    let (schedules, reports) = state
+        .writer()
+        .run(move |store| -> ccpulse_store::Result<_> {
+            Ok((
+                store.schedules(Some(&t))?,
+                store.report_runs(Some(&t), limit)?,
+            ))
+        })
+        .await??;
+    Ok(Json(json!({ "schedules": schedules, "reports": reports })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleBody {
+    id: Option<String>,
+    report: String,
+    every: String,
+    day: Option<u32>,
+    at: Option<String>,
+    to: String,
+    format: Option<String>,
+    lang: Option<String>,
+    webhook: Option<String>,
+}
+
+async fn put_schedule(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    Json(b): Json<ScheduleBody>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Admin)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let s = ccpulse_store::ReportSchedule {
+        tenant: tenant.to_string(),
+        id: b.id.unwrap_or_else(|| format!("{}-{}", b.report, b.every)),
+        report: b.report,
+        every: b.every,
+        day: b.day.unwrap_or(1),
+        at: b.at.unwrap_or_else(|| "06:00".into()),
+        out_dir: b.to,
+        format: b.format.unwrap_or_else(|| "html".into()),
+        lang: b.lang.unwrap_or_else(|| "zh-CN".into()),
+        webhook: b.webhook,
+        created_at: state.now(),
+    };
+    ccpulse_report::schedule::validate(&s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let stored = s.clone();
+    state
+        .writer()
+        .run(move |store| store.put_schedule(&stored))
+        .await??;
+    Ok((StatusCode::CREATED, Json(json!({ "schedule": s }))).into_response())
+}
+
+async fn delete_schedule(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    p.require(Permission::Admin)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let (t, i) = (tenant.to_string(), id.clone());
+    let existed = state
+        .writer()
+        .run(move |store| store.delete_schedule(&t, &i))
+        .await??;
+    if existed {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no report schedule `{id}`")))
+    }
 }

@@ -126,6 +126,9 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/alerts/rules"),
     ("POST", "/api/v1/alerts/rules"),
     ("DELETE", "/api/v1/alerts/rules/x"),
+    ("GET", "/api/v1/reports"),
+    ("POST", "/api/v1/reports/schedules"),
+    ("DELETE", "/api/v1/reports/schedules/x"),
 ];
 
 #[test]
@@ -727,4 +730,113 @@ fn an_alert_fires_and_resolves_to_the_wall_the_history_and_a_webhook() {
     got.sort();
     assert_eq!(got, ["firing", "resolved"]);
     drop(rt);
+}
+
+#[test]
+fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
+    let app = app(ServerOptions::default());
+    let out = tempfile::tempdir().expect("tempdir");
+    // A monthly operations report scheduled in mid-August: August, September and October are
+    // due (on the 1st of the next month, 06:00) by 23 November, none was made (the server
+    // was down).
+    let schedule = ccpulse_store::ReportSchedule {
+        tenant: "demo".into(),
+        id: "monthly".into(),
+        report: "operations".into(),
+        every: "month".into(),
+        day: 1,
+        at: "06:00".into(),
+        out_dir: out.path().display().to_string(),
+        format: "json".into(),
+        lang: "en".into(),
+        webhook: None,
+        created_at: "2026-08-15T00:00:00Z".parse().expect("time"),
+    };
+    runtime().block_on(async {
+        let s = schedule.clone();
+        app.state
+            .writer()
+            .run(move |store| store.put_schedule(&s))
+            .await
+            .expect("writer")
+            .expect("schedule");
+        let made = ccpulse_server::run_due_reports(&app.state).await;
+        let periods: Vec<&str> = made.iter().map(|r| r.period.as_str()).collect();
+        assert_eq!(periods, ["2026-08", "2026-09", "2026-10"]);
+        let file = out.path().join("operations-demo-2026-10.json");
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("report file"))
+                .expect("json");
+        assert_eq!(report["period"], "2026-10");
+        assert_eq!(report["monthly"].as_array().map(Vec::len), Some(31));
+        // Nothing is made twice.
+        assert!(ccpulse_server::run_due_reports(&app.state).await.is_empty());
+
+        // Listed for readers of the tenant; not for a user scoped to another tenant.
+        let (status, _, body) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports?tenant=demo",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["schedules"][0]["id"], "monthly");
+        assert_eq!(body["reports"].as_array().map(Vec::len), Some(3));
+        assert_eq!(body["reports"][0]["period"], "2026-10");
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports?tenant=demo",
+            Some("scoped-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Only admins add schedules; bad ones say why.
+        let body = json!({"report": "quality", "every": "month", "to": out.path()}).to_string();
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/reports/schedules?tenant=demo",
+            Some("viewer-token"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, created) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/reports/schedules?tenant=demo",
+            Some("admin-token"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["schedule"]["id"], "quality-month");
+        let bad = json!({"report": "quality", "every": "fortnight", "to": "/tmp"}).to_string();
+        let (status, _, err) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/reports/schedules?tenant=demo",
+            Some("admin-token"),
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("fortnight")));
+        let (status, _, _) = call(
+            &app.router,
+            Method::DELETE,
+            "/api/v1/reports/schedules/quality-month?tenant=demo",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    });
 }

@@ -11,6 +11,7 @@
 //! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
 //! - [`lists`]: contacts listed one by one in reports (complaints, dissatisfied calls), masked.
 //! - [`tickets`]: tickets and the subscriber base; complaint figures by business line.
+//! - [`schedules`]: report schedules and the reports they produced.
 //! - [`access`]: users ([`User`]), token and session hashes.
 //! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
@@ -24,6 +25,7 @@ pub mod events;
 pub mod kpi;
 pub mod lists;
 pub mod quarantine;
+pub mod schedules;
 pub mod schema;
 pub mod sources;
 pub mod tenants;
@@ -37,6 +39,7 @@ pub use events::NewEvent;
 pub use kpi::{KeyValue, KpiResult, KpiRow};
 pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};
+pub use schedules::{ReportRun, ReportSchedule};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use tenants::Tenant;
 pub use tickets::ComplaintFigures;

@@ -1,0 +1,230 @@
+//! Scheduled reports: which periods a schedule owes a report for, and generating one.
+//!
+//! A schedule `every month --day 1 --at 06:00` owes, for each month, that month's report on
+//! the 1st of the next month at 06:00 tenant-local. Every period whose due time lies between
+//! the schedule's creation and now is owed until its report is recorded, so runs missed while
+//! the server was down are caught up on the next start.
+
+use std::path::PathBuf;
+
+use ccpulse_metrics::Catalog;
+use ccpulse_store::{DuckDbStore, ReportSchedule};
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+
+use crate::{operations, quality, scorecard, Format, Lang, Period, ReportError};
+
+/// Reports a schedule can make.
+pub const REPORTS: [&str; 3] = ["operations", "scorecard", "quality"];
+/// Periods a schedule can step by.
+pub const EVERY: [&str; 5] = ["day", "week", "month", "quarter", "year"];
+
+/// Periods owed at most per schedule in one round (a long downtime catches up in rounds).
+const CATCH_UP: usize = 36;
+
+/// Checks a schedule's words before it is stored.
+pub fn validate(s: &ReportSchedule) -> Result<(), ReportError> {
+    let bad = |m: String| Err(ReportError::Invalid(m));
+    if !REPORTS.contains(&s.report.as_str()) {
+        return bad(format!(
+            "--report {}: one of {}",
+            s.report,
+            REPORTS.join(", ")
+        ));
+    }
+    if !EVERY.contains(&s.every.as_str()) {
+        return bad(format!("--every {}: one of {}", s.every, EVERY.join(", ")));
+    }
+    if !(1..=28).contains(&s.day) {
+        return bad(format!("--day {}: 1 to 28 (every month has it)", s.day));
+    }
+    if s.at.parse::<Time>().is_err() {
+        return bad(format!("--at {}: a time like 06:00", s.at));
+    }
+    Format::parse(&s.format)?;
+    if s.id.is_empty() || s.id.contains(['/', '\\']) {
+        return bad(format!("schedule id `{}`: a name without slashes", s.id));
+    }
+    Ok(())
+}
+
+/// The period of kind `every` that contains `d`.
+pub fn period_of(every: &str, d: Date) -> Result<Period, ReportError> {
+    let range = |from: Date, to: Date| Period::parse(&format!("{from}..{to}"));
+    match every {
+        "day" => range(
+            d,
+            d.tomorrow()
+                .map_err(|e| ReportError::Period(e.to_string()))?,
+        ),
+        "week" => {
+            let monday = d
+                .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+                .map_err(|e| ReportError::Period(e.to_string()))?;
+            range(
+                monday,
+                monday
+                    .checked_add(7.days())
+                    .map_err(|e| ReportError::Period(e.to_string()))?,
+            )
+        }
+        "month" => Period::parse(&format!("{}-{:02}", d.year(), d.month())),
+        "quarter" => Period::parse(&format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1)),
+        "year" => Period::parse(&format!("{}", d.year())),
+        other => Err(ReportError::Invalid(format!("--every {other}"))),
+    }
+}
+
+/// When the report of `p` is due: `day` days into the next period, at `at`, tenant-local.
+fn due(p: &Period, s: &ReportSchedule, tz: &TimeZone) -> Option<Timestamp> {
+    let at: Time = s.at.parse().ok()?;
+    let day =
+        p.to.checked_add((i64::from(s.day) - 1).days())
+            .ok()?
+            // A daily or weekly period's next period may be shorter than `day`.
+            .min(p.to.checked_add(6.days()).ok()?);
+    let day = if s.every == "day" { p.to } else { day };
+    tz.to_timestamp(day.to_datetime(at)).ok()
+}
+
+/// The periods `s` owes a report for at `now` (oldest first), whether or not already made.
+pub fn owed(s: &ReportSchedule, tz: &TimeZone, now: Timestamp) -> Result<Vec<Period>, ReportError> {
+    let today = now.to_zoned(tz.clone()).date();
+    let mut p = period_of(&s.every, today)?;
+    let mut out = Vec::new();
+    for _ in 0..CATCH_UP * 2 {
+        let Some(prev_day) = p.from.yesterday().ok() else {
+            break;
+        };
+        p = period_of(&s.every, prev_day)?;
+        let Some(d) = due(&p, s, tz) else { break };
+        if d < s.created_at {
+            break;
+        }
+        if d <= now {
+            out.push(p.clone());
+        }
+        if out.len() >= CATCH_UP {
+            break;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Html => "html",
+        Format::Xlsx => "xlsx",
+        Format::Json => "json",
+        Format::Pdf => "pdf",
+    }
+}
+
+/// Generates the report of `s` for `period` into its folder; the file's path.
+pub fn generate(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    s: &ReportSchedule,
+    period: &Period,
+) -> Result<PathBuf, ReportError> {
+    let format = Format::parse(&s.format)?;
+    let lang = Lang::parse(&s.lang);
+    let (doc, json) = match s.report.as_str() {
+        "operations" => {
+            let r = operations::build(store, catalog, &s.tenant, period, 0, lang)?;
+            (r.document(), r.to_json())
+        }
+        "scorecard" => {
+            let r = scorecard::build(store, catalog, &s.tenant, period, None, lang)?;
+            (r.document(), r.to_json())
+        }
+        "quality" => {
+            let r = quality::build(store, catalog, &s.tenant, period, lang)?;
+            (r.document(), r.to_json())
+        }
+        other => return Err(ReportError::Invalid(format!("unknown report `{other}`"))),
+    };
+    let name = format!(
+        "{}-{}-{}.{}",
+        s.report,
+        s.tenant,
+        period.label.replace("..", "_"),
+        extension(format)
+    );
+    let path = PathBuf::from(&s.out_dir).join(name);
+    crate::write(&doc, &json, format, &path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(every: &str, created: &str) -> ReportSchedule {
+        ReportSchedule {
+            tenant: "bank".into(),
+            id: "monthly".into(),
+            report: "operations".into(),
+            every: every.into(),
+            day: 1,
+            at: "06:00".into(),
+            out_dir: "/tmp".into(),
+            format: "html".into(),
+            lang: "zh-CN".into(),
+            webhook: None,
+            created_at: created.parse().unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    fn labels(s: &ReportSchedule, now: &str) -> Vec<String> {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC);
+        owed(s, &tz, now.parse().unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|p| p.label)
+            .collect()
+    }
+
+    #[test]
+    fn a_monthly_schedule_owes_each_month_from_its_creation() {
+        let s = schedule("month", "2021-03-15T00:00:00Z");
+        // Before 06:00 Shanghai time on 1 April nothing is due yet.
+        assert!(labels(&s, "2021-03-31T21:59:00Z").is_empty());
+        assert_eq!(labels(&s, "2021-03-31T22:00:00Z"), ["2021-03"]);
+        // Down for two months: April and May are caught up, oldest first.
+        assert_eq!(
+            labels(&s, "2021-06-02T00:00:00Z"),
+            ["2021-03", "2021-04", "2021-05"]
+        );
+    }
+
+    #[test]
+    fn other_periods_step_by_their_length() {
+        let s = schedule("quarter", "2021-01-01T00:00:00Z");
+        assert_eq!(labels(&s, "2021-07-05T00:00:00Z"), ["2021-Q1", "2021-Q2"]);
+        let d = schedule("day", "2021-06-01T00:00:00Z");
+        assert_eq!(
+            labels(&d, "2021-06-03T00:00:00Z"),
+            ["2021-06-01..2021-06-02", "2021-06-02..2021-06-03"]
+        );
+        let w = schedule("week", "2021-06-01T00:00:00Z");
+        // 2021-06-07 is a Monday: the week of 31 May is due then at 06:00.
+        assert_eq!(
+            labels(&w, "2021-06-07T01:00:00Z"),
+            ["2021-05-31..2021-06-07"]
+        );
+    }
+
+    #[test]
+    fn schedules_are_checked() {
+        let mut s = schedule("month", "2021-01-01T00:00:00Z");
+        assert!(validate(&s).is_ok());
+        s.every = "fortnight".into();
+        assert!(validate(&s).is_err());
+        s.every = "month".into();
+        s.at = "25:00".into();
+        assert!(validate(&s).is_err());
+    }
+}
