@@ -49,19 +49,30 @@ pub fn demo_history(
     let mut generator = Generator::new(tenant.clone(), t.tz.clone(), 2026);
     let mut batch = store.begin_contacts()?;
     let mut generated = 0u64;
+    let mut tickets = Vec::new();
+    let mut months = std::collections::BTreeSet::new();
     for back in (0..i64::from(days)).rev() {
         let date = today.checked_sub(jiff::Span::new().days(back))?;
+        months.insert(date.first_of_month());
         for c in generator.day(date, daily) {
             // Only what has happened by now.
             if c.ended_at.is_some_and(|e| e <= now) {
                 let fp =
                     ccpulse_ingest::fingerprint(&[ccpulse_ingest::to_json_line(&c).as_bytes()]);
                 batch.append(&c, fp)?;
+                tickets.extend(crate::demo::complaint_ticket(&c));
                 generated += 1;
             }
         }
     }
     let counts = batch.commit()?;
+    // Complaint tickets and the subscriber base, for the complaint figures of the reports.
+    store.put_tickets(&tickets, &[])?;
+    let subscribers: Vec<_> = months
+        .into_iter()
+        .flat_map(|m| crate::demo::subscribers(tenant, m))
+        .collect();
+    store.put_subscribers(&subscribers, &[])?;
     Ok((generated, counts))
 }
 

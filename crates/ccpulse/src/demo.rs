@@ -347,3 +347,72 @@ mod tests {
         assert!(abandoned > 5, "abandons exist: {abandoned}");
     }
 }
+
+/// A ticket for a complaint contact of the demo center: most complaints are found valid,
+/// a few are escalated (to the regulator, the media), most are closed within three days, a
+/// customer complains again about the same thing now and then (a repeat).
+pub fn complaint_ticket(c: &Contact) -> Option<ccpulse_model::Ticket> {
+    if c.business_type != Some(BusinessType::Complaint) {
+        return None;
+    }
+    let created = c.ended_at.or(c.arrived_at)?;
+    // Decisions from the contact's id, so re-running the demo gives the same tickets.
+    let h = ccpulse_ingest::fingerprint(&[c.id.as_bytes()]);
+    let roll = |k: u32| (h >> (k * 8)) % 100;
+    let leaf =
+        ["outage", "speed", "billing", "attitude"][usize::try_from(roll(1) % 4).unwrap_or(0)];
+    let line = c
+        .business_line
+        .clone()
+        .unwrap_or_else(|| "broadband".into());
+    Some(ccpulse_model::Ticket {
+        tenant: c.tenant.clone(),
+        id: format!("t-{}", c.id),
+        kind: ccpulse_model::TicketKind::Complaint,
+        contact_id: Some(c.id.clone()),
+        // One customer in five is a regular who comes back about the same leaf.
+        customer: if roll(2) < 20 {
+            Some(format!("1380000{:04}", roll(3) * 7 % 50))
+        } else {
+            c.customer.clone()
+        },
+        category: Some(format!("{line}/{leaf}")),
+        business_line: Some(line),
+        channel: Some(c.channel.as_str().to_owned()),
+        created_at: created,
+        closed_at: (roll(4) < 85).then(|| created + secs(3600.0 * (4 + roll(5) % 68) as f64)),
+        valid: Some(roll(6) < 70),
+        escalated: roll(7) < 3,
+        escalated_via: (roll(7) < 3).then(|| {
+            ["regulator", "media", "government"][usize::try_from(roll(0) % 3).unwrap_or(0)]
+                .to_owned()
+        }),
+        refund: (roll(1) < 10).then(|| (roll(2) * 3) as f64),
+        satisfaction: (roll(3) < 60).then(|| {
+            if roll(5) < 80 {
+                ccpulse_model::SurveyScore::Satisfied
+            } else {
+                ccpulse_model::SurveyScore::Dissatisfied
+            }
+        }),
+    })
+}
+
+/// The demo center's subscriber base in `month`: three business lines growing slowly.
+pub fn subscribers(tenant: &TenantId, month: jiff::civil::Date) -> Vec<ccpulse_model::Subscribers> {
+    let m = i64::from(month.year()) * 12 + i64::from(month.month());
+    [
+        ("mobile", 1_200_000u64, 900i64),
+        ("broadband", 400_000, 300),
+        ("card", 250_000, -120),
+    ]
+    .iter()
+    .map(|(line, base, step)| ccpulse_model::Subscribers {
+        tenant: tenant.clone(),
+        month: format!("{}-{:02}", month.year(), month.month()),
+        business_line: (*line).to_owned(),
+        subscribers: u64::try_from(i64::try_from(*base).unwrap_or(0) + step * (m - 24_300))
+            .unwrap_or(0),
+    })
+    .collect()
+}

@@ -530,6 +530,15 @@ pub fn build(
     let prev = period.previous();
     let ly = period.years_back(1);
     let prev_word = period.previous_words(lang);
+    // A period without any contact (before the center's data starts) has no figures to
+    // compare with: its column stays empty rather than showing zeros.
+    let with_data = |p: &Option<Period>| -> Result<Option<Period>, ReportError> {
+        match p {
+            Some(p) if ask.total("contacts", p, &[])?.count("contacts") > 0 => Ok(Some(p.clone())),
+            _ => Ok(None),
+        }
+    };
+    let (prev_data, ly_data) = (with_data(&prev)?, with_data(&ly)?);
 
     let metrics = KPIS.join(",");
     let now = ask.total(&metrics, period, &[])?;
@@ -605,12 +614,31 @@ pub fn build(
             )
         })
         .collect();
-    let (top_categories, risers) = categories(&ask, period, prev.as_ref())?;
+    let (top_categories, risers) = categories(&ask, period, prev_data.as_ref())?;
     Ok(QualityReport {
         tenant: tenant.to_owned(),
-        volume_by_channel: volume(&ask, "channel", period, prev.as_ref(), ly.as_ref())?,
-        volume_by_business_line: volume(&ask, "business_line", period, prev.as_ref(), ly.as_ref())?,
-        outbound: outbound(&ask, period, prev.as_ref(), ly.as_ref(), lang, prev_word)?,
+        volume_by_channel: volume(
+            &ask,
+            "channel",
+            period,
+            prev_data.as_ref(),
+            ly_data.as_ref(),
+        )?,
+        volume_by_business_line: volume(
+            &ask,
+            "business_line",
+            period,
+            prev_data.as_ref(),
+            ly_data.as_ref(),
+        )?,
+        outbound: outbound(
+            &ask,
+            period,
+            prev_data.as_ref(),
+            ly_data.as_ref(),
+            lang,
+            prev_word,
+        )?,
         period: period.clone(),
         previous: prev,
         last_year: ly,
