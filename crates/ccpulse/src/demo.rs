@@ -326,28 +326,6 @@ impl Generator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_weekday_has_its_volume_and_every_contact_is_valid() {
-        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
-        let mut g = Generator::new(TenantId::new("demo").expect("t"), tz, 7);
-        let day = g.day(jiff::civil::date(2026, 11, 18), 1000.0);
-        assert!((850..=1150).contains(&day.len()), "{}", day.len());
-        for c in &day {
-            let line = ccpulse_ingest::to_json_line(c);
-            ccpulse_ingest::parse_contact_line(line.as_bytes(), 1, None).expect("valid contact");
-        }
-        let abandoned = day
-            .iter()
-            .filter(|c| c.outcome == Outcome::Abandoned)
-            .count();
-        assert!(abandoned > 5, "abandons exist: {abandoned}");
-    }
-}
-
 /// A ticket for a complaint contact of the demo center: most complaints are found valid,
 /// a few are escalated (to the regulator, the media), most are closed within three days, a
 /// customer complains again about the same thing now and then (a repeat).
@@ -415,4 +393,26 @@ pub fn subscribers(tenant: &TenantId, month: jiff::civil::Date) -> Vec<ccpulse_m
             .unwrap_or(0),
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_weekday_has_its_volume_and_every_contact_is_valid() {
+        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
+        let mut g = Generator::new(TenantId::new("demo").expect("t"), tz, 7);
+        let day = g.day(jiff::civil::date(2026, 11, 18), 1000.0);
+        assert!((850..=1150).contains(&day.len()), "{}", day.len());
+        for c in &day {
+            let line = ccpulse_ingest::to_json_line(c);
+            ccpulse_ingest::parse_contact_line(line.as_bytes(), 1, None).expect("valid contact");
+        }
+        let abandoned = day
+            .iter()
+            .filter(|c| c.outcome == Outcome::Abandoned)
+            .count();
+        assert!(abandoned > 5, "abandons exist: {abandoned}");
+    }
 }
