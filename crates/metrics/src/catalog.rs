@@ -67,13 +67,17 @@ impl Direction {
 }
 
 /// A scoring band: `points` when the value satisfies every condition given.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub points: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gt: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ge: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lt: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub le: Option<f64>,
 }
 

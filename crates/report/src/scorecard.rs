@@ -58,6 +58,57 @@ impl Standards {
         }
         Ok(Self { bands, overridden })
     }
+
+    /// Points for `value` of `metric` by these standards.
+    pub fn score(&self, metric: &str, value: Option<f64>) -> Option<u8> {
+        let v = value?;
+        self.bands
+            .get(metric)?
+            .iter()
+            .find(|b| b.holds(v))
+            .map(|b| b.points)
+    }
+
+    /// Replaces `tenant`'s overrides in `standards.toml` in `dir` (other tenants' kept); an
+    /// empty map returns the tenant to the catalog's bands.
+    pub fn save(
+        catalog: &Catalog,
+        dir: &Path,
+        tenant: &str,
+        overrides: &BTreeMap<String, Vec<Band>>,
+    ) -> Result<(), ReportError> {
+        for (metric, bands) in overrides {
+            if catalog.get(metric).is_none() {
+                return Err(ReportError::Invalid(format!(
+                    "{metric}: no such metric in the catalog"
+                )));
+            }
+            if bands.is_empty() {
+                return Err(ReportError::Invalid(format!(
+                    "{metric}: give at least one band"
+                )));
+            }
+        }
+        let path = dir.join(STANDARDS_FILE);
+        let io = |e: std::io::Error| ReportError::Io(format!("{}: {e}", path.display()));
+        let mut all: BTreeMap<String, BTreeMap<String, Vec<Band>>> = if path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(io)?;
+            toml::from_str(&text)
+                .map_err(|e| ReportError::Invalid(format!("{}: {e}", path.display())))?
+        } else {
+            BTreeMap::new()
+        };
+        if overrides.is_empty() {
+            all.remove(tenant);
+        } else {
+            all.insert(tenant.to_owned(), overrides.clone());
+        }
+        let text = toml::to_string(&all).map_err(|e| ReportError::Invalid(e.to_string()))?;
+        // Written beside and renamed over, so a reader never sees half a file.
+        let tmp = dir.join(format!("{STANDARDS_FILE}.tmp"));
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
 }
 
 /// One KPI of a scorecard.

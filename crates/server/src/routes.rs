@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(alert_history))
         .route("/alerts/rules", get(alert_rules).post(put_alert_rule))
         .route("/alerts/rules/{id}", delete(delete_alert_rule))
+        .route("/standards", get(standards).put(put_standards))
         .route("/reports", get(reports))
         .route("/reports/schedules", post(put_schedule))
         .route("/reports/schedules/{id}", delete(delete_schedule))
@@ -521,4 +522,50 @@ async fn delete_schedule(
     } else {
         Err(ApiError::NotFound(format!("no report schedule `{id}`")))
     }
+}
+
+/// The KPI standards a tenant is scored by (seed 002's bands unless overridden).
+async fn standards(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Read)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let s = state
+        .read(move |store, catalog| {
+            ccpulse_report::scorecard::Standards::load(catalog, store.dir(), tenant.as_str())
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(Json(
+        json!({ "standards": s.bands, "overridden": s.overridden }),
+    ))
+}
+
+/// Replaces the tenant's overrides: `{"answer_rate": [{"points": 5, "gt": 0.9}, ...]}`; `{}`
+/// returns it to the catalog's bands.
+async fn put_standards(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<TenantQuery>,
+    Json(body): Json<std::collections::BTreeMap<String, Vec<ccpulse_metrics::Band>>>,
+) -> Result<Json<Value>, ApiError> {
+    p.require(Permission::Admin)?;
+    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let name = tenant.to_string();
+    let s = state
+        .read(move |store, catalog| {
+            use ccpulse_report::scorecard::Standards;
+            Standards::save(catalog, store.dir(), tenant.as_str(), &body)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            Standards::load(catalog, store.dir(), tenant.as_str())
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    // The wall recolours its tiles on the next refresh.
+    state.hub().mark_dirty(&name);
+    Ok(Json(
+        json!({ "standards": s.bands, "overridden": s.overridden }),
+    ))
 }

@@ -97,12 +97,15 @@ pub fn today(
     let (from, to) = local_day(store, tenant, now);
     let metrics: Vec<&str> = TODAY_METRICS.iter().map(|(_, m)| *m).collect();
     let metrics = metrics.join(",");
+    // The tenant's own KPI standards (standards.toml) colour the tiles, else seed 002's.
+    let own = ccpulse_report::scorecard::Standards::load(catalog, store.dir(), tenant)
+        .map_err(|e| ccpulse_store::StoreError::Invalid(e.to_string()))?;
     let figures = |q: &ccpulse_metrics::CompiledQuery, values: &[Option<f64>]| {
         let mut m = Map::new();
         let mut scores = Map::new();
         for ((key, _), (cm, v)) in TODAY_METRICS.iter().zip(q.metrics.iter().zip(values)) {
             m.insert((*key).to_owned(), json_value(*v, cm.unit));
-            if let Some(p) = catalog.get(&cm.name).and_then(|def| def.score(*v)) {
+            if let Some(p) = own.score(&cm.name, *v) {
                 scores.insert((*key).to_owned(), json!(p));
             }
         }
@@ -186,9 +189,12 @@ pub fn today(
     let mut standards = Map::new();
     for (key, written) in TODAY_METRICS {
         let name = written.split('[').next().unwrap_or(written);
-        if let Some(def) = catalog.get(name).filter(|d| !d.bands.is_empty()) {
-            let bands: Vec<Value> = def
-                .bands
+        if let Some((def, own)) = catalog
+            .get(name)
+            .zip(own.bands.get(name))
+            .filter(|(_, b)| !b.is_empty())
+        {
+            let bands: Vec<Value> = own
                 .iter()
                 .map(|b| json!({"points": b.points, "when": b.describe()}))
                 .collect();

@@ -126,6 +126,8 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/alerts/rules"),
     ("POST", "/api/v1/alerts/rules"),
     ("DELETE", "/api/v1/alerts/rules/x"),
+    ("GET", "/api/v1/standards"),
+    ("PUT", "/api/v1/standards"),
     ("GET", "/api/v1/reports"),
     ("POST", "/api/v1/reports/schedules"),
     ("DELETE", "/api/v1/reports/schedules/x"),
@@ -838,5 +840,48 @@ fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
         )
         .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
+    });
+}
+
+#[test]
+fn a_tenant_sets_its_own_kpi_standards_and_the_wall_scores_by_them() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let (status, _, body) =
+            call(&app.router, Method::GET, "/api/v1/standards?tenant=demo", Some("viewer-token"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["standards"]["answer_rate"][0], json!({"points": 5, "gt": 0.95}));
+        assert_eq!(body["overridden"], json!([]));
+        let mine = json!({"answer_rate": [{"points": 5, "gt": 0.4}, {"points": 1}]}).to_string();
+        let (status, _, _) = call(&app.router, Method::PUT, "/api/v1/standards?tenant=demo", Some("viewer-token"), Some(mine.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, body) = call(&app.router, Method::PUT, "/api/v1/standards?tenant=demo", Some("admin-token"), Some(mine)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["overridden"], json!(["answer_rate"]));
+        let bad = json!({"no_such_metric": [{"points": 5}]}).to_string();
+        let (status, _, _) = call(&app.router, Method::PUT, "/api/v1/standards?tenant=demo", Some("admin-token"), Some(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // One answered call of two that reached the queue: 50 %, 5 points by the tenant's own
+        // standard (seed 002 would give 2).
+        let events = json!([
+            {"id": "s1", "type": "queued", "contact_id": "k1", "queue": "vip", "at": "2026-11-23T09:00:00+08:00"},
+            {"id": "s2", "type": "answered", "contact_id": "k1", "agent": "1001", "at": "2026-11-23T09:00:05+08:00"},
+            {"id": "s3", "type": "ended", "contact_id": "k1", "at": "2026-11-23T09:02:05+08:00"},
+            {"id": "s4", "type": "queued", "contact_id": "k2", "queue": "vip", "at": "2026-11-23T09:10:00+08:00"},
+            {"id": "s5", "type": "abandoned", "contact_id": "k2", "at": "2026-11-23T09:11:00+08:00"},
+        ])
+        .to_string();
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(events)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        ccpulse_server::refresh(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        let all = &live["scopes"]["all"]["today"];
+        assert_eq!(all["answer_rate"].as_f64(), Some(0.5), "{live}");
+        assert_eq!(all["scores"]["answer_rate"], 5);
+        assert_eq!(live["standards"]["answer_rate"]["bands"][1]["points"], 1);
+        // Back to the catalog's bands.
+        let (status, _, body) = call(&app.router, Method::PUT, "/api/v1/standards?tenant=demo", Some("admin-token"), Some("{}".into())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["overridden"], json!([]));
     });
 }
