@@ -46,6 +46,7 @@ fn by_label(item: ByItem, lang: &str) -> &'static str {
         "entry_point" => pick("接入号", "Entry point"),
         "queue" => pick("技能组", "Queue"),
         "agent" => pick("坐席", "Agent"),
+        "team" => pick("班组", "Team"),
         "region" => pick("地区", "Region"),
         "business_line" => pick("业务线", "Business line"),
         "category" => pick("分类", "Category"),

@@ -65,6 +65,8 @@ enum ImportFormat {
     Tickets,
     /// The subscriber base per month and business line as JSON Lines.
     Subscribers,
+    /// Agents (name, team, skill groups, hire and leave dates) as JSON Lines.
+    Agents,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -528,6 +530,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 ImportFormat::Tickets => {
                     tickets::import(&mut store, &files, tickets::Kind::Tickets, tenant.as_ref())?
+                }
+                ImportFormat::Agents => {
+                    tickets::import(&mut store, &files, tickets::Kind::Agents, tenant.as_ref())?
                 }
                 ImportFormat::Subscribers => tickets::import(
                     &mut store,

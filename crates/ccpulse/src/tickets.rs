@@ -1,9 +1,9 @@
-//! `ccpulse import --format tickets|subscribers`: the canonical JSON Lines of tickets and of
-//! the subscriber base. Volumes are small (thousands a month), so each file is one
+//! `ccpulse import --format tickets|subscribers|agents`: the canonical JSON Lines of tickets,
+//! the subscriber base and agents. Volumes are small (thousands a month), so each file is one
 //! transaction with its rejections.
 
 use ccpulse_ingest::{
-    open_input, parse_subscribers_line, parse_ticket_line, LineReader, Rejection,
+    open_input, parse_agent_line, parse_subscribers_line, parse_ticket_line, LineReader, Rejection,
 };
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, NewRejection};
@@ -15,6 +15,7 @@ use crate::import::ImportSummary;
 pub enum Kind {
     Tickets,
     Subscribers,
+    Agents,
 }
 
 impl Kind {
@@ -22,6 +23,7 @@ impl Kind {
         match self {
             Kind::Tickets => "tickets",
             Kind::Subscribers => "subscribers",
+            Kind::Agents => "agents",
         }
     }
 }
@@ -49,6 +51,7 @@ pub fn import(
         let mut buf = Vec::new();
         let mut tickets = Vec::new();
         let mut subscribers = Vec::new();
+        let mut agents = Vec::new();
         let mut rejections = Vec::new();
         let mut reject = |summary: &mut ImportSummary, r: Rejection| {
             summary.note(&name, &r);
@@ -85,11 +88,16 @@ pub fn import(
                     Ok(s) => subscribers.push(s),
                     Err(r) => reject(&mut summary, r),
                 },
+                Kind::Agents => match parse_agent_line(&buf, n, tenant) {
+                    Ok(a) => agents.push(a),
+                    Err(r) => reject(&mut summary, r),
+                },
             }
         }
         let counts = match kind {
             Kind::Tickets => store.put_tickets(&tickets, &rejections)?,
             Kind::Subscribers => store.put_subscribers(&subscribers, &rejections)?,
+            Kind::Agents => store.put_agents(&agents, &rejections)?,
         };
         summary.counts.inserted += counts.inserted;
         summary.counts.updated += counts.updated;

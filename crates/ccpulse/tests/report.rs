@@ -485,6 +485,7 @@ fn the_scorecard_scores_by_seed_002_bands() {
         if answered {
             c["answered_at"] = json!(at(wait));
             c["ended_at"] = json!(at(wait + 120));
+            c["agent"] = json!("a1");
         } else {
             c["ended_at"] = json!(at(wait));
         }
@@ -660,7 +661,33 @@ fn the_scorecard_scores_by_seed_002_bands() {
     ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("2021-13"));
-    let team = cli.run(&[
+    let bad_by = cli.run(&[
+        "report",
+        "scorecard",
+        "--tenant",
+        "bank",
+        "--period",
+        "2021-01",
+        "--by",
+        "region",
+    ]);
+    assert!(String::from_utf8_lossy(&bad_by.stderr).contains("queue, agent or team"));
+
+    // By team: the agents' teams come from `import --format agents`.
+    let agents = cli.write("agents.jsonl", "{\"id\":\"a1\",\"name\":\"Li\",\"team\":\"north\",\"skill_groups\":[\"vip\"]}\n{\"id\":\"a2\",\"hired_on\":\"March\"}\n");
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "agents",
+        "--tenant",
+        "bank",
+        agents.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("read 2, inserted 1") && out.contains("rejected 1"),
+        "{out}"
+    );
+    let t: Value = serde_json::from_str(&cli.ok(&[
         "report",
         "scorecard",
         "--tenant",
@@ -669,8 +696,38 @@ fn the_scorecard_scores_by_seed_002_bands() {
         "2021-01",
         "--by",
         "team",
+    ]))
+    .unwrap();
+    let north = t["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "north")
+        .unwrap()
+        .clone();
+    // Agent a1 answered every call; the abandoned one has no agent (and so no team).
+    let sat = north["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "satisfaction")
+        .unwrap()
+        .clone();
+    assert_eq!(sat["value"].as_f64(), Some(0.9));
+    let kpi = cli.kpi(&[
+        "--tenant",
+        "bank",
+        "--metrics",
+        "answered",
+        "--by",
+        "team",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-02-01",
     ]);
-    assert!(String::from_utf8_lossy(&team.stderr).contains("team"));
+    assert_eq!(kpi[0]["team"], "north");
+    assert_eq!(kpi[0]["answered"], 19);
 }
 
 /// Two months of a small telecom: contacts by channel, business line and consultation

@@ -9,7 +9,7 @@
 //! - [`mapped`]: CSV and xlsx exports of other systems through a mapping file.
 //! - [`queue_log`]: Asterisk's queue_log lines, assembled into contacts (one per stint of a
 //!   call in a queue) and agent state intervals.
-//! - [`tickets`]: the canonical JSON Lines of tickets and of the subscriber base.
+//! - [`tickets`]: the canonical JSON Lines of tickets, the subscriber base and agents.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
 //!
 //! Each format module parses one record at a time and never panics on any input, so a bad
@@ -26,4 +26,4 @@ pub mod tickets;
 pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};
 pub use input::{open_input, InputError, LineReader};
 pub use rejection::Rejection;
-pub use tickets::{parse_subscribers_line, parse_ticket_line};
+pub use tickets::{parse_agent_line, parse_subscribers_line, parse_ticket_line};

@@ -1,4 +1,4 @@
-//! Canonical JSON Lines of tickets and of the subscriber base (SPEC.md's data model).
+//! Canonical JSON Lines of tickets, the subscriber base and agents (SPEC.md's data model).
 //!
 //! A ticket line:
 //! `{"id":"t-1","kind":"complaint","contact_id":"c-1","customer":"13812345678",
@@ -6,10 +6,12 @@
 //!   "created_at":"2021-02-03T10:00:00+08:00","closed_at":null,"valid":true,
 //!   "escalated":false,"escalated_via":null,"refund":null,"satisfaction":"satisfied"}`.
 //! A subscribers line: `{"month":"2021-02","business_line":"mobile","subscribers":1088000}`.
+//! An agent line: `{"id":"a017","name":"张三","team":"team-a","skill_groups":["vip"],
+//!   "hired_on":"2020-03-01","left_on":null,"scheduled_minutes":450}`.
 
 use std::borrow::Cow;
 
-use ccpulse_model::{Subscribers, SurveyScore, TenantId, Ticket, TicketKind};
+use ccpulse_model::{Agent, Subscribers, SurveyScore, TenantId, Ticket, TicketKind};
 use serde::Deserialize;
 
 use crate::contacts::{bad, locate_json_error, tenant_of, text, time, word, Bad};
@@ -57,6 +59,25 @@ struct RawSubscribers<'a> {
     #[serde(borrow)]
     business_line: Option<Cow<'a, str>>,
     subscribers: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent<'a> {
+    #[serde(borrow)]
+    tenant: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    team: Option<Cow<'a, str>>,
+    skill_groups: Option<Vec<String>>,
+    #[serde(borrow)]
+    hired_on: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    left_on: Option<Cow<'a, str>>,
+    scheduled_minutes: Option<f64>,
 }
 
 fn object<'a, T: Deserialize<'a>>(bytes: &'a [u8], line: u64, what: &str) -> Result<T, Rejection> {
@@ -179,8 +200,70 @@ pub fn parse_subscribers_line(
     convert().map_err(|b| Rejection::new(line, b.field, b.reason, bytes))
 }
 
+fn day(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<jiff::civil::Date>, Bad> {
+    v.map(|v| {
+        v.parse()
+            .map_err(|_| bad(field, format!("`{v}` is not a date like 2020-03-01")))
+    })
+    .transpose()
+}
+
+/// Parses one agent line; `tenant` as for contacts.
+pub fn parse_agent_line(
+    bytes: &[u8],
+    line: u64,
+    tenant: Option<&TenantId>,
+) -> Result<Agent, Rejection> {
+    let raw: RawAgent<'_> = object(bytes, line, "an agent")?;
+    let convert = || -> Result<Agent, Bad> {
+        let hired_on = day("hired_on", raw.hired_on.as_ref())?;
+        let left_on = day("left_on", raw.left_on.as_ref())?;
+        if let (Some(h), Some(l)) = (hired_on, left_on) {
+            if l < h {
+                return Err(bad("left_on", format!("{l} is before `hired_on` {h}")));
+            }
+        }
+        if let Some(m) = raw.scheduled_minutes {
+            if !m.is_finite() || !(0.0..=1440.0).contains(&m) {
+                return Err(bad(
+                    "scheduled_minutes",
+                    format!("{m} is not minutes of a day (0-1440)"),
+                ));
+            }
+        }
+        Ok(Agent {
+            tenant: tenant_of(raw.tenant.as_deref(), tenant)?,
+            id: text(raw.id).ok_or_else(|| bad("id", "missing"))?,
+            name: text(raw.name),
+            team: text(raw.team),
+            skill_groups: raw.skill_groups.unwrap_or_default(),
+            hired_on,
+            left_on,
+            scheduled_minutes: raw.scheduled_minutes,
+        })
+    };
+    convert().map_err(|b| Rejection::new(line, b.field, b.reason, bytes))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn agents_parse_and_dates_are_checked() {
+        let a = parse_agent_line(br#"{"id":"a1","name":"Li","team":"t1","skill_groups":["vip"],"hired_on":"2020-03-01"}"#, 1, None)
+            .unwrap_or_else(|r| panic!("{r:?}"));
+        assert_eq!((a.team.as_deref(), a.skill_groups.len()), (Some("t1"), 1));
+        let r = parse_agent_line(
+            br#"{"id":"a1","hired_on":"2020-03-01","left_on":"2019-01-01"}"#,
+            4,
+            None,
+        )
+        .expect_err("left before hired");
+        assert_eq!((r.line, r.field.as_deref()), (4, Some("left_on")));
+        let r =
+            parse_agent_line(br#"{"id":"a1","hired_on":"March"}"#, 5, None).expect_err("bad date");
+        assert_eq!(r.field.as_deref(), Some("hired_on"));
+    }
+
     use super::*;
 
     #[test]

@@ -117,6 +117,8 @@ pub enum Dimension {
     EntryPoint,
     Queue,
     Agent,
+    /// The agent's team, from the agents table.
+    Team,
     Region,
     BusinessLine,
     Category,
@@ -137,6 +139,7 @@ impl Dimension {
         ("entry_point", Dimension::EntryPoint),
         ("queue", Dimension::Queue),
         ("agent", Dimension::Agent),
+        ("team", Dimension::Team),
         ("region", Dimension::Region),
         ("business_line", Dimension::BusinessLine),
         ("category", Dimension::Category),

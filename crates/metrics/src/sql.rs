@@ -95,15 +95,24 @@ const AGENT_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue, a.state, a.rea
           g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
           g.local_month, g.local_week,
           (epoch_us(least(coalesce(a.end_at, {now}), g.slot_end))
-           - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs
+           - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs{team}
    FROM agent_states a JOIN agent_slots g
-     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start)";
+     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join})";
+
+/// Contacts with their agent's team, for `--by team` and `--filter team=...`: the join is
+/// there only when a query asks for teams.
+const CONTACTS_WITH_TEAM: &str = "(SELECT c.*, ag.team FROM contacts c
+   LEFT JOIN agents ag ON ag.tenant = c.tenant AND ag.id = c.agent)";
 
 /// Dimensions agent intervals have.
 fn agent_dimension(d: Dimension) -> bool {
     matches!(
         d,
-        Dimension::Agent | Dimension::Queue | Dimension::HourOfDay | Dimension::Weekday
+        Dimension::Agent
+            | Dimension::Team
+            | Dimension::Queue
+            | Dimension::HourOfDay
+            | Dimension::Weekday
     )
 }
 
@@ -370,7 +379,10 @@ pub fn compile(
                 .to_owned(),
         ));
     }
+    let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
+        || query.filters.iter().any(|f| f.dimension == Dimension::Team);
     let relation = match table {
+        Table::Contacts if wants_team => CONTACTS_WITH_TEAM.to_owned(),
         Table::Contacts => "contacts".to_owned(),
         Table::AgentStates => {
             let dims = query
@@ -384,14 +396,25 @@ pub fn compile(
             for d in dims {
                 if !agent_dimension(d) {
                     return Err(QueryError::Unsupported(format!(
-                        "agent-state metrics go by buckets, agent, queue, hour_of_day and \
-                         weekday, not by {}",
+                        "agent-state metrics go by buckets, agent, team, queue, hour_of_day \
+                         and weekday, not by {}",
                         d.name()
                     )));
                 }
             }
             let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S%.6f");
-            AGENT_RELATION.replace("{now}", &format!("TIMESTAMP '{now}'"))
+            let (team, team_join) = if wants_team {
+                (
+                    ", ag.team",
+                    "\n   LEFT JOIN agents ag ON ag.tenant = a.tenant AND ag.id = a.agent",
+                )
+            } else {
+                ("", "")
+            };
+            AGENT_RELATION
+                .replace("{now}", &format!("TIMESTAMP '{now}'"))
+                .replace("{team_join}", team_join)
+                .replace("{team}", team)
         }
     };
 

@@ -36,3 +36,18 @@ pub struct AgentInterval {
     /// Where it came from (`queue_log`, `agent-states`, `events`).
     pub source: String,
 }
+
+/// An agent of the center: who they are, their team and skill groups, when they joined and
+/// left (for turnover), and the minutes they are scheduled per day, meals excluded (for
+/// utilization).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub tenant: TenantId,
+    pub id: String,
+    pub name: Option<String>,
+    pub team: Option<String>,
+    pub skill_groups: Vec<String>,
+    pub hired_on: Option<jiff::civil::Date>,
+    pub left_on: Option<jiff::civil::Date>,
+    pub scheduled_minutes: Option<f64>,
+}

@@ -59,7 +59,7 @@ pub mod stint;
 pub mod tenant;
 pub mod ticket;
 
-pub use agent::{AgentInterval, AgentState};
+pub use agent::{Agent, AgentInterval, AgentState};
 pub use contact::{
     BusinessType, Channel, Contact, Derived, Direction, Outcome, Survey, SurveyScore,
 };

@@ -268,20 +268,10 @@ pub fn build(
     if store.tenant(tenant).is_none() {
         return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_owned()).into());
     }
-    match by {
-        None | Some("queue" | "agent") => {}
-        Some("team") => {
-            return Err(ReportError::Invalid(
-                "--by team needs agents with their teams, which ccpulse does not import yet; \
-                 use --by queue or --by agent"
-                    .to_owned(),
-            ))
-        }
-        Some(other) => {
-            return Err(ReportError::Invalid(format!(
-                "--by {other}: a scorecard is by queue, agent or team"
-            )))
-        }
+    if let Some(other) = by.filter(|b| !matches!(*b, "queue" | "agent" | "team")) {
+        return Err(ReportError::Invalid(format!(
+            "--by {other}: a scorecard is by queue, agent or team (teams from `import --format agents`)"
+        )));
     }
     let standards = Standards::load(catalog, store.dir(), tenant)?;
     let metrics: Vec<&str> = standards.bands.keys().map(String::as_str).collect();

@@ -194,8 +194,20 @@ fn migrations() -> Vec<String> {
              event_at TIMESTAMP NOT NULL
          );"
         .to_owned(),
-        // 4: tickets, the subscriber base, report schedules and their runs.
-        "CREATE TABLE tickets (
+        // 4: agents, tickets, the subscriber base, report schedules and their runs.
+        "CREATE TABLE agents (
+             tenant VARCHAR NOT NULL,
+             id VARCHAR NOT NULL,
+             name VARCHAR,
+             team VARCHAR,
+             -- Comma-separated.
+             skill_groups VARCHAR,
+             hired_on DATE,
+             left_on DATE,
+             scheduled_minutes DOUBLE,
+             PRIMARY KEY (tenant, id)
+         );
+         CREATE TABLE tickets (
              tenant VARCHAR NOT NULL,
              id VARCHAR NOT NULL,
              kind VARCHAR NOT NULL,

@@ -1,8 +1,8 @@
-//! Tickets and the subscriber base: upserts with the quarantine in the same transaction, and
+//! Agents, tickets and the subscriber base: upserts with the quarantine in the same transaction, and
 //! the complaint figures reports read (by business line, repeats and escalations).
 
 use ::duckdb::params;
-use ccpulse_model::{naive_micros, LocalParts, Subscribers, Ticket};
+use ccpulse_model::{naive_micros, Agent, LocalParts, Subscribers, Ticket};
 use serde::Serialize;
 
 use crate::quarantine::{self, NewRejection};
@@ -113,6 +113,78 @@ impl DuckDbStore {
                 unchanged: n.saturating_sub(fresh + changed),
                 rejected: u64::try_from(rejections.len()).unwrap_or(0),
             })
+        })();
+        match done {
+            Ok(c) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(c)
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes agents (upsert by tenant and id) and rejections in one transaction.
+    pub fn put_agents(
+        &mut self,
+        agents: &[Agent],
+        rejections: &[NewRejection],
+    ) -> Result<ImportCounts> {
+        for a in agents {
+            self.ensure_tenant(&a.tenant)?;
+        }
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let done = (|| -> Result<ImportCounts> {
+            let mut counts = ImportCounts::default();
+            for a in agents {
+                let day = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
+                let row = params![
+                    a.tenant.as_str(),
+                    a.id,
+                    a.name,
+                    a.team,
+                    a.skill_groups.join(","),
+                    day(a.hired_on),
+                    day(a.left_on),
+                    a.scheduled_minutes
+                ];
+                let same: Option<bool> = self
+                    .conn
+                    .query_row(
+                        "SELECT row(name, team, skill_groups, CAST(hired_on AS VARCHAR),
+                                    CAST(left_on AS VARCHAR), scheduled_minutes)
+                                IS NOT DISTINCT FROM row(?, ?, ?, ?, ?, ?)
+                         FROM agents WHERE tenant = ? AND id = ?",
+                        params![
+                            a.name,
+                            a.team,
+                            a.skill_groups.join(","),
+                            day(a.hired_on),
+                            day(a.left_on),
+                            a.scheduled_minutes,
+                            a.tenant.as_str(),
+                            a.id
+                        ],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                match same {
+                    None => counts.inserted += 1,
+                    Some(true) => counts.unchanged += 1,
+                    Some(false) => counts.updated += 1,
+                }
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), ?)",
+                    row,
+                )?;
+            }
+            for r in rejections {
+                quarantine::insert(&self.conn, r)?;
+            }
+            counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
+            Ok(counts)
         })();
         match done {
             Ok(c) => {
