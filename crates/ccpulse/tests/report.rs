@@ -877,8 +877,8 @@ fn telecom() -> Cli {
         // February: customer 1 again about ringtones after t1 was closed: a repeat.
         ticket("t6", "13800000001", "mobile", "ringtone", "2021-02-03", None, json!({"valid": false})),
         ticket("t7", "13800000007", "mobile", "billing", "2021-02-04", None, json!({"escalated_via": "regulator"})),
-        ticket("t8", "02000000008", "broadband", "outage", "2021-02-05", None, json!({})),
-        ticket("t9", "02000000009", "broadband", "speed", "2021-02-06", None, json!({})),
+        ticket("t8", "02000000008", "broadband", "outage", "2021-02-05", None, json!({"satisfaction": "satisfied"})),
+        ticket("t9", "02000000009", "broadband", "speed", "2021-02-06", None, json!({"satisfaction": "dissatisfied"})),
         // Not a complaint: counts nowhere in the complaint figures.
         r#"{"id":"s1","kind":"suggestion","business_line":"mobile","created_at":"2021-02-07T09:00:00+08:00"}"#.to_owned(),
         // A bad line: located, quarantined, the rest kept.
@@ -1124,6 +1124,74 @@ fn the_quality_analysis_states_each_change_by_hand() {
     assert_eq!(
         wb.sheet_names(),
         ["运营指标", "话务量", "投诉", "热点咨询", "电话经营"]
+    );
+
+    // Ticket metrics are catalog metrics like any other: by month, by business line.
+    let k = cli.kpi(&["--tenant", "tel", "--metrics", "complaints,valid_complaints,repeat_complaints,escalated_complaints,complaint_handling_satisfaction", "--by", "month", "--from", "2021-01-01", "--to", "2021-03-01"]);
+    assert_eq!(
+        [
+            &k[0]["month"],
+            &k[0]["complaints"],
+            &k[0]["valid_complaints"],
+            &k[0]["repeat_complaints"],
+            &k[0]["escalated_complaints"]
+        ],
+        [
+            &json!("2021-01"),
+            &json!(5),
+            &json!(5),
+            &json!(0),
+            &json!(0)
+        ]
+    );
+    assert_eq!(
+        [
+            &k[1]["complaints"],
+            &k[1]["valid_complaints"],
+            &k[1]["repeat_complaints"],
+            &k[1]["escalated_complaints"],
+            &k[1]["complaint_handling_satisfaction"]
+        ],
+        [&json!(4), &json!(3), &json!(1), &json!(1), &json!(0.5)]
+    );
+    assert_eq!(k[0]["complaint_handling_satisfaction"], Value::Null);
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "complaints",
+        "--by",
+        "business_line",
+        "--from",
+        "2021-02-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    assert_eq!(
+        (&k[0]["business_line"], &k[0]["complaints"]),
+        (&json!("broadband"), &json!(2))
+    );
+    // The scorecard scores complaint handling (1 of 2 satisfied: 50 %, 2 points) beside the
+    // contact KPIs.
+    let sc: Value = serde_json::from_str(&cli.ok(&[
+        "report",
+        "scorecard",
+        "--tenant",
+        "tel",
+        "--period",
+        "2021-02",
+    ]))
+    .unwrap();
+    let h = sc["groups"][0]["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "complaint_handling_satisfaction")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (h["value"].as_f64(), h["points"].as_u64()),
+        (Some(0.5), Some(2))
     );
 
     // The bad ticket is in the quarantine with its field.

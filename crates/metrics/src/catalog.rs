@@ -44,6 +44,11 @@ pub enum Table {
     /// and slot with `secs`, the interval's seconds inside the slot; columns agent, queue,
     /// state, reason and the local_* bucket columns.
     AgentStates,
+    /// One row per ticket, bucketed by its tenant-local creation time; columns kind,
+    /// business_line, category, channel, customer, valid, escalated, escalated_via, refund,
+    /// satisfaction and `is_repeat` (same customer and leaf category after the earlier
+    /// complaint was closed).
+    Tickets,
 }
 
 /// Whether a higher value is better.

@@ -99,6 +99,32 @@ const AGENT_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue, a.state, a.rea
    FROM agent_states a JOIN agent_slots g
      ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join})";
 
+/// Tickets with the local bucket columns contacts carry, and whether each is a repeat.
+const TICKET_RELATION: &str = "(SELECT t.tenant, t.kind, t.business_line, t.category, t.channel,
+          t.customer, t.valid, t.escalated, t.escalated_via, t.refund, t.satisfaction, t.local_ts,
+          CAST(t.local_ts AS DATE) AS local_date, hour(t.local_ts) AS local_hour,
+          hour(t.local_ts) * 4 + minute(t.local_ts) // 15 AS local_slot,
+          isodow(t.local_ts) AS local_weekday,
+          year(t.local_ts) * 100 + month(t.local_ts) AS local_month,
+          isoyear(t.local_ts) * 100 + week(t.local_ts) AS local_week,
+          EXISTS (SELECT 1 FROM tickets p
+                  WHERE p.tenant = t.tenant AND p.kind = 'complaint' AND p.id <> t.id
+                    AND p.customer = t.customer AND p.leaf = t.leaf
+                    AND p.closed_at IS NOT NULL AND p.closed_at <= t.created_at) AS is_repeat
+   FROM tickets t)";
+
+/// Dimensions tickets have.
+fn ticket_dimension(d: Dimension) -> bool {
+    matches!(
+        d,
+        Dimension::BusinessLine
+            | Dimension::Category
+            | Dimension::Channel
+            | Dimension::HourOfDay
+            | Dimension::Weekday
+    )
+}
+
 /// Contacts with their agent's team, for `--by team` and `--filter team=...`: the join is
 /// there only when a query asks for teams.
 const CONTACTS_WITH_TEAM: &str = "(SELECT c.*, ag.team FROM contacts c
@@ -374,8 +400,8 @@ pub fn compile(
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     if metrics.iter().any(|m| m.table != table) {
         return Err(QueryError::Unsupported(
-            "agent-state metrics (staffed_time, state_time, occupancy, utilization) and \
-             contact metrics go in separate queries"
+            "contact, agent-state (staffed_time, state_time, occupancy, utilization) and \
+             ticket (complaints, ...) metrics go in separate queries"
                 .to_owned(),
         ));
     }
@@ -384,6 +410,26 @@ pub fn compile(
     let relation = match table {
         Table::Contacts if wants_team => CONTACTS_WITH_TEAM.to_owned(),
         Table::Contacts => "contacts".to_owned(),
+        Table::Tickets => {
+            let dims = query
+                .by
+                .iter()
+                .filter_map(|b| match b {
+                    ByItem::Dimension(d) => Some(*d),
+                    ByItem::Bucket(_) => None,
+                })
+                .chain(query.filters.iter().map(|f| f.dimension));
+            for d in dims {
+                if !ticket_dimension(d) {
+                    return Err(QueryError::Unsupported(format!(
+                        "ticket metrics go by buckets, business_line, category, channel, \
+                         hour_of_day and weekday, not by {}",
+                        d.name()
+                    )));
+                }
+            }
+            TICKET_RELATION.to_owned()
+        }
         Table::AgentStates => {
             let dims = query
                 .by

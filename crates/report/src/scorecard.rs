@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ccpulse_metrics::{Band, Catalog, Unit};
+use ccpulse_metrics::{Band, Catalog, Table as Source, Unit};
 use ccpulse_store::DuckDbStore;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -206,11 +206,15 @@ fn group_of(
     now: &Figures,
     before: Option<&Figures>,
     standards: &Standards,
+    asked: &[&str],
     catalog: &Catalog,
     lang: Lang,
 ) -> Group {
     let mut kpis = Vec::new();
     for (metric, bands) in &standards.bands {
+        if !asked.contains(&metric.as_str()) {
+            continue;
+        }
         let Some(m) = catalog.get(metric) else {
             continue;
         };
@@ -274,17 +278,49 @@ pub fn build(
         )));
     }
     let standards = Standards::load(catalog, store.dir(), tenant)?;
-    let metrics: Vec<&str> = standards.bands.keys().map(String::as_str).collect();
-    let metrics = metrics.join(",");
     let ask = Ask {
         store,
         catalog,
         tenant,
     };
     let previous = period.previous();
-    let now = ask.by(&metrics, by, period, &[], false)?;
+    // One query per table the standards' metrics are over (contacts, tickets, agent states);
+    // ticket metrics have no queue or agent, so they score the whole center only.
+    let mut tables: Vec<(Source, Vec<&str>)> = Vec::new();
+    for name in standards.bands.keys() {
+        let Some(m) = catalog.get(name) else { continue };
+        if by.is_some() && m.table == Source::Tickets {
+            continue;
+        }
+        match tables.iter_mut().find(|(t, _)| *t == m.table) {
+            Some((_, list)) => list.push(name),
+            None => tables.push((m.table, vec![name])),
+        }
+    }
+    let asked: Vec<&str> = tables.iter().flat_map(|(_, l)| l.iter().copied()).collect();
+    let run = |p: &Period| -> Result<Vec<(Option<String>, Figures)>, ReportError> {
+        let mut merged: Vec<(Option<String>, Figures)> = Vec::new();
+        for (_, list) in &tables {
+            for (key, f) in ask.by(&list.join(","), by, p, &[], false)? {
+                match merged.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, into)) => into.0.extend(f.0),
+                    None => merged.push((key, f)),
+                }
+            }
+        }
+        // Overall, every table answers one row; keep them as one group.
+        if by.is_none() && merged.len() > 1 {
+            let mut one = Figures::default();
+            for (_, f) in merged.drain(..) {
+                one.0.extend(f.0);
+            }
+            merged.push((None, one));
+        }
+        Ok(merged)
+    };
+    let now = run(period)?;
     let before = match &previous {
-        Some(p) => ask.by(&metrics, by, p, &[], false)?,
+        Some(p) => run(p)?,
         None => Vec::new(),
     };
     let groups = if by.is_none() {
@@ -295,6 +331,7 @@ pub fn build(
             &now,
             before.as_ref(),
             &standards,
+            &asked,
             catalog,
             lang,
         )]
@@ -302,7 +339,7 @@ pub fn build(
         now.into_iter()
             .map(|(key, f)| {
                 let b = before.iter().find(|(k, _)| *k == key).map(|(_, f)| f);
-                group_of(key, &f, b, &standards, catalog, lang)
+                group_of(key, &f, b, &standards, &asked, catalog, lang)
             })
             .collect()
     };
