@@ -326,7 +326,7 @@ impl Generator {
     }
 }
 
-/// A ticket for a complaint contact of the demo center: most complaints are found valid,
+/// A ticket for a complaint contact of the demo center: few are found valid,
 /// a few are escalated (to the regulator, the media), most are closed within three days, a
 /// customer complains again about the same thing now and then (a repeat).
 pub fn complaint_ticket(c: &Contact) -> Option<ccpulse_model::Ticket> {
@@ -337,6 +337,10 @@ pub fn complaint_ticket(c: &Contact) -> Option<ccpulse_model::Ticket> {
     // Decisions from the contact's id, so re-running the demo gives the same tickets.
     let h = ccpulse_ingest::fingerprint(&[c.id.as_bytes()]);
     let roll = |k: u32| (h >> (k * 8)) % 100;
+    // A third of complaint calls become tickets (the rest are resolved on the call).
+    if roll(0) % 3 != 0 {
+        return None;
+    }
     let leaf =
         ["outage", "speed", "billing", "attitude"][usize::try_from(roll(1) % 4).unwrap_or(0)];
     let line = c
@@ -359,10 +363,11 @@ pub fn complaint_ticket(c: &Contact) -> Option<ccpulse_model::Ticket> {
         channel: Some(c.channel.as_str().to_owned()),
         created_at: created,
         closed_at: (roll(4) < 85).then(|| created + secs(3600.0 * (4 + roll(5) % 68) as f64)),
-        valid: Some(roll(6) < 70),
+        // Few are found to be the center's fault (投诉成立).
+        valid: Some(roll(6) < 2),
         escalated: roll(7) < 3,
         escalated_via: (roll(7) < 3).then(|| {
-            ["regulator", "media", "government"][usize::try_from(roll(0) % 3).unwrap_or(0)]
+            ["regulator", "media", "government"][usize::try_from(roll(5) % 3).unwrap_or(0)]
                 .to_owned()
         }),
         refund: (roll(1) < 10).then(|| (roll(2) * 3) as f64),

@@ -570,12 +570,21 @@ fn the_scorecard_scores_by_seed_002_bands() {
     assert_eq!(kpi("defect_rate")["points"], 5);
     assert_eq!(kpi("fcr")["value"], Value::Null);
     assert_eq!(kpi("qa_score")["points"], Value::Null);
+    // No valid complaint over 20 answered calls: complaint rate 0 per 100,000 (5 points).
+    assert_eq!(
+        (
+            kpi("complaint_rate")["value"].as_f64(),
+            kpi("complaint_rate")["points"].as_u64()
+        ),
+        (Some(0.0), Some(5))
+    );
     assert_eq!(
         (g["total_points"].as_u64(), g["max_points"].as_u64()),
-        (Some(4 + 2 + 2 + 0 + 5), Some(25))
+        (Some(4 + 2 + 2 + 0 + 5 + 5), Some(30))
     );
-    // December: answer rate 5, service level 5, participation 0 of 10 rated (0), defect 5.
-    assert_eq!(g["previous_total_points"], 15, "{g}");
+    // December: answer rate 5, service level 5, participation 0 of 10 rated (0), defect 5,
+    // complaint rate 5.
+    assert_eq!(g["previous_total_points"], 20, "{g}");
 
     // Per queue: one group, vip, with the same figures.
     let q: Value = serde_json::from_str(&cli.ok(&[
@@ -615,7 +624,7 @@ fn the_scorecard_scores_by_seed_002_bands() {
         .unwrap()
         .clone();
     assert_eq!(a["points"], 5);
-    assert_eq!(o["groups"][0]["total_points"], 14);
+    assert_eq!(o["groups"][0]["total_points"], 19);
 
     // HTML and XLSX render it.
     let html = cli.dir.path().join("score.html");
@@ -1171,6 +1180,54 @@ fn the_quality_analysis_states_each_change_by_hand() {
         (&k[0]["business_line"], &k[0]["complaints"]),
         (&json!("broadband"), &json!(2))
     );
+    // A ratio across tables: valid complaints per 100,000 answered calls. January 5 valid of
+    // 23 answered; February 3 of 30; by business line in February: mobile 1 of 20,
+    // broadband 2 of 10.
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "complaint_rate,valid_complaints,answered",
+        "--by",
+        "month",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    assert!(
+        (k[0]["complaint_rate"].as_f64().unwrap() - 5.0 / 23.0 * 100_000.0).abs() < 1e-6,
+        "{k:?}"
+    );
+    assert_eq!(
+        (
+            k[1]["complaint_rate"].as_f64(),
+            k[1]["valid_complaints"].as_u64(),
+            k[1]["answered"].as_u64()
+        ),
+        (Some(10_000.0), Some(3), Some(30))
+    );
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "complaint_rate",
+        "--by",
+        "business_line",
+        "--from",
+        "2021-02-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    let rate = |line: &str| {
+        k.iter()
+            .find(|r| r["business_line"] == line)
+            .and_then(|r| r["complaint_rate"].as_f64())
+    };
+    assert_eq!(
+        (rate("mobile"), rate("broadband")),
+        (Some(5_000.0), Some(20_000.0))
+    );
     // The scorecard scores complaint handling (1 of 2 satisfied: 50 %, 2 points) beside the
     // contact KPIs.
     let sc: Value = serde_json::from_str(&cli.ok(&[
@@ -1192,6 +1249,22 @@ fn the_quality_analysis_states_each_change_by_hand() {
     assert_eq!(
         (h["value"].as_f64(), h["points"].as_u64()),
         (Some(0.5), Some(2))
+    );
+    // ... and the complaint rate: 10,000 per 100,000 is far above 5 (2 points).
+    let c = sc["groups"][0]["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "complaint_rate")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            c["value"].as_f64(),
+            c["points"].as_u64(),
+            c["band"].as_str()
+        ),
+        (Some(10_000.0), Some(2), Some("≥ 5"))
     );
 
     // The bad ticket is in the quarantine with its field.

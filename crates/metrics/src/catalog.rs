@@ -145,6 +145,9 @@ struct RawMetric {
     variants: BTreeMap<String, Formula>,
     #[serde(default)]
     bands: Vec<Band>,
+    /// A ratio of two catalog metrics that may live in different tables:
+    /// `of = ["valid_complaints", "answered"]`.
+    of: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +179,8 @@ pub struct Metric {
     pub scale: f64,
     /// Scoring bands, best first; empty when the metric has no standard.
     pub bands: Vec<Band>,
+    /// For a ratio of two catalog metrics: (numerator metric, denominator metric).
+    pub of: Option<(String, String)>,
 }
 
 impl Metric {
@@ -259,7 +264,27 @@ impl Catalog {
                 message: message.to_owned(),
             };
             let mut variants = m.variants.clone();
+            let of = match m.of.as_deref() {
+                None => None,
+                Some([num, den]) => {
+                    if m.numerator.is_some() || !variants.is_empty() {
+                        return Err(err("give either `of` or a numerator, not both"));
+                    }
+                    variants.insert(
+                        "default".to_owned(),
+                        Formula {
+                            formula: m.formula.clone(),
+                            numerator: String::new(),
+                            denominator: None,
+                            aliases: Vec::new(),
+                        },
+                    );
+                    Some((num.clone(), den.clone()))
+                }
+                Some(_) => return Err(err("`of` names two metrics: [numerator, denominator]")),
+            };
             match (&m.numerator, variants.is_empty()) {
+                _ if of.is_some() => {}
                 (Some(numerator), true) => {
                     variants.insert(
                         "default".to_owned(),
@@ -301,6 +326,7 @@ impl Catalog {
                     variants,
                     scale: m.scale.unwrap_or(1.0),
                     bands: m.bands,
+                    of,
                 },
             );
         }

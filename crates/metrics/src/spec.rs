@@ -21,6 +21,15 @@ pub enum SpecError {
 }
 
 impl MetricSpec {
+    /// A reference to `name` without parameters.
+    pub fn plain(name: &str) -> Self {
+        Self {
+            written: name.to_owned(),
+            name: name.to_owned(),
+            params: BTreeMap::new(),
+        }
+    }
+
     /// Parses one reference.
     pub fn parse(written: &str) -> Result<Self, SpecError> {
         let written = written.trim();

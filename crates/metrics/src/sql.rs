@@ -46,6 +46,9 @@ pub struct CompiledMetric {
     pub params: BTreeMap<String, String>,
     pub numerator_sql: String,
     pub denominator_sql: Option<String>,
+    /// Where the denominator is computed: the metric's table, or another for a ratio of two
+    /// metrics (`of` in the catalog).
+    pub denominator_table: Table,
     pub scale: f64,
 }
 
@@ -151,6 +154,9 @@ pub fn resolve(
     let metric: &Metric = catalog
         .get(&spec.name)
         .ok_or_else(|| QueryError::UnknownMetric(spec.name.clone()))?;
+    if let Some((num, den)) = &metric.of {
+        return resolve_ratio(catalog, metric, spec, settings, num, den);
+    }
     let mut params = BTreeMap::new();
     for (k, default) in &metric.params {
         let value = match default.as_str() {
@@ -246,6 +252,55 @@ pub fn resolve(
         params,
         numerator_sql,
         denominator_sql,
+        denominator_table: metric.table,
+        scale: metric.scale,
+    })
+}
+
+/// A metric that divides one catalog metric by another, each over its own table.
+fn resolve_ratio(
+    catalog: &Catalog,
+    metric: &Metric,
+    spec: &MetricSpec,
+    settings: &TenantSettings,
+    num: &str,
+    den: &str,
+) -> Result<CompiledMetric, QueryError> {
+    if let Some(k) = spec.params.keys().next() {
+        return Err(QueryError::UnknownParam {
+            metric: spec.name.clone(),
+            param: k.clone(),
+            takes: "none".to_owned(),
+        });
+    }
+    let part = |name: &str| -> Result<CompiledMetric, QueryError> {
+        let m = resolve(catalog, &MetricSpec::plain(name), settings)?;
+        if m.denominator_sql.is_some() {
+            return Err(QueryError::BadParam {
+                metric: spec.name.clone(),
+                param: "of".to_owned(),
+                reason: format!("`{name}` is a ratio itself; name two counts or sums"),
+            });
+        }
+        Ok(m)
+    };
+    let (n, d) = (part(num)?, part(den)?);
+    Ok(CompiledMetric {
+        written: spec.written.clone(),
+        name: metric.name.clone(),
+        table: n.table,
+        unit: metric.unit,
+        zh: metric.zh.clone(),
+        en: metric.en.clone(),
+        formula: metric
+            .variants
+            .get("default")
+            .and_then(|f| f.formula.clone())
+            .unwrap_or_else(|| format!("{num} / {den}")),
+        params: BTreeMap::new(),
+        numerator_sql: n.numerator_sql,
+        denominator_sql: Some(d.numerator_sql),
+        denominator_table: d.table,
         scale: metric.scale,
     })
 }
@@ -385,29 +440,11 @@ pub fn dimension_column(d: Dimension) -> &'static str {
     }
 }
 
-/// Compiles `query` for `dialect`.
-pub fn compile(
-    catalog: &Catalog,
-    query: &KpiQuery,
-    dialect: Dialect,
-) -> Result<CompiledQuery, QueryError> {
-    let Dialect::DuckDb = dialect;
-    let metrics = query
-        .metrics
-        .iter()
-        .map(|m| resolve(catalog, m, &query.settings))
-        .collect::<Result<Vec<_>, _>>()?;
-    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    if metrics.iter().any(|m| m.table != table) {
-        return Err(QueryError::Unsupported(
-            "contact, agent-state (staffed_time, state_time, occupancy, utilization) and \
-             ticket (complaints, ...) metrics go in separate queries"
-                .to_owned(),
-        ));
-    }
+/// The rows a table's metrics run over, checking that `query`'s dimensions exist there.
+fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
     let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
         || query.filters.iter().any(|f| f.dimension == Dimension::Team);
-    let relation = match table {
+    Ok(match table {
         Table::Contacts if wants_team => CONTACTS_WITH_TEAM.to_owned(),
         Table::Contacts => "contacts".to_owned(),
         Table::Tickets => {
@@ -462,8 +499,11 @@ pub fn compile(
                 .replace("{team_join}", team_join)
                 .replace("{team}", team)
         }
-    };
+    })
+}
 
+/// The WHERE clause of a query (tenant, range, filters) and its bound values.
+fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
     let mut params = vec![query.tenant.clone()];
     let mut wheres = vec!["tenant = ?".to_owned()];
     if let Some(from) = query.from {
@@ -484,8 +524,11 @@ pub fn compile(
         wheres.push(format!("{} IN ({marks})", dimension_column(f.dimension)));
         params.extend(f.values.iter().cloned());
     }
-    let where_sql = wheres.join(" AND ");
+    (wheres.join(" AND "), params)
+}
 
+/// The key expressions of `--by` (aliased k0, k1, ...), their labels and output kinds.
+fn keys_of(query: &KpiQuery) -> Keys {
     let mut inner_keys: Vec<String> = Vec::new();
     let mut labels = Vec::new();
     let mut by = Vec::new();
@@ -502,6 +545,227 @@ pub fn compile(
         by.push((*item, kind));
     }
 
+    (inner_keys, labels, by)
+}
+
+/// Key expressions, labels over the key aliases, and the `--by` items with their kinds.
+type Keys = (Vec<String>, Vec<String>, Vec<(ByItem, OutputKind)>);
+
+/// The value column `v{i}` of metric `m` over its `n{i}` and `d{i}`.
+fn value_of(i: usize, m: &CompiledMetric, scale: &str) -> String {
+    if m.denominator_sql.is_some() {
+        // count_if where every row's predicate is NULL (say, no survey scores at all) is NULL
+        // in DuckDB, not 0: over a non-empty denominator the share is 0.
+        format!(
+            "CASE WHEN d{i} = 0 OR d{i} IS NULL THEN NULL ELSE CAST(coalesce(n{i}, 0) AS DOUBLE) / d{i}{scale} END AS v{i}"
+        )
+    } else {
+        // count_if over no rows at all is NULL in DuckDB; a count of nothing is 0.
+        let value = if m.unit == Unit::Count {
+            format!("coalesce(CAST(n{i} AS DOUBLE), 0)")
+        } else {
+            format!("CAST(n{i} AS DOUBLE)")
+        };
+        format!("{value}{scale} AS v{i}")
+    }
+}
+
+fn scale_of(m: &CompiledMetric) -> String {
+    if m.scale == 1.0 {
+        String::new()
+    } else {
+        format!(" * {}", m.scale)
+    }
+}
+
+/// Metrics over several tables (or a metric whose numerator and denominator live in two):
+/// one aggregate per table over the same keys and filters, joined on the keys.
+fn compile_parts(
+    query: &KpiQuery,
+    metrics: Vec<CompiledMetric>,
+) -> Result<CompiledQuery, QueryError> {
+    let mut tables: Vec<Table> = Vec::new();
+    for m in &metrics {
+        for t in [m.table, m.denominator_table] {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+    }
+    let (where_sql, where_params) = where_of(query);
+    let (inner_keys, labels, by) = keys_of(query);
+    let key_names: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
+    let mut ctes = Vec::new();
+    let mut empty_ctes = Vec::new();
+    let mut ranges = Vec::new();
+    let mut params = Vec::new();
+    for (g, table) in tables.iter().enumerate() {
+        let relation = relation_for(*table, query)?;
+        let mut aggs = Vec::new();
+        for (i, m) in metrics.iter().enumerate() {
+            if m.table == *table {
+                aggs.push(format!("{} AS n{i}", m.numerator_sql));
+            }
+            if let (Some(den), true) = (&m.denominator_sql, m.denominator_table == *table) {
+                aggs.push(format!("{den} AS d{i}"));
+            }
+        }
+        let select: Vec<String> = inner_keys
+            .iter()
+            .cloned()
+            .chain(aggs.iter().cloned())
+            .collect();
+        let group = if key_names.is_empty() {
+            String::new()
+        } else {
+            format!("\n    GROUP BY {}", key_names.join(", "))
+        };
+        ctes.push(format!(
+            "p{g} AS (\n    SELECT {}\n    FROM {relation}\n    WHERE {where_sql}{group}\n  )",
+            select.join(",\n           ")
+        ));
+        empty_ctes.push(format!(
+            "p{g} AS (SELECT {} FROM {relation} WHERE false)",
+            aggs.join(", ")
+        ));
+        ranges.push(format!(
+            "SELECT min(local_ts) AS lo, max(local_ts) AS hi FROM {relation} WHERE {where_sql}"
+        ));
+        params.extend(where_params.iter().cloned());
+    }
+    let part_of = |i: usize, denominator: bool| {
+        let m = &metrics[i];
+        let t = if denominator {
+            m.denominator_table
+        } else {
+            m.table
+        };
+        tables.iter().position(|x| *x == t).unwrap_or(0)
+    };
+    let mut cols = Vec::new();
+    let mut outs = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        cols.push(format!("p{}.n{i} AS n{i}", part_of(i, false)));
+        if m.denominator_sql.is_some() {
+            cols.push(format!("p{}.d{i} AS d{i}", part_of(i, true)));
+        } else {
+            cols.push(format!("CAST(NULL AS DOUBLE) AS d{i}"));
+        }
+        outs.push(value_of(i, m, &scale_of(m)));
+    }
+    let (from, empty_from) = if key_names.is_empty() {
+        let all: Vec<String> = (0..tables.len()).map(|g| format!("p{g}")).collect();
+        (all.join(" CROSS JOIN "), all.join(" CROSS JOIN "))
+    } else {
+        let union: Vec<String> = (0..tables.len())
+            .map(|g| format!("SELECT {} FROM p{g}", key_names.join(", ")))
+            .collect();
+        ctes.push(format!("keys AS ({})", union.join(" UNION ")));
+        let mut from = "keys".to_owned();
+        for g in 0..tables.len() {
+            let on: Vec<String> = key_names
+                .iter()
+                .map(|k| format!("keys.{k} IS NOT DISTINCT FROM p{g}.{k}"))
+                .collect();
+            let _ = write!(from, " LEFT JOIN p{g} ON {}", on.join(" AND "));
+        }
+        let all: Vec<String> = (0..tables.len()).map(|g| format!("p{g}")).collect();
+        (from, all.join(" CROSS JOIN "))
+    };
+    let key_cols: Vec<String> = key_names
+        .iter()
+        .map(|k| format!("keys.{k} AS {k}"))
+        .collect();
+    let mut sql = format!("WITH {},\nagg AS (\n  SELECT ", ctes.join(",\n"));
+    sql.push_str(
+        &key_cols
+            .iter()
+            .cloned()
+            .chain(cols.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(",\n         "),
+    );
+    let _ = write!(sql, "\n  FROM {from}\n)\nSELECT ");
+    let mut select_outer: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{l} AS b{i}"))
+        .collect();
+    select_outer.extend(outs.iter().cloned());
+    select_outer.extend((0..metrics.len()).map(|i| format!("n{i}")));
+    select_outer.extend((0..metrics.len()).map(|i| format!("d{i}")));
+    sql.push_str(&select_outer.join(",\n       "));
+    sql.push_str("\nFROM agg");
+    if !key_names.is_empty() {
+        let _ = write!(
+            sql,
+            "\nORDER BY {}",
+            key_names
+                .iter()
+                .map(|k| format!("{k} NULLS LAST"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let empty_sql = format!(
+        "WITH {},\nagg AS (SELECT {} FROM {empty_from})\nSELECT {} FROM agg",
+        empty_ctes.join(",\n"),
+        cols.join(", "),
+        outs.iter()
+            .cloned()
+            .chain((0..metrics.len()).map(|i| format!("n{i}")))
+            .chain((0..metrics.len()).map(|i| format!("d{i}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let range_sql = format!(
+        "SELECT min(lo), max(hi) FROM ({})",
+        ranges.join(" UNION ALL ")
+    );
+    // Agent-state parts need their slots filled before the query runs.
+    let table = if tables.contains(&Table::AgentStates) {
+        Table::AgentStates
+    } else {
+        tables.first().copied().unwrap_or_default()
+    };
+    Ok(CompiledQuery {
+        sql,
+        params,
+        by,
+        metrics,
+        empty_sql,
+        range_sql,
+        from: query.from,
+        to: query.to,
+        table,
+    })
+}
+
+/// Compiles `query` for `dialect`.
+pub fn compile(
+    catalog: &Catalog,
+    query: &KpiQuery,
+    dialect: Dialect,
+) -> Result<CompiledQuery, QueryError> {
+    let Dialect::DuckDb = dialect;
+    let metrics = query
+        .metrics
+        .iter()
+        .map(|m| resolve(catalog, m, &query.settings))
+        .collect::<Result<Vec<_>, _>>()?;
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
+    if metrics
+        .iter()
+        .any(|m| m.table != table || m.denominator_table != table)
+    {
+        return compile_parts(query, metrics);
+    }
+    let relation = relation_for(table, query)?;
+
+    let (where_sql, params) = where_of(query);
+
+    let (inner_keys, labels, by) = keys_of(query);
+
     let mut aggs = Vec::new();
     let mut outs = Vec::new();
     for (i, m) in metrics.iter().enumerate() {
@@ -512,25 +776,10 @@ pub fn compile(
             format!(" * {}", m.scale)
         };
         match &m.denominator_sql {
-            Some(den) => {
-                aggs.push(format!("{den} AS d{i}"));
-                // count_if where every row's predicate is NULL (say, no survey scores at all)
-                // is NULL in DuckDB, not 0: over a non-empty denominator the share is 0.
-                outs.push(format!(
-                    "CASE WHEN d{i} = 0 OR d{i} IS NULL THEN NULL ELSE CAST(coalesce(n{i}, 0) AS DOUBLE) / d{i}{scale} END AS v{i}"
-                ));
-            }
-            None => {
-                aggs.push(format!("CAST(NULL AS DOUBLE) AS d{i}"));
-                // count_if over no rows at all is NULL in DuckDB; a count of nothing is 0.
-                let value = if m.unit == Unit::Count {
-                    format!("coalesce(CAST(n{i} AS DOUBLE), 0)")
-                } else {
-                    format!("CAST(n{i} AS DOUBLE)")
-                };
-                outs.push(format!("{value}{scale} AS v{i}"));
-            }
+            Some(den) => aggs.push(format!("{den} AS d{i}")),
+            None => aggs.push(format!("CAST(NULL AS DOUBLE) AS d{i}")),
         }
+        outs.push(value_of(i, m, &scale));
     }
 
     let mut sql = String::from("WITH agg AS (\n  SELECT ");
@@ -717,6 +966,24 @@ mod tests {
                 "general"
             ]
         );
+    }
+
+    #[test]
+    fn a_ratio_across_tables_joins_one_aggregate_per_table_on_the_keys() {
+        let cat = Catalog::embedded().expect("catalog");
+        let mut kq = query("complaint_rate,answered", "month");
+        kq.filters.clear();
+        let q = compile(&cat, &kq, Dialect::DuckDb).expect("compile");
+        insta::assert_snapshot!(q.sql);
+        // Each table's aggregate binds the same tenant and range.
+        assert_eq!(q.params.len(), 6);
+        assert_eq!(q.metrics[0].table, Table::Tickets);
+        assert_eq!(q.metrics[0].denominator_table, Table::Contacts);
+        // Tickets have no queue: asking for one says so.
+        let bad = compile(&cat, &query("complaint_rate", "queue"), Dialect::DuckDb);
+        assert!(matches!(bad, Err(QueryError::Unsupported(m)) if m.contains("not by queue")));
+        // A ratio names two plain metrics.
+        assert!(cat.get("complaint_rate").and_then(|m| m.of.clone()).is_some());
     }
 
     #[test]

@@ -284,40 +284,31 @@ pub fn build(
         tenant,
     };
     let previous = period.previous();
-    // One query per table the standards' metrics are over (contacts, tickets, agent states);
-    // ticket metrics have no queue or agent, so they score the whole center only.
-    let mut tables: Vec<(Source, Vec<&str>)> = Vec::new();
-    for name in standards.bands.keys() {
-        let Some(m) = catalog.get(name) else { continue };
-        if by.is_some() && m.table == Source::Tickets {
-            continue;
+    // Ticket metrics (and ratios over them) have no queue, agent or team: they score the whole
+    // center only. The rest go in one query (the compiler joins tables on the keys).
+    let over_tickets = |name: &str| -> bool {
+        let Some(m) = catalog.get(name) else {
+            return false;
+        };
+        let mut tables = vec![m.table];
+        if let Some((a, b)) = &m.of {
+            tables.extend(
+                [a, b]
+                    .iter()
+                    .filter_map(|x| catalog.get(x))
+                    .map(|x| x.table),
+            );
         }
-        match tables.iter_mut().find(|(t, _)| *t == m.table) {
-            Some((_, list)) => list.push(name),
-            None => tables.push((m.table, vec![name])),
-        }
-    }
-    let asked: Vec<&str> = tables.iter().flat_map(|(_, l)| l.iter().copied()).collect();
-    let run = |p: &Period| -> Result<Vec<(Option<String>, Figures)>, ReportError> {
-        let mut merged: Vec<(Option<String>, Figures)> = Vec::new();
-        for (_, list) in &tables {
-            for (key, f) in ask.by(&list.join(","), by, p, &[], false)? {
-                match merged.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, into)) => into.0.extend(f.0),
-                    None => merged.push((key, f)),
-                }
-            }
-        }
-        // Overall, every table answers one row; keep them as one group.
-        if by.is_none() && merged.len() > 1 {
-            let mut one = Figures::default();
-            for (_, f) in merged.drain(..) {
-                one.0.extend(f.0);
-            }
-            merged.push((None, one));
-        }
-        Ok(merged)
+        tables.contains(&Source::Tickets)
     };
+    let asked: Vec<&str> = standards
+        .bands
+        .keys()
+        .map(String::as_str)
+        .filter(|n| catalog.get(n).is_some() && !(by.is_some() && over_tickets(n)))
+        .collect();
+    let list = asked.join(",");
+    let run = |p: &Period| ask.by(&list, by, p, &[], false);
     let now = run(period)?;
     let before = match &previous {
         Some(p) => run(p)?,
