@@ -1228,6 +1228,42 @@ fn the_quality_analysis_states_each_change_by_hand() {
         (rate("mobile"), rate("broadband")),
         (Some(5_000.0), Some(20_000.0))
     );
+    // Complaints per 10,000 users, the catalog's way: the same 2.00 and 5.00 as the analysis.
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "complaints_per_10k_users",
+        "--by",
+        "business_line",
+        "--from",
+        "2021-02-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    let per = |line: &str| {
+        k.iter()
+            .find(|r| r["business_line"] == line)
+            .and_then(|r| r["complaints_per_10k_users"].as_f64())
+    };
+    assert_eq!((per("mobile"), per("broadband")), (Some(2.0), Some(5.0)));
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "complaints_per_10k_users,subscribers",
+        "--by",
+        "month",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    assert!(
+        (k[0]["complaints_per_10k_users"].as_f64().unwrap() - 5.0 * 10_000.0 / 15_000.0).abs()
+            < 1e-9
+    );
+    assert_eq!(k[1]["subscribers"].as_f64(), Some(14_000.0));
     // The scorecard scores complaint handling (1 of 2 satisfied: 50 %, 2 points) beside the
     // contact KPIs.
     let sc: Value = serde_json::from_str(&cli.ok(&[

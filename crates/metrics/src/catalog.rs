@@ -49,6 +49,9 @@ pub enum Table {
     /// satisfaction and `is_repeat` (same customer and leaf category after the earlier
     /// complaint was closed).
     Tickets,
+    /// The subscriber base: one row per month and business line (`subscribers`), bucketed on
+    /// the month's first day.
+    Subscribers,
 }
 
 /// Whether a higher value is better.

@@ -116,6 +116,16 @@ const TICKET_RELATION: &str = "(SELECT t.tenant, t.kind, t.business_line, t.cate
                     AND p.closed_at IS NOT NULL AND p.closed_at <= t.created_at) AS is_repeat
    FROM tickets t)";
 
+/// The subscriber base with the local bucket columns, each month on its first day.
+const SUBSCRIBER_RELATION: &str = "(SELECT s.tenant, s.business_line, s.month, s.subscribers,
+          CAST(s.month || '-01' AS TIMESTAMP) AS local_ts,
+          CAST(s.month || '-01' AS DATE) AS local_date, 0 AS local_hour, 0 AS local_slot,
+          isodow(CAST(s.month || '-01' AS DATE)) AS local_weekday,
+          CAST(replace(s.month, '-', '') AS INTEGER) AS local_month,
+          isoyear(CAST(s.month || '-01' AS DATE)) * 100
+            + week(CAST(s.month || '-01' AS DATE)) AS local_week
+   FROM subscribers s)";
+
 /// Dimensions tickets have.
 fn ticket_dimension(d: Dimension) -> bool {
     matches!(
@@ -466,6 +476,26 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
                 }
             }
             TICKET_RELATION.to_owned()
+        }
+        Table::Subscribers => {
+            let dims = query
+                .by
+                .iter()
+                .filter_map(|b| match b {
+                    ByItem::Dimension(d) => Some(*d),
+                    ByItem::Bucket(_) => None,
+                })
+                .chain(query.filters.iter().map(|f| f.dimension));
+            for d in dims {
+                if d != Dimension::BusinessLine {
+                    return Err(QueryError::Unsupported(format!(
+                        "the subscriber base goes by months (and longer buckets) and \
+                         business_line, not by {}",
+                        d.name()
+                    )));
+                }
+            }
+            SUBSCRIBER_RELATION.to_owned()
         }
         Table::AgentStates => {
             let dims = query
@@ -983,7 +1013,10 @@ mod tests {
         let bad = compile(&cat, &query("complaint_rate", "queue"), Dialect::DuckDb);
         assert!(matches!(bad, Err(QueryError::Unsupported(m)) if m.contains("not by queue")));
         // A ratio names two plain metrics.
-        assert!(cat.get("complaint_rate").and_then(|m| m.of.clone()).is_some());
+        assert!(cat
+            .get("complaint_rate")
+            .and_then(|m| m.of.clone())
+            .is_some());
     }
 
     #[test]
