@@ -1264,6 +1264,54 @@ fn the_quality_analysis_states_each_change_by_hand() {
             < 1e-9
     );
     assert_eq!(k[1]["subscribers"].as_f64(), Some(14_000.0));
+    // Staff turnover over February: a2 left on the 10th; two agents on the 1st (a1, a2) and
+    // two on 1 March (a1, a3 hired on the 15th): 1 / 2 = 50 %.
+    let agents = [
+        r#"{"id":"a1","team":"north","hired_on":"2020-01-01"}"#,
+        r#"{"id":"a2","team":"north","hired_on":"2020-05-01","left_on":"2021-02-10"}"#,
+        r#"{"id":"a3","team":"south","hired_on":"2021-02-15"}"#,
+        r#"{"id":"a4","team":"south","hired_on":"2020-05-01","left_on":"2021-01-20"}"#,
+    ];
+    let file = cli.write("agents.jsonl", &(agents.join("\n") + "\n"));
+    cli.ok(&[
+        "import",
+        "--format",
+        "agents",
+        "--tenant",
+        "tel",
+        file.to_str().unwrap(),
+    ]);
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "turnover",
+        "--from",
+        "2021-02-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    assert_eq!(k[0]["turnover"].as_f64(), Some(0.5));
+    // By team: north lost a2 of 2 at the start and 1 at the end (1 / 1.5); south none.
+    let k = cli.kpi(&[
+        "--tenant",
+        "tel",
+        "--metrics",
+        "turnover",
+        "--by",
+        "team",
+        "--from",
+        "2021-02-01",
+        "--to",
+        "2021-03-01",
+    ]);
+    assert!((k[0]["turnover"].as_f64().unwrap() - 1.0 / 1.5).abs() < 1e-12);
+    assert_eq!(
+        (k[1]["team"].as_str(), k[1]["turnover"].as_f64()),
+        (Some("south"), Some(0.0))
+    );
+    let no_range = cli.run(&["kpi", "--tenant", "tel", "--metrics", "turnover"]);
+    assert!(String::from_utf8_lossy(&no_range.stderr).contains("--from and --to"));
     // The scorecard scores complaint handling (1 of 2 satisfied: 50 %, 2 points) beside the
     // contact KPIs.
     let sc: Value = serde_json::from_str(&cli.ok(&[
@@ -1284,6 +1332,18 @@ fn the_quality_analysis_states_each_change_by_hand() {
         .clone();
     assert_eq!(
         (h["value"].as_f64(), h["points"].as_u64()),
+        (Some(0.5), Some(2))
+    );
+    // ... staff turnover: 50 % is 10 % or more (2 points) ...
+    let tu = sc["groups"][0]["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "turnover")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (tu["value"].as_f64(), tu["points"].as_u64()),
         (Some(0.5), Some(2))
     );
     // ... and the complaint rate: 10,000 per 100,000 is far above 5 (2 points).

@@ -52,6 +52,9 @@ pub enum Table {
     /// The subscriber base: one row per month and business line (`subscribers`), bucketed on
     /// the month's first day.
     Subscribers,
+    /// Agents over the query's range (which it needs): `left_in_range`, `at_start`, `at_end`
+    /// (employed on the first day and on the day after the last), by team.
+    Agents,
 }
 
 /// Whether a higher value is better.

@@ -497,6 +497,44 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
             }
             SUBSCRIBER_RELATION.to_owned()
         }
+        Table::Agents => {
+            if let Some(b) = query
+                .by
+                .iter()
+                .find(|b| **b != ByItem::Dimension(Dimension::Team))
+            {
+                return Err(QueryError::Unsupported(format!(
+                    "agent headcount metrics (turnover) go by team only, not by {}",
+                    b.name()
+                )));
+            }
+            if let Some(f) = query
+                .filters
+                .iter()
+                .find(|f| f.dimension != Dimension::Team)
+            {
+                return Err(QueryError::Unsupported(format!(
+                    "agent headcount metrics (turnover) filter by team only, not by {}",
+                    f.dimension.name()
+                )));
+            }
+            let (Some(from), Some(to)) = (query.from, query.to) else {
+                return Err(QueryError::Unsupported(
+                    "turnover is over a period: give --from and --to".to_owned(),
+                ));
+            };
+            let (from, to) = (from.date(), to.date());
+            format!(
+                "(SELECT a.tenant, a.id AS agent, a.team,
+          a.left_on >= DATE '{from}' AND a.left_on < DATE '{to}' AS left_in_range,
+          coalesce(a.hired_on < DATE '{from}', true)
+            AND coalesce(a.left_on >= DATE '{from}', true) AS at_start,
+          coalesce(a.hired_on < DATE '{to}', true)
+            AND coalesce(a.left_on >= DATE '{to}', true) AS at_end,
+          CAST(DATE '{from}' AS TIMESTAMP) AS local_ts
+   FROM agents a)"
+            )
+        }
         Table::AgentStates => {
             let dims = query
                 .by

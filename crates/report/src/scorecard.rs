@@ -284,9 +284,10 @@ pub fn build(
         tenant,
     };
     let previous = period.previous();
-    // Ticket metrics (and ratios over them) have no queue, agent or team: they score the whole
-    // center only. The rest go in one query (the compiler joins tables on the keys).
-    let over_tickets = |name: &str| -> bool {
+    // Ticket, subscriber and headcount metrics (and ratios over them) have no queue or agent:
+    // they score the whole center only. The rest go in one query (the compiler joins tables
+    // on the keys).
+    let center_only = |name: &str| -> bool {
         let Some(m) = catalog.get(name) else {
             return false;
         };
@@ -299,13 +300,15 @@ pub fn build(
                     .map(|x| x.table),
             );
         }
-        tables.contains(&Source::Tickets)
+        tables
+            .iter()
+            .any(|t| matches!(t, Source::Tickets | Source::Subscribers | Source::Agents))
     };
     let asked: Vec<&str> = standards
         .bands
         .keys()
         .map(String::as_str)
-        .filter(|n| catalog.get(n).is_some() && !(by.is_some() && over_tickets(n)))
+        .filter(|n| catalog.get(n).is_some() && !(by.is_some() && center_only(n)))
         .collect();
     let list = asked.join(",");
     let run = |p: &Period| ask.by(&list, by, p, &[], false);
