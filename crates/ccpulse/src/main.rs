@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod import;
 mod kpi;
+mod load;
 mod mapped;
 mod queue_log;
 mod report;
@@ -184,6 +185,23 @@ enum Command {
         /// Work here instead of a temporary directory (kept afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Load benchmark of the server: events/s, time to 202, delivery to many event streams,
+    /// memory over time (starts `ccpulse serve` on loopback over a temporary directory).
+    BenchServer {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Threads posting events as fast as the server answers.
+        #[arg(long, default_value_t = 4)]
+        posters: usize,
+        /// Events per request.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Open event streams (SSE clients).
+        #[arg(long, default_value_t = 500)]
+        clients: usize,
+        #[arg(long)]
+        json: bool,
     },
     /// Print the effective configuration.
     Config,
@@ -884,6 +902,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchServer {
+            seconds,
+            posters,
+            batch,
+            clients,
+            json,
+        } => {
+            load::run(&load::LoadOptions {
+                seconds,
+                posters,
+                batch,
+                clients,
+                json,
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -1,0 +1,367 @@
+//! `ccpulse bench-server`: a load benchmark of the server on loopback, bounded in time.
+//!
+//! It starts `ccpulse serve` as a child process over a fresh data directory, then for
+//! `--seconds`: poster threads send batches of events (whole calls and agent state changes)
+//! as fast as the server answers, recording each request's time to 202; `--clients` event
+//! streams stay open; once a second a probe posts one marked call and every stream records
+//! when the change reaches it; the server's resident memory is sampled every 10 s. It prints
+//! events/s, the time-to-202 percentiles, the streams' delivery percentiles and the memory
+//! curve.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use ccpulse_store::{DuckDbStore, StoreConfig, User};
+use serde_json::{json, Value};
+
+/// One stream's sightings: probe number and when its frame arrived.
+type Sightings = Vec<(usize, Instant)>;
+
+/// What to run.
+pub struct LoadOptions {
+    pub seconds: u64,
+    pub posters: usize,
+    pub batch: usize,
+    pub clients: usize,
+    pub json: bool,
+}
+
+struct ServerChild {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(std::env::current_exe()?)
+        .arg("--data")
+        .arg(dir)
+        .args(["serve", "--listen", &addr])
+        .env("CCPULSE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting ccpulse serve")?;
+    let server = ServerChild { child, addr };
+    let started = Instant::now();
+    loop {
+        if let Ok(mut s) = TcpStream::connect(&server.addr) {
+            let _ = write!(
+                s,
+                "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            );
+            let mut first = String::new();
+            if BufReader::new(s).read_line(&mut first).is_ok() && first.contains("200") {
+                return Ok(server);
+            }
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the server did not come up on {}", server.addr);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn now_ms(offset: i64) -> String {
+    jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + offset)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
+}
+
+/// `batch` events: whole answered calls (queued, answered, ended) and an agent state change.
+fn batch(poster: usize, n: u64, size: usize) -> Value {
+    let mut events = Vec::with_capacity(size);
+    let mut k = 0;
+    while events.len() < size {
+        let c = format!("p{poster}-{n}-{k}");
+        let agent = format!("{}", 1000 + (k % 40));
+        let queue = ["general", "vip", "sales"][k % 3];
+        events.push(json!({"id": format!("{c}q"), "type": "queued", "contact_id": c, "queue": queue, "at": now_ms(-60_000)}));
+        events.push(json!({"id": format!("{c}a"), "type": "answered", "contact_id": c, "agent": agent, "at": now_ms(-50_000)}));
+        events.push(
+            json!({"id": format!("{c}e"), "type": "ended", "contact_id": c, "at": now_ms(-1_000)}),
+        );
+        if k % 10 == 0 {
+            events.push(json!({"id": format!("{c}s"), "type": "agent_state", "agent": agent, "state": "idle", "at": now_ms(0)}));
+        }
+        k += 1;
+    }
+    events.truncate(size);
+    Value::Array(events)
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let token = "bench-token-0123456789";
+    {
+        let store = DuckDbStore::open(dir.path(), &StoreConfig::default())?;
+        store.put_user(&User {
+            name: "bench".into(),
+            role: "admin".into(),
+            password_hash: ccpulse_server::auth::hash_password("bench-password")
+                .map_err(anyhow::Error::msg)?,
+            tenants: None,
+        })?;
+        store.add_token(&ccpulse_server::auth::secret_hash(token), "bench", None)?;
+    }
+    let server = start_server(dir.path(), token)?;
+    let pid = server.child.id();
+    let say = |s: String| {
+        if !opts.json {
+            eprintln!("{s}");
+        }
+    };
+    say(format!(
+        "server on {} (pid {pid}); {} posters x {} events a request, {} streams, {} s",
+        server.addr, opts.posters, opts.batch, opts.clients, opts.seconds
+    ));
+    let url = format!("http://{}/api/v1/events?tenant=load", server.addr);
+    // One event first, so the tenant exists before the streams open.
+    agent()
+        .post(&url)
+        .header("authorization", &format!("Bearer {token}"))
+        .send(batch(99, 0, 1).to_string().as_bytes())?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    // Streams: each records when it first saw each probe (`probe-<n>` in a frame).
+    let arrivals: Arc<Mutex<Vec<Sightings>>> = Arc::new(Mutex::new(Vec::new()));
+    let connected = Arc::new(AtomicU64::new(0));
+    let mut streams = Vec::new();
+    for _ in 0..opts.clients {
+        let (addr, stop, arrivals, connected) = (
+            server.addr.clone(),
+            stop.clone(),
+            arrivals.clone(),
+            connected.clone(),
+        );
+        streams.push(std::thread::spawn(move || {
+            let Ok(mut s) = TcpStream::connect(&addr) else { return };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = write!(
+                s,
+                "GET /api/v1/live/stream?tenant=load HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            );
+            connected.fetch_add(1, Ordering::Relaxed);
+            let mut mine = Vec::new();
+            let mut reader = BufReader::new(s);
+            let mut line = String::new();
+            while !stop.load(Ordering::Relaxed) {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(_) => continue,
+                }
+                if !line.starts_with("data: ") {
+                    continue;
+                }
+                let arrived = Instant::now();
+                let mut rest = line.as_str();
+                while let Some(i) = rest.find("\"probe-") {
+                    rest = &rest[i + 7..];
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    if let Ok(n) = digits.parse::<usize>() {
+                        mine.push((n, arrived));
+                    }
+                }
+            }
+            if let Ok(mut a) = arrivals.lock() {
+                a.push(mine);
+            }
+        }));
+    }
+    while connected.load(Ordering::Relaxed) < opts.clients as u64 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+
+    let accepted = Arc::new(AtomicU64::new(0));
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut posters = Vec::new();
+    for p in 0..opts.posters {
+        let (url, stop, accepted, latencies, errors, size) = (
+            url.clone(),
+            stop.clone(),
+            accepted.clone(),
+            latencies.clone(),
+            errors.clone(),
+            opts.batch,
+        );
+        posters.push(std::thread::spawn(move || {
+            let agent = agent();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = batch(p, n, size).to_string();
+                let t = Instant::now();
+                let res = agent
+                    .post(&url)
+                    .header("authorization", &format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .send(body.as_bytes());
+                let took = t.elapsed().as_secs_f64();
+                match res {
+                    Ok(r) if r.status().as_u16() == 202 => {
+                        accepted.fetch_add(size as u64, Ordering::Relaxed);
+                        if let Ok(mut l) = latencies.lock() {
+                            l.push(took);
+                        }
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    // The probe and the memory samples, on this thread.
+    let probe_agent = agent();
+    let mut memory = vec![(0u64, rss_kib(pid).unwrap_or(0))];
+    let mut probe_n = 0usize;
+    let mut acked: Vec<Instant> = Vec::new();
+    let mut last_accepted = 0u64;
+    while started.elapsed() < Duration::from_secs(opts.seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        let id = format!("probe-{probe_n}");
+        let body = json!([{"id": id, "type": "queued", "contact_id": id, "queue": "probe", "at": now_ms(0)}]);
+        let res = probe_agent
+            .post(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .send(body.to_string().as_bytes());
+        if res.is_ok_and(|r| r.status().as_u16() == 202) {
+            acked.push(Instant::now());
+            probe_n += 1;
+        }
+        let secs = started.elapsed().as_secs();
+        if secs / 10 > memory.last().map_or(0, |m| m.0) / 10 {
+            memory.push((secs, rss_kib(pid).unwrap_or(0)));
+            let now = accepted.load(Ordering::Relaxed);
+            say(format!(
+                "{secs:>4} s: {:.0} events/s, server RSS {} MiB",
+                (now - last_accepted) as f64 / 10.0,
+                memory.last().map_or(0, |m| m.1) / 1024
+            ));
+            last_accepted = now;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    for p in posters {
+        let _ = p.join();
+    }
+    // Let the last probes arrive, then close the streams.
+    std::thread::sleep(Duration::from_secs(2));
+    drop(server);
+    for s in streams {
+        let _ = s.join();
+    }
+    let events = accepted.load(Ordering::Relaxed);
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort_by(f64::total_cmp);
+    // Delivery: from the probe's 202 to a stream's first sight of it (a frame that came
+    // before the 202 counts as 0).
+    let all = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut del: Vec<f64> = Vec::new();
+    for mine in &all {
+        // A probe named in several frames of one stream counts at its first.
+        let mut counted = std::collections::HashSet::new();
+        for (n, at) in mine {
+            if let (Some(ack), true) = (acked.get(*n), counted.insert(*n)) {
+                del.push(at.saturating_duration_since(*ack).as_secs_f64());
+            }
+        }
+    }
+    del.sort_by(f64::total_cmp);
+    let expected = probe_n * opts.clients;
+    let within_1s = del.iter().filter(|d| **d <= 1.0).count();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = events as f64 / elapsed;
+    let figures = json!({
+        "seconds": elapsed,
+        "events": events,
+        "events_per_s": rate,
+        "requests": lat.len(),
+        "failed_requests": errors.load(Ordering::Relaxed),
+        "batch": opts.batch,
+        "posters": opts.posters,
+        "time_to_202_ms": {"p50": percentile(&lat, 0.5) * 1e3, "p90": percentile(&lat, 0.9) * 1e3, "p99": percentile(&lat, 0.99) * 1e3, "max": lat.last().copied().unwrap_or(0.0) * 1e3},
+        "streams": opts.clients,
+        "probes": probe_n,
+        "deliveries": del.len(),
+        "deliveries_expected": expected,
+        "delivered_within_1s": within_1s,
+        "delivery_ms": {"p50": percentile(&del, 0.5) * 1e3, "p99": percentile(&del, 0.99) * 1e3, "max": del.last().copied().unwrap_or(0.0) * 1e3},
+        "server_rss_kib": memory.iter().map(|(s, r)| json!({"at_s": s, "kib": r})).collect::<Vec<_>>(),
+    });
+    if opts.json {
+        println!("{figures}");
+    } else {
+        println!(
+            "{events} events in {elapsed:.1} s: {rate:.0} events/s; time to 202 p50 {:.0} ms, p99 {:.0} ms ({} requests of {}, {} failed)",
+            percentile(&lat, 0.5) * 1e3,
+            percentile(&lat, 0.99) * 1e3,
+            lat.len(),
+            opts.batch,
+            errors.load(Ordering::Relaxed)
+        );
+        println!(
+            "{} streams, {probe_n} probes: {} of {expected} deliveries, {within_1s} within 1 s; delivery p50 {:.0} ms, p99 {:.0} ms",
+            opts.clients,
+            del.len(),
+            percentile(&del, 0.5) * 1e3,
+            percentile(&del, 0.99) * 1e3
+        );
+        let mem: Vec<String> = memory
+            .iter()
+            .map(|(s, r)| format!("{s}s {} MiB", r / 1024))
+            .collect();
+        println!("server RSS: {}", mem.join(", "));
+    }
+    Ok(())
+}
