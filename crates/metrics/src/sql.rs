@@ -646,6 +646,25 @@ fn scale_of(m: &CompiledMetric) -> String {
     }
 }
 
+/// The final SELECT over `agg`: bucket labels, values, numerators, denominators, in key order.
+fn outer_select(labels: &[String], outs: &[String], metrics: usize, keys: usize) -> String {
+    let mut select: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{l} AS b{i}"))
+        .collect();
+    select.extend(outs.iter().cloned());
+    select.extend((0..metrics).map(|i| format!("n{i}")));
+    select.extend((0..metrics).map(|i| format!("d{i}")));
+    let mut sql = select.join(",\n       ");
+    sql.push_str("\nFROM agg");
+    if keys > 0 {
+        let order: Vec<String> = (0..keys).map(|i| format!("k{i} NULLS LAST")).collect();
+        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
+    }
+    sql
+}
+
 /// Metrics over several tables (or a metric whose numerator and denominator live in two):
 /// one aggregate per table over the same keys and filters, joined on the keys.
 fn compile_parts(
@@ -754,27 +773,12 @@ fn compile_parts(
             .join(",\n         "),
     );
     let _ = write!(sql, "\n  FROM {from}\n)\nSELECT ");
-    let mut select_outer: Vec<String> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{l} AS b{i}"))
-        .collect();
-    select_outer.extend(outs.iter().cloned());
-    select_outer.extend((0..metrics.len()).map(|i| format!("n{i}")));
-    select_outer.extend((0..metrics.len()).map(|i| format!("d{i}")));
-    sql.push_str(&select_outer.join(",\n       "));
-    sql.push_str("\nFROM agg");
-    if !key_names.is_empty() {
-        let _ = write!(
-            sql,
-            "\nORDER BY {}",
-            key_names
-                .iter()
-                .map(|k| format!("{k} NULLS LAST"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    sql.push_str(&outer_select(
+        &labels,
+        &outs,
+        metrics.len(),
+        key_names.len(),
+    ));
     let empty_sql = format!(
         "WITH {},\nagg AS (SELECT {} FROM {empty_from})\nSELECT {} FROM agg",
         empty_ctes.join(",\n"),
@@ -865,26 +869,12 @@ pub fn compile(
         );
     }
     sql.push_str("\n)\nSELECT ");
-    let mut select_outer: Vec<String> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{l} AS b{i}"))
-        .collect();
-    select_outer.extend(outs.iter().cloned());
-    select_outer.extend((0..metrics.len()).map(|i| format!("n{i}")));
-    select_outer.extend((0..metrics.len()).map(|i| format!("d{i}")));
-    sql.push_str(&select_outer.join(",\n       "));
-    sql.push_str("\nFROM agg");
-    if !inner_keys.is_empty() {
-        let _ = write!(
-            sql,
-            "\nORDER BY {}",
-            (0..inner_keys.len())
-                .map(|i| format!("k{i} NULLS LAST"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    sql.push_str(&outer_select(
+        &labels,
+        &outs,
+        metrics.len(),
+        inner_keys.len(),
+    ));
 
     let empty_sql = format!(
         "WITH agg AS (SELECT {} FROM {relation} WHERE false)\nSELECT {} FROM agg",

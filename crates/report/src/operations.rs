@@ -554,12 +554,7 @@ impl OperationsReport {
                 t("运营报告", "operations report"),
                 when
             ),
-            subtitle: format!(
-                "{} {} – {}",
-                t("统计区间", "Period"),
-                self.period.from,
-                self.period.to.yesterday().unwrap_or(self.period.to)
-            ),
+            subtitle: self.period.subtitle(lang),
             lang: lang.code().to_owned(),
             sections,
             footer: t(

@@ -158,6 +158,16 @@ impl Period {
         }
     }
 
+    /// The line under a report's title: `统计区间 2021-01-01 – 2021-12-31`.
+    pub fn subtitle(&self, lang: crate::Lang) -> String {
+        format!(
+            "{} {} – {}",
+            lang.pick("统计区间", "Period"),
+            self.from,
+            self.to.yesterday().unwrap_or(self.to)
+        )
+    }
+
     /// The last month of the period (`2021-02`): whose subscriber base rates complaints.
     pub fn last_month(&self) -> String {
         let d = self.to.yesterday().unwrap_or(self.to);

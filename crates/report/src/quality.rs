@@ -936,12 +936,7 @@ impl QualityReport {
         });
         Document {
             title: format!("{} {}（{}）", self.tenant, t("服务质量分析", "service quality analysis"), when),
-            subtitle: format!(
-                "{} {} – {}",
-                t("统计区间", "Period"),
-                self.period.from,
-                self.period.to.yesterday().unwrap_or(self.period.to)
-            ),
+            subtitle: self.period.subtitle(lang),
             lang: lang.code().to_owned(),
             sections,
             footer: t(

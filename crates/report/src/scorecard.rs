@@ -456,12 +456,7 @@ impl Scorecard {
         }
         Document {
             title: format!("{} {}（{}）", self.tenant, t("KPI考核", "KPI scorecard"), when),
-            subtitle: format!(
-                "{} {} – {}",
-                t("统计区间", "Period"),
-                self.period.from,
-                self.period.to.yesterday().unwrap_or(self.period.to)
-            ),
+            subtitle: self.period.subtitle(lang),
             lang: lang.code().to_owned(),
             sections,
             footer: t(

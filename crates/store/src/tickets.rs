@@ -32,14 +32,40 @@ pub struct ComplaintFigures {
 pub type ComplaintsByLine = (Vec<(Option<String>, ComplaintFigures)>, ComplaintFigures);
 
 impl DuckDbStore {
+    /// Runs `f` in one transaction: committed when it succeeds, rolled back when it fails.
+    fn in_transaction<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        match f() {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
     /// Writes tickets (upsert by tenant and id) and rejections in one transaction.
     pub fn put_tickets(
         &mut self,
         tickets: &[Ticket],
         rejections: &[NewRejection],
     ) -> Result<ImportCounts> {
+        // The last record of an id wins when an id repeats within the batch.
+        let mut last = std::collections::HashMap::new();
+        for (i, t) in tickets.iter().enumerate() {
+            last.insert((t.tenant.as_str(), t.id.as_str()), i);
+        }
+        let tickets: Vec<&Ticket> = tickets
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| last.get(&(t.tenant.as_str(), t.id.as_str())) == Some(i))
+            .map(|(_, t)| t)
+            .collect();
         let mut zones = std::collections::HashMap::new();
-        for t in tickets {
+        for t in &tickets {
             if !zones.contains_key(t.tenant.as_str()) {
                 let tenant = self.ensure_tenant(&t.tenant)?;
                 zones.insert(t.tenant.as_str().to_owned(), tenant.tz);
@@ -52,7 +78,7 @@ impl DuckDbStore {
             let mut app = self
                 .conn
                 .appender_to_catalog_and_db("new_tickets", "temp", "main")?;
-            for t in tickets {
+            for t in &tickets {
                 let tz = zones
                     .get(t.tenant.as_str())
                     .ok_or_else(|| StoreError::UnknownTenant(t.tenant.to_string()))?;
@@ -84,13 +110,7 @@ impl DuckDbStore {
             }
             app.flush()?;
         }
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let done = (|| -> Result<ImportCounts> {
-            // The last line of a file wins when an id repeats within it.
-            self.conn.execute_batch(
-                "CREATE OR REPLACE TEMP TABLE new_tickets AS
-                 SELECT * FROM new_tickets QUALIFY row_number() OVER (PARTITION BY tenant, id) = 1",
-            )?;
+        self.in_transaction(|| {
             let (fresh, changed): (i64, i64) = self.conn.query_row(
                 "SELECT count_if(t.id IS NULL),
                         count_if(t.id IS NOT NULL AND row(n.kind, n.contact_id, n.customer, n.business_line, n.category, n.channel, n.created_at, n.closed_at, n.valid, n.escalated, n.escalated_via, n.refund, n.satisfaction)
@@ -113,17 +133,7 @@ impl DuckDbStore {
                 unchanged: n.saturating_sub(fresh + changed),
                 rejected: u64::try_from(rejections.len()).unwrap_or(0),
             })
-        })();
-        match done {
-            Ok(c) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(c)
-            }
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
-        }
+        })
     }
 
     /// Writes agents (upsert by tenant and id) and rejections in one transaction.
@@ -135,8 +145,7 @@ impl DuckDbStore {
         for a in agents {
             self.ensure_tenant(&a.tenant)?;
         }
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let done = (|| -> Result<ImportCounts> {
+        self.in_transaction(|| {
             let mut counts = ImportCounts::default();
             for a in agents {
                 let day = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
@@ -185,17 +194,7 @@ impl DuckDbStore {
             }
             counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
             Ok(counts)
-        })();
-        match done {
-            Ok(c) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(c)
-            }
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
-        }
+        })
     }
 
     /// Writes subscriber counts (upsert by tenant, month and business line) and rejections in
@@ -208,8 +207,7 @@ impl DuckDbStore {
         for r in rows {
             self.ensure_tenant(&r.tenant)?;
         }
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let done = (|| -> Result<ImportCounts> {
+        self.in_transaction(|| {
             let mut counts = ImportCounts::default();
             for r in rows {
                 let before: Option<u64> = self
@@ -236,17 +234,7 @@ impl DuckDbStore {
             }
             counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
             Ok(counts)
-        })();
-        match done {
-            Ok(c) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(c)
-            }
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
-        }
+        })
     }
 
     /// Complaint figures per business line (`None`: tickets without one) for tickets created
