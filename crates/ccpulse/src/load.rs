@@ -72,7 +72,11 @@ fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
         .arg("--data")
         .arg(dir)
         .args(["serve", "--listen", &addr])
-        .env("CCPULSE_LOG", "warn")
+        // Quiet unless asked (CCPULSE_LOG=ccpulse_server=debug shows each group commit).
+        .env(
+            "CCPULSE_LOG",
+            std::env::var("CCPULSE_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -191,8 +191,9 @@ enum Command {
     BenchServer {
         #[arg(long, default_value_t = 60)]
         seconds: u64,
-        /// Threads posting events as fast as the server answers.
-        #[arg(long, default_value_t = 4)]
+        /// Threads posting events, each as fast as the server answers it (more posters make
+        /// bigger group commits and longer waits).
+        #[arg(long, default_value_t = 8)]
         posters: usize,
         /// Events per request.
         #[arg(long, default_value_t = 500)]

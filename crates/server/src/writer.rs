@@ -178,11 +178,13 @@ fn write_group(
     for (t, events) in requests {
         by_tenant.entry(t).or_default().extend(events.iter());
     }
+    let started = std::time::Instant::now();
     let mut known: HashMap<&TenantId, HashSet<String>> = HashMap::new();
     for (t, events) in &by_tenant {
         let ids: Vec<&str> = events.iter().map(|e| e.event.id.as_str()).collect();
         known.insert(*t, store.known_events(t, &ids)?);
     }
+    let dedupe_ms = started.elapsed().as_millis();
     let mut reports = Vec::new();
     let mut fresh: BTreeMap<&TenantId, Vec<&ParsedEvent>> = BTreeMap::new();
     for (t, events) in requests {
@@ -206,11 +208,20 @@ fn write_group(
     }
     let mut updates = BTreeMap::new();
     let mut batch = store.begin_contacts()?;
+    let folded = std::time::Instant::now();
     for (tenant, events) in fresh {
         let update = write_tenant(store, &mut batch, tenant, &events)?;
         updates.insert(tenant.clone(), update);
     }
+    let fold_ms = folded.elapsed().as_millis();
+    let committing = std::time::Instant::now();
     batch.commit()?;
+    tracing::debug!(
+        dedupe_ms,
+        fold_ms,
+        commit_ms = committing.elapsed().as_millis(),
+        "group phases"
+    );
     Ok((reports, updates))
 }
 
