@@ -13,6 +13,7 @@ mod kpi;
 mod load;
 mod mapped;
 mod queue_log;
+mod replay;
 mod report;
 mod serve;
 mod simulate;
@@ -392,6 +393,25 @@ enum QuarantineCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One rejected record, whole (its raw text too).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read rejected records again: what parses now is imported and leaves the quarantine.
+    Replay {
+        /// Only this record.
+        #[arg(long)]
+        id: Option<i64>,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only records of this import format.
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -620,6 +640,64 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 }
                 println!("{} rejected record(s)", entries.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine {
+            command: QuarantineCommand::Show { id, json },
+        } => {
+            let store = open(&cfg)?;
+            let Some(e) = store.quarantine_entry(id)? else {
+                bail!("no rejected record #{id} (see `ccpulse quarantine list`)");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!(
+                    "#{} [{}/{}] rejected {}",
+                    e.id, e.tenant, e.format, e.rejected_at
+                );
+                println!("where:  {} line {}", e.file, e.line);
+                if let Some(f) = &e.field {
+                    println!("field:  {f}");
+                }
+                println!("reason: {}", e.reason);
+                println!("raw:    {}", e.raw);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine {
+            command:
+                QuarantineCommand::Replay {
+                    id,
+                    tenant,
+                    format,
+                    json,
+                },
+        } => {
+            let mut store = open(&cfg)?;
+            let entries: Vec<_> = store
+                .quarantine(tenant.as_deref())?
+                .into_iter()
+                .filter(|e| id.is_none_or(|i| e.id == i))
+                .filter(|e| format.as_deref().is_none_or(|f| e.format == f))
+                .collect();
+            if id.is_some() && entries.is_empty() {
+                bail!(
+                    "no rejected record #{} (see `ccpulse quarantine list`)",
+                    id.unwrap_or(0)
+                );
+            }
+            let r = replay::replay(&mut store, &entries)?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("imported {}, still rejected {}", r.imported, r.rejected);
+                for (format, n) in &r.reimport_from_file {
+                    println!(
+                        "{n} {format} record(s) are read with their file: import the file again"
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

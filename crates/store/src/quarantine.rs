@@ -72,3 +72,28 @@ impl DuckDbStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 }
+
+impl DuckDbStore {
+    /// One rejection by its id.
+    pub fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineEntry>> {
+        Ok(self.quarantine(None)?.into_iter().find(|e| e.id == id))
+    }
+
+    /// Removes rejections that were replayed into the store.
+    pub fn remove_quarantined(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            self.conn
+                .execute("DELETE FROM quarantine WHERE qid = ?", params![id])?;
+        }
+        Ok(())
+    }
+
+    /// Records why a replayed rejection is still rejected.
+    pub fn update_quarantined(&self, id: i64, field: Option<&str>, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE quarantine SET field = ?, reason = ?, rejected_at = current_timestamp WHERE qid = ?",
+            params![field, reason, id],
+        )?;
+        Ok(())
+    }
+}

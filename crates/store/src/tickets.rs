@@ -112,9 +112,9 @@ impl DuckDbStore {
         }
         self.in_transaction(|| {
             let (fresh, changed): (i64, i64) = self.conn.query_row(
-                "SELECT count_if(t.id IS NULL),
-                        count_if(t.id IS NOT NULL AND row(n.kind, n.contact_id, n.customer, n.business_line, n.category, n.channel, n.created_at, n.closed_at, n.valid, n.escalated, n.escalated_via, n.refund, n.satisfaction)
-                            IS DISTINCT FROM row(t.kind, t.contact_id, t.customer, t.business_line, t.category, t.channel, t.created_at, t.closed_at, t.valid, t.escalated, t.escalated_via, t.refund, t.satisfaction))
+                "SELECT coalesce(count_if(t.id IS NULL), 0),
+                        coalesce(count_if(t.id IS NOT NULL AND row(n.kind, n.contact_id, n.customer, n.business_line, n.category, n.channel, n.created_at, n.closed_at, n.valid, n.escalated, n.escalated_via, n.refund, n.satisfaction)
+                            IS DISTINCT FROM row(t.kind, t.contact_id, t.customer, t.business_line, t.category, t.channel, t.created_at, t.closed_at, t.valid, t.escalated, t.escalated_via, t.refund, t.satisfaction)), 0)
                  FROM new_tickets n LEFT JOIN tickets t USING (tenant, id)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
