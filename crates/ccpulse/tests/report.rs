@@ -1363,6 +1363,30 @@ fn the_quality_analysis_states_each_change_by_hand() {
         (Some(10_000.0), Some(2), Some("≥ 5"))
     );
 
+    // The operations report lists the month's complaint tickets (masked, with their status).
+    let ops: Value = serde_json::from_str(&cli.ok(&[
+        "report",
+        "operations",
+        "--tenant",
+        "tel",
+        "--period",
+        "2021-02",
+        "--lang",
+        "en",
+    ]))
+    .unwrap();
+    assert_eq!(ops["complaints"]["total"], 4);
+    let first = &ops["complaints"]["items"][0];
+    assert_eq!(
+        (first["id"].as_str(), first["customer"].as_str()),
+        (Some("t6"), Some("138****0001"))
+    );
+    assert_eq!(first["status"], "not valid, open");
+    assert_eq!(
+        ops["complaints"]["items"][1]["status"],
+        "valid, escalated via regulator, open"
+    );
+
     // The bad ticket is in the quarantine with its field.
     let qu = cli.ok(&["quarantine", "list", "--json"]);
     assert!(

@@ -391,7 +391,17 @@ pub fn build(
         rows,
         total,
         survey,
-        complaints: list(ContactList::Complaints)?,
+        // Complaints are the tenant's complaint tickets; without tickets, the contacts whose
+        // business type is complaint.
+        complaints: match store.complaint_tickets(
+            tenant,
+            &period.from_arg(),
+            &period.to_arg(),
+            LIST_LIMIT,
+        )? {
+            Some((total, items)) => Listed { total, items },
+            None => list(ContactList::Complaints)?,
+        },
         dissatisfied: list(ContactList::Dissatisfied)?,
         previous_years,
     })
@@ -665,7 +675,7 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
                 Column::new(t("技能组", "Queue"), Fmt::Text),
                 Column::new(t("坐席", "Agent"), Fmt::Text),
                 Column::new(t("分类", "Category"), Fmt::Text),
-                Column::new(t("原因", "Reason"), Fmt::Text),
+                Column::new(t("原因/状态", "Reason / status"), Fmt::Text),
                 Column::new(t("通话时长(秒)", "Talk (s)"), Fmt::Dec2),
             ],
             rows: l
@@ -679,7 +689,7 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
                         opt(&c.queue),
                         opt(&c.agent),
                         opt(&c.category),
-                        opt(&c.survey_reason),
+                        opt(&c.survey_reason.clone().or_else(|| c.status.clone())),
                         Cell::opt(c.talk_s.map(round2)),
                     ]
                 })

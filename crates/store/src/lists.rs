@@ -39,6 +39,9 @@ pub struct ContactLine {
     pub category: Option<String>,
     pub survey_reason: Option<String>,
     pub talk_s: Option<f64>,
+    /// For a complaint ticket: whether it was found valid, escalated and closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// `13812345678` → `138****5678`; short identifiers keep only their first character.
@@ -96,10 +99,77 @@ impl DuckDbStore {
                 category: r.get(7)?,
                 survey_reason: r.get(8)?,
                 talk_s: r.get(9)?,
+                status: None,
             })
         })?;
         let lines = rows.collect::<std::result::Result<Vec<_>, _>>()?;
         Ok((u64::try_from(total).unwrap_or(0), lines))
+    }
+}
+
+impl DuckDbStore {
+    /// Complaint tickets created in `[from, to)` (tenant-local `YYYY-MM-DD`), oldest first, at
+    /// most `limit`, and how many there are; `None` when the tenant keeps no tickets at all
+    /// (its complaints are then the contacts whose business type is `complaint`).
+    pub fn complaint_tickets(
+        &self,
+        tenant: &str,
+        from: &str,
+        to: &str,
+        limit: usize,
+    ) -> Result<Option<(u64, Vec<ContactLine>)>> {
+        let any: i64 = self.conn.query_row(
+            "SELECT count(*) FROM tickets WHERE tenant = ?",
+            params![tenant],
+            |r| r.get(0),
+        )?;
+        if any == 0 {
+            return Ok(None);
+        }
+        let wheres = "tenant = ? AND kind = 'complaint' AND local_ts >= CAST(? AS TIMESTAMP) \
+                      AND local_ts < CAST(? AS TIMESTAMP)";
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM tickets WHERE {wheres}"),
+            params![tenant, from, to],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, strftime(local_ts, '%Y-%m-%d %H:%M:%S'), channel, customer, business_line,
+                    category, valid, escalated, escalated_via, closed_at IS NOT NULL
+             FROM tickets WHERE {wheres} ORDER BY local_ts, id LIMIT ?"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![tenant, from, to, limit], |r| {
+            let valid: Option<bool> = r.get(6)?;
+            let escalated: bool = r.get(7)?;
+            let via: Option<String> = r.get(8)?;
+            let closed: bool = r.get(9)?;
+            let mut status = vec![match valid {
+                Some(true) => "valid",
+                Some(false) => "not valid",
+                None => "unassessed",
+            }
+            .to_owned()];
+            if escalated {
+                status.push(via.map_or("escalated".to_owned(), |v| format!("escalated via {v}")));
+            }
+            status.push(if closed { "closed" } else { "open" }.to_owned());
+            Ok(ContactLine {
+                id: r.get(0)?,
+                time: r.get(1)?,
+                channel: r.get(2)?,
+                queue: None,
+                agent: None,
+                customer: r.get::<_, Option<String>>(3)?.map(|c| mask_customer(&c)),
+                business_line: r.get(4)?,
+                category: r.get(5)?,
+                survey_reason: None,
+                talk_s: None,
+                status: Some(status.join(", ")),
+            })
+        })?;
+        let lines = rows.collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(Some((u64::try_from(total).unwrap_or(0), lines)))
     }
 }
 
