@@ -644,6 +644,28 @@ fn traffic_table(rows: &[(String, Traffic)], total: &Traffic, unit: Rows, lang: 
     }
 }
 
+/// A ticket's status (`valid, escalated via regulator, open`) in the reader's language.
+fn status_words(status: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return status.to_owned();
+    }
+    status
+        .split(", ")
+        .map(|w| match w {
+            "valid" => "成立".to_owned(),
+            "not valid" => "不成立".to_owned(),
+            "unassessed" => "待核实".to_owned(),
+            "escalated" => "越级".to_owned(),
+            "closed" => "已办结".to_owned(),
+            "open" => "处理中".to_owned(),
+            other => other
+                .strip_prefix("escalated via ")
+                .map_or_else(|| other.to_owned(), |v| format!("越级({v})")),
+        })
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
 fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
     let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
     if l.total == 0 {
@@ -689,7 +711,10 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
                         opt(&c.queue),
                         opt(&c.agent),
                         opt(&c.category),
-                        opt(&c.survey_reason.clone().or_else(|| c.status.clone())),
+                        opt(&c
+                            .survey_reason
+                            .clone()
+                            .or_else(|| c.status.as_deref().map(|st| status_words(st, lang)))),
                         Cell::opt(c.talk_s.map(round2)),
                     ]
                 })
@@ -704,6 +729,19 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
 #[cfg(test)]
 mod tests {
     use super::concentrated_hours;
+
+    #[test]
+    fn ticket_status_reads_in_chinese() {
+        use super::{status_words, Lang};
+        assert_eq!(
+            status_words("valid, escalated via regulator, open", Lang::Zh),
+            "成立，越级(regulator)，处理中"
+        );
+        assert_eq!(
+            status_words("not valid, closed", Lang::En),
+            "not valid, closed"
+        );
+    }
 
     #[test]
     fn hours_merge_into_ranges() {
