@@ -69,6 +69,9 @@ enum ImportFormat {
     Subscribers,
     /// Agents (name, team, skill groups, hire and leave dates) as JSON Lines.
     Agents,
+    /// Agent state intervals (logged_in, busy, acw, break with reason, ...) as JSON Lines.
+    #[value(name = "agent-states")]
+    AgentStates,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -573,6 +576,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ImportFormat::Agents => {
                     tickets::import(&mut store, &files, tickets::Kind::Agents, tenant.as_ref())?
                 }
+                ImportFormat::AgentStates => tickets::import(
+                    &mut store,
+                    &files,
+                    tickets::Kind::AgentStates,
+                    tenant.as_ref(),
+                )?,
                 ImportFormat::Subscribers => tickets::import(
                     &mut store,
                     &files,

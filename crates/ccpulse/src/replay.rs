@@ -3,14 +3,15 @@
 //! now parses is imported and leaves the quarantine; what still fails keeps its new reason.
 //!
 //! Formats whose records stand alone are replayed here (contacts, tickets, subscribers,
-//! agents). A queue_log line or a CSV/xlsx row is read in the context of its file (the call's
+//! agents, agent-states). A queue_log line or a CSV/xlsx row is read in the context of its file (the call's
 //! other lines, the header and mapping): those are re-imported from their file, which upserts
 //! and clears nothing twice.
 
 use std::collections::BTreeMap;
 
 use ccpulse_ingest::{
-    parse_agent_line, parse_contact_line, parse_subscribers_line, parse_ticket_line, Rejection,
+    parse_agent_line, parse_agent_state_line, parse_contact_line, parse_subscribers_line,
+    parse_ticket_line, Rejection,
 };
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, QuarantineEntry};
@@ -39,6 +40,7 @@ pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::R
     let mut subscribers = Vec::new();
     let mut agents = Vec::new();
     let mut contacts = Vec::new();
+    let mut intervals = Vec::new();
     for e in entries {
         let tenant = TenantId::new(&e.tenant)?;
         let raw = e.raw.as_bytes();
@@ -49,6 +51,9 @@ pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::R
                 parse_subscribers_line(raw, e.line, Some(&tenant)).map(|s| subscribers.push(s))
             }
             "agents" => parse_agent_line(raw, e.line, Some(&tenant)).map(|a| agents.push(a)),
+            "agent-states" => {
+                parse_agent_state_line(raw, e.line, Some(&tenant)).map(|i| intervals.push(i))
+            }
             other => {
                 *out.reimport_from_file.entry(other.to_owned()).or_default() += 1;
                 continue;
@@ -62,11 +67,12 @@ pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::R
             }
         }
     }
-    if !contacts.is_empty() {
+    if !contacts.is_empty() || !intervals.is_empty() {
         let mut batch = store.begin_contacts()?;
         for c in &contacts {
             batch.append(&c.contact, c.fingerprint)?;
         }
+        batch.sources().intervals.extend(intervals);
         batch.commit()?;
     }
     store.put_tickets(&tickets, &[])?;

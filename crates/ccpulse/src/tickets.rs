@@ -1,9 +1,10 @@
-//! `ccpulse import --format tickets|subscribers|agents`: the canonical JSON Lines of tickets,
-//! the subscriber base and agents. Volumes are small (thousands a month), so each file is one
+//! `ccpulse import --format tickets|subscribers|agents|agent-states`: the canonical JSON Lines
+//! of tickets, the subscriber base, agents and agent state intervals. Volumes are small (thousands a month), so each file is one
 //! transaction with its rejections.
 
 use ccpulse_ingest::{
-    open_input, parse_agent_line, parse_subscribers_line, parse_ticket_line, LineReader, Rejection,
+    open_input, parse_agent_line, parse_agent_state_line, parse_subscribers_line,
+    parse_ticket_line, LineReader, Rejection,
 };
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, NewRejection};
@@ -16,6 +17,7 @@ pub enum Kind {
     Tickets,
     Subscribers,
     Agents,
+    AgentStates,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Kind::Tickets => "tickets",
             Kind::Subscribers => "subscribers",
             Kind::Agents => "agents",
+            Kind::AgentStates => "agent-states",
         }
     }
 }
@@ -52,6 +55,7 @@ pub fn import(
         let mut tickets = Vec::new();
         let mut subscribers = Vec::new();
         let mut agents = Vec::new();
+        let mut intervals = Vec::new();
         let mut rejections = Vec::new();
         let mut reject = |summary: &mut ImportSummary, r: Rejection| {
             summary.note(&name, &r);
@@ -92,12 +96,29 @@ pub fn import(
                     Ok(a) => agents.push(a),
                     Err(r) => reject(&mut summary, r),
                 },
+                Kind::AgentStates => match parse_agent_state_line(&buf, n, tenant) {
+                    Ok(i) => intervals.push(i),
+                    Err(r) => reject(&mut summary, r),
+                },
             }
         }
         let counts = match kind {
             Kind::Tickets => store.put_tickets(&tickets, &rejections)?,
             Kind::Subscribers => store.put_subscribers(&subscribers, &rejections)?,
             Kind::Agents => store.put_agents(&agents, &rejections)?,
+            Kind::AgentStates => {
+                // Intervals go where queue_log's go, upserted by agent, state and start.
+                for i in &intervals {
+                    store.ensure_tenant(&i.tenant)?;
+                }
+                *summary.agent_intervals.get_or_insert(0) += intervals.len() as u64;
+                let mut batch = store.begin_contacts()?;
+                batch.sources().intervals.extend(intervals);
+                for r in rejections {
+                    batch.reject(r);
+                }
+                batch.commit()?
+            }
         };
         summary.counts.inserted += counts.inserted;
         summary.counts.updated += counts.updated;

@@ -26,4 +26,6 @@ pub mod tickets;
 pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};
 pub use input::{open_input, InputError, LineReader};
 pub use rejection::Rejection;
-pub use tickets::{parse_agent_line, parse_subscribers_line, parse_ticket_line};
+pub use tickets::{
+    parse_agent_line, parse_agent_state_line, parse_subscribers_line, parse_ticket_line,
+};

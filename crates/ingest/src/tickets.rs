@@ -1,4 +1,5 @@
-//! Canonical JSON Lines of tickets, the subscriber base and agents (SPEC.md's data model).
+//! Canonical JSON Lines of tickets, the subscriber base, agents and agent state intervals
+//! (SPEC.md's data model).
 //!
 //! A ticket line:
 //! `{"id":"t-1","kind":"complaint","contact_id":"c-1","customer":"13812345678",
@@ -6,12 +7,16 @@
 //!   "created_at":"2021-02-03T10:00:00+08:00","closed_at":null,"valid":true,
 //!   "escalated":false,"escalated_via":null,"refund":null,"satisfaction":"satisfied"}`.
 //! A subscribers line: `{"month":"2021-02","business_line":"mobile","subscribers":1088000}`.
+//! An agent-state line: `{"agent":"a017","state":"break","reason":"lunch","queue":null,
+//!   "start":"2021-02-03T12:00:00+08:00","end":"2021-02-03T12:30:00+08:00"}`.
 //! An agent line: `{"id":"a017","name":"张三","team":"team-a","skill_groups":["vip"],
 //!   "hired_on":"2020-03-01","left_on":null,"scheduled_minutes":450}`.
 
 use std::borrow::Cow;
 
-use ccpulse_model::{Agent, Subscribers, SurveyScore, TenantId, Ticket, TicketKind};
+use ccpulse_model::{
+    Agent, AgentInterval, AgentState, Subscribers, SurveyScore, TenantId, Ticket, TicketKind,
+};
 use serde::Deserialize;
 
 use crate::contacts::{bad, locate_json_error, tenant_of, text, time, word, Bad};
@@ -78,6 +83,25 @@ struct RawAgent<'a> {
     #[serde(borrow)]
     left_on: Option<Cow<'a, str>>,
     scheduled_minutes: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgentState<'a> {
+    #[serde(borrow)]
+    tenant: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    agent: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    state: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    queue: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    end: Option<Cow<'a, str>>,
 }
 
 fn object<'a, T: Deserialize<'a>>(bytes: &'a [u8], line: u64, what: &str) -> Result<T, Rejection> {
@@ -208,6 +232,48 @@ fn day(field: &'static str, v: Option<&Cow<'_, str>>) -> Result<Option<jiff::civ
     .transpose()
 }
 
+/// Parses one agent state interval; `tenant` as for contacts. A re-import replaces the interval
+/// with the same agent, state and start.
+pub fn parse_agent_state_line(
+    bytes: &[u8],
+    line: u64,
+    tenant: Option<&TenantId>,
+) -> Result<AgentInterval, Rejection> {
+    let raw: RawAgentState<'_> = object(bytes, line, "an agent state")?;
+    let convert = || -> Result<AgentInterval, Bad> {
+        let state = word(
+            "state",
+            raw.state.as_ref(),
+            AgentState::parse,
+            AgentState::expected,
+        )?
+        .ok_or_else(|| {
+            bad(
+                "state",
+                format!("missing (one of {})", AgentState::expected()),
+            )
+        })?;
+        let start = time("start", raw.start.as_ref())?.ok_or_else(|| bad("start", "missing"))?;
+        let end = time("end", raw.end.as_ref())?;
+        if let Some(e) = end {
+            if e < start {
+                return Err(bad("end", format!("{e} is before `start` {start}")));
+            }
+        }
+        Ok(AgentInterval {
+            tenant: tenant_of(raw.tenant.as_deref(), tenant)?,
+            agent: text(raw.agent).ok_or_else(|| bad("agent", "missing"))?,
+            state,
+            reason: text(raw.reason),
+            queue: text(raw.queue),
+            start,
+            end,
+            source: "agent-states".to_owned(),
+        })
+    };
+    convert().map_err(|b| Rejection::new(line, b.field, b.reason, bytes))
+}
+
 /// Parses one agent line; `tenant` as for contacts.
 pub fn parse_agent_line(
     bytes: &[u8],
@@ -247,6 +313,26 @@ pub fn parse_agent_line(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn agent_states_parse_and_bad_ones_say_where() {
+        let i = parse_agent_state_line(br#"{"agent":"a1","state":"break","reason":"lunch","start":"2021-02-03T12:00:00+08:00","end":"2021-02-03T12:30:00+08:00"}"#, 1, None)
+            .unwrap_or_else(|r| panic!("{r:?}"));
+        assert_eq!(
+            (i.state, i.reason.as_deref()),
+            (AgentState::Break, Some("lunch"))
+        );
+        let r = parse_agent_state_line(
+            br#"{"agent":"a1","state":"napping","start":"2021-02-03T12:00:00+08:00"}"#,
+            2,
+            None,
+        )
+        .expect_err("bad state");
+        assert_eq!(r.field.as_deref(), Some("state"));
+        let r = parse_agent_state_line(br#"{"agent":"a1","state":"busy","start":"2021-02-03T12:00:00+08:00","end":"2021-02-03T11:00:00+08:00"}"#, 3, None)
+            .expect_err("ends before it starts");
+        assert_eq!(r.field.as_deref(), Some("end"));
+    }
+
     #[test]
     fn agents_parse_and_dates_are_checked() {
         let a = parse_agent_line(br#"{"id":"a1","name":"Li","team":"t1","skill_groups":["vip"],"hired_on":"2020-03-01"}"#, 1, None)
