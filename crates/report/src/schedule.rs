@@ -79,12 +79,13 @@ pub fn period_of(every: &str, d: Date) -> Result<Period, ReportError> {
 /// When the report of `p` is due: `day` days into the next period, at `at`, tenant-local.
 fn due(p: &Period, s: &ReportSchedule, tz: &TimeZone) -> Option<Timestamp> {
     let at: Time = s.at.parse().ok()?;
-    let day =
-        p.to.checked_add((i64::from(s.day) - 1).days())
-            .ok()?
-            // A daily or weekly period's next period may be shorter than `day`.
-            .min(p.to.checked_add(6.days()).ok()?);
-    let day = if s.every == "day" { p.to } else { day };
+    // `day` counts into the next period; a day has one, a week seven.
+    let offset = match s.every.as_str() {
+        "day" => 0,
+        "week" => (i64::from(s.day) - 1).min(6),
+        _ => i64::from(s.day) - 1,
+    };
+    let day = p.to.checked_add(offset.days()).ok()?;
     tz.to_timestamp(day.to_datetime(at)).ok()
 }
 
@@ -197,6 +198,28 @@ mod tests {
         assert_eq!(
             labels(&s, "2021-06-02T00:00:00Z"),
             ["2021-03", "2021-04", "2021-05"]
+        );
+    }
+
+    #[test]
+    fn the_due_day_counts_into_the_next_period() {
+        let mut s = schedule("month", "2021-03-15T00:00:00Z");
+        s.day = 15;
+        // March is due on 15 April, 06:00 Shanghai (14 April 22:00 UTC).
+        assert!(labels(&s, "2021-04-14T21:59:00Z").is_empty());
+        assert_eq!(labels(&s, "2021-04-14T22:00:00Z"), ["2021-03"]);
+        let mut w = schedule("week", "2021-06-01T00:00:00Z");
+        w.day = 9;
+        // A week's due day stops at its seventh: Sunday 13 June, 06:00 Shanghai (12 June
+        // 22:00 UTC) for the week of 31 May (the week before was due on 6 June, after the
+        // schedule was made).
+        assert_eq!(
+            labels(&w, "2021-06-12T21:59:00Z"),
+            ["2021-05-24..2021-05-31"]
+        );
+        assert_eq!(
+            labels(&w, "2021-06-12T22:00:00Z"),
+            ["2021-05-24..2021-05-31", "2021-05-31..2021-06-07"]
         );
     }
 
