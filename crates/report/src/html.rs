@@ -37,6 +37,7 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 12px; font-variant
 th, td { border: 1px solid var(--line); padding: 4px 6px; }
 th { background: var(--head); font-weight: 600; text-align: center; }
 td.num { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 tr.total td { font-weight: 700; background: #fafbfd; }
 td.up { color: #2e7d32; } td.down { color: #c62828; }
 svg.chart { width: 100%; height: auto; margin: 8px 0; }

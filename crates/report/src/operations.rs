@@ -576,7 +576,8 @@ impl OperationsReport {
 }
 
 /// A month or day label as people read it in a table: `1月` / `Jan` within one year (as seed
-/// 000 writes them), `2021年1月` / `2021-01` across years; days as `2021-06-01`.
+/// 000 writes them), `2021年1月` / `2021-01` across years; days as `06-01` (or `2021-06-01`
+/// across years).
 fn row_label(label: &str, rows: Rows, lang: Lang, one_year: bool) -> String {
     const EN: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -586,7 +587,9 @@ fn row_label(label: &str, rows: Rows, lang: Lang, one_year: bool) -> String {
     };
     let month: usize = m.parse().unwrap_or(0);
     match (rows, lang, one_year) {
-        (Rows::Day, _, _) => label.to_owned(),
+        // Days within one year read as 10-01; the JSON keeps 2026-10-01.
+        (Rows::Day, _, true) => label.get(5..).unwrap_or(label).to_owned(),
+        (Rows::Day, _, false) => label.to_owned(),
         (Rows::Month, Lang::Zh, true) => format!("{month}月"),
         (Rows::Month, Lang::Zh, false) => format!("{y}年{month}月"),
         (Rows::Month, Lang::En, true) => EN

@@ -109,8 +109,18 @@ fn axes(c: &Chart, t: &Table) -> String {
         );
         v += step;
     }
-    // Category labels: every one when they fit, else every k-th.
-    let every = (n / 16).max(1);
+    // Category labels: every one when they fit, else every k-th (CJK characters are about
+    // twice as wide as digits at this size).
+    let widest = cats
+        .iter()
+        .map(|c| {
+            c.chars()
+                .map(|ch| if ch.is_ascii() { 6.5 } else { 11.0 })
+                .sum::<f64>()
+        })
+        .fold(0.0f64, f64::max);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let every = ((n as f64 * (widest + 8.0)) / plot_w).ceil().max(1.0) as usize;
     for (i, label) in cats.iter().enumerate() {
         if i % every != 0 {
             continue;
