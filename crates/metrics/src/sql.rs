@@ -450,6 +450,31 @@ pub fn dimension_column(d: Dimension) -> &'static str {
     }
 }
 
+/// Fails when `query` cuts or filters by a dimension the table does not have.
+fn check_dimensions(
+    query: &KpiQuery,
+    has: fn(Dimension) -> bool,
+    what: &str,
+) -> Result<(), QueryError> {
+    let dims = query
+        .by
+        .iter()
+        .filter_map(|b| match b {
+            ByItem::Dimension(d) => Some(*d),
+            ByItem::Bucket(_) => None,
+        })
+        .chain(query.filters.iter().map(|f| f.dimension));
+    for d in dims {
+        if !has(d) {
+            return Err(QueryError::Unsupported(format!(
+                "{what}, not by {}",
+                d.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The rows a table's metrics run over, checking that `query`'s dimensions exist there.
 fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
     let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
@@ -458,43 +483,15 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
         Table::Contacts if wants_team => CONTACTS_WITH_TEAM.to_owned(),
         Table::Contacts => "contacts".to_owned(),
         Table::Tickets => {
-            let dims = query
-                .by
-                .iter()
-                .filter_map(|b| match b {
-                    ByItem::Dimension(d) => Some(*d),
-                    ByItem::Bucket(_) => None,
-                })
-                .chain(query.filters.iter().map(|f| f.dimension));
-            for d in dims {
-                if !ticket_dimension(d) {
-                    return Err(QueryError::Unsupported(format!(
-                        "ticket metrics go by buckets, business_line, category, channel, \
-                         hour_of_day and weekday, not by {}",
-                        d.name()
-                    )));
-                }
-            }
+            check_dimensions(query, ticket_dimension, "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday")?;
             TICKET_RELATION.to_owned()
         }
         Table::Subscribers => {
-            let dims = query
-                .by
-                .iter()
-                .filter_map(|b| match b {
-                    ByItem::Dimension(d) => Some(*d),
-                    ByItem::Bucket(_) => None,
-                })
-                .chain(query.filters.iter().map(|f| f.dimension));
-            for d in dims {
-                if d != Dimension::BusinessLine {
-                    return Err(QueryError::Unsupported(format!(
-                        "the subscriber base goes by months (and longer buckets) and \
-                         business_line, not by {}",
-                        d.name()
-                    )));
-                }
-            }
+            check_dimensions(
+                query,
+                |d| d == Dimension::BusinessLine,
+                "the subscriber base goes by months (and longer buckets) and business_line",
+            )?;
             SUBSCRIBER_RELATION.to_owned()
         }
         Table::Agents => {
@@ -536,23 +533,11 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
             )
         }
         Table::AgentStates => {
-            let dims = query
-                .by
-                .iter()
-                .filter_map(|b| match b {
-                    ByItem::Dimension(d) => Some(*d),
-                    ByItem::Bucket(_) => None,
-                })
-                .chain(query.filters.iter().map(|f| f.dimension));
-            for d in dims {
-                if !agent_dimension(d) {
-                    return Err(QueryError::Unsupported(format!(
-                        "agent-state metrics go by buckets, agent, team, queue, hour_of_day \
-                         and weekday, not by {}",
-                        d.name()
-                    )));
-                }
-            }
+            check_dimensions(
+                query,
+                agent_dimension,
+                "agent-state metrics go by buckets, agent, team, queue, hour_of_day and weekday",
+            )?;
             let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S%.6f");
             let (team, team_join) = if wants_team {
                 (
