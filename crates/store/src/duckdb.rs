@@ -63,6 +63,21 @@ impl DuckDbStore {
         &self.dir
     }
 
+    /// Runs `f` in one transaction: committed when it succeeds, rolled back when it fails.
+    pub(crate) fn in_transaction<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        match f() {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
     /// Runs SQL that returns nothing (maintenance, tests, benchmarks).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         Ok(self.conn.execute_batch(sql)?)

@@ -10,7 +10,7 @@
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
 //! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
 //! - [`lists`]: contacts listed one by one in reports (complaints, dissatisfied calls), masked.
-//! - [`tickets`]: tickets and the subscriber base; complaint figures by business line.
+//! - [`tickets`]: agents, tickets and the subscriber base (their figures are catalog metrics).
 //! - [`schedules`]: report schedules and the reports they produced.
 //! - [`access`]: users ([`User`]), token and session hashes.
 //! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
@@ -42,7 +42,6 @@ pub use quarantine::{NewRejection, QuarantineEntry};
 pub use schedules::{ReportRun, ReportSchedule};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use tenants::Tenant;
-pub use tickets::ComplaintFigures;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

@@ -106,10 +106,8 @@ impl DuckDbStore {
         let tz_name = timezone.unwrap_or(&before.timezone).to_owned();
         let tz = zone(&tz_name)?;
         let settings = settings.unwrap_or(before.settings.clone());
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let done = self
-            .conn
-            .execute(
+        self.in_transaction(|| {
+            self.conn.execute(
                 "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?
                  WHERE name = ?",
                 ::duckdb::params![
@@ -118,22 +116,13 @@ impl DuckDbStore {
                     settings.short_abandon,
                     name.as_str()
                 ],
-            )
-            .map_err(StoreError::from)
-            .and_then(|_| {
-                if tz_name == before.timezone {
-                    Ok(())
-                } else {
-                    self.recompute_local(name.as_str(), &tz)
-                }
-            });
-        match done {
-            Ok(()) => self.conn.execute_batch("COMMIT")?,
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                return Err(e);
+            )?;
+            if tz_name == before.timezone {
+                Ok(())
+            } else {
+                self.recompute_local(name.as_str(), &tz)
             }
-        }
+        })?;
         self.load_tenants()?;
         self.tenants
             .get(name.as_str())

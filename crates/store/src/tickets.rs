@@ -1,52 +1,14 @@
-//! Agents, tickets and the subscriber base: upserts with the quarantine in the same transaction, and
-//! the complaint figures reports read (by business line, repeats and escalations).
+//! Agents, tickets and the subscriber base: upserts with the quarantine in the same transaction.
+//! Their figures are catalog metrics (`table = "tickets"`, `"subscribers"`, `"agents"`).
 
 use ::duckdb::params;
 use ccpulse_model::{naive_micros, Agent, LocalParts, Subscribers, Ticket};
-use serde::Serialize;
 
 use crate::quarantine::{self, NewRejection};
 use crate::sources::{naive_ts, ts};
 use crate::{DuckDbStore, ImportCounts, Result, StoreError};
 
-/// Complaint figures of one business line (or all) over a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ComplaintFigures {
-    /// Complaint tickets created in the period.
-    pub complaints: u64,
-    /// Of those, found valid (投诉成立).
-    pub valid_complaints: u64,
-    /// Same customer, same leaf category, after the earlier complaint was closed.
-    pub repeat_complaints: u64,
-    /// Escalated (越级): via government, media, a regulator or a superior office.
-    pub escalated_complaints: u64,
-    /// Distinct customers who complained.
-    pub complainants: u64,
-    /// Refunded amount over refund tickets closed... created in the period.
-    pub refunds: f64,
-    /// (very) satisfied / rated handling, `None` without ratings.
-    pub handling_satisfaction: Option<f64>,
-}
-
-/// Complaint figures per business line (`None`: tickets without one), and over all lines.
-pub type ComplaintsByLine = (Vec<(Option<String>, ComplaintFigures)>, ComplaintFigures);
-
 impl DuckDbStore {
-    /// Runs `f` in one transaction: committed when it succeeds, rolled back when it fails.
-    fn in_transaction<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
-        match f() {
-            Ok(v) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
-        }
-    }
-
     /// Writes tickets (upsert by tenant and id) and rejections in one transaction.
     pub fn put_tickets(
         &mut self,
@@ -235,66 +197,6 @@ impl DuckDbStore {
             counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
             Ok(counts)
         })
-    }
-
-    /// Complaint figures per business line (`None`: tickets without one) for tickets created
-    /// in `[from, to)` (tenant-local `YYYY-MM-DD`), and the total over all lines.
-    pub fn complaint_figures(
-        &self,
-        tenant: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<ComplaintsByLine> {
-        let sql = "
-            WITH c AS (
-                SELECT t.*, EXISTS (
-                    SELECT 1 FROM tickets p
-                    WHERE p.tenant = t.tenant AND p.kind = 'complaint' AND p.id <> t.id
-                      AND p.customer = t.customer AND p.leaf = t.leaf
-                      AND p.closed_at IS NOT NULL AND p.closed_at <= t.created_at
-                ) AS is_repeat
-                FROM tickets t
-                WHERE t.tenant = ? AND t.local_ts >= CAST(? AS TIMESTAMP)
-                  AND t.local_ts < CAST(? AS TIMESTAMP)
-            )
-            SELECT business_line, GROUPING(business_line) AS whole,
-                   count_if(kind = 'complaint'),
-                   count_if(kind = 'complaint' AND valid),
-                   count_if(kind = 'complaint' AND is_repeat),
-                   count_if(kind = 'complaint' AND escalated),
-                   count(DISTINCT CASE WHEN kind = 'complaint' THEN customer END),
-                   coalesce(sum(refund), 0),
-                   count_if(kind = 'complaint' AND satisfaction IN ('very_satisfied', 'satisfied')),
-                   count_if(kind = 'complaint' AND satisfaction IS NOT NULL)
-            FROM c
-            GROUP BY GROUPING SETS ((business_line), ())
-            ORDER BY whole, business_line NULLS LAST";
-        let mut stmt = self.conn.prepare(sql)?;
-        let mut rows = stmt.query(params![tenant, from, to])?;
-        let mut lines = Vec::new();
-        let mut total = ComplaintFigures::default();
-        let n = |v: Option<i64>| u64::try_from(v.unwrap_or(0)).unwrap_or(0);
-        while let Some(r) = rows.next()? {
-            let satisfied = n(r.get(8)?);
-            let rated = n(r.get(9)?);
-            #[allow(clippy::cast_precision_loss)]
-            let f = ComplaintFigures {
-                complaints: n(r.get(2)?),
-                valid_complaints: n(r.get(3)?),
-                repeat_complaints: n(r.get(4)?),
-                escalated_complaints: n(r.get(5)?),
-                complainants: n(r.get(6)?),
-                refunds: r.get::<_, Option<f64>>(7)?.unwrap_or(0.0),
-                handling_satisfaction: (rated > 0).then(|| satisfied as f64 / rated as f64),
-            };
-            let whole: i64 = r.get(1)?;
-            if whole == 1 {
-                total = f;
-            } else {
-                lines.push((r.get::<_, Option<String>>(0)?, f));
-            }
-        }
-        Ok((lines, total))
     }
 
     /// Subscribers per business line in `month` (`2021-02`).
