@@ -176,10 +176,17 @@ fn best_of(
 }
 
 fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    proc_status_kib("self", "VmHWM").map(|kb| kb * 1024)
+}
+
+/// A memory figure (`VmRSS`, `VmHWM`, ...) of process `pid` (or `self`) in KiB, from
+/// /proc/PID/status.
+pub fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 /// Generates `n` contacts of 2021 as canonical JSON Lines into `path`.

@@ -45,11 +45,7 @@ impl Drop for ServerChild {
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    crate::bench::proc_status_kib(&pid.to_string(), "VmRSS")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
