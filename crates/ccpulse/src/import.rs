@@ -43,6 +43,9 @@ pub struct ImportSummary {
     /// queue_log: lines per event word ccpulse does not know (kept, not fatal).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub unknown_words: BTreeMap<String, u64>,
+    /// Good records that are not customer contacts (calls between extensions, tasks), by why.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, u64>,
     /// The first rejections, for the terminal.
     #[serde(skip)]
     pub sample: Vec<(String, Rejection)>,

@@ -63,6 +63,14 @@ enum ImportFormat {
     Csv,
     /// An Excel workbook (.xlsx), read through `--mapping`.
     Xlsx,
+    /// Asterisk call detail records (Master.csv); `--mapping` maps contexts to directions
+    /// (default: mappings/asterisk-cdr.toml).
+    #[value(name = "asterisk-cdr")]
+    AsteriskCdr,
+    /// Amazon Connect contact trace records (JSON, JSON Lines or Firehose output);
+    /// `--mapping` may name contact attributes holding business line, category, ...
+    #[value(name = "connect-ctr")]
+    ConnectCtr,
     /// Tickets (complaints, suggestions, demands, refunds) as JSON Lines.
     Tickets,
     /// The subscriber base per month and business line as JSON Lines.
@@ -72,6 +80,24 @@ enum ImportFormat {
     /// Agent state intervals (logged_in, busy, acw, break with reason, ...) as JSON Lines.
     #[value(name = "agent-states")]
     AgentStates,
+}
+
+impl ImportFormat {
+    /// The format's name on the command line and in the quarantine.
+    fn word(self) -> &'static str {
+        match self {
+            ImportFormat::Contacts => "contacts",
+            ImportFormat::QueueLog => "queue_log",
+            ImportFormat::Csv => "csv",
+            ImportFormat::Xlsx => "xlsx",
+            ImportFormat::AsteriskCdr => "asterisk-cdr",
+            ImportFormat::ConnectCtr => "connect-ctr",
+            ImportFormat::Tickets => "tickets",
+            ImportFormat::Subscribers => "subscribers",
+            ImportFormat::Agents => "agents",
+            ImportFormat::AgentStates => "agent-states",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +118,9 @@ enum Command {
         /// Exit 1 when any record was rejected.
         #[arg(long)]
         strict: bool,
-        /// Mapping of columns to fields (TOML), for `--format csv` and `xlsx`; see mappings/.
+        /// Mapping (TOML; see mappings/): columns to fields for `--format csv` and `xlsx`
+        /// (required), contexts to directions for `asterisk-cdr`, attributes to fields for
+        /// `connect-ctr`.
         #[arg(long)]
         mapping: Option<PathBuf>,
         /// Print the summary as JSON.
@@ -412,6 +440,10 @@ enum QuarantineCommand {
         /// Only records of this import format.
         #[arg(long)]
         format: Option<String>,
+        /// The (fixed) mapping for csv, xlsx, asterisk-cdr and connect-ctr records; csv and
+        /// xlsx records wait without one, CDRs and CTRs use the default.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -479,6 +511,9 @@ fn report(
         }
         if let Some(n) = s.agent_intervals {
             println!("agent state intervals: {n}");
+        }
+        for (why, n) in &s.skipped {
+            println!("skipped {n}: {why}");
         }
         for (word, n) in &s.unknown_words {
             println!("unknown event {word}: {n} lines kept");
@@ -555,20 +590,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     };
                     queue_log::import_queue_log(&mut store, &files, &tenant, true)?
                 }
-                ImportFormat::Csv | ImportFormat::Xlsx => {
-                    let Some(mapping) = mapping else {
-                        bail!("--format csv and xlsx need --mapping FILE.toml (examples in mappings/)");
-                    };
+                ImportFormat::Csv
+                | ImportFormat::Xlsx
+                | ImportFormat::AsteriskCdr
+                | ImportFormat::ConnectCtr => {
+                    let source = mapped::Source::new(format.word(), mapping.as_deref())?;
                     let tenant = match tenant {
                         Some(t) => t,
                         None => tenant_id(ccpulse_model::DEFAULT_TENANT)?,
                     };
-                    let kind = if format == ImportFormat::Csv {
-                        ccpulse_ingest::mapped::Sheet::Csv
-                    } else {
-                        ccpulse_ingest::mapped::Sheet::Xlsx
-                    };
-                    mapped::import_mapped(&mut store, &files, kind, &mapping, &tenant, true)?
+                    mapped::import_converted(&mut store, &files, &source, &tenant, true)?
                 }
                 ImportFormat::Tickets => {
                     tickets::import(&mut store, &files, tickets::Kind::Tickets, tenant.as_ref())?
@@ -681,6 +712,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     id,
                     tenant,
                     format,
+                    mapping,
                     json,
                 },
         } => {
@@ -697,11 +729,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     id.unwrap_or(0)
                 );
             }
-            let r = replay::replay(&mut store, &entries)?;
+            let r = replay::replay(&mut store, &entries, mapping.as_deref())?;
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
                 println!("imported {}, still rejected {}", r.imported, r.rejected);
+                if r.skipped > 0 {
+                    println!(
+                        "{} record(s) are not customer contacts under this mapping: removed",
+                        r.skipped
+                    );
+                }
+                if r.need_mapping > 0 {
+                    println!(
+                        "{} csv/xlsx record(s) wait: replay them with --mapping FILE.toml",
+                        r.need_mapping
+                    );
+                }
                 for (format, n) in &r.reimport_from_file {
                     println!(
                         "{n} {format} record(s) are read with their file: import the file again"

@@ -2,19 +2,28 @@
 //! catalog or parser fixed, the raw record edited by hand in the source and re-imported). What
 //! now parses is imported and leaves the quarantine; what still fails keeps its new reason.
 //!
-//! Formats whose records stand alone are replayed here (contacts, tickets, subscribers,
-//! agents, agent-states). A queue_log line or a CSV/xlsx row is read in the context of its file (the call's
-//! other lines, the header and mapping): those are re-imported from their file, which upserts
-//! and clears nothing twice.
+//! Formats whose records stand alone are replayed here: contacts, tickets, subscribers,
+//! agents, agent-states, Asterisk CDRs and Connect CTRs (with `--mapping` when the fix was in
+//! the mapping, else the default one), and CSV/xlsx rows, whose quarantined text holds the
+//! file's header, through the `--mapping` given (without one they wait). A queue_log line is
+//! read in the context of its call's other lines: it is re-imported from its file, which
+//! upserts and clears nothing twice.
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
+use ccpulse_ingest::cdr::read_cdrs;
+use ccpulse_ingest::ctr::read_ctrs;
+use ccpulse_ingest::mapped::replay_row;
 use ccpulse_ingest::{
     parse_agent_line, parse_agent_state_line, parse_contact_line, parse_subscribers_line,
-    parse_ticket_line, Rejection,
+    parse_ticket_line, Converted, ParsedContact, Rejection,
 };
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, QuarantineEntry};
+
+use crate::mapped::Source;
 
 fn keep(store: &DuckDbStore, e: &QuarantineEntry, r: &Rejection) -> anyhow::Result<()> {
     store.update_quarantined(e.id, r.field.as_deref(), &r.reason)?;
@@ -28,18 +37,46 @@ pub struct Replayed {
     pub imported: u64,
     /// Still rejected (with today's reason).
     pub rejected: u64,
+    /// Good records that are not customer contacts under today's mapping (calls between
+    /// extensions, tasks): removed from the quarantine, nothing imported.
+    pub skipped: u64,
     /// Formats read in the context of their file, with how many records wait in each.
     pub reimport_from_file: BTreeMap<String, u64>,
+    /// CSV/xlsx records left waiting because no `--mapping` was given.
+    pub need_mapping: u64,
 }
 
-/// Replays `entries` (all of the quarantine, or those picked by id / tenant / format).
-pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::Result<Replayed> {
+/// The one record a converter made of a quarantined text, at its original line.
+fn only(mut items: impl Iterator<Item = (u64, Converted)>, line: u64) -> Converted {
+    match items.next() {
+        Some((_, Converted::Rejected(mut r))) => {
+            r.line = line;
+            Converted::Rejected(r)
+        }
+        Some((_, c)) => c,
+        None => Converted::Rejected(Rejection::new(
+            line,
+            None,
+            "no record in the kept text",
+            b"",
+        )),
+    }
+}
+
+/// Replays `entries` (all of the quarantine, or those picked by id / tenant / format);
+/// `mapping` is the mapping file for csv, xlsx, asterisk-cdr and connect-ctr records.
+pub fn replay(
+    store: &mut DuckDbStore,
+    entries: &[QuarantineEntry],
+    mapping: Option<&Path>,
+) -> anyhow::Result<Replayed> {
+    let mut sources: BTreeMap<String, Source> = BTreeMap::new();
     let mut out = Replayed::default();
     let mut done = Vec::new();
     let mut tickets = Vec::new();
     let mut subscribers = Vec::new();
     let mut agents = Vec::new();
-    let mut contacts = Vec::new();
+    let mut contacts: Vec<ParsedContact> = Vec::new();
     let mut intervals = Vec::new();
     for e in entries {
         let tenant = TenantId::new(&e.tenant)?;
@@ -53,6 +90,45 @@ pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::R
             "agents" => parse_agent_line(raw, e.line, Some(&tenant)).map(|a| agents.push(a)),
             "agent-states" => {
                 parse_agent_state_line(raw, e.line, Some(&tenant)).map(|i| intervals.push(i))
+            }
+            format @ ("csv" | "xlsx" | "asterisk-cdr" | "connect-ctr") => {
+                if mapping.is_none() && matches!(format, "csv" | "xlsx") {
+                    out.need_mapping += 1;
+                    continue;
+                }
+                if !sources.contains_key(format) {
+                    sources.insert(format.to_owned(), Source::new(format, mapping)?);
+                }
+                let source = &sources[format];
+                let zone = store.ensure_tenant(&tenant)?.tz;
+                let converted = match source {
+                    Source::Csv(m) | Source::Xlsx(m) => {
+                        match replay_row(&e.raw, m, &tenant, &zone, e.line) {
+                            Ok(p) => Converted::Contact(p),
+                            Err(r) => Converted::Rejected(r),
+                        }
+                    }
+                    Source::Cdr(m) => {
+                        let reader = Box::new(std::io::Cursor::new(e.raw.clone().into_bytes()));
+                        only(
+                            read_cdrs(reader, m, &tenant, &zone).map_err(anyhow::Error::msg)?,
+                            e.line,
+                        )
+                    }
+                    Source::Ctr(m) => only(read_ctrs(raw, m, &tenant).into_iter(), e.line),
+                };
+                match converted {
+                    Converted::Contact(p) => {
+                        contacts.push(p);
+                        Ok(())
+                    }
+                    Converted::Skipped(_) => {
+                        out.skipped += 1;
+                        done.push(e.id);
+                        continue;
+                    }
+                    Converted::Rejected(r) => Err(r),
+                }
             }
             other => {
                 *out.reimport_from_file.entry(other.to_owned()).or_default() += 1;
@@ -81,7 +157,7 @@ pub fn replay(store: &mut DuckDbStore, entries: &[QuarantineEntry]) -> anyhow::R
     // Only after the records are committed: a crash in between replays them again, which
     // upserts the same records.
     store.remove_quarantined(&done)?;
-    out.imported = done.len() as u64;
+    out.imported = done.len() as u64 - out.skipped;
     Ok(out)
 }
 
@@ -132,7 +208,7 @@ mod tests {
         }
         let entries = store.quarantine(None).expect("quarantine");
         assert_eq!(entries.len(), 4);
-        let r = replay(&mut store, &entries).expect("replay");
+        let r = replay(&mut store, &entries, None).expect("replay");
         assert_eq!((r.imported, r.rejected), (2, 1));
         assert_eq!(r.reimport_from_file.get("queue_log"), Some(&1));
         let left = store.quarantine(None).expect("quarantine");
@@ -143,7 +219,7 @@ mod tests {
         assert!(c2.reason.contains("sideways"), "{}", c2.reason);
         assert_eq!(store.count_contacts("bank").expect("count"), 1);
         // Again: nothing more to import, nothing imported twice.
-        let again = replay(&mut store, &left).expect("replay");
+        let again = replay(&mut store, &left, None).expect("replay");
         assert_eq!((again.imported, again.rejected), (0, 1));
         assert_eq!(store.count_contacts("bank").expect("count"), 1);
     }

@@ -9,13 +9,17 @@
 //! - [`mapped`]: CSV and xlsx exports of other systems through a mapping file.
 //! - [`queue_log`]: Asterisk's queue_log lines, assembled into contacts (one per stint of a
 //!   call in a queue) and agent state intervals.
+//! - [`cdr`]: Asterisk call detail records (Master.csv) through a context mapping.
+//! - [`ctr`]: Amazon Connect contact trace records (JSON, JSON Lines, Firehose output).
 //! - [`tickets`]: the canonical JSON Lines of tickets, the subscriber base and agents.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
 //!
 //! Each format module parses one record at a time and never panics on any input, so a bad
 //! line costs only itself.
 
+pub mod cdr;
 pub mod contacts;
+pub mod ctr;
 pub mod events;
 pub mod input;
 pub mod mapped;
@@ -29,3 +33,15 @@ pub use rejection::Rejection;
 pub use tickets::{
     parse_agent_line, parse_agent_state_line, parse_subscribers_line, parse_ticket_line,
 };
+
+/// What became of one record of a source that is not the canonical format.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Contacts are the common case; boxing each costs more.
+pub enum Converted {
+    /// A contact to store.
+    Contact(ParsedContact),
+    /// A good record that is not a customer contact (e.g. a call between extensions).
+    Skipped(&'static str),
+    /// A record that could not be accepted.
+    Rejected(Rejection),
+}

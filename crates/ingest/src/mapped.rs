@@ -200,6 +200,9 @@ pub struct Resolved<'m> {
     index: BTreeMap<&'m str, Vec<usize>>,
     zone: TimeZone,
     tenant: TenantId,
+    /// The header as a CSV line: the first line of every rejection's raw text, so that a
+    /// rejected row can be replayed on its own.
+    header_line: String,
 }
 
 impl<'m> Resolved<'m> {
@@ -238,6 +241,7 @@ impl<'m> Resolved<'m> {
             index,
             zone,
             tenant: tenant.clone(),
+            header_line: csv_line(header),
         })
     }
 
@@ -456,18 +460,18 @@ impl<'m> Resolved<'m> {
 
     /// Turns one record (line `line` of the file) into a contact or a located rejection.
     pub fn convert(&self, record: &[String], line: u64) -> Result<ParsedContact, Rejection> {
-        let raw = record.join(&char::from(self.mapping.delimiter()).to_string());
+        let raw = || format!("{}\n{}", self.header_line, csv_line(record));
         let json = self.to_canonical(record).map_err(|b| {
             Rejection::new(
                 line,
                 Some(&self.column_of(&b.field)),
                 b.reason,
-                raw.as_bytes(),
+                raw().as_bytes(),
             )
         })?;
         let text = json.to_string();
         parse_contact_line(text.as_bytes(), line, Some(&self.tenant)).map_err(|mut r| {
-            r.raw = raw;
+            r.raw = raw();
             r.field = r.field.map(|f| self.column_of(&f));
             r
         })
@@ -524,6 +528,57 @@ fn parse_bool(s: &str) -> Option<bool> {
         "n" | "no" | "false" | "0" | "否" => Some(false),
         _ => None,
     }
+}
+
+/// `fields` as one comma-separated line, quoted where needed.
+fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = w.write_record(fields);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_owned()
+}
+
+/// Reads a rejected row again: `raw` is what the quarantine kept of it (the file's header
+/// and the row, as CSV lines), `line` its line in the file.
+pub fn replay_row(
+    raw: &str,
+    mapping: &Mapping,
+    tenant: &TenantId,
+    tenant_zone: &TimeZone,
+    line: u64,
+) -> Result<ParsedContact, Rejection> {
+    let mut rows = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(raw.as_bytes())
+        .into_records();
+    let mut next = || -> Option<Vec<String>> {
+        rows.next()?
+            .ok()
+            .map(|r| r.iter().map(str::to_owned).collect())
+    };
+    let (Some(header), Some(row)) = (next(), next()) else {
+        return Err(Rejection::new(
+            line,
+            None,
+            "the quarantine holds no header and row for this record: import its file again",
+            raw.as_bytes(),
+        ));
+    };
+    let resolved = Resolved::new(mapping, &header, tenant, tenant_zone).map_err(|e| {
+        Rejection::new(
+            line,
+            None,
+            format!("does not fit the mapping: {e}"),
+            raw.as_bytes(),
+        )
+    })?;
+    resolved.convert(&row, line)
 }
 
 /// `123`, `123.5`, `2:23` (M:SS) or `0:02:23` (H:MM:SS) to seconds.
