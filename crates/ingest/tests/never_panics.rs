@@ -96,3 +96,92 @@ mod queue_log {
         }
     }
 }
+
+/// Asterisk CDRs and Connect CTRs: any bytes, and any mix of plausible fields, become
+/// contacts, skips or located rejections; never a panic.
+mod cdr_ctr {
+    use ccpulse_ingest::cdr::{read_cdrs, CdrMapping};
+    use ccpulse_ingest::ctr::{read_ctrs, CtrMapping};
+    use ccpulse_ingest::Converted;
+    use ccpulse_model::TenantId;
+    use jiff::tz::TimeZone;
+    use proptest::prelude::*;
+
+    fn cdrs(bytes: Vec<u8>) -> Vec<(u64, Converted)> {
+        let mapping = CdrMapping::builtin();
+        let zone = TimeZone::UTC;
+        let read = read_cdrs(
+            Box::new(std::io::Cursor::new(bytes)),
+            &mapping,
+            &TenantId::default_tenant(),
+            &zone,
+        );
+        let out = match read {
+            Ok(it) => it.collect(),
+            Err(_) => Vec::new(),
+        };
+        out
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("2021-01-04 09:00:00".to_owned()),
+            Just("2021-01-04 08:59:59".to_owned()),
+            Just("ANSWERED".to_owned()),
+            Just("NO ANSWER".to_owned()),
+            Just("Queue".to_owned()),
+            Just("Dial".to_owned()),
+            Just("from-internal".to_owned()),
+            Just("SIP/1001-0000001a".to_owned()),
+            Just("-3".to_owned()),
+            "[0-9]{1,4}",
+            "[a-z\"]{0,5}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn cdr_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = cdrs(bytes);
+        }
+
+        #[test]
+        fn cdr_plausible_records(rows in proptest::collection::vec(proptest::collection::vec(field(), 14..19), 1..5)) {
+            let text: Vec<String> = rows
+                .iter()
+                .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(","))
+                .collect();
+            for (line, c) in cdrs(text.join("\n").into_bytes()) {
+                if let Converted::Rejected(r) = c {
+                    prop_assert_eq!(r.line, line);
+                    prop_assert!(!r.reason.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn ctr_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = read_ctrs(&bytes, &CtrMapping::default(), &TenantId::default_tenant());
+        }
+
+        #[test]
+        fn ctr_plausible_records(
+            keys in proptest::collection::vec(prop_oneof![
+                Just("ContactId"), Just("Channel"), Just("InitiationMethod"),
+                Just("InitiationTimestamp"), Just("DisconnectTimestamp"), Just("Queue"),
+                Just("Agent"), Just("DisconnectReason"),
+            ], 0..8),
+            values in proptest::collection::vec(prop_oneof![
+                Just("null".to_owned()), Just("\"VOICE\"".to_owned()), Just("\"TASK\"".to_owned()),
+                Just("\"2021-01-04T01:00:00Z\"".to_owned()), Just("7".to_owned()),
+                Just("{\"EnqueueTimestamp\":\"2021-01-04T02:00:00Z\",\"ConnectedToAgentTimestamp\":\"x\"}".to_owned()),
+                "\"[A-Z_]{0,8}\"",
+            ], 0..8),
+        ) {
+            let body: Vec<String> = keys.iter().zip(values.iter()).map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let text = format!("{{{}}}{{{}}}", body.join(","), body.join(","));
+            let _ = read_ctrs(text.as_bytes(), &CtrMapping::default(), &TenantId::default_tenant());
+        }
+    }
+}
