@@ -44,6 +44,11 @@ pub enum Table {
     /// and slot with `secs`, the interval's seconds inside the slot; columns agent, queue,
     /// state, reason and the local_* bucket columns.
     AgentStates,
+    /// How many agents were logged in at once: logged-in intervals cut into the same slots,
+    /// each piece a +1 at its start and a -1 at its end (`t`, `delta`, `slot_start`). A
+    /// metric over it sees `logged_in`, the running count in its slot within the query's
+    /// filters and `--by` keys, at every instant it changes (and at each slot's start).
+    AgentPresence,
     /// One row per ticket, bucketed by its tenant-local creation time; columns kind,
     /// business_line, category, channel, customer, valid, escalated, escalated_via, refund,
     /// satisfaction and `is_repeat` (same customer and leaf category after the earlier

@@ -95,12 +95,24 @@ pub const AGENT_SLOTS_COLUMNS: &str = "slot_start TIMESTAMP, slot_end TIMESTAMP,
 
 /// Agent intervals cut into slots; an interval still open runs to `{now}`.
 const AGENT_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue, a.state, a.reason,
-          g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
+          g.slot_start, g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
           g.local_month, g.local_week,
           (epoch_us(least(coalesce(a.end_at, {now}), g.slot_end))
            - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs{team}
    FROM agent_states a JOIN agent_slots g
      ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join})";
+
+/// Logged-in intervals cut into slots as +1/-1 steps at each piece's start and end (the
+/// pieces of one slot start at the latest at its start, so every slot sees its count).
+const AGENT_PRESENCE_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue,
+          g.slot_start, g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
+          g.local_month, g.local_week{team},
+          unnest([greatest(a.start_at, g.slot_start),
+                  least(coalesce(a.end_at, {now}), g.slot_end)]) AS t,
+          unnest([1, -1]) AS delta
+   FROM agent_states a JOIN agent_slots g
+     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join}
+   WHERE a.state = 'logged_in')";
 
 /// Tickets with the local bucket columns contacts carry, and whether each is a repeat.
 const TICKET_RELATION: &str = "(SELECT t.tenant, t.kind, t.business_line, t.category, t.channel,
@@ -532,7 +544,7 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
    FROM agents a)"
             )
         }
-        Table::AgentStates => {
+        Table::AgentStates | Table::AgentPresence => {
             check_dimensions(
                 query,
                 agent_dimension,
@@ -547,7 +559,12 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
             } else {
                 ("", "")
             };
-            AGENT_RELATION
+            let relation = if table == Table::AgentStates {
+                AGENT_RELATION
+            } else {
+                AGENT_PRESENCE_RELATION
+            };
+            relation
                 .replace("{now}", &format!("TIMESTAMP '{now}'"))
                 .replace("{team_join}", team_join)
                 .replace("{team}", team)
@@ -692,12 +709,39 @@ fn compile_parts(
         } else {
             format!("\n    GROUP BY {}", key_names.join(", "))
         };
-        ctes.push(format!(
-            "p{g} AS (\n    SELECT {}\n    FROM {relation}\n    WHERE {where_sql}{group}\n  )",
-            select.join(",\n           ")
-        ));
+        if *table == Table::AgentPresence {
+            // Two levels: the running count of logged-in agents within each slot and key
+            // (filters applied first), then the metric's aggregate over it per key.
+            let keys: Vec<String> = key_names.iter().map(|k| format!(", {k}")).collect();
+            let inner: Vec<String> = inner_keys
+                .iter()
+                .cloned()
+                .chain(["slot_start".to_owned(), "t".to_owned(), "delta".to_owned()])
+                .collect();
+            ctes.push(format!(
+                "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, sum(delta) OVER (PARTITION BY slot_start{} ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS logged_in\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql}))\n    {group}\n  )",
+                key_names
+                    .iter()
+                    .cloned()
+                    .chain(aggs.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(",\n           "),
+                keys.concat(),
+                inner.join(", "),
+            ));
+        } else {
+            ctes.push(format!(
+                "p{g} AS (\n    SELECT {}\n    FROM {relation}\n    WHERE {where_sql}{group}\n  )",
+                select.join(",\n           ")
+            ));
+        }
+        let empty_relation = if *table == Table::AgentPresence {
+            format!("(SELECT *, 0 AS logged_in FROM {relation})")
+        } else {
+            relation.clone()
+        };
         empty_ctes.push(format!(
-            "p{g} AS (SELECT {} FROM {relation} WHERE false)",
+            "p{g} AS (SELECT {} FROM {empty_relation} WHERE false)",
             aggs.join(", ")
         ));
         ranges.push(format!(
@@ -780,7 +824,7 @@ fn compile_parts(
         ranges.join(" UNION ALL ")
     );
     // Agent-state parts need their slots filled before the query runs.
-    let table = if tables.contains(&Table::AgentStates) {
+    let table = if tables.contains(&Table::AgentStates) || tables.contains(&Table::AgentPresence) {
         Table::AgentStates
     } else {
         tables.first().copied().unwrap_or_default()
@@ -811,9 +855,11 @@ pub fn compile(
         .map(|m| resolve(catalog, m, &query.settings))
         .collect::<Result<Vec<_>, _>>()?;
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    if metrics
-        .iter()
-        .any(|m| m.table != table || m.denominator_table != table)
+    // Several tables, or the two-level presence count: one part per table, joined on keys.
+    if table == Table::AgentPresence
+        || metrics
+            .iter()
+            .any(|m| m.table != table || m.denominator_table != table)
     {
         return compile_parts(query, metrics);
     }
