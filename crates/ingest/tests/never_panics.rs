@@ -116,6 +116,7 @@ mod cdr_ctr {
             &TenantId::default_tenant(),
             &zone,
         );
+        #[allow(clippy::let_and_return)] // the iterator borrows `mapping`: collect it first
         let out = match read {
             Ok(it) => it.collect(),
             Err(_) => Vec::new(),
