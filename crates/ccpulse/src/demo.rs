@@ -22,9 +22,6 @@ const QUEUES: &[(&str, f64, f64)] = &[
     ("complaints", 0.12, 330.0),
     ("online_chat", 0.08, 300.0),
 ];
-const REGIONS: &[&str] = &[
-    "北京", "上海", "广东", "贵州", "四川", "浙江", "江苏", "山东",
-];
 const CATEGORIES: &[(&str, &str, BusinessType)] = &[
     ("mobile", "mobile/plan-fees", BusinessType::Consultation),
     ("mobile", "mobile/balance", BusinessType::Query),
@@ -195,7 +192,12 @@ impl Generator {
             [38, 39, 58, 86][self.rng.random_range(0..4)],
             self.rng.random_range(0..100_000_000u64)
         ));
-        c.region = Some(REGIONS[self.rng.random_range(0..REGIONS.len())].to_owned());
+        // As an import would: the region of the caller's number.
+        c.region = c
+            .customer
+            .as_deref()
+            .and_then(ccpulse_ingest::region::region_of_phone)
+            .map(str::to_owned);
         let (line, cat, bt) = CATEGORIES[self.rng.random_range(0..CATEGORIES.len())];
         c.business_line = Some(line.to_owned());
         c.category = Some(cat.to_owned());

@@ -48,6 +48,7 @@ fn by_label(item: ByItem, lang: &str) -> &'static str {
         "agent" => pick("坐席", "Agent"),
         "team" => pick("班组", "Team"),
         "region" => pick("地区", "Region"),
+        "province" => pick("省份", "Province"),
         "business_line" => pick("业务线", "Business line"),
         "category" => pick("分类", "Category"),
         "business_type" => pick("业务类型", "Business type"),

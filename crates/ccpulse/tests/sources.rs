@@ -162,6 +162,58 @@ fn asterisk_master_csv_with_its_kpis_by_hand() {
     assert_eq!(hours[0]["hour"], "2021-01-04T09:00");
     assert_eq!(num(&hours[0], "offered"), 5.0);
 
+    // Region from the caller's number (Master.csv has none): by province, then province/city.
+    let mut want: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for n in [
+        "13800138000",
+        "13900139000",
+        "13700137000",
+        "13600136000",
+        "13500135000",
+    ] {
+        let region = ccpulse_ingest::region::region_of_phone(n).expect("a Chinese mobile block");
+        *want.entry(region.to_owned()).or_default() += 1.0;
+    }
+    assert_eq!(
+        ccpulse_ingest::region::region_of_phone("13800138000"),
+        Some("北京市")
+    );
+    let regions = cli.kpi(&[
+        "--tenant",
+        "pbx",
+        "--metrics",
+        "offered",
+        "--by",
+        "region",
+        "--from",
+        "2021-01-04",
+        "--to",
+        "2021-01-05",
+        "--filter",
+        "direction=inbound",
+    ]);
+    let got: std::collections::BTreeMap<String, f64> = regions
+        .iter()
+        .map(|r| (r["region"].as_str().unwrap().to_owned(), num(r, "offered")))
+        .collect();
+    assert_eq!(got, want);
+    let provinces = cli.kpi(&[
+        "--tenant",
+        "pbx",
+        "--metrics",
+        "offered",
+        "--by",
+        "province",
+        "--from",
+        "2021-01-04",
+        "--to",
+        "2021-01-05",
+        "--filter",
+        "province=北京市",
+    ]);
+    assert_eq!(provinces.len(), 1);
+    assert_eq!(num(&provinces[0], "offered"), want["北京市"]);
+
     let q = quarantine(&cli);
     assert_eq!(q.len(), 2);
     assert_eq!(q[0]["line"], 9);

@@ -410,6 +410,10 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         }
     };
 
+    let customer_region = raw
+        .customer
+        .as_deref()
+        .and_then(crate::region::region_of_phone);
     Ok(Contact {
         tenant,
         id,
@@ -418,7 +422,8 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         direction,
         entry_point: text(raw.entry_point),
         customer: text(raw.customer),
-        region: text(raw.region),
+        // Where the source does not say, the customer's phone number may.
+        region: text(raw.region).or_else(|| customer_region.map(str::to_owned)),
         business_line: text(raw.business_line),
         category: text(raw.category),
         business_type,

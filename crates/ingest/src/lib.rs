@@ -12,6 +12,7 @@
 //! - [`cdr`]: Asterisk call detail records (Master.csv) through a context mapping.
 //! - [`ctr`]: Amazon Connect contact trace records (JSON, JSON Lines, Firehose output).
 //! - [`tickets`]: the canonical JSON Lines of tickets, the subscriber base and agents.
+//! - [`region`]: province/city of a Chinese phone number, for contacts that do not say.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
 //!
 //! Each format module parses one record at a time and never panics on any input, so a bad
@@ -24,6 +25,7 @@ pub mod events;
 pub mod input;
 pub mod mapped;
 pub mod queue_log;
+pub mod region;
 pub mod rejection;
 pub mod tickets;
 

@@ -120,6 +120,8 @@ pub enum Dimension {
     /// The agent's team, from the agents table.
     Team,
     Region,
+    /// The province of `region` (its part before `/`).
+    Province,
     BusinessLine,
     Category,
     BusinessType,
@@ -141,6 +143,7 @@ impl Dimension {
         ("agent", Dimension::Agent),
         ("team", Dimension::Team),
         ("region", Dimension::Region),
+        ("province", Dimension::Province),
         ("business_line", Dimension::BusinessLine),
         ("category", Dimension::Category),
         ("business_type", Dimension::BusinessType),

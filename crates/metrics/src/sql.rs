@@ -458,6 +458,7 @@ pub fn dimension_column(d: Dimension) -> &'static str {
     match d {
         Dimension::HourOfDay => "local_hour",
         Dimension::Weekday => "local_weekday",
+        Dimension::Province => "split_part(region, '/', 1)",
         other => other.name(),
     }
 }
