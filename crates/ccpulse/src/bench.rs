@@ -175,7 +175,7 @@ fn best_of(
     Ok((best, rows))
 }
 
-fn peak_rss_bytes() -> Option<u64> {
+pub fn peak_rss_bytes() -> Option<u64> {
     proc_status_kib("self", "VmHWM").map(|kb| kb * 1024)
 }
 

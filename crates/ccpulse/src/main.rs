@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_queue_log;
 mod config;
 mod demo;
 mod import;
@@ -212,6 +213,9 @@ enum Command {
     Bench {
         #[arg(long, default_value_t = 1_000_000)]
         contacts: u64,
+        /// Instead: a queue_log of about this many lines (parse, assemble, import).
+        #[arg(long)]
+        queue_log: Option<u64>,
         #[arg(long)]
         json: bool,
         /// Work here instead of a temporary directory (kept afterwards).
@@ -1054,6 +1058,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench {
             contacts,
+            queue_log: Some(lines),
+            json,
+            dir,
+        } => {
+            let tmp = tempfile::tempdir()?;
+            let dir = dir.unwrap_or_else(|| tmp.path().to_owned());
+            std::fs::create_dir_all(&dir)?;
+            let _ = contacts;
+            let mut figures = bench_queue_log::run(lines, json, &dir, &cfg)?;
+            let rss = bench::peak_rss_bytes();
+            figures["peak_rss_bytes"] = rss.into();
+            if json {
+                println!("{figures}");
+            } else if let Some(b) = rss {
+                eprintln!("peak RSS: {:.2} GiB", b as f64 / f64::from(1u32 << 30));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            contacts,
+            queue_log: None,
             json,
             dir,
         } => {

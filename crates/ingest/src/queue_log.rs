@@ -26,7 +26,7 @@ use ccpulse_model::{
 };
 use jiff::{SignedDuration, Timestamp};
 
-use crate::contacts::{fingerprint, to_json_line};
+use crate::contacts::fingerprint;
 use crate::Rejection;
 
 macro_rules! verbs {
@@ -328,6 +328,41 @@ fn seconds(from: Timestamp, to: Timestamp) -> f64 {
     (to.as_microsecond() - from.as_microsecond()) as f64 / 1e6
 }
 
+/// A fingerprint of every field a stint's contact can have (equal: an unchanged re-read),
+/// without rendering it as JSON first.
+fn stint_fingerprint(c: &Contact) -> u64 {
+    fn text(s: &Option<String>) -> &[u8] {
+        s.as_deref().map_or(&[0u8][..], str::as_bytes)
+    }
+    let times: Vec<[u8; 16]> = [
+        c.arrived_at,
+        c.queued_at,
+        c.ring_start,
+        c.answered_at,
+        c.ended_at,
+    ]
+    .iter()
+    .map(|t| t.map_or(i128::MIN, Timestamp::as_nanosecond).to_le_bytes())
+    .collect();
+    let transfers = c.transfers.to_le_bytes();
+    let mut parts: Vec<&[u8]> = vec![
+        c.tenant.as_str().as_bytes(),
+        c.id.as_bytes(),
+        c.outcome.as_str().as_bytes(),
+        text(&c.source),
+        text(&c.queue),
+        text(&c.agent),
+        text(&c.customer),
+        text(&c.region),
+        text(&c.call_id),
+        text(&c.exit_reason),
+        text(&c.transfer_target),
+        &transfers,
+    ];
+    parts.extend(times.iter().map(<[u8; 16]>::as_slice));
+    fingerprint(&parts)
+}
+
 /// The beginning of a stint: an ENTERQUEUE read now or an open stint from before.
 struct Enter {
     epoch: String,
@@ -360,7 +395,7 @@ impl Builder<'_> {
     }
 
     fn push(&mut self, c: Contact, rebuilt: bool) {
-        let fp = fingerprint(&[c.tenant.as_str().as_bytes(), to_json_line(&c).as_bytes()]);
+        let fp = stint_fingerprint(&c);
         self.out.contacts.push((c, fp, rebuilt));
     }
 
@@ -438,6 +473,11 @@ impl Builder<'_> {
         c.arrived_at = Some(queued_at);
         c.queued_at = Some(queued_at);
         c.customer = enter.and_then(|en| en.customer.clone());
+        c.region = c
+            .customer
+            .as_deref()
+            .and_then(crate::region::region_of_phone)
+            .map(str::to_owned);
         if answered {
             let answered_at = plus(queued_at, wait);
             c.answered_at = Some(answered_at);

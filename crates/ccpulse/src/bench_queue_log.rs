@@ -1,0 +1,217 @@
+//! `ccpulse bench --queue-log N`: a generated Asterisk queue_log of about N lines (a contact
+//! center's day after day: calls through five queues, answered, abandoned, timed out, rung
+//! without answer; agents logging in, pausing and wrapping up), then the figures issue 4 sets
+//! targets for: parsing alone on one core (lines/s), assembling, and `import --format
+//! queue_log` end to end (lines/s), with the peak RSS.
+
+use std::io::{BufWriter, Write as _};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line};
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
+use rand::{Rng as _, SeedableRng as _};
+
+use crate::config::Config;
+
+const QUEUES: [&str; 5] = ["general", "vip", "billing", "broadband", "mobile"];
+const AGENTS: u32 = 60;
+
+/// Writes about `n` lines of queue_log to `path`; returns the number written.
+fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let written = std::cell::Cell::new(0u64);
+    let line = |out: &mut BufWriter<std::fs::File>, s: String| -> anyhow::Result<()> {
+        out.write_all(s.as_bytes())?;
+        out.write_all(b"\n")?;
+        written.set(written.get() + 1);
+        Ok(())
+    };
+    // 2021-01-04 00:00 Shanghai.
+    let mut day_start: u64 = 1_609_689_600;
+    let mut call = 0u64;
+    'days: loop {
+        for a in 1..=AGENTS {
+            let t = day_start + 8 * 3600 + u64::from(a) * 7;
+            line(
+                &mut out,
+                format!("{t}|NONE|NONE|Agent/{a}|AGENTLOGIN|SIP/{a}-0000"),
+            )?;
+            let p = t + 4 * 3600;
+            line(&mut out, format!("{p}|NONE|NONE|Agent/{a}|PAUSEALL|lunch"))?;
+            line(
+                &mut out,
+                format!("{}|NONE|NONE|Agent/{a}|UNPAUSEALL|", p + 3600),
+            )?;
+        }
+        // Calls from 08:00 to 20:00, about one every 2 s.
+        let mut t = day_start + 8 * 3600;
+        while t < day_start + 20 * 3600 {
+            call += 1;
+            let q = QUEUES[rng.random_range(0..QUEUES.len())];
+            let id = format!("{t}.{call}");
+            let caller = format!(
+                "1{}{:08}",
+                rng.random_range(30..90),
+                rng.random_range(0..100_000_000u64)
+            );
+            line(
+                &mut out,
+                format!("{t}|{id}|{q}|NONE|ENTERQUEUE||{caller}|1"),
+            )?;
+            let wait = rng.random_range(0..90u64);
+            let roll = rng.random_range(0..100);
+            let agent = rng.random_range(1..=AGENTS);
+            if roll < 12 {
+                line(
+                    &mut out,
+                    format!("{}|{id}|{q}|NONE|ABANDON|1|1|{wait}", t + wait),
+                )?;
+            } else if roll < 14 {
+                line(
+                    &mut out,
+                    format!("{}|{id}|{q}|NONE|EXITWITHTIMEOUT|1|1|{wait}", t + wait),
+                )?;
+            } else {
+                if roll < 30 {
+                    line(
+                        &mut out,
+                        format!("{}|{id}|{q}|Agent/{agent}|RINGNOANSWER|15000", t + wait / 2),
+                    )?;
+                }
+                let ring = rng.random_range(1..8u64);
+                let talk = rng.random_range(20..600u64);
+                let at = t + wait;
+                line(
+                    &mut out,
+                    format!("{at}|{id}|{q}|Agent/{agent}|CONNECT|{wait}|{id}.b|{ring}"),
+                )?;
+                let verb = if roll % 2 == 0 {
+                    "COMPLETECALLER"
+                } else {
+                    "COMPLETEAGENT"
+                };
+                line(
+                    &mut out,
+                    format!(
+                        "{}|{id}|{q}|Agent/{agent}|{verb}|{wait}|{talk}|1",
+                        at + talk
+                    ),
+                )?;
+                if roll % 3 == 0 {
+                    line(
+                        &mut out,
+                        format!("{}|{id}|{q}|Agent/{agent}|WRAPUPSTART|30", at + talk),
+                    )?;
+                }
+            }
+            if written.get() >= n {
+                break 'days;
+            }
+            t += rng.random_range(1..4u64);
+        }
+        for a in 1..=AGENTS {
+            let t = day_start + 20 * 3600 + 600 + u64::from(a);
+            line(
+                &mut out,
+                format!("{t}|NONE|NONE|Agent/{a}|AGENTLOGOFF|SIP/{a}-0000|43200"),
+            )?;
+        }
+        day_start += 86_400;
+    }
+    out.flush()?;
+    Ok(written.get())
+}
+
+/// Runs the queue_log benchmark over about `n` lines in `dir`.
+pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<serde_json::Value> {
+    let say = |s: String| {
+        if !as_json {
+            eprintln!("{s}");
+        }
+    };
+    let file = dir.join("queue_log");
+    let lines = generate(&file, n).context("generating a queue_log")?;
+    let bytes = std::fs::read(&file)?;
+    say(format!(
+        "generated a queue_log of {lines} lines ({:.0} MB)",
+        bytes.len() as f64 / 1e6
+    ));
+
+    // Parsing alone, one core, from memory.
+    let t = Instant::now();
+    let mut events = Vec::with_capacity(usize::try_from(lines).unwrap_or(0));
+    for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
+        if l.is_empty() {
+            continue;
+        }
+        if let Ok(e) = parse_queue_log_line(l, i as u64 + 1) {
+            events.push(e);
+        }
+    }
+    let parse_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        events.len() as u64 == lines,
+        "parsed {} of {lines}",
+        events.len()
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let parse_rate = lines as f64 / parse_s;
+    say(format!(
+        "parse only (one core): {parse_s:.2} s, {parse_rate:.0} lines/s"
+    ));
+
+    // Assembling alone: calls and agent sessions out of the events.
+    let tenant = TenantId::new("bench")?;
+    let t = Instant::now();
+    let assembled = assemble(&tenant, "queue_log", events, Vec::new(), &[]);
+    let assemble_s = t.elapsed().as_secs_f64();
+    let contacts = assembled.contacts.len();
+    drop(assembled);
+    #[allow(clippy::cast_precision_loss)]
+    let assemble_rate = lines as f64 / assemble_s;
+    say(format!(
+        "assemble: {assemble_s:.2} s ({contacts} contacts), {assemble_rate:.0} lines/s"
+    ));
+
+    let store_dir = dir.join("store-queue-log");
+    let _ = std::fs::remove_dir_all(&store_dir);
+    let mut store_cfg = cfg.store();
+    store_cfg
+        .memory_limit
+        .get_or_insert_with(|| "2GB".to_owned());
+    let mut store = DuckDbStore::open(&store_dir, &store_cfg)?;
+    let t = Instant::now();
+    let summary = crate::queue_log::import_queue_log(
+        &mut store,
+        &[file.display().to_string()],
+        &tenant,
+        !as_json,
+    )?;
+    let import_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        summary.counts.rejected == 0,
+        "{} lines rejected",
+        summary.counts.rejected
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let import_rate = lines as f64 / import_s;
+    say(format!(
+        "import --format queue_log: {import_s:.2} s, {import_rate:.0} lines/s \
+         ({} contacts, {} agent intervals)",
+        summary.counts.inserted,
+        summary.agent_intervals.unwrap_or(0)
+    ));
+    Ok(serde_json::json!({
+        "lines": lines,
+        "parse_s": parse_s,
+        "parse_lines_per_s": parse_rate,
+        "assemble_s": assemble_s,
+        "import_s": import_s,
+        "import_lines_per_s": import_rate,
+        "contacts": summary.counts.inserted,
+    }))
+}
