@@ -525,7 +525,7 @@ impl Builder<'_> {
 pub fn assemble(
     tenant: &TenantId,
     file: &str,
-    mut events: Vec<QlEvent>,
+    events: Vec<QlEvent>,
     open_stints: Vec<OpenStint>,
     open_intervals: &[AgentInterval],
 ) -> Assembled {
@@ -534,12 +534,14 @@ pub fn assemble(
         out: Assembled::default(),
     };
     // Time order, not line order; ties keep line order.
-    events.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
+    // (References are sorted, not the events: a fraction of the memory moved.)
+    let mut ordered: Vec<&QlEvent> = events.iter().collect();
+    ordered.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
 
     // Stints by (call, queue).
     let mut groups: HashMap<(&str, &str), Vec<&QlEvent>> = HashMap::new();
     let mut agent_events: Vec<&QlEvent> = Vec::new();
-    for e in &events {
+    for e in ordered {
         if let Verb::Other(_) = e.verb {
             b.out.unknown.push(e.clone());
             continue;
