@@ -218,6 +218,17 @@ fn generate_file(path: &Path, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An empty store in `dir` for a benchmark. The targets are for a 2-core, memory-bounded
+/// node: DuckDB is capped at 2 GB unless configured.
+pub fn fresh_store(dir: &Path, cfg: &Config) -> anyhow::Result<DuckDbStore> {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut store_cfg = cfg.store();
+    store_cfg
+        .memory_limit
+        .get_or_insert_with(|| "2GB".to_owned());
+    Ok(DuckDbStore::open(dir, &store_cfg)?)
+}
+
 /// Runs the foundation benchmark and prints its figures.
 pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> anyhow::Result<()> {
     let tmp;
@@ -267,14 +278,7 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
         "parse only (one core): {parse_s:.2} s, {parse_rate:.0} contacts/s"
     ));
 
-    let store_dir = dir.join("store");
-    let _ = std::fs::remove_dir_all(&store_dir);
-    // The targets are for a 2-core, memory-bounded node: cap DuckDB unless configured.
-    let mut store_cfg = cfg.store();
-    store_cfg
-        .memory_limit
-        .get_or_insert_with(|| "2GB".to_owned());
-    let mut store = DuckDbStore::open(&store_dir, &store_cfg)?;
+    let mut store = fresh_store(&dir.join("store"), cfg)?;
     let t = Instant::now();
     let files = [file.display().to_string()];
     let summary = crate::import::import_contacts(&mut store, &files, None, !as_json)?;

@@ -11,7 +11,6 @@ use std::time::Instant;
 use anyhow::Context as _;
 use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::config::Config;
@@ -177,13 +176,7 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
         "assemble: {assemble_s:.2} s ({contacts} contacts), {assemble_rate:.0} lines/s"
     ));
 
-    let store_dir = dir.join("store-queue-log");
-    let _ = std::fs::remove_dir_all(&store_dir);
-    let mut store_cfg = cfg.store();
-    store_cfg
-        .memory_limit
-        .get_or_insert_with(|| "2GB".to_owned());
-    let mut store = DuckDbStore::open(&store_dir, &store_cfg)?;
+    let mut store = crate::bench::fresh_store(&dir.join("store-queue-log"), cfg)?;
     let t = Instant::now();
     let summary = crate::queue_log::import_queue_log(
         &mut store,

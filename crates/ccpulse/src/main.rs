@@ -83,24 +83,6 @@ enum ImportFormat {
     AgentStates,
 }
 
-impl ImportFormat {
-    /// The format's name on the command line and in the quarantine.
-    fn word(self) -> &'static str {
-        match self {
-            ImportFormat::Contacts => "contacts",
-            ImportFormat::QueueLog => "queue_log",
-            ImportFormat::Csv => "csv",
-            ImportFormat::Xlsx => "xlsx",
-            ImportFormat::AsteriskCdr => "asterisk-cdr",
-            ImportFormat::ConnectCtr => "connect-ctr",
-            ImportFormat::Tickets => "tickets",
-            ImportFormat::Subscribers => "subscribers",
-            ImportFormat::Agents => "agents",
-            ImportFormat::AgentStates => "agent-states",
-        }
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TailFormat {
     #[value(name = "queue_log")]
@@ -598,7 +580,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 | ImportFormat::Xlsx
                 | ImportFormat::AsteriskCdr
                 | ImportFormat::ConnectCtr => {
-                    let source = mapped::Source::new(format.word(), mapping.as_deref())?;
+                    // The format's name as on the command line.
+                    let word = format
+                        .to_possible_value()
+                        .map(|v| v.get_name().to_owned())
+                        .unwrap_or_default();
+                    let source = mapped::Source::new(&word, mapping.as_deref())?;
                     let tenant = match tenant {
                         Some(t) => t,
                         None => tenant_id(ccpulse_model::DEFAULT_TENANT)?,
@@ -1057,7 +1044,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
-            contacts,
+            contacts: _,
             queue_log: Some(lines),
             json,
             dir,
@@ -1065,7 +1052,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let tmp = tempfile::tempdir()?;
             let dir = dir.unwrap_or_else(|| tmp.path().to_owned());
             std::fs::create_dir_all(&dir)?;
-            let _ = contacts;
             let mut figures = bench_queue_log::run(lines, json, &dir, &cfg)?;
             let rss = bench::peak_rss_bytes();
             figures["peak_rss_bytes"] = rss.into();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use ccpulse_ingest::cdr::{read_cdrs, CdrMapping};
 use ccpulse_ingest::ctr::{read_ctrs, CtrMapping};
-use ccpulse_ingest::mapped::{read_records, Mapping, Resolved, Sheet};
+use ccpulse_ingest::mapped::{read_records, replay_row, Mapping, Resolved, Sheet};
 use ccpulse_ingest::{open_input, Converted, Rejection};
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
@@ -60,6 +60,47 @@ impl Source {
             Source::Xlsx(_) => "xlsx",
             Source::Cdr(_) => "asterisk-cdr",
             Source::Ctr(_) => "connect-ctr",
+        }
+    }
+
+    /// What a record the quarantine kept (`raw`, from line `line`) becomes today, read alone:
+    /// a CDR line or CTR object as it was, a CSV/xlsx row with the header kept beside it.
+    pub fn convert_kept(
+        &self,
+        raw: &str,
+        line: u64,
+        tenant: &TenantId,
+        zone: &TimeZone,
+    ) -> Converted {
+        let mut items: Box<dyn Iterator<Item = (u64, Converted)>> = match self {
+            Source::Csv(m) | Source::Xlsx(m) => {
+                return match replay_row(raw, m, tenant, zone, line) {
+                    Ok(p) => Converted::Contact(p),
+                    Err(r) => Converted::Rejected(r),
+                }
+            }
+            Source::Cdr(m) => {
+                let reader = Box::new(std::io::Cursor::new(raw.as_bytes().to_vec()));
+                match read_cdrs(reader, m, tenant, zone) {
+                    Ok(items) => items,
+                    Err(e) => return Converted::Rejected(Rejection::new(line, None, e, b"")),
+                }
+            }
+            Source::Ctr(m) => Box::new(read_ctrs(raw.as_bytes(), m, tenant).into_iter()),
+        };
+        match items.next() {
+            // At its line in the file, not in the kept text.
+            Some((_, Converted::Rejected(mut r))) => {
+                r.line = line;
+                Converted::Rejected(r)
+            }
+            Some((_, c)) => c,
+            None => Converted::Rejected(Rejection::new(
+                line,
+                None,
+                "no record in the kept text",
+                b"",
+            )),
         }
     }
 

@@ -10,12 +10,8 @@
 //! upserts and clears nothing twice.
 
 use std::collections::BTreeMap;
-
 use std::path::Path;
 
-use ccpulse_ingest::cdr::read_cdrs;
-use ccpulse_ingest::ctr::read_ctrs;
-use ccpulse_ingest::mapped::replay_row;
 use ccpulse_ingest::{
     parse_agent_line, parse_agent_state_line, parse_contact_line, parse_subscribers_line,
     parse_ticket_line, Converted, ParsedContact, Rejection,
@@ -44,23 +40,6 @@ pub struct Replayed {
     pub reimport_from_file: BTreeMap<String, u64>,
     /// CSV/xlsx records left waiting because no `--mapping` was given.
     pub need_mapping: u64,
-}
-
-/// The one record a converter made of a quarantined text, at its original line.
-fn only(mut items: impl Iterator<Item = (u64, Converted)>, line: u64) -> Converted {
-    match items.next() {
-        Some((_, Converted::Rejected(mut r))) => {
-            r.line = line;
-            Converted::Rejected(r)
-        }
-        Some((_, c)) => c,
-        None => Converted::Rejected(Rejection::new(
-            line,
-            None,
-            "no record in the kept text",
-            b"",
-        )),
-    }
 }
 
 /// Replays `entries` (all of the quarantine, or those picked by id / tenant / format);
@@ -99,24 +78,8 @@ pub fn replay(
                 if !sources.contains_key(format) {
                     sources.insert(format.to_owned(), Source::new(format, mapping)?);
                 }
-                let source = &sources[format];
                 let zone = store.ensure_tenant(&tenant)?.tz;
-                let converted = match source {
-                    Source::Csv(m) | Source::Xlsx(m) => {
-                        match replay_row(&e.raw, m, &tenant, &zone, e.line) {
-                            Ok(p) => Converted::Contact(p),
-                            Err(r) => Converted::Rejected(r),
-                        }
-                    }
-                    Source::Cdr(m) => {
-                        let reader = Box::new(std::io::Cursor::new(e.raw.clone().into_bytes()));
-                        only(
-                            read_cdrs(reader, m, &tenant, &zone).map_err(anyhow::Error::msg)?,
-                            e.line,
-                        )
-                    }
-                    Source::Ctr(m) => only(read_ctrs(raw, m, &tenant).into_iter(), e.line),
-                };
+                let converted = sources[format].convert_kept(&e.raw, e.line, &tenant, &zone);
                 match converted {
                     Converted::Contact(p) => {
                         contacts.push(p);

@@ -410,10 +410,14 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         }
     };
 
-    let customer_region = raw
-        .customer
-        .as_deref()
-        .and_then(crate::region::region_of_phone);
+    let customer = text(raw.customer);
+    // Where the source does not say, the customer's phone number may.
+    let region = text(raw.region).or_else(|| {
+        customer
+            .as_deref()
+            .and_then(crate::region::region_of_phone)
+            .map(str::to_owned)
+    });
     Ok(Contact {
         tenant,
         id,
@@ -421,9 +425,8 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         source: text(raw.source),
         direction,
         entry_point: text(raw.entry_point),
-        customer: text(raw.customer),
-        // Where the source does not say, the customer's phone number may.
-        region: text(raw.region).or_else(|| customer_region.map(str::to_owned)),
+        customer,
+        region,
         business_line: text(raw.business_line),
         category: text(raw.category),
         business_type,

@@ -160,8 +160,8 @@ fn convert_one(
 ) -> Converted {
     match to_canonical(v, mapping, tenant) {
         Err((field, reason)) => Converted::Rejected(Rejection::new(line, Some(field), reason, raw)),
-        Ok(None) => Converted::Skipped(skip_reason(v)),
-        Ok(Some(json)) => {
+        Ok(Err(why)) => Converted::Skipped(why),
+        Ok(Ok(json)) => {
             let text = json.to_string();
             match parse_contact_line(text.as_bytes(), line, Some(tenant)) {
                 Ok(p) => Converted::Contact(p),
@@ -172,14 +172,6 @@ fn convert_one(
                 }
             }
         }
-    }
-}
-
-fn skip_reason(v: &Value) -> &'static str {
-    if v.get("Channel").and_then(Value::as_str) == Some("TASK") {
-        "task (back-office work, not a customer contact)"
-    } else {
-        "supervisor monitoring"
     }
 }
 
@@ -212,7 +204,12 @@ fn text<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     cur.as_str().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn to_canonical(v: &Value, mapping: &CtrMapping, tenant: &TenantId) -> Result<Option<Value>, Bad> {
+/// The canonical JSON of a CTR, or why it is not a customer contact (`Ok(Err(why))`).
+fn to_canonical(
+    v: &Value,
+    mapping: &CtrMapping,
+    tenant: &TenantId,
+) -> Result<Result<Value, &'static str>, Bad> {
     if !v.is_object() {
         return Err((
             "ContactId",
@@ -224,7 +221,7 @@ fn to_canonical(v: &Value, mapping: &CtrMapping, tenant: &TenantId) -> Result<Op
         "VOICE" => "voice",
         "CHAT" => "chat",
         "EMAIL" => "email",
-        "TASK" => return Ok(None),
+        "TASK" => return Ok(Err("task (back-office work, not a customer contact)")),
         other => {
             return Err((
                 "Channel",
@@ -241,7 +238,7 @@ fn to_canonical(v: &Value, mapping: &CtrMapping, tenant: &TenantId) -> Result<Op
         "CALLBACK" => "callback",
         "API" if channel == "voice" => "outbound",
         "API" => "inbound",
-        "MONITOR" => return Ok(None),
+        "MONITOR" => return Ok(Err("supervisor monitoring")),
         other => {
             return Err((
                 "InitiationMethod",
@@ -356,7 +353,7 @@ fn to_canonical(v: &Value, mapping: &CtrMapping, tenant: &TenantId) -> Result<Op
             }
         }
     }
-    Ok(Some(Value::Object(m)))
+    Ok(Ok(Value::Object(m)))
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ impl DuckDbStore {
     /// Runs a compiled query. With `fill`, buckets without contacts get a row too (counts 0,
     /// ratios null) between `from` and `to` (or the data's first and last bucket).
     pub fn run_kpi(&self, q: &CompiledQuery, fill: bool) -> Result<KpiResult> {
-        if matches!(q.table, Table::AgentStates | Table::AgentPresence) {
+        if q.table == Table::AgentStates {
             self.prepare_agent_slots(q)?;
         }
         let m = q.metrics.len();
