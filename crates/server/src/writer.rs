@@ -4,14 +4,16 @@
 //! (group commit), and only then answers each request. After the commit it updates the live
 //! floor, so nothing is shown that is not durable.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{Hash as _, Hasher as _};
 use std::sync::mpsc;
 use std::sync::Arc;
 
+use bloomfilter::Bloom;
 use ccpulse_ingest::events::{agent_step, fold_contact, parse_stored, Folded, ParsedEvent};
 use ccpulse_ingest::{fingerprint, to_json_line};
-use ccpulse_model::{AgentEvent, AgentInterval, ContactEvent, EventBody, TenantId};
-use ccpulse_store::{DuckDbStore, NewEvent, NewRejection};
+use ccpulse_model::{AgentEvent, AgentInterval, Contact, ContactEvent, EventBody, TenantId};
+use ccpulse_store::{ContactBatch, DuckDbStore, Keys, NewEvent, NewRejection};
 use jiff::Timestamp;
 use tokio::sync::oneshot;
 
@@ -104,6 +106,10 @@ impl Writer {
 type Reply = oneshot::Sender<Result<IngestReport, String>>;
 
 fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
+    let mut memory = Memory::load(&store).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read the contact ids: every contact is looked up");
+        Memory::empty(Seen::unknown(), Seen::unknown())
+    });
     while let Ok(first) = rx.recv() {
         let mut group: Vec<(TenantId, Vec<ParsedEvent>, Reply)> = Vec::new();
         let mut jobs: Vec<Job> = Vec::new();
@@ -126,7 +132,7 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
             }
         }
         if !group.is_empty() {
-            commit_group(&mut store, hub, group);
+            commit_group(&mut store, &mut memory, hub, group);
         }
         for job in jobs {
             job(&mut store);
@@ -136,13 +142,14 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
 
 fn commit_group(
     store: &mut DuckDbStore,
+    memory: &mut Memory,
     hub: &Hub,
     group: Vec<(TenantId, Vec<ParsedEvent>, Reply)>,
 ) {
     let started = std::time::Instant::now();
     let (requests, replies): (Vec<(TenantId, Vec<ParsedEvent>)>, Vec<Reply>) =
         group.into_iter().map(|(t, e, r)| ((t, e), r)).unzip();
-    match write_group(store, &requests) {
+    match write_group(store, memory, &requests) {
         Ok((reports, updates)) => {
             let n: usize = reports.iter().map(|r| r.accepted).sum();
             // The floor first: a caller that got its 202 sees its events on the wall.
@@ -169,154 +176,214 @@ fn commit_group(
 
 type Written = (Vec<IngestReport>, BTreeMap<TenantId, LiveUpdate>);
 
-fn write_group(
-    store: &mut DuckDbStore,
-    requests: &[(TenantId, Vec<ParsedEvent>)],
-) -> ccpulse_store::Result<Written> {
-    // Which events are new: not stored, not repeated earlier in the group.
-    let mut by_tenant: BTreeMap<&TenantId, Vec<&ParsedEvent>> = BTreeMap::new();
-    for (t, events) in requests {
-        by_tenant.entry(t).or_default().extend(events.iter());
+/// A contact as the writer knows it: tenant and id.
+type ContactKey = (TenantId, String);
+
+/// Contacts whose logged events the writer keeps at hand, at most (about 1 KB each).
+const RECENT_CONTACTS: usize = 50_000;
+
+/// What the writer keeps between groups so that a group costs the same on a store of
+/// millions of events as on an empty one: which contacts exist at all, the events of the
+/// recently touched ones, and the open agent intervals. Nothing here is the truth, only a
+/// shortcut to it: it is filled from the store and updated after each commit, and what it
+/// does not know is asked of the store.
+pub(crate) struct Memory {
+    /// Every contact with a stored row or a logged event, as a filter: a "no" is certain.
+    seen: Seen,
+    /// Every logged event, likewise: an event it has not seen is appended to the log
+    /// without asking the log's key.
+    logged: Seen,
+    /// Logged events (JSON, arrival order) of recently touched contacts, with their touch.
+    recent: HashMap<ContactKey, (u64, Vec<String>)>,
+    /// Touches in order, for forgetting the least recently touched contacts.
+    order: VecDeque<(ContactKey, u64)>,
+    touches: u64,
+    /// Each tenant's open agent intervals, as stored.
+    open: HashMap<TenantId, Vec<AgentInterval>>,
+}
+
+/// Bloom filters over contact keys; a new, twice as large one is started when the last is
+/// full, so the false-positive rate stays bounded as contacts keep coming.
+struct Seen {
+    filters: Vec<(Bloom<u64>, usize, usize)>,
+}
+
+/// False positives of the contact filter: such a contact is looked up in the store.
+const SEEN_FP_RATE: f64 = 1e-4;
+
+fn key_hash(tenant: &str, id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (tenant, id).hash(&mut h);
+    h.finish()
+}
+
+impl Seen {
+    /// A filter that knows nothing: everything may exist.
+    fn unknown() -> Self {
+        Self {
+            filters: Vec::new(),
+        }
     }
-    let started = std::time::Instant::now();
-    let mut known: HashMap<&TenantId, HashSet<String>> = HashMap::new();
-    for (t, events) in &by_tenant {
-        let ids: Vec<&str> = events.iter().map(|e| e.event.id.as_str()).collect();
-        known.insert(*t, store.known_events(t, &ids)?);
+
+    /// The filter of `keys` as stored, with room for as many again.
+    fn load(store: &DuckDbStore, keys: Keys) -> ccpulse_store::Result<Self> {
+        let n = usize::try_from(store.count_keys(keys)?).unwrap_or(usize::MAX);
+        let mut s = Self::with_capacity(n.saturating_mul(2));
+        store.each_key(keys, |t, k| s.insert(key_hash(t, k)))?;
+        Ok(s)
     }
-    let dedupe_ms = started.elapsed().as_millis();
-    let mut reports = Vec::new();
-    let mut fresh: BTreeMap<&TenantId, Vec<&ParsedEvent>> = BTreeMap::new();
-    for (t, events) in requests {
-        let seen = known.entry(t).or_default();
-        let mut report = IngestReport::default();
-        for e in events {
-            if seen.insert(e.event.id.clone()) {
-                report.accepted += 1;
-                fresh.entry(t).or_default().push(e);
-            } else {
-                report.duplicates += 1;
+
+    fn with_capacity(n: usize) -> Self {
+        let mut s = Self {
+            filters: Vec::new(),
+        };
+        s.grow(n.max(1 << 20));
+        s
+    }
+
+    fn grow(&mut self, capacity: usize) {
+        match Bloom::new_for_fp_rate(capacity, SEEN_FP_RATE) {
+            Ok(b) => self.filters.push((b, 0, capacity)),
+            Err(e) => tracing::error!(error = e, "cannot size the contact filter"),
+        }
+    }
+
+    fn insert(&mut self, h: u64) {
+        if let Some((_, n, cap)) = self.filters.last() {
+            if n >= cap {
+                let next = cap * 2;
+                self.grow(next);
             }
         }
-        reports.push(report);
+        if let Some((b, n, _)) = self.filters.last_mut() {
+            b.set(&h);
+            *n += 1;
+        }
     }
+
+    fn contains(&self, h: u64) -> bool {
+        // No filter at all (it could not be sized): everything may exist.
+        self.filters.is_empty() || self.filters.iter().any(|(b, _, _)| b.check(&h))
+    }
+}
+
+impl Memory {
+    /// Reads which contacts and events exist from `store` (one pass over their ids).
+    pub(crate) fn load(store: &DuckDbStore) -> ccpulse_store::Result<Self> {
+        let started = std::time::Instant::now();
+        let seen = Seen::load(store, Keys::Contacts)?;
+        let logged = Seen::load(store, Keys::Events)?;
+        tracing::info!(ms = started.elapsed().as_millis(), "writer memory loaded");
+        Ok(Self::empty(seen, logged))
+    }
+
+    fn empty(seen: Seen, logged: Seen) -> Self {
+        Self {
+            seen,
+            logged,
+            recent: HashMap::new(),
+            order: VecDeque::new(),
+            touches: 0,
+            open: HashMap::new(),
+        }
+    }
+
+    fn remember(&mut self, key: ContactKey, events: Vec<String>) {
+        self.touches += 1;
+        self.seen.insert(key_hash(key.0.as_str(), &key.1));
+        self.order.push_back((key.clone(), self.touches));
+        self.recent.insert(key, (self.touches, events));
+        while self.recent.len() > RECENT_CONTACTS {
+            let Some((old, touch)) = self.order.pop_front() else {
+                break;
+            };
+            if self.recent.get(&old).is_some_and(|(t, _)| *t == touch) {
+                self.recent.remove(&old);
+            }
+        }
+        // Touches of contacts touched again later are skipped when they come up.
+        if self.order.len() > 4 * RECENT_CONTACTS {
+            let recent = &self.recent;
+            self.order
+                .retain(|(k, t)| recent.get(k).is_some_and(|(now, _)| now == t));
+        }
+    }
+}
+
+/// What the store held for a contact before this group.
+enum Before {
+    /// Never seen: no row, no event.
+    New,
+    /// Its logged events, known to the writer: the stored row is their fold.
+    Known(Vec<String>),
+    /// Its logged events as read from the store; a row may also have come from an import.
+    Read(Vec<String>),
+}
+
+fn write_group(
+    store: &mut DuckDbStore,
+    memory: &mut Memory,
+    requests: &[(TenantId, Vec<ParsedEvent>)],
+) -> ccpulse_store::Result<Written> {
+    let started = std::time::Instant::now();
     // Events may come before any contact of their tenant: the tenant exists from the first.
-    for t in fresh.keys() {
+    for (t, _) in requests {
         if store.tenant(t.as_str()).is_none() {
             store.ensure_tenant(t)?;
         }
     }
-    let mut updates = BTreeMap::new();
-    let mut batch = store.begin_contacts()?;
-    let folded = std::time::Instant::now();
-    for (tenant, events) in fresh {
-        let update = write_tenant(store, &mut batch, tenant, &events)?;
-        updates.insert(tenant.clone(), update);
+    // An id repeated within the group counts once, where it first comes.
+    let mut first: HashSet<(&TenantId, &str)> = HashSet::new();
+    let mut candidates: Vec<(usize, &TenantId, &ParsedEvent)> = Vec::new();
+    for (r, (t, events)) in requests.iter().enumerate() {
+        for e in events {
+            if first.insert((t, e.event.id.as_str())) {
+                candidates.push((r, t, e));
+            }
+        }
     }
-    let fold_ms = folded.elapsed().as_millis();
-    let committing = std::time::Instant::now();
-    batch.commit()?;
-    tracing::debug!(
-        dedupe_ms,
-        fold_ms,
-        commit_ms = committing.elapsed().as_millis(),
-        "group phases"
-    );
-    Ok((reports, updates))
-}
+    // What the store held for each touched contact, read before this group's events land.
+    let mut before: HashMap<ContactKey, Before> = HashMap::new();
+    let mut unknown: BTreeMap<&TenantId, BTreeSet<&str>> = BTreeMap::new();
+    for (_, t, e) in &candidates {
+        let Some(id) = e.event.contact_id() else {
+            continue;
+        };
+        let key = ((*t).clone(), id.to_owned());
+        if before.contains_key(&key) {
+            continue;
+        }
+        if let Some((_, events)) = memory.recent.get(&key) {
+            before.insert(key, Before::Known(events.clone()));
+        } else if memory.seen.contains(key_hash(t.as_str(), id)) {
+            unknown.entry(t).or_default().insert(id);
+            before.insert(key, Before::Read(Vec::new()));
+        } else {
+            before.insert(key, Before::New);
+        }
+    }
+    let looked_up: usize = unknown.values().map(BTreeSet::len).sum();
+    for (t, ids) in &unknown {
+        let ids: Vec<&str> = ids.iter().copied().collect();
+        for json in store.contact_events(t, &ids)? {
+            if let Ok(p) = parse_stored(&json, t) {
+                if let Some(id) = p.event.contact_id() {
+                    if let Some(Before::Read(events)) =
+                        before.get_mut(&((*t).clone(), id.to_owned()))
+                    {
+                        events.push(json);
+                    }
+                }
+            }
+        }
+    }
+    let read_ms = started.elapsed().as_millis();
 
-fn write_tenant(
-    store: &DuckDbStore,
-    batch: &mut ccpulse_store::ContactBatch<'_>,
-    tenant: &TenantId,
-    events: &[&ParsedEvent],
-) -> ccpulse_store::Result<LiveUpdate> {
-    let mut update = LiveUpdate::default();
-    // Contacts: every step they have, stored and new, folded again.
-    let touched: BTreeSet<&str> = events.iter().filter_map(|e| e.event.contact_id()).collect();
-    let ids: Vec<&str> = touched.iter().copied().collect();
-    let mut steps: BTreeMap<String, Vec<ParsedEvent>> = BTreeMap::new();
-    for json in store.contact_events(tenant, &ids)? {
-        match parse_stored(&json, tenant) {
-            Ok(p) => {
-                let id = p.event.contact_id().unwrap_or_default().to_owned();
-                steps.entry(id).or_default().push(p);
-            }
-            Err(e) => tracing::warn!(error = %e, "a stored event no longer parses"),
-        }
-    }
-    for e in events {
-        if let Some(id) = e.event.contact_id() {
-            steps.entry(id.to_owned()).or_default().push((*e).clone());
-        }
-    }
-    for (id, all) in &steps {
-        match fold_contact(tenant, id, all) {
-            Folded::Open => {}
-            Folded::Contact(c) => {
-                let fp = fingerprint(&[to_json_line(&c).as_bytes()]);
-                batch.append(&c, fp)?;
-            }
-            Folded::Refused(r) => batch.reject(NewRejection {
-                tenant: tenant.to_string(),
-                format: "events".into(),
-                file: format!("contact {id}"),
-                line: r.line,
-                field: r.field,
-                reason: r.reason,
-                raw: r.raw,
-            }),
-        }
-        let live: Vec<(Timestamp, ContactEvent)> = all
-            .iter()
-            .filter_map(|p| match &p.event.body {
-                EventBody::Contact(c) => Some((p.event.at, c.clone())),
-                EventBody::Agent(_) => None,
-            })
-            .collect();
-        update.contacts.push((id.clone(), live));
-    }
-    // Agents: state changes in time order against the open intervals.
-    let mut agent_events: Vec<(Timestamp, &AgentEvent)> = events
+    let tx = store.transaction()?;
+    let logged: Vec<NewEvent> = candidates
         .iter()
-        .filter_map(|e| match &e.event.body {
-            EventBody::Agent(a) => Some((e.event.at, a)),
-            EventBody::Contact(_) => None,
-        })
-        .collect();
-    agent_events.sort_by_key(|(at, _)| *at);
-    if !agent_events.is_empty() {
-        let mut open: Vec<AgentInterval> = store.open_intervals(tenant)?;
-        let mut pending: Vec<AgentInterval> = Vec::new();
-        let mut removed: Vec<AgentInterval> = Vec::new();
-        for (at, a) in &agent_events {
-            let step = agent_step(&open, tenant, *at, a);
-            for c in &step.closed {
-                open.retain(|o| o != c);
-                // Opened in this very batch: never stored, so nothing to remove.
-                if let Some(i) = pending.iter().position(|p| p == c) {
-                    pending.remove(i);
-                } else {
-                    removed.push(c.clone());
-                }
-            }
-            for w in step.write {
-                if w.end.is_none() {
-                    open.push(w.clone());
-                }
-                pending.push(w);
-            }
-            update.agents.push((*at, (*a).clone()));
-        }
-        let s = batch.sources();
-        s.intervals.extend(pending);
-        s.intervals_closed.extend(removed);
-    }
-    batch
-        .sources()
-        .events
-        .extend(events.iter().map(|e| NewEvent {
-            tenant: tenant.clone(),
+        .map(|(_, t, e)| NewEvent {
+            tenant: (*t).clone(),
             event_id: e.event.id.clone(),
             kind: e.event.type_name().to_owned(),
             contact_id: e.event.contact_id().map(str::to_owned),
@@ -326,8 +393,236 @@ fn write_tenant(
             },
             at: e.event.at,
             body: e.to_json(),
-        }));
-    Ok(update)
+        })
+        .collect();
+    let surely_new: Vec<bool> = logged
+        .iter()
+        .map(|e| {
+            !memory
+                .logged
+                .contains(key_hash(e.tenant.as_str(), &e.event_id))
+        })
+        .collect();
+    let fresh_ids = store.log_events(&tx, &logged, &surely_new)?;
+    let log_ms = started.elapsed().as_millis() - read_ms;
+    let mut reports = vec![IngestReport::default(); requests.len()];
+    for (r, (_, events)) in requests.iter().enumerate() {
+        reports[r].duplicates = events.len();
+    }
+    // The group's new events per tenant, with their stored JSON.
+    let mut fresh: BTreeMap<&TenantId, Vec<(&ParsedEvent, &str)>> = BTreeMap::new();
+    for ((r, t, e), n) in candidates.iter().zip(&logged) {
+        if fresh_ids.contains(&((*t).clone(), e.event.id.clone())) {
+            reports[*r].accepted += 1;
+            reports[*r].duplicates -= 1;
+            fresh.entry(t).or_default().push((e, n.body.as_str()));
+        }
+    }
+    let mut batch = store.begin_known_contacts(&tx)?;
+    // Contacts read from the store may also have a row from an import: those are matched.
+    let mut matched = None;
+    let mut updates = BTreeMap::new();
+    let mut remembered: Vec<(ContactKey, Vec<String>)> = Vec::new();
+    let mut opened: Vec<(TenantId, Vec<AgentInterval>)> = Vec::new();
+    for (tenant, events) in fresh {
+        let mut update = LiveUpdate::default();
+        write_contacts(
+            store,
+            &mut batch,
+            &mut matched,
+            tenant,
+            &events,
+            &mut before,
+            &mut update,
+            &mut remembered,
+        )?;
+        if let Some(open) = write_agents(store, memory, &mut batch, tenant, &events, &mut update)? {
+            opened.push((tenant.clone(), open));
+        }
+        updates.insert(tenant.clone(), update);
+    }
+    let fold_ms = started.elapsed().as_millis() - read_ms - log_ms;
+    batch.write(&tx)?;
+    if let Some(m) = matched {
+        m.write(&tx)?;
+    }
+    let committing = std::time::Instant::now();
+    tx.commit()?;
+    let commit_ms = committing.elapsed().as_millis();
+    // Only what is committed is remembered.
+    for (t, id) in &fresh_ids {
+        memory.logged.insert(key_hash(t.as_str(), id));
+    }
+    for (key, events) in remembered {
+        memory.remember(key, events);
+    }
+    for (tenant, open) in opened {
+        memory.open.insert(tenant, open);
+    }
+    tracing::debug!(
+        events = logged.len(),
+        read_ms,
+        looked_up,
+        log_ms,
+        fold_ms,
+        commit_ms,
+        total_ms = started.elapsed().as_millis(),
+        "group phases"
+    );
+    Ok((reports, updates))
+}
+
+fn parse_all(tenant: &TenantId, events: &[String]) -> Vec<ParsedEvent> {
+    events
+        .iter()
+        .filter_map(|json| match parse_stored(json, tenant) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(error = %e, "a logged event no longer parses");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The contact row `folded` is written as, with its fingerprint.
+fn folded_row(folded: &Folded) -> Option<(&Contact, u64)> {
+    match folded {
+        Folded::Contact(c) => Some((c, fingerprint(&[to_json_line(c).as_bytes()]))),
+        Folded::Open | Folded::Refused(_) => None,
+    }
+}
+
+/// Folds each contact the new `events` touch with what it had before and stages its row.
+#[allow(clippy::too_many_arguments)]
+fn write_contacts<'s>(
+    store: &'s DuckDbStore,
+    batch: &mut ContactBatch<'s>,
+    matched: &mut Option<ContactBatch<'s>>,
+    tenant: &TenantId,
+    events: &[(&ParsedEvent, &str)],
+    before: &mut HashMap<ContactKey, Before>,
+    update: &mut LiveUpdate,
+    remembered: &mut Vec<(ContactKey, Vec<String>)>,
+) -> ccpulse_store::Result<()> {
+    let mut touched: BTreeMap<&str, Vec<(&ParsedEvent, &str)>> = BTreeMap::new();
+    for (e, json) in events {
+        if let Some(id) = e.event.contact_id() {
+            touched.entry(id).or_default().push((e, json));
+        }
+    }
+    for (id, new) in touched {
+        let key = (tenant.clone(), id.to_owned());
+        let had = before.remove(&key).unwrap_or(Before::Read(Vec::new()));
+        let (old_json, known) = match had {
+            Before::New => (Vec::new(), true),
+            Before::Known(j) => (j, true),
+            Before::Read(j) => (j, false),
+        };
+        let old = parse_all(tenant, &old_json);
+        let mut all = old.clone();
+        all.extend(new.iter().map(|(e, _)| (*e).clone()));
+        let now = fold_contact(tenant, id, &all);
+        match &now {
+            Folded::Open => {}
+            Folded::Contact(c) => {
+                let (c, fp) = (c.as_ref(), fingerprint(&[to_json_line(c).as_bytes()]));
+                if !known {
+                    let m = match matched {
+                        Some(m) => m,
+                        None => matched.insert(store.begin_contacts()?),
+                    };
+                    m.append(c, fp)?;
+                } else {
+                    let prior = fold_contact(tenant, id, &old);
+                    match folded_row(&prior) {
+                        Some((_, prior_fp)) if prior_fp == fp => {}
+                        // A folded contact always has a time to bucket it at.
+                        Some((p, _)) => match p.derived().bucket_at {
+                            Some(at) => batch.append_replacing(c, fp, at)?,
+                            None => batch.append_new(c, fp)?,
+                        },
+                        None => batch.append_new(c, fp)?,
+                    }
+                }
+            }
+            Folded::Refused(r) => batch.reject(NewRejection {
+                tenant: tenant.to_string(),
+                format: "events".into(),
+                file: format!("contact {id}"),
+                line: r.line,
+                field: r.field.clone(),
+                reason: r.reason.clone(),
+                raw: r.raw.clone(),
+            }),
+        }
+        let live: Vec<(Timestamp, ContactEvent)> = all
+            .iter()
+            .filter_map(|p| match &p.event.body {
+                EventBody::Contact(c) => Some((p.event.at, c.clone())),
+                EventBody::Agent(_) => None,
+            })
+            .collect();
+        update.contacts.push((id.to_owned(), live));
+        let mut json = old_json;
+        json.extend(new.iter().map(|(_, j)| (*j).to_owned()));
+        remembered.push((key, json));
+    }
+    Ok(())
+}
+
+/// Applies the new agent `events` in time order to the open intervals; returns the open
+/// intervals afterwards (for the writer's memory once committed), `None` when no agent
+/// event came.
+fn write_agents(
+    store: &DuckDbStore,
+    memory: &Memory,
+    batch: &mut ContactBatch<'_>,
+    tenant: &TenantId,
+    events: &[(&ParsedEvent, &str)],
+    update: &mut LiveUpdate,
+) -> ccpulse_store::Result<Option<Vec<AgentInterval>>> {
+    let mut agent_events: Vec<(Timestamp, &AgentEvent)> = events
+        .iter()
+        .filter_map(|(e, _)| match &e.event.body {
+            EventBody::Agent(a) => Some((e.event.at, a)),
+            EventBody::Contact(_) => None,
+        })
+        .collect();
+    if agent_events.is_empty() {
+        return Ok(None);
+    }
+    agent_events.sort_by_key(|(at, _)| *at);
+    let mut open: Vec<AgentInterval> = match memory.open.get(tenant) {
+        Some(o) => o.clone(),
+        None => store.open_intervals(tenant)?,
+    };
+    let mut pending: Vec<AgentInterval> = Vec::new();
+    let mut removed: Vec<AgentInterval> = Vec::new();
+    for (at, a) in &agent_events {
+        let step = agent_step(&open, tenant, *at, a);
+        for c in &step.closed {
+            open.retain(|o| o != c);
+            // Opened in this very batch: never stored, so nothing to remove.
+            if let Some(i) = pending.iter().position(|p| p == c) {
+                pending.remove(i);
+            } else {
+                removed.push(c.clone());
+            }
+        }
+        for w in step.write {
+            if w.end.is_none() {
+                open.push(w.clone());
+            }
+            pending.push(w);
+        }
+        update.agents.push((*at, (*a).clone()));
+    }
+    let s = batch.sources();
+    s.intervals_known = true;
+    s.intervals.extend(pending);
+    s.intervals_closed.extend(removed);
+    Ok(Some(open))
 }
 
 /// The live floor of `tenant` as the store's event log has it (for a start or restart).

@@ -497,6 +497,200 @@ fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
     });
 }
 
+/// A server over `dir` (whose store is opened anew, as after a restart) and its router; the
+/// token `t` is an admin's.
+fn server_over(dir: &std::path::Path) -> (AppState, Router) {
+    let store = DuckDbStore::open(dir, &StoreConfig::default()).expect("store");
+    if store.user("pbx").ok().flatten().is_none() {
+        store
+            .put_user(&User {
+                name: "pbx".into(),
+                role: "admin".into(),
+                password_hash: hash_password("x-pw").expect("hash"),
+                tenants: None,
+            })
+            .expect("user");
+        store
+            .add_token(&secret_hash("t"), "pbx", None)
+            .expect("token");
+    }
+    let state = ccpulse_server::start(store, ServerOptions::default(), Arc::new(Fixed(now())))
+        .expect("start");
+    let router = ccpulse_server::router(state.clone());
+    (state, router)
+}
+
+async fn post_events(router: &Router, events: Value) -> Value {
+    let (status, _, r) = call(
+        router,
+        Method::POST,
+        "/api/v1/events?tenant=demo",
+        Some("t"),
+        Some(events.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+    r
+}
+
+async fn today_row(router: &Router) -> Value {
+    let (status, _, k) = call(
+        router,
+        Method::GET,
+        "/api/v1/kpi?tenant=demo&metrics=contacts,offered,answered,abandoned,survey_offered,avg_talk&from=2026-11-23&to=2026-11-24",
+        Some("t"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    k["rows"][0].clone()
+}
+
+/// The writer keeps what it needs in memory (which contacts and events exist, the events of
+/// recent contacts) and asks the store for the rest: a contact completed by a later request,
+/// one imported before the server started, and ones touched again after a restart are each
+/// stored once, and an event repeated after a restart is a duplicate.
+#[test]
+fn a_contact_is_stored_once_across_requests_imports_and_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        // Imported before the server started: abandoned after 30 s.
+        let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
+        let tenant = ccpulse_model::TenantId::new("demo").expect("tenant");
+        store.ensure_tenant(&tenant).expect("tenant");
+        let line = br#"{"id":"imp1","tenant":"demo","direction":"inbound","queue":"vip","queued_at":"2026-11-23T09:40:00+08:00","ended_at":"2026-11-23T09:40:30+08:00","outcome":"abandoned"}"#;
+        let p = ccpulse_ingest::parse_contact_line(line, 1, None).expect("contact");
+        let mut batch = store.begin_contacts().expect("batch");
+        batch.append(&p.contact, p.fingerprint).expect("append");
+        batch.commit().expect("commit");
+    }
+    {
+        let (_state, router) = server_over(dir.path());
+        runtime().block_on(async {
+            post_events(&router, Value::Array(two_calls())).await;
+            let r = today_row(&router).await;
+            assert_eq!(
+                (
+                    r["contacts"].clone(),
+                    r["answered"].clone(),
+                    r["abandoned"].clone()
+                ),
+                (json!(3), json!(1), json!(2)),
+                "{r}"
+            );
+            // c1's survey comes in a later request: its row is replaced, not added.
+            let r = post_events(
+                &router,
+                json!([ev(
+                    "8",
+                    "surveyed",
+                    "c1",
+                    "2026-11-23T09:54:00+08:00",
+                    json!({"score": "very_satisfied"})
+                )]),
+            )
+            .await;
+            assert_eq!(r, json!({"accepted": 1, "duplicates": 0}));
+            let r = today_row(&router).await;
+            assert_eq!(
+                (r["contacts"].clone(), r["survey_offered"].clone()),
+                (json!(3), json!(1)),
+                "{r}"
+            );
+            // The imported contact, now told by events (answered, 120 s of talk): replaced.
+            post_events(
+                &router,
+                json!([
+                    ev(
+                        "i1",
+                        "queued",
+                        "imp1",
+                        "2026-11-23T09:40:00+08:00",
+                        json!({"queue": "vip"})
+                    ),
+                    ev(
+                        "i2",
+                        "answered",
+                        "imp1",
+                        "2026-11-23T09:40:10+08:00",
+                        json!({"agent": "1002"})
+                    ),
+                    ev(
+                        "i3",
+                        "ended",
+                        "imp1",
+                        "2026-11-23T09:42:10+08:00",
+                        json!({})
+                    ),
+                ]),
+            )
+            .await;
+            let r = today_row(&router).await;
+            assert_eq!(
+                (
+                    r["contacts"].clone(),
+                    r["answered"].clone(),
+                    r["abandoned"].clone()
+                ),
+                (json!(3), json!(2), json!(1)),
+                "{r}"
+            );
+            assert_eq!(r["avg_talk"].as_f64(), Some(150.0), "(180 + 120) / 2: {r}");
+        });
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (_state, router) = server_over(dir.path());
+    runtime().block_on(async {
+        // The survey again, after the restart: a duplicate.
+        let r = post_events(
+            &router,
+            json!([ev(
+                "8",
+                "surveyed",
+                "c1",
+                "2026-11-23T09:54:00+08:00",
+                json!({"score": "very_satisfied"})
+            )]),
+        )
+        .await;
+        assert_eq!(r, json!({"accepted": 0, "duplicates": 1}));
+        // c2 gets an earlier arrival: read back from the store and replaced.
+        let r = post_events(
+            &router,
+            json!([ev(
+                "10",
+                "arrived",
+                "c2",
+                "2026-11-23T09:50:50+08:00",
+                json!({"channel": "voice"})
+            )]),
+        )
+        .await;
+        assert_eq!(r, json!({"accepted": 1, "duplicates": 0}));
+        // Twice in one request: once.
+        let twice = ev(
+            "11",
+            "queued",
+            "c5",
+            "2026-11-23T09:58:00+08:00",
+            json!({"queue": "vip"}),
+        );
+        let r = post_events(&router, json!([twice.clone(), twice])).await;
+        assert_eq!(r, json!({"accepted": 1, "duplicates": 1}));
+        let r = today_row(&router).await;
+        assert_eq!(
+            (
+                r["contacts"].clone(),
+                r["answered"].clone(),
+                r["abandoned"].clone(),
+                r["survey_offered"].clone()
+            ),
+            (json!(3), json!(2), json!(1), json!(1)),
+            "{r}"
+        );
+    });
+}
+
 #[test]
 fn agents_show_their_state_and_the_floor_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,15 +4,16 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use ::duckdb::Appender;
+use ::duckdb::{params, Appender};
 use ccpulse_model::{Contact, LocalParts, TenantId};
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 use crate::columns::ContactColumns;
 
 use crate::quarantine::NewRejection;
 use crate::sources::SourceState;
-use crate::{DuckDbStore, Result, StoreError};
+use crate::{DuckDbStore, Result, StoreError, Transaction};
 
 /// What a committed batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -45,6 +46,11 @@ pub struct ContactBatch<'s> {
     keys: HashSet<u64>,
     duplicates: bool,
     rows: u64,
+    /// Rows go straight into `contacts` (the caller knows each one's stored state) rather
+    /// than through `staging` and a merge.
+    direct: bool,
+    /// Stored rows a direct batch replaced.
+    replaced: u64,
     rejections: Vec<NewRejection>,
     sources: SourceState,
 }
@@ -53,7 +59,8 @@ pub struct ContactBatch<'s> {
 const ARROW_ROWS: usize = 8192;
 
 impl DuckDbStore {
-    /// Starts a batch of contacts.
+    /// Starts a batch of contacts, each matched against the stored ones when committed
+    /// (insert, update or unchanged by tenant and id).
     pub fn begin_contacts(&self) -> Result<ContactBatch<'_>> {
         self.conn.execute_batch(
             "CREATE OR REPLACE TEMP TABLE staging AS
@@ -62,7 +69,20 @@ impl DuckDbStore {
         let appender = self
             .conn
             .appender_to_catalog_and_db("staging", "temp", "main")?;
-        Ok(ContactBatch {
+        Ok(self.batch(appender, false))
+    }
+
+    /// Starts a batch, inside transaction `_tx`, of contacts whose stored state the caller
+    /// knows ([`ContactBatch::append_new`], [`ContactBatch::append_replacing`]): they are
+    /// appended straight to `contacts`, with no matching, so the cost of a batch does not
+    /// grow with the table.
+    pub fn begin_known_contacts(&self, _tx: &Transaction<'_>) -> Result<ContactBatch<'_>> {
+        let appender = self.conn.appender("contacts")?;
+        Ok(self.batch(appender, true))
+    }
+
+    fn batch<'s>(&'s self, appender: Appender<'s>, direct: bool) -> ContactBatch<'s> {
+        ContactBatch {
             store: self,
             appender: Some(appender),
             columns: ContactColumns::default(),
@@ -70,9 +90,11 @@ impl DuckDbStore {
             keys: HashSet::new(),
             duplicates: false,
             rows: 0,
+            direct,
+            replaced: 0,
             rejections: Vec::new(),
             sources: SourceState::default(),
-        })
+        }
     }
 }
 
@@ -114,6 +136,42 @@ impl ContactBatch<'_> {
 
     /// Appends one contact; `fingerprint` tells an unchanged re-import from an update.
     pub fn append(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
+        if self.direct {
+            return Err(StoreError::Invalid(format!(
+                "contact {}: a batch of known contacts cannot match one",
+                c.id
+            )));
+        }
+        self.stage(c, fingerprint)
+    }
+
+    /// Appends a contact the caller knows is not stored.
+    pub fn append_new(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
+        self.stage(c, fingerprint)
+    }
+
+    /// Appends a contact that replaces its stored row, which the caller knows is bucketed at
+    /// `stored_bucket_at`. (The time is written into the statement, a number, so that the
+    /// scan can skip every row group but the one holding the row.)
+    pub fn append_replacing(
+        &mut self,
+        c: &Contact,
+        fingerprint: u64,
+        stored_bucket_at: Timestamp,
+    ) -> Result<()> {
+        let deleted = self.store.conn.execute(
+            &format!(
+                "DELETE FROM contacts WHERE tenant = ? AND id = ?
+                 AND bucket_at = make_timestamp({})",
+                stored_bucket_at.as_microsecond()
+            ),
+            params![c.tenant.as_str(), c.id],
+        )?;
+        self.replaced += deleted as u64;
+        self.stage(c, fingerprint)
+    }
+
+    fn stage(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
         let tz = self.zone(&c.tenant)?;
         let d = c.derived();
         let bucket_at = d
@@ -139,10 +197,14 @@ impl ContactBatch<'_> {
         if self.columns.len() == 0 {
             return Ok(());
         }
-        let batch = self
+        let mut batch = self
             .columns
             .finish()
             .map_err(|e| StoreError::Invalid(format!("arrow batch: {e}")))?;
+        if self.direct {
+            // `seq` (the last column) orders a staged batch; `contacts` has none.
+            batch.remove_column(batch.num_columns() - 1);
+        }
         let app = self
             .appender
             .as_mut()
@@ -156,40 +218,53 @@ impl ContactBatch<'_> {
         self.rejections.push(r);
     }
 
-    /// Merges the batch into the store in one transaction.
+    /// Merges the batch into the store in one transaction (a batch of matched contacts).
     pub fn commit(mut self) -> Result<ImportCounts> {
         let started = std::time::Instant::now();
+        self.flush_appender()?;
+        let flushed = started.elapsed();
+        let tx = self.store.transaction()?;
+        let counts = self.merge()?;
+        tx.commit()?;
+        self.store
+            .conn
+            .execute_batch("DROP TABLE IF EXISTS temp.staging")?;
+        tracing::debug!(
+            rows = self.rows,
+            flush_ms = flushed.as_millis(),
+            total_ms = started.elapsed().as_millis(),
+            "committed a contact batch"
+        );
+        Ok(counts)
+    }
+
+    /// Merges the batch into the store inside the caller's transaction `_tx`.
+    pub fn write(mut self, _tx: &Transaction<'_>) -> Result<ImportCounts> {
+        self.flush_appender()?;
+        let counts = self.merge()?;
+        if !self.direct {
+            self.store
+                .conn
+                .execute_batch("DROP TABLE IF EXISTS temp.staging")?;
+        }
+        Ok(counts)
+    }
+
+    fn flush_appender(&mut self) -> Result<()> {
         self.flush_columns()?;
         if let Some(mut app) = self.appender.take() {
             app.flush()?;
         }
-        let flushed = started.elapsed();
-        let conn = &self.store.conn;
-        conn.execute_batch("BEGIN TRANSACTION")?;
-        let merged = self.merge();
-        match merged {
-            Ok(counts) => {
-                conn.execute_batch("COMMIT")?;
-                conn.execute_batch("DROP TABLE IF EXISTS temp.staging")?;
-                tracing::debug!(
-                    rows = self.rows,
-                    flush_ms = flushed.as_millis(),
-                    total_ms = started.elapsed().as_millis(),
-                    "committed a contact batch"
-                );
-                Ok(counts)
-            }
-            Err(e) => {
-                conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
-        }
+        Ok(())
     }
 
     fn merge(&self) -> Result<ImportCounts> {
         let conn = &self.store.conn;
         let mut counts = ImportCounts::default();
-        if self.rows > 0 {
+        if self.direct {
+            counts.updated = self.replaced;
+            counts.inserted = self.rows - self.replaced;
+        } else if self.rows > 0 {
             if self.duplicates {
                 // The same contact twice in one batch: the later line wins.
                 conn.execute(

@@ -25,6 +25,9 @@ pub struct DuckDbStore {
     pub(crate) conn: Connection,
     dir: PathBuf,
     pub(crate) tenants: HashMap<String, Tenant>,
+    /// The last `seq` given to a logged event, once read (this connection numbers the events
+    /// it logs itself; one process writes the store).
+    pub(crate) event_seq: std::cell::Cell<Option<i64>>,
 }
 
 impl DuckDbStore {
@@ -53,6 +56,7 @@ impl DuckDbStore {
             conn,
             dir: dir.to_owned(),
             tenants: HashMap::new(),
+            event_seq: std::cell::Cell::new(None),
         };
         store.load_tenants()?;
         Ok(store)
@@ -78,6 +82,16 @@ impl DuckDbStore {
         }
     }
 
+    /// Opens a transaction on the store's connection; what is written through the store until
+    /// [`Transaction::commit`] lands together or, when the guard is dropped first, not at all.
+    pub fn transaction(&self) -> Result<Transaction<'_>> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        Ok(Transaction {
+            store: self,
+            open: true,
+        })
+    }
+
     /// Runs SQL that returns nothing (maintenance, tests, benchmarks).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         Ok(self.conn.execute_batch(sql)?)
@@ -90,6 +104,7 @@ impl DuckDbStore {
             conn: self.conn.try_clone()?,
             dir: self.dir.clone(),
             tenants: self.tenants.clone(),
+            event_seq: std::cell::Cell::new(None),
         })
     }
 
@@ -113,5 +128,29 @@ impl DuckDbStore {
             |r| r.get(0),
         )?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// An open transaction (see [`DuckDbStore::transaction`]); rolled back when dropped uncommitted.
+pub struct Transaction<'s> {
+    store: &'s DuckDbStore,
+    open: bool,
+}
+
+impl Transaction<'_> {
+    /// Makes everything written since the transaction began durable.
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        Ok(self.store.conn.execute_batch("COMMIT")?)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.store.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "rolling back a transaction failed");
+            }
+        }
     }
 }

@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 
-use ::duckdb::{params, Connection};
+use ::duckdb::params;
 use ccpulse_model::TenantId;
 use jiff::Timestamp;
 
 use crate::sources::ts;
-use crate::{DuckDbStore, Result};
+use crate::{DuckDbStore, Result, Transaction};
 
 /// An event to log.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,40 +24,116 @@ pub struct NewEvent {
     pub body: String,
 }
 
-/// Writes `events` inside the caller's transaction; ids already logged are left as they are.
-pub(crate) fn write(conn: &Connection, events: &[NewEvent]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    conn.execute_batch(
-        "CREATE OR REPLACE TEMP TABLE staging_events AS
-         SELECT tenant, event_id, type, contact_id, agent, event_at, body FROM events LIMIT 0",
-    )?;
-    {
-        let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
-        for e in events {
-            app.append_row(params![
-                e.tenant.as_str(),
-                e.event_id,
-                e.kind,
-                e.contact_id,
-                e.agent,
-                ts(e.at),
-                e.body
-            ])?;
+/// Keys the live writer remembers.
+#[derive(Debug, Clone, Copy)]
+pub enum Keys {
+    /// Every stored contact and every contact the event log names.
+    Contacts,
+    /// Every logged event.
+    Events,
+}
+
+impl Keys {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Contacts => {
+                "SELECT tenant, id FROM contacts
+                 UNION ALL SELECT tenant, contact_id FROM events WHERE contact_id IS NOT NULL"
+            }
+            Self::Events => "SELECT tenant, event_id FROM events",
         }
-        app.flush()?;
     }
-    conn.execute_batch(
-        "INSERT INTO events (tenant, event_id, type, contact_id, agent, event_at, received_at, body)
-         SELECT tenant, event_id, type, contact_id, agent, event_at, current_timestamp, body
-         FROM staging_events ON CONFLICT DO NOTHING;
-         DROP TABLE temp.staging_events;",
-    )?;
-    Ok(())
 }
 
 impl DuckDbStore {
+    /// Logs `events` inside transaction `_tx` and returns the ones that were new. An event
+    /// whose `surely_new` flag is set is known by the caller not to be logged yet and is
+    /// appended as it is; the others are checked against the log's key, which costs more the
+    /// larger the log, so callers that can tell should. Ids must not repeat within `events`.
+    pub fn log_events(
+        &self,
+        _tx: &Transaction<'_>,
+        events: &[NewEvent],
+        surely_new: &[bool],
+    ) -> Result<HashSet<(TenantId, String)>> {
+        let mut fresh = HashSet::new();
+        if events.is_empty() {
+            return Ok(fresh);
+        }
+        let conn = &self.conn;
+        let mut seq = match self.event_seq.get() {
+            Some(s) => s,
+            None => conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| {
+                r.get::<_, i64>(0)
+            })?,
+        };
+        let now = ts(jiff::Timestamp::now());
+        let mut checked = Vec::new();
+        {
+            let mut app = conn.appender("events")?;
+            for (e, sure) in events
+                .iter()
+                .zip(surely_new.iter().chain(std::iter::repeat(&false)))
+            {
+                seq += 1;
+                if *sure {
+                    app.append_row(params![
+                        e.tenant.as_str(),
+                        e.event_id,
+                        seq,
+                        e.kind,
+                        e.contact_id,
+                        e.agent,
+                        ts(e.at),
+                        now.clone(),
+                        e.body
+                    ])?;
+                    fresh.insert((e.tenant.clone(), e.event_id.clone()));
+                } else {
+                    checked.push((seq, e));
+                }
+            }
+            app.flush()?;
+        }
+        if !checked.is_empty() {
+            conn.execute_batch(
+                "CREATE OR REPLACE TEMP TABLE staging_events AS SELECT * FROM events LIMIT 0",
+            )?;
+            {
+                let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
+                for (seq, e) in &checked {
+                    app.append_row(params![
+                        e.tenant.as_str(),
+                        e.event_id,
+                        seq,
+                        e.kind,
+                        e.contact_id,
+                        e.agent,
+                        ts(e.at),
+                        now.clone(),
+                        e.body
+                    ])?;
+                }
+                app.flush()?;
+            }
+            let mut stmt = conn.prepare(
+                "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING
+                 RETURNING tenant, event_id",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (tenant, id) = row?;
+                let tenant = TenantId::new(&tenant)
+                    .map_err(|e| crate::StoreError::Invalid(format!("logged tenant: {e}")))?;
+                fresh.insert((tenant, id));
+            }
+            conn.execute_batch("DROP TABLE temp.staging_events")?;
+        }
+        self.event_seq.set(Some(seq));
+        Ok(fresh)
+    }
+
     /// The first column of `SELECT {column} FROM events WHERE tenant = ? AND {key} IN (keys)
     /// {order}` as text, asking for the keys a thousand at a time (keys are bound, never
     /// spliced).
@@ -85,14 +161,6 @@ impl DuckDbStore {
             }
         }
         Ok(out)
-    }
-
-    /// Which of `ids` are already in the event log of `t`.
-    pub fn known_events(&self, t: &TenantId, ids: &[&str]) -> Result<HashSet<String>> {
-        Ok(self
-            .events_where_in(t, "event_id", "event_id", ids, "")?
-            .into_iter()
-            .collect())
     }
 
     /// The logged events (JSON) of the given contacts of `t`, in arrival order per contact.
@@ -134,6 +202,32 @@ impl DuckDbStore {
             r.get::<_, String>(0)
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// How many rows [`DuckDbStore::each_key`] passes for `keys`.
+    pub fn count_keys(&self, keys: Keys) -> Result<u64> {
+        let n: i64 =
+            self.conn
+                .query_row(&format!("SELECT count(*) FROM ({})", keys.sql()), [], |r| {
+                    r.get(0)
+                })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Calls `f` with the tenant and key of every row of `keys` (a key may come more than
+    /// once), for the live writer's filters.
+    pub fn each_key(&self, keys: Keys, mut f: impl FnMut(&str, &str)) -> Result<()> {
+        let mut stmt = self.conn.prepare(keys.sql())?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> Result<&str> {
+                r.get_ref(i)?
+                    .as_str()
+                    .map_err(|e| crate::StoreError::Invalid(format!("key: {e}")))
+            };
+            f(text(0)?, text(1)?);
+        }
+        Ok(())
     }
 
     /// How many events of `t` are logged.

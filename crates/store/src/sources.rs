@@ -43,10 +43,13 @@ pub struct SourceState {
     /// Open intervals now closed: their open rows are removed (the closed ones are in
     /// `intervals`).
     pub intervals_closed: Vec<AgentInterval>,
+    /// The caller knows `intervals` are not stored and `intervals_closed` are stored open
+    /// (live events): they are written without matching against the stored intervals, so
+    /// the cost does not grow with the table. Otherwise (imports) an interval replaces the
+    /// stored one of the same agent, state and start.
+    pub intervals_known: bool,
     pub unknown: Vec<UnknownLine>,
     pub checkpoint: Option<Checkpoint>,
-    /// Live events the batch's contacts and intervals were built from.
-    pub events: Vec<crate::events::NewEvent>,
 }
 
 impl SourceState {
@@ -58,7 +61,6 @@ impl SourceState {
             && self.intervals_closed.is_empty()
             && self.unknown.is_empty()
             && self.checkpoint.is_none()
-            && self.events.is_empty()
     }
 }
 
@@ -86,8 +88,33 @@ fn int(n: u64) -> i64 {
 
 /// Writes `s` inside the caller's transaction.
 pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
-    crate::events::write(conn, &s.events)?;
-    if !s.intervals.is_empty() || !s.intervals_closed.is_empty() {
+    if s.intervals_known {
+        for i in &s.intervals_closed {
+            // The start, a number written into the statement, lets the scan skip row groups.
+            conn.execute(
+                &format!(
+                    "DELETE FROM agent_states WHERE tenant = ? AND agent = ? AND state = ?
+                     AND start_at = make_timestamp({}) AND end_at IS NULL",
+                    i.start.as_microsecond()
+                ),
+                params![i.tenant.as_str(), i.agent, i.state.as_str()],
+            )?;
+        }
+        let mut app = conn.appender("agent_states")?;
+        for i in &s.intervals {
+            app.append_row(params![
+                i.tenant.as_str(),
+                i.agent,
+                i.state.as_str(),
+                i.reason,
+                i.queue,
+                ts(i.start),
+                opt_ts(i.end),
+                i.source
+            ])?;
+        }
+        app.flush()?;
+    } else if !s.intervals.is_empty() || !s.intervals_closed.is_empty() {
         conn.execute_batch(
             "CREATE OR REPLACE TEMP TABLE staging_states AS
              SELECT *, CAST(false AS BOOLEAN) AS remove FROM agent_states LIMIT 0",
