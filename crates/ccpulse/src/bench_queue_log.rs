@@ -198,7 +198,15 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
         summary.counts.inserted,
         summary.agent_intervals.unwrap_or(0)
     ));
+    let (tail_median, tail_max) = tail_visibility(dir, 10)?;
+    say(format!(
+        "tail -> kpi (another process): a new call visible after {:.0} ms (median of 10), {:.0} ms at most",
+        tail_median * 1e3,
+        tail_max * 1e3
+    ));
     Ok(serde_json::json!({
+        "tail_visible_median_s": tail_median,
+        "tail_visible_max_s": tail_max,
         "lines": lines,
         "parse_s": parse_s,
         "parse_lines_per_s": parse_rate,
@@ -207,4 +215,84 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
         "import_lines_per_s": import_rate,
         "contacts": summary.counts.inserted,
     }))
+}
+
+/// Runs `ccpulse tail` on a growing queue_log in `dir` and, from another process, `ccpulse
+/// kpi` until each of `calls` appended calls shows: the median and the longest time (s)
+/// from the write of a call's last line to a `kpi` that counts it.
+fn tail_visibility(dir: &Path, calls: u64) -> anyhow::Result<(f64, f64)> {
+    use std::process::{Command, Stdio};
+    let data = dir.join("store-tail");
+    let _ = std::fs::remove_dir_all(&data);
+    let log = dir.join("queue_log.live");
+    std::fs::write(&log, "")?;
+    let exe = std::env::current_exe()?;
+    let mut tail = Command::new(&exe)
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "tail",
+            "--format",
+            "queue_log",
+            "--tenant",
+            "bench",
+            "--poll-ms",
+            "100",
+        ])
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting ccpulse tail")?;
+    let counted = || -> anyhow::Result<u64> {
+        let out = Command::new(&exe)
+            .arg("--data")
+            .arg(&data)
+            .args(["kpi", "--tenant", "bench", "--metrics", "contacts"])
+            .args([
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2100-01-01",
+                "--format",
+                "json",
+            ])
+            .stderr(Stdio::null())
+            .output()?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        Ok(v["rows"][0]["contacts"].as_u64().unwrap_or(0))
+    };
+    let mut took = Vec::new();
+    let result = (|| -> anyhow::Result<()> {
+        for k in 1..=calls {
+            let t = jiff::Timestamp::now().as_second() - 70;
+            let text = format!(
+                "{t}|live{k}|general|NONE|ENTERQUEUE||13800138000|1\n\
+                 {}|live{k}|general|Agent/1001|CONNECT|4|b{k}|2\n\
+                 {}|live{k}|general|Agent/1001|COMPLETECALLER|4|60|1\n",
+                t + 4,
+                t + 64
+            );
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
+            f.write_all(text.as_bytes())?;
+            drop(f);
+            let started = Instant::now();
+            loop {
+                if counted()? >= k {
+                    took.push(started.elapsed().as_secs_f64());
+                    break;
+                }
+                anyhow::ensure!(
+                    started.elapsed().as_secs() < 30,
+                    "call {k} did not show in 30 s"
+                );
+            }
+        }
+        Ok(())
+    })();
+    let _ = tail.kill();
+    let _ = tail.wait();
+    result?;
+    took.sort_by(f64::total_cmp);
+    Ok((took[took.len() / 2], took[took.len() - 1]))
 }

@@ -457,6 +457,9 @@ enum TenantCommand {
     },
 }
 
+/// DuckDB's `memory_limit` for `serve` when the configuration sets none.
+const SERVE_MEMORY_LIMIT: &str = "1GB";
+
 fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
     DuckDbStore::open(&cfg.data, &cfg.store())
         .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
@@ -630,7 +633,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
         } => {
             let tenant = tenant_id(tenant.as_deref().unwrap_or(ccpulse_model::DEFAULT_TENANT))?;
-            let mut store = open(&cfg)?;
             if !once {
                 eprintln!(
                     "following {file} for tenant {tenant} (Ctrl-C to stop; nothing read is lost)"
@@ -638,7 +640,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let started = std::time::Instant::now();
             let s = tail::tail(
-                &mut store,
+                &|| open(&cfg),
                 &file,
                 &tenant,
                 std::time::Duration::from_millis(poll_ms),
@@ -873,7 +875,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo,
             webhook,
         } => {
-            let store = open(&cfg)?;
+            // A long-running server keeps DuckDB's cache bounded unless told otherwise, so
+            // its memory stays flat as the store grows.
+            let mut store_cfg = cfg.store();
+            store_cfg
+                .memory_limit
+                .get_or_insert_with(|| SERVE_MEMORY_LIMIT.to_owned());
+            let store = DuckDbStore::open(&cfg.data, &store_cfg)
+                .with_context(|| format!("cannot open the store in {}", cfg.data.display()))?;
             serve::run(store, &listen, demo, webhook)?;
             Ok(ExitCode::SUCCESS)
         }

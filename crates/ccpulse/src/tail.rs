@@ -144,54 +144,55 @@ fn drain(
     Ok(())
 }
 
+/// What the tail last committed of the followed file: its identity and size then. While the
+/// file is unchanged the store is not opened at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    id: String,
+    len: u64,
+}
+
 /// Follows `path` (once through when `once`; else until the process is stopped: every read
-/// is committed whole, so stopping it at any moment loses nothing).
+/// is committed whole, so stopping it at any moment loses nothing). The store is opened by
+/// `open` only while there is something to import and closed again, so that `ccpulse kpi`
+/// and the other commands can open it between two reads: a new line is visible to them as
+/// soon as it is committed.
 pub fn tail(
-    store: &mut DuckDbStore,
+    open: &dyn Fn() -> anyhow::Result<DuckDbStore>,
     path: &str,
     tenant: &TenantId,
     poll: Duration,
     once: bool,
 ) -> anyhow::Result<ImportSummary> {
-    store.ensure_tenant(tenant)?;
+    {
+        let mut store = open()?;
+        store.ensure_tenant(tenant)?;
+    }
     let key = std::fs::canonicalize(path)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_owned());
     let mut summary = ImportSummary::default();
+    let mut seen: Option<Seen> = None;
     loop {
         match std::fs::metadata(path) {
             Err(e) if once => anyhow::bail!("{path}: {e}"),
             Err(_) => {} // Between a rename and the new file: wait for it.
             Ok(meta) => {
                 let id = file_id(&meta);
-                let mut at = Position { offset: 0, line: 0 };
-                match store.checkpoint(tenant, &key)? {
-                    Some(c) if ident_of(&c.file_id) == id => {
-                        at = Position {
-                            offset: c.byte_offset,
-                            line: c.line,
-                        };
-                        let rewritten = meta.len() < at.offset
-                            || signed_id(&id, Path::new(path), at.offset)? != c.file_id;
-                        if rewritten {
-                            tracing::info!(path, "file truncated: reading it from the start");
-                            at = Position { offset: 0, line: 0 };
-                        }
-                    }
-                    Some(c) => {
-                        // Renamed away: finish the old file where it now lives first.
-                        if let Some(old) = find_renamed(Path::new(path), &c.file_id) {
-                            let was = Position {
-                                offset: c.byte_offset,
-                                line: c.line,
-                            };
-                            drain(store, tenant, &key, &old, &c.file_id, was, &mut summary)?;
-                            tracing::info!(old = %old.display(), "finished the rotated file");
-                        }
-                    }
-                    None => {}
+                let now = Seen {
+                    id: id.clone(),
+                    len: meta.len(),
+                };
+                if seen.as_ref() != Some(&now) {
+                    let store = open()?;
+                    follow(&store, tenant, &key, path, &meta, &mut summary)?;
+                    summary.open_calls = Some(store.open_stints(tenant)?.len() as u64);
+                    // What was committed; lines written meanwhile show as a new size.
+                    seen = Some(Seen {
+                        id,
+                        len: store.checkpoint(tenant, &key)?.map_or(0, |c| c.byte_offset),
+                    });
                 }
-                drain(store, tenant, &key, Path::new(path), &id, at, &mut summary)?;
             }
         }
         if once {
@@ -199,6 +200,48 @@ pub fn tail(
         }
         std::thread::sleep(poll);
     }
-    summary.open_calls = Some(store.open_stints(tenant)?.len() as u64);
+    if summary.open_calls.is_none() {
+        summary.open_calls = Some(open()?.open_stints(tenant)?.len() as u64);
+    }
     Ok(summary)
+}
+
+/// One round: the rotated-away rest of the file read before, then `path` from its checkpoint.
+fn follow(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    key: &str,
+    path: &str,
+    meta: &std::fs::Metadata,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<()> {
+    let id = file_id(meta);
+    let mut at = Position { offset: 0, line: 0 };
+    match store.checkpoint(tenant, key)? {
+        Some(c) if ident_of(&c.file_id) == id => {
+            at = Position {
+                offset: c.byte_offset,
+                line: c.line,
+            };
+            let rewritten =
+                meta.len() < at.offset || signed_id(&id, Path::new(path), at.offset)? != c.file_id;
+            if rewritten {
+                tracing::info!(path, "file truncated: reading it from the start");
+                at = Position { offset: 0, line: 0 };
+            }
+        }
+        Some(c) => {
+            // Renamed away: finish the old file where it now lives first.
+            if let Some(old) = find_renamed(Path::new(path), &c.file_id) {
+                let was = Position {
+                    offset: c.byte_offset,
+                    line: c.line,
+                };
+                drain(store, tenant, key, &old, &c.file_id, was, summary)?;
+                tracing::info!(old = %old.display(), "finished the rotated file");
+            }
+        }
+        None => {}
+    }
+    drain(store, tenant, key, Path::new(path), &id, at, summary)
 }

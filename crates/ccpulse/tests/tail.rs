@@ -105,6 +105,50 @@ fn append_rotate_and_truncate() {
     assert_eq!(answered(&cli), 6.0);
 }
 
+/// `answered` once it reaches `want`, asking every 50 ms for up to 10 s.
+fn answered_reaches(cli: &Cli, want: f64) -> f64 {
+    let started = std::time::Instant::now();
+    loop {
+        let n = answered(cli);
+        if n >= want || started.elapsed() > std::time::Duration::from_secs(10) {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A running tail holds the store only while it imports: `ccpulse kpi` from another process
+/// opens it meanwhile and sees each new call.
+#[test]
+fn kpi_sees_what_a_running_tail_imports() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "set", "pbx", "--timezone", "UTC"]);
+    let log = cli.dir.path().join("queue_log");
+    append(&log, &call(0));
+    let mut child = cli
+        .command(&[
+            "tail",
+            "--format",
+            "queue_log",
+            "--tenant",
+            "pbx",
+            "--poll-ms",
+            "50",
+            log.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(answered_reaches(&cli, 1.0), 1.0);
+    append(&log, &call(1));
+    assert_eq!(answered_reaches(&cli, 2.0), 2.0);
+    append(&log, &(call(2) + &call(3)));
+    assert_eq!(answered_reaches(&cli, 4.0), 4.0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn kill_9_while_following_then_restart_loses_and_repeats_nothing() {
     let cli = Cli::new();

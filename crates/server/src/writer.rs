@@ -208,8 +208,10 @@ struct Seen {
     filters: Vec<(Bloom<u64>, usize, usize)>,
 }
 
-/// False positives of the contact filter: such a contact is looked up in the store.
-const SEEN_FP_RATE: f64 = 1e-4;
+/// False positives of the filters: such a contact is looked up in the store, such an event
+/// checked against the log's key (slower the larger the log), so they must be rare: one in
+/// ten million costs about 4 bytes a key.
+const SEEN_FP_RATE: f64 = 1e-7;
 
 fn key_hash(tenant: &str, id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use ::duckdb::{Config, Connection};
 
@@ -18,6 +19,35 @@ pub struct StoreConfig {
     pub memory_limit: Option<String>,
     /// Worker threads; all cores when `None`.
     pub threads: Option<u32>,
+}
+
+/// How long opening waits for another process (a `tail` between two reads, a `kpi` query)
+/// to let go of the database file.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens the database file with `config`, waiting up to [`LOCK_WAIT`] while another process
+/// holds it.
+fn open_waiting(file: &Path, config: &StoreConfig) -> Result<Connection> {
+    let started = Instant::now();
+    loop {
+        let mut db_config = Config::default();
+        if let Some(limit) = &config.memory_limit {
+            db_config = db_config.max_memory(limit)?;
+        }
+        if let Some(threads) = config.threads {
+            db_config = db_config.threads(i64::from(threads))?;
+        }
+        match Connection::open_with_flags(file, db_config) {
+            Ok(c) => return Ok(c),
+            Err(e)
+                if e.to_string().contains("Could not set lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The DuckDB-backed store of one data directory.
@@ -37,14 +67,7 @@ impl DuckDbStore {
             path: dir.display().to_string(),
             source,
         })?;
-        let mut db_config = Config::default();
-        if let Some(limit) = &config.memory_limit {
-            db_config = db_config.max_memory(limit)?;
-        }
-        if let Some(threads) = config.threads {
-            db_config = db_config.threads(i64::from(threads))?;
-        }
-        let conn = Connection::open_with_flags(dir.join(DB_FILE), db_config)?;
+        let conn = open_waiting(&dir.join(DB_FILE), config)?;
         // Temporary spill files stay inside the data directory.
         let tmp = dir.join("tmp");
         conn.execute_batch(&format!(
