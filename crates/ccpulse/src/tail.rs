@@ -150,6 +150,17 @@ fn drain(
 struct Seen {
     id: String,
     len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Seen {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        Self {
+            id: file_id(meta),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
 }
 
 /// Follows `path` (once through when `once`; else until the process is stopped: every read
@@ -178,20 +189,18 @@ pub fn tail(
             Err(e) if once => anyhow::bail!("{path}: {e}"),
             Err(_) => {} // Between a rename and the new file: wait for it.
             Ok(meta) => {
-                let id = file_id(&meta);
-                let now = Seen {
-                    id: id.clone(),
-                    len: meta.len(),
-                };
-                if seen.as_ref() != Some(&now) {
-                    let store = open()?;
-                    follow(&store, tenant, &key, path, &meta, &mut summary)?;
-                    summary.open_calls = Some(store.open_stints(tenant)?.len() as u64);
-                    // What was committed; lines written meanwhile show as a new size.
-                    seen = Some(Seen {
-                        id,
-                        len: store.checkpoint(tenant, &key)?.map_or(0, |c| c.byte_offset),
-                    });
+                if seen.as_ref() != Some(&Seen::of(&meta)) {
+                    match open() {
+                        Ok(store) => {
+                            seen = follow_now(&store, tenant, &key, path, &mut summary)?;
+                        }
+                        // The store is busy for long (a `serve`, a long report): try again
+                        // at the next poll; the checkpoint keeps the place.
+                        Err(e) if !once && format!("{e:#}").contains("Could not set lock") => {
+                            tracing::warn!(error = %e, "the store is busy: reading later");
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
@@ -204,6 +213,28 @@ pub fn tail(
         summary.open_calls = Some(open()?.open_stints(tenant)?.len() as u64);
     }
     Ok(summary)
+}
+
+/// One round with the store open: the file as it is now (it may have been rotated while the
+/// store was awaited) is followed. Returns what to skip at the next poll while unchanged:
+/// the file as seen before reading it, when its checkpoint is now this file's.
+fn follow_now(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    key: &str,
+    path: &str,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<Option<Seen>> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    let now = Seen::of(&meta);
+    follow(store, tenant, key, path, &meta, summary)?;
+    summary.open_calls = Some(store.open_stints(tenant)?.len() as u64);
+    let read_this = store
+        .checkpoint(tenant, key)?
+        .is_some_and(|c| ident_of(&c.file_id) == now.id);
+    Ok(read_this.then_some(now))
 }
 
 /// One round: the rotated-away rest of the file read before, then `path` from its checkpoint.

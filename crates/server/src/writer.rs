@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bloomfilter::Bloom;
 use ccpulse_ingest::events::{agent_step, fold_contact, parse_stored, Folded, ParsedEvent};
 use ccpulse_ingest::{fingerprint, to_json_line};
-use ccpulse_model::{AgentEvent, AgentInterval, Contact, ContactEvent, EventBody, TenantId};
+use ccpulse_model::{AgentEvent, AgentInterval, ContactEvent, EventBody, TenantId};
 use ccpulse_store::{ContactBatch, DuckDbStore, Keys, NewEvent, NewRejection};
 use jiff::Timestamp;
 use tokio::sync::oneshot;
@@ -194,7 +194,7 @@ pub(crate) struct Memory {
     /// without asking the log's key.
     logged: Seen,
     /// Logged events (JSON, arrival order) of recently touched contacts, with their touch.
-    recent: HashMap<ContactKey, (u64, Vec<String>)>,
+    recent: HashMap<ContactKey, (u64, Before)>,
     /// Touches in order, for forgetting the least recently touched contacts.
     order: VecDeque<(ContactKey, u64)>,
     touches: u64,
@@ -290,7 +290,7 @@ impl Memory {
         }
     }
 
-    fn remember(&mut self, key: ContactKey, events: Vec<String>) {
+    fn remember(&mut self, key: ContactKey, events: Before) {
         self.touches += 1;
         self.seen.insert(key_hash(key.0.as_str(), &key.1));
         self.order.push_back((key.clone(), self.touches));
@@ -312,14 +312,21 @@ impl Memory {
     }
 }
 
-/// What the store held for a contact before this group.
-enum Before {
-    /// Never seen: no row, no event.
-    New,
-    /// Its logged events, known to the writer: the stored row is their fold.
-    Known(Vec<String>),
-    /// Its logged events as read from the store; a row may also have come from an import.
-    Read(Vec<String>),
+/// A contact's row in the store, as far as the writer knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Row {
+    /// There is none.
+    Absent,
+    /// The one the writer wrote: bucketed at this time, with this fingerprint.
+    Written(Timestamp, u64),
+    /// There may be one (from an import) the writer has not seen: matched when written.
+    Unknown,
+}
+
+/// What the store held for a contact before this group: its logged events and its row.
+struct Before {
+    events: Vec<String>,
+    row: Row,
 }
 
 fn write_group(
@@ -355,13 +362,31 @@ fn write_group(
         if before.contains_key(&key) {
             continue;
         }
-        if let Some((_, events)) = memory.recent.get(&key) {
-            before.insert(key, Before::Known(events.clone()));
+        if let Some((_, known)) = memory.recent.get(&key) {
+            before.insert(
+                key,
+                Before {
+                    events: known.events.clone(),
+                    row: known.row,
+                },
+            );
         } else if memory.seen.contains(key_hash(t.as_str(), id)) {
             unknown.entry(t).or_default().insert(id);
-            before.insert(key, Before::Read(Vec::new()));
+            before.insert(
+                key,
+                Before {
+                    events: Vec::new(),
+                    row: Row::Unknown,
+                },
+            );
         } else {
-            before.insert(key, Before::New);
+            before.insert(
+                key,
+                Before {
+                    events: Vec::new(),
+                    row: Row::Absent,
+                },
+            );
         }
     }
     let looked_up: usize = unknown.values().map(BTreeSet::len).sum();
@@ -370,10 +395,8 @@ fn write_group(
         for json in store.contact_events(t, &ids)? {
             if let Ok(p) = parse_stored(&json, t) {
                 if let Some(id) = p.event.contact_id() {
-                    if let Some(Before::Read(events)) =
-                        before.get_mut(&((*t).clone(), id.to_owned()))
-                    {
-                        events.push(json);
+                    if let Some(b) = before.get_mut(&((*t).clone(), id.to_owned())) {
+                        b.events.push(json);
                     }
                 }
             }
@@ -424,7 +447,7 @@ fn write_group(
     // Contacts read from the store may also have a row from an import: those are matched.
     let mut matched = None;
     let mut updates = BTreeMap::new();
-    let mut remembered: Vec<(ContactKey, Vec<String>)> = Vec::new();
+    let mut remembered: Vec<(ContactKey, Before)> = Vec::new();
     let mut opened: Vec<(TenantId, Vec<AgentInterval>)> = Vec::new();
     for (tenant, events) in fresh {
         let mut update = LiveUpdate::default();
@@ -487,14 +510,6 @@ fn parse_all(tenant: &TenantId, events: &[String]) -> Vec<ParsedEvent> {
         .collect()
 }
 
-/// The contact row `folded` is written as, with its fingerprint.
-fn folded_row(folded: &Folded) -> Option<(&Contact, u64)> {
-    match folded {
-        Folded::Contact(c) => Some((c, fingerprint(&[to_json_line(c).as_bytes()]))),
-        Folded::Open | Folded::Refused(_) => None,
-    }
-}
-
 /// Folds each contact the new `events` touch with what it had before and stages its row.
 #[allow(clippy::too_many_arguments)]
 fn write_contacts<'s>(
@@ -505,7 +520,7 @@ fn write_contacts<'s>(
     events: &[(&ParsedEvent, &str)],
     before: &mut HashMap<ContactKey, Before>,
     update: &mut LiveUpdate,
-    remembered: &mut Vec<(ContactKey, Vec<String>)>,
+    remembered: &mut Vec<(ContactKey, Before)>,
 ) -> ccpulse_store::Result<()> {
     let mut touched: BTreeMap<&str, Vec<(&ParsedEvent, &str)>> = BTreeMap::new();
     for (e, json) in events {
@@ -515,38 +530,36 @@ fn write_contacts<'s>(
     }
     for (id, new) in touched {
         let key = (tenant.clone(), id.to_owned());
-        let had = before.remove(&key).unwrap_or(Before::Read(Vec::new()));
-        let (old_json, known) = match had {
-            Before::New => (Vec::new(), true),
-            Before::Known(j) => (j, true),
-            Before::Read(j) => (j, false),
-        };
-        let old = parse_all(tenant, &old_json);
-        let mut all = old.clone();
+        let had = before.remove(&key).unwrap_or(Before {
+            events: Vec::new(),
+            row: Row::Unknown,
+        });
+        let mut all = parse_all(tenant, &had.events);
         all.extend(new.iter().map(|(e, _)| (*e).clone()));
         let now = fold_contact(tenant, id, &all);
+        // An open or refused fold leaves the stored row as it is.
+        let mut row = had.row;
         match &now {
             Folded::Open => {}
             Folded::Contact(c) => {
-                let (c, fp) = (c.as_ref(), fingerprint(&[to_json_line(c).as_bytes()]));
-                if !known {
-                    let m = match matched {
-                        Some(m) => m,
-                        None => matched.insert(store.begin_contacts()?),
-                    };
-                    m.append(c, fp)?;
-                } else {
-                    let prior = fold_contact(tenant, id, &old);
-                    match folded_row(&prior) {
-                        Some((_, prior_fp)) if prior_fp == fp => {}
-                        // A folded contact always has a time to bucket it at.
-                        Some((p, _)) => match p.derived().bucket_at {
-                            Some(at) => batch.append_replacing(c, fp, at)?,
-                            None => batch.append_new(c, fp)?,
-                        },
-                        None => batch.append_new(c, fp)?,
+                let c = c.as_ref();
+                let fp = fingerprint(&[to_json_line(c).as_bytes()]);
+                // A folded contact always has a time to bucket it at (the batch refuses one
+                // without).
+                let at = c.derived().bucket_at.unwrap_or_default();
+                match had.row {
+                    Row::Written(_, stored) if stored == fp => {}
+                    Row::Written(stored_at, _) => batch.append_replacing(c, fp, stored_at)?,
+                    Row::Absent => batch.append_new(c, fp)?,
+                    Row::Unknown => {
+                        let m = match matched {
+                            Some(m) => m,
+                            None => matched.insert(store.begin_contacts()?),
+                        };
+                        m.append(c, fp)?;
                     }
                 }
+                row = Row::Written(at, fp);
             }
             Folded::Refused(r) => batch.reject(NewRejection {
                 tenant: tenant.to_string(),
@@ -566,9 +579,9 @@ fn write_contacts<'s>(
             })
             .collect();
         update.contacts.push((id.to_owned(), live));
-        let mut json = old_json;
-        json.extend(new.iter().map(|(_, j)| (*j).to_owned()));
-        remembered.push((key, json));
+        let mut events = had.events;
+        events.extend(new.iter().map(|(_, j)| (*j).to_owned()));
+        remembered.push((key, Before { events, row }));
     }
     Ok(())
 }

@@ -636,6 +636,57 @@ fn a_contact_is_stored_once_across_requests_imports_and_restarts() {
                 "{r}"
             );
             assert_eq!(r["avg_talk"].as_f64(), Some(150.0), "(180 + 120) / 2: {r}");
+            // r1 is stored, then a wrap-up before its end makes it contradict itself (refused,
+            // its row kept), then a later wrap-up makes it valid again: still one row.
+            post_events(
+                &router,
+                json!([
+                    ev(
+                        "r1",
+                        "queued",
+                        "r1",
+                        "2026-11-23T09:30:00+08:00",
+                        json!({"queue": "vip"})
+                    ),
+                    ev(
+                        "r2",
+                        "answered",
+                        "r1",
+                        "2026-11-23T09:30:05+08:00",
+                        json!({"agent": "1002"})
+                    ),
+                    ev("r3", "ended", "r1", "2026-11-23T09:32:05+08:00", json!({})),
+                ]),
+            )
+            .await;
+            post_events(
+                &router,
+                json!([ev(
+                    "r4",
+                    "wrap_up_ended",
+                    "r1",
+                    "2026-11-23T09:31:00+08:00",
+                    json!({})
+                )]),
+            )
+            .await;
+            post_events(
+                &router,
+                json!([ev(
+                    "r5",
+                    "wrap_up_ended",
+                    "r1",
+                    "2026-11-23T09:33:00+08:00",
+                    json!({})
+                )]),
+            )
+            .await;
+            let r = today_row(&router).await;
+            assert_eq!(
+                (r["contacts"].clone(), r["answered"].clone()),
+                (json!(4), json!(3)),
+                "{r}"
+            );
         });
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -685,7 +736,7 @@ fn a_contact_is_stored_once_across_requests_imports_and_restarts() {
                 r["abandoned"].clone(),
                 r["survey_offered"].clone()
             ),
-            (json!(3), json!(2), json!(1), json!(1)),
+            (json!(4), json!(3), json!(1), json!(1)),
             "{r}"
         );
     });

@@ -145,9 +145,21 @@ impl ContactBatch<'_> {
         self.stage(c, fingerprint)
     }
 
-    /// Appends a contact the caller knows is not stored.
+    /// Appends a contact the caller knows is not stored (a batch of known contacts).
     pub fn append_new(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
+        self.known_only(c)?;
         self.stage(c, fingerprint)
+    }
+
+    fn known_only(&self, c: &Contact) -> Result<()> {
+        if self.direct {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "contact {}: only a batch of known contacts takes it unmatched",
+                c.id
+            )))
+        }
     }
 
     /// Appends a contact that replaces its stored row, which the caller knows is bucketed at
@@ -159,6 +171,7 @@ impl ContactBatch<'_> {
         fingerprint: u64,
         stored_bucket_at: Timestamp,
     ) -> Result<()> {
+        self.known_only(c)?;
         let deleted = self.store.conn.execute(
             &format!(
                 "DELETE FROM contacts WHERE tenant = ? AND id = ?
@@ -220,6 +233,11 @@ impl ContactBatch<'_> {
 
     /// Merges the batch into the store in one transaction (a batch of matched contacts).
     pub fn commit(mut self) -> Result<ImportCounts> {
+        if self.direct {
+            return Err(StoreError::Invalid(
+                "a batch of known contacts is written inside its transaction (`write`)".into(),
+            ));
+        }
         let started = std::time::Instant::now();
         self.flush_appender()?;
         let flushed = started.elapsed();
@@ -263,7 +281,7 @@ impl ContactBatch<'_> {
         let mut counts = ImportCounts::default();
         if self.direct {
             counts.updated = self.replaced;
-            counts.inserted = self.rows - self.replaced;
+            counts.inserted = self.rows.saturating_sub(self.replaced);
         } else if self.rows > 0 {
             if self.duplicates {
                 // The same contact twice in one batch: the later line wins.
