@@ -105,6 +105,24 @@ fn append_rotate_and_truncate() {
     assert_eq!(answered(&cli), 6.0);
 }
 
+/// A `ccpulse tail` of `log` for tenant pbx, polling every `poll_ms`, running until killed.
+fn follow(cli: &Cli, log: &Path, poll_ms: &str) -> std::process::Child {
+    cli.command(&[
+        "tail",
+        "--format",
+        "queue_log",
+        "--tenant",
+        "pbx",
+        "--poll-ms",
+        poll_ms,
+        log.to_str().unwrap(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap()
+}
+
 /// `answered` once it reaches `want`, asking every 50 ms for up to 10 s.
 fn answered_reaches(cli: &Cli, want: f64) -> f64 {
     let started = std::time::Instant::now();
@@ -125,21 +143,7 @@ fn kpi_sees_what_a_running_tail_imports() {
     cli.ok(&["tenant", "set", "pbx", "--timezone", "UTC"]);
     let log = cli.dir.path().join("queue_log");
     append(&log, &call(0));
-    let mut child = cli
-        .command(&[
-            "tail",
-            "--format",
-            "queue_log",
-            "--tenant",
-            "pbx",
-            "--poll-ms",
-            "50",
-            log.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = follow(&cli, &log, "50");
     assert_eq!(answered_reaches(&cli, 1.0), 1.0);
     append(&log, &call(1));
     assert_eq!(answered_reaches(&cli, 2.0), 2.0);
@@ -156,21 +160,7 @@ fn kill_9_while_following_then_restart_loses_and_repeats_nothing() {
     let log = cli.dir.path().join("queue_log");
     append(&log, "");
     const CALLS: u64 = 3000;
-    let mut child = cli
-        .command(&[
-            "tail",
-            "--format",
-            "queue_log",
-            "--tenant",
-            "pbx",
-            "--poll-ms",
-            "5",
-            log.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = follow(&cli, &log, "5");
     let write = |range: std::ops::Range<u64>| {
         for i in range {
             append(&log, &call(i));

@@ -246,11 +246,16 @@ impl Seen {
     fn grow(&mut self, capacity: usize) {
         match Bloom::new_for_fp_rate(capacity, SEEN_FP_RATE) {
             Ok(b) => self.filters.push((b, 0, capacity)),
-            Err(e) => tracing::error!(error = e, "cannot size the contact filter"),
+            Err(e) => tracing::error!(error = e, "cannot size a writer filter"),
         }
     }
 
+    /// Adds `h`; a key the filter already answers "maybe" for is not counted again, so
+    /// contacts touched many times (and a contact's every event when loading) do not fill it.
     fn insert(&mut self, h: u64) {
+        if !self.filters.is_empty() && self.contains(h) {
+            return;
+        }
         if let Some((_, n, cap)) = self.filters.last() {
             if n >= cap {
                 let next = cap * 2;

@@ -24,6 +24,28 @@ pub struct NewEvent {
     pub body: String,
 }
 
+/// Appends `e` as an `events` row (its columns in table order), numbered `seq`, received at
+/// `received`.
+fn append_event(
+    app: &mut ::duckdb::Appender<'_>,
+    e: &NewEvent,
+    seq: i64,
+    received: &::duckdb::types::Value,
+) -> Result<()> {
+    app.append_row(params![
+        e.tenant.as_str(),
+        e.event_id,
+        seq,
+        e.kind,
+        e.contact_id,
+        e.agent,
+        ts(e.at),
+        received.clone(),
+        e.body
+    ])?;
+    Ok(())
+}
+
 /// Keys the live writer remembers.
 #[derive(Debug, Clone, Copy)]
 pub enum Keys {
@@ -77,17 +99,7 @@ impl DuckDbStore {
             {
                 seq += 1;
                 if *sure {
-                    app.append_row(params![
-                        e.tenant.as_str(),
-                        e.event_id,
-                        seq,
-                        e.kind,
-                        e.contact_id,
-                        e.agent,
-                        ts(e.at),
-                        now.clone(),
-                        e.body
-                    ])?;
+                    append_event(&mut app, e, seq, &now)?;
                     fresh.insert((e.tenant.clone(), e.event_id.clone()));
                 } else {
                     checked.push((seq, e));
@@ -102,17 +114,7 @@ impl DuckDbStore {
             {
                 let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
                 for (seq, e) in &checked {
-                    app.append_row(params![
-                        e.tenant.as_str(),
-                        e.event_id,
-                        seq,
-                        e.kind,
-                        e.contact_id,
-                        e.agent,
-                        ts(e.at),
-                        now.clone(),
-                        e.body
-                    ])?;
+                    append_event(&mut app, e, *seq, &now)?;
                 }
                 app.flush()?;
             }
