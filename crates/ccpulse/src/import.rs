@@ -5,19 +5,21 @@
 //! every `BATCH_ROWS` contacts and at the end of each file: the cores share the work, and a
 //! crash loses at most the uncommitted batch (never an acknowledged one).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::IsTerminal as _;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ccpulse_ingest::{
-    input::OpenedInput, open_input, parse_contact_line, LineReader, ParsedContact, Rejection,
-};
+use ccpulse_ingest::{input::OpenedInput, open_input, parse_contact_line, LineReader, Rejection};
 use ccpulse_model::TenantId;
-use ccpulse_store::{ContactBatch, DuckDbStore, ImportCounts, NewRejection};
+use ccpulse_store::{
+    ContactBatch, ContactRows, DuckDbStore, Feed, FeedHandle, ImportCounts, NewRejection,
+    RecordBatch,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jiff::tz::TimeZone;
 
 /// Contacts per committed batch.
 pub const BATCH_ROWS: u64 = 500_000;
@@ -86,8 +88,20 @@ impl ImportSummary {
         file: &str,
         r: Rejection,
     ) {
+        batch.reject(self.rejection(tenant, format, file, r));
+    }
+
+    /// Rejection `r` of line-based `format` from `file` for `tenant`, as the quarantine keeps
+    /// it; the first few are kept for the terminal.
+    pub fn rejection(
+        &mut self,
+        tenant: String,
+        format: &str,
+        file: &str,
+        r: Rejection,
+    ) -> NewRejection {
         self.note(file, &r);
-        batch.reject(NewRejection {
+        NewRejection {
             tenant,
             format: format.to_owned(),
             file: file.to_owned(),
@@ -95,7 +109,7 @@ impl ImportSummary {
             field: r.field,
             reason: r.reason,
             raw: r.raw,
-        });
+        }
     }
 }
 
@@ -105,13 +119,6 @@ struct RawChunk {
     data: Vec<u8>,
     lines: Vec<(u64, usize, usize)>,
     /// Set on the last chunk when reading failed.
-    failed: Option<String>,
-}
-
-/// Parsed lines of one chunk, in line order.
-struct ParsedChunk {
-    index: u64,
-    items: Vec<Result<ParsedContact, Rejection>>,
     failed: Option<String>,
 }
 
@@ -154,26 +161,113 @@ fn read_chunks(opened: OpenedInput, tx: &mpsc::SyncSender<RawChunk>) {
     }
 }
 
+/// Time zones the parsers lay contacts out in: each known tenant's, the default for the rest
+/// (a tenant first seen in the data is created with it).
+struct Zones {
+    known: HashMap<String, TimeZone>,
+    default: TimeZone,
+}
+
+impl Zones {
+    fn of(&self, t: &TenantId) -> &TimeZone {
+        self.known.get(t.as_str()).unwrap_or(&self.default)
+    }
+}
+
+/// Parsed lines of one chunk: the good ones as rows (with `seq`), the rest as rejections.
+struct ParsedChunk {
+    index: u64,
+    /// Lines read, good and bad.
+    lines: u64,
+    rows: Option<RecordBatch>,
+    /// The distinct tenants of the rows, and each row's (index into them, key hash).
+    tenants: Vec<TenantId>,
+    keys: Vec<(usize, u64)>,
+    rejections: Vec<Rejection>,
+    failed: Option<String>,
+}
+
+/// A contact's key (tenant, id) as a number, for telling whether the import saw it before.
+fn key_hash(tenant: &TenantId, id: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one((tenant.as_str(), id))
+}
+
+/// Position of line `line` of the `file`-th file of an import: later lines win.
+fn seq(file: usize, line: u64) -> i64 {
+    i64::try_from(((file as u64) << 40) | line).unwrap_or(i64::MAX)
+}
+
+/// Parses one chunk into rows.
+fn parse_chunk(
+    chunk: RawChunk,
+    tenant: Option<&TenantId>,
+    zones: &Zones,
+    file: usize,
+) -> ParsedChunk {
+    let mut rows = ContactRows::default();
+    let mut tenants: Vec<TenantId> = Vec::new();
+    let mut keys = Vec::with_capacity(chunk.lines.len());
+    let mut rejections = Vec::new();
+    for (n, a, b) in &chunk.lines {
+        let bytes = &chunk.data[*a..*b];
+        match parse_contact_line(bytes, *n, tenant) {
+            Ok(p) => {
+                let c = &p.contact;
+                if let Err(e) = rows.push(c, p.fingerprint, zones.of(&c.tenant), seq(file, *n)) {
+                    rejections.push(Rejection::new(*n, None, e.to_string(), bytes));
+                    continue;
+                }
+                let t = match tenants.iter().position(|t| t == &c.tenant) {
+                    Some(i) => i,
+                    None => {
+                        tenants.push(c.tenant.clone());
+                        tenants.len() - 1
+                    }
+                };
+                keys.push((t, key_hash(&c.tenant, &c.id)));
+            }
+            Err(r) => rejections.push(r),
+        }
+    }
+    let rows = if rows.is_empty() {
+        None
+    } else {
+        match rows.finish() {
+            Ok(b) => Some(b),
+            Err(e) => {
+                // Not expected (the columns are built together); the lines are not lost.
+                for (n, a, b) in &chunk.lines {
+                    rejections.push(Rejection::new(*n, None, e.to_string(), &chunk.data[*a..*b]));
+                }
+                keys.clear();
+                None
+            }
+        }
+    };
+    ParsedChunk {
+        index: chunk.index,
+        lines: chunk.lines.len() as u64,
+        rows,
+        tenants,
+        keys,
+        rejections,
+        failed: chunk.failed,
+    }
+}
+
 /// Parses chunks until the reader is done.
 fn parse_chunks(
     rx: &Mutex<mpsc::Receiver<RawChunk>>,
     tx: &mpsc::SyncSender<ParsedChunk>,
     tenant: Option<&TenantId>,
+    zones: &Zones,
+    file: usize,
 ) {
     loop {
         let next = rx.lock().map(|r| r.recv());
         let Ok(Ok(chunk)) = next else { return };
-        let items = chunk
-            .lines
-            .iter()
-            .map(|(n, a, b)| parse_contact_line(&chunk.data[*a..*b], *n, tenant))
-            .collect();
-        let parsed = ParsedChunk {
-            index: chunk.index,
-            items,
-            failed: chunk.failed,
-        };
-        if tx.send(parsed).is_err() {
+        if tx.send(parse_chunk(chunk, tenant, zones, file)).is_err() {
             return;
         }
     }
@@ -206,6 +300,181 @@ pub(crate) fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
     bar
 }
 
+/// What the routing thread tells the store's thread, batch by batch.
+enum ToStore {
+    /// Insert what `feed` brings, in a new transaction.
+    Begin(FeedHandle),
+    /// The batch's feed is closed; write the rest and commit.
+    End {
+        matched: Vec<RecordBatch>,
+        rejections: Vec<NewRejection>,
+        new_tenants: BTreeSet<TenantId>,
+    },
+}
+
+/// The store's side of an import: one transaction per batch, holding the rows inserted from the
+/// feed (DuckDB's threads convert and write them while the file is still being parsed), the
+/// matched rows, the rejections and any tenant first seen.
+fn write_batches(
+    store: &mut DuckDbStore,
+    rx: &mpsc::Receiver<ToStore>,
+) -> anyhow::Result<ImportCounts> {
+    let mut total = ImportCounts::default();
+    while let Ok(msg) = rx.recv() {
+        let ToStore::Begin(feed) = msg else {
+            anyhow::bail!("an import batch ended before it began");
+        };
+        let tx = store.transaction()?;
+        let inserted = store.insert_feed("contacts", feed)?;
+        let Ok(ToStore::End {
+            matched,
+            rejections,
+            new_tenants,
+        }) = rx.recv()
+        else {
+            // The import stopped mid-batch: nothing of the batch is kept.
+            return Ok(total);
+        };
+        store.add_default_tenants(&new_tenants)?;
+        let mut counts = ImportCounts {
+            inserted,
+            ..ImportCounts::default()
+        };
+        if !matched.is_empty() || !rejections.is_empty() {
+            let mut batch = store.begin_contacts()?;
+            for b in matched {
+                batch.append_rows(b)?;
+            }
+            for r in rejections {
+                batch.reject(r);
+            }
+            counts += batch.write(&tx)?;
+        }
+        tx.commit()?;
+        tracing::debug!(
+            inserted = counts.inserted,
+            updated = counts.updated,
+            unchanged = counts.unchanged,
+            rejected = counts.rejected,
+            "committed an import batch"
+        );
+        total += counts;
+    }
+    store.load_tenants()?;
+    Ok(total)
+}
+
+/// The batch being routed.
+struct Routed {
+    feed: Feed,
+    rows: u64,
+    matched: Vec<RecordBatch>,
+    rejections: Vec<NewRejection>,
+    new_tenants: BTreeSet<TenantId>,
+}
+
+/// Sends each parsed chunk, in file order, where it goes.
+///
+/// Rows of tenants that had no contacts when the import began, whose contacts this import has
+/// not seen before, cannot be stored yet: they go straight into the table through the feed. A
+/// chunk with any other row (a tenant with stored contacts, a contact repeated in the import)
+/// is matched against the store instead, after the feed's rows, so a later line still wins.
+struct Router {
+    to_store: mpsc::SyncSender<ToStore>,
+    stored: HashSet<String>,
+    known: HashSet<String>,
+    seen: HashSet<u64, foldhash::fast::FixedState>,
+    open: Option<Routed>,
+}
+
+impl Router {
+    fn batch(&mut self) -> anyhow::Result<&mut Routed> {
+        if self.open.is_none() {
+            let feed = Feed::new(ContactRows::table_schema());
+            self.to_store
+                .send(ToStore::Begin(feed.handle()))
+                .map_err(|_| anyhow::anyhow!("the store stopped"))?;
+            self.open = Some(Routed {
+                feed,
+                rows: 0,
+                matched: Vec::new(),
+                rejections: Vec::new(),
+                new_tenants: BTreeSet::new(),
+            });
+        }
+        self.open
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no open batch"))
+    }
+
+    fn route(
+        &mut self,
+        chunk: ParsedChunk,
+        summary: &mut ImportSummary,
+        tenant: Option<&TenantId>,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        summary.read += chunk.lines;
+        let fresh: Vec<bool> = chunk
+            .tenants
+            .iter()
+            .map(|t| !self.stored.contains(t.as_str()))
+            .collect();
+        let new: Vec<TenantId> = chunk
+            .tenants
+            .iter()
+            .filter(|t| !self.known.contains(t.as_str()))
+            .cloned()
+            .collect();
+        let mut direct = fresh.iter().all(|f| *f);
+        for (t, k) in &chunk.keys {
+            if fresh[*t] && !self.seen.insert(*k) {
+                direct = false;
+            }
+        }
+        let batch = self.batch()?;
+        batch.new_tenants.extend(new);
+        for r in chunk.rejections {
+            let owner = match tenant {
+                Some(t) => t.to_string(),
+                None => rejection_tenant(&r.raw),
+            };
+            batch
+                .rejections
+                .push(summary.rejection(owner, "contacts", name, r));
+        }
+        if let Some(rows) = chunk.rows {
+            batch.rows += rows.num_rows() as u64;
+            if direct {
+                batch.feed.push(ContactRows::without_seq(rows))?;
+            } else {
+                batch.matched.push(rows);
+            }
+        }
+        if let Some(reason) = chunk.failed {
+            summary.unreadable.push(reason);
+        }
+        Ok(())
+    }
+
+    /// Ends the open batch, if any: its transaction commits once the store has the rest.
+    fn end(&mut self) -> anyhow::Result<()> {
+        let Some(b) = self.open.take() else {
+            return Ok(());
+        };
+        b.feed.close();
+        self.known
+            .extend(b.new_tenants.iter().map(ToString::to_string));
+        self.to_store
+            .send(ToStore::End {
+                matched: b.matched,
+                rejections: b.rejections,
+                new_tenants: b.new_tenants,
+            })
+            .map_err(|_| anyhow::anyhow!("the store stopped"))
+    }
+}
+
 /// Imports canonical contact files into `store`.
 pub fn import_contacts(
     store: &mut DuckDbStore,
@@ -216,11 +485,49 @@ pub fn import_contacts(
     if let Some(t) = tenant {
         store.ensure_tenant(t)?;
     }
+    let zones = Arc::new(Zones {
+        known: store.tenant_zones(),
+        default: TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE)?,
+    });
+    let stored = store.tenants_with_contacts()?;
     let mut summary = ImportSummary::default();
     let (opened, total) = summary.open_all(files);
     let bar = progress_bar(total, show_progress);
+    let (to_store, from_router) = mpsc::sync_channel::<ToStore>(2);
+    let mut router = Router {
+        to_store,
+        stored,
+        known: zones.known.keys().cloned().collect(),
+        seen: HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
+        open: None,
+    };
+    let (routed, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_batches(store, &from_router));
+        let routed = route_files(&mut router, opened, tenant, &zones, &bar, &mut summary);
+        drop(router);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the store's thread panicked")));
+        (routed, written)
+    });
+    // The store's own error says more than the router's "the store stopped".
+    summary.counts += written?;
+    routed?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// Reads, parses and routes every file, a batch per `BATCH_ROWS` rows and per file.
+fn route_files(
+    router: &mut Router,
+    opened: Vec<OpenedInput>,
+    tenant: Option<&TenantId>,
+    zones: &Arc<Zones>,
+    bar: &ProgressBar,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<()> {
     let mut done_bytes = 0u64;
-    for input in opened {
+    for (file, input) in opened.into_iter().enumerate() {
         let name = input.name.clone();
         let size = input.size.unwrap_or(0);
         let consumed = std::sync::Arc::clone(&input.consumed);
@@ -234,12 +541,12 @@ pub fn import_contacts(
                 let rx = Arc::clone(&raw_rx);
                 let tx = parsed_tx.clone();
                 let tenant = tenant.cloned();
-                std::thread::spawn(move || parse_chunks(&rx, &tx, tenant.as_ref()))
+                let zones = Arc::clone(zones);
+                std::thread::spawn(move || parse_chunks(&rx, &tx, tenant.as_ref(), &zones, file))
             })
             .collect();
         drop(parsed_tx);
-        let mut batch = store.begin_contacts()?;
-        // Chunks arrive in any order from the parsers; they are applied in file order so that
+        // Chunks arrive in any order from the parsers; they are routed in file order so that
         // a later line for the same contact wins.
         let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
         let mut next = 0u64;
@@ -247,30 +554,15 @@ pub fn import_contacts(
             waiting.insert(chunk.index, chunk);
             while let Some(chunk) = waiting.remove(&next) {
                 next += 1;
-                for item in chunk.items {
-                    summary.read += 1;
-                    match item {
-                        Ok(p) => batch.append(&p.contact, p.fingerprint)?,
-                        Err(r) => {
-                            let owner = match tenant {
-                                Some(t) => t.to_string(),
-                                None => rejection_tenant(&r.raw),
-                            };
-                            summary.reject(&mut batch, owner, "contacts", &name, r);
-                        }
-                    }
-                }
-                if let Some(reason) = chunk.failed {
-                    summary.unreadable.push(reason);
-                }
-                if batch.len() >= BATCH_ROWS {
-                    summary.counts += batch.commit()?;
-                    batch = store.begin_contacts()?;
+                router.route(chunk, summary, tenant, &name)?;
+                if router.open.as_ref().is_some_and(|b| b.rows >= BATCH_ROWS) {
+                    router.end()?;
                 }
                 bar.set_position(done_bytes + consumed.load(Ordering::Relaxed));
             }
         }
-        summary.counts += batch.commit()?;
+        // Each file ends its transaction: what was read of it is committed.
+        router.end()?;
         let _ = reader.join();
         for p in parsers {
             let _ = p.join();
@@ -278,6 +570,5 @@ pub fn import_contacts(
         done_bytes += size;
         bar.set_position(done_bytes);
     }
-    bar.finish_and_clear();
-    Ok(summary)
+    Ok(())
 }

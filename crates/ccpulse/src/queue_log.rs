@@ -1,7 +1,9 @@
 //! `ccpulse import --format queue_log`: Asterisk queue_log files into contacts and agent
 //! state intervals, each file in one transaction with what it leaves open.
 
-use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line, Assembled, QlEvent, Verb};
+use ccpulse_ingest::queue_log::{
+    assemble_streaming, parse_queue_log_line, Assembled, QlEvent, StintContact, Verb,
+};
 use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, UnknownLine};
@@ -44,33 +46,128 @@ pub fn parse_into(out: &mut ReadLines, bytes: &[u8], n: u64, unterminated: bool)
     }
 }
 
-/// Writes what a file assembled to, with its rejections and `extra` (a checkpoint), in one
-/// transaction; adds the counts to `summary`.
-pub fn write(
+/// Lines per chunk parsed on one thread.
+const PARSE_CHUNK: usize = 65_536;
+
+/// Lines read one after the other into one buffer: (number, where it starts).
+#[derive(Default)]
+struct RawLines {
+    bytes: Vec<u8>,
+    lines: Vec<(u64, usize)>,
+}
+
+/// Parses `chunks` on as many threads as there are cores; `unterminated` when the last line
+/// had no line ending. Events and rejections keep the order of the lines.
+fn parse_chunks(chunks: &[RawLines], unterminated: bool) -> ReadLines {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, chunks.len().max(1));
+    let last = chunks.len().saturating_sub(1);
+    let parse = |i: usize, chunk: &RawLines| {
+        let mut out = ReadLines::default();
+        out.events.reserve(chunk.lines.len());
+        for (j, &(n, at)) in chunk.lines.iter().enumerate() {
+            let end = chunk.lines.get(j + 1).map_or(chunk.bytes.len(), |l| l.1);
+            let last_line = i == last && j + 1 == chunk.lines.len();
+            parse_into(
+                &mut out,
+                &chunk.bytes[at..end],
+                n,
+                unterminated && last_line,
+            );
+        }
+        out
+    };
+    let mut parsed: Vec<(usize, ReadLines)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    chunks
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, c)| (i, parse(i, c)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    parsed.sort_by_key(|(i, _)| *i);
+    let mut out = ReadLines::default();
+    out.events
+        .reserve(parsed.iter().map(|(_, r)| r.events.len()).sum());
+    for (_, r) in parsed {
+        out.events.extend(r.events);
+        out.rejections.extend(r.rejections);
+    }
+    out
+}
+
+/// Assembles a file's events (`events`, with what earlier reads left open for the tenant) and
+/// writes the result, its rejections and `checkpoint` in one transaction; adds the counts to
+/// `summary`. The assembly runs on a thread of its own and hands its contacts over as it makes
+/// them, so that they are written while the rest is assembled.
+pub fn assemble_and_write(
     store: &DuckDbStore,
     tenant: &TenantId,
     file: &str,
-    assembled: Assembled,
+    events: Vec<QlEvent>,
     rejections: Vec<Rejection>,
     checkpoint: Option<ccpulse_store::Checkpoint>,
     summary: &mut ImportSummary,
 ) -> anyhow::Result<()> {
-    // A stint rebuilt from its end alone never replaces what a fuller reading stored.
-    let rebuilt: Vec<&str> = assembled
-        .contacts
-        .iter()
-        .filter(|(_, _, r)| *r)
-        .map(|(c, _, _)| c.id.as_str())
-        .collect();
-    let known = store.existing_contacts(tenant, &rebuilt)?;
-    let mut batch = store.begin_contacts()?;
-    for (c, fp, r) in &assembled.contacts {
-        if *r && known.contains(&c.id) {
-            summary.counts.unchanged += 1;
-            continue;
+    let open_stints = store.open_stints(tenant)?;
+    let open_intervals = store.open_intervals(tenant)?;
+    // A tenant with nothing stored (a first import) takes the file straight into its tables;
+    // otherwise each contact is matched against the stored ones (insert, update, unchanged).
+    let fresh = !store.tenant_has_rows(tenant)?;
+    let tx = store.transaction()?;
+    let mut batch = if fresh {
+        store.begin_known_contacts(&tx)?
+    } else {
+        store.begin_contacts()?
+    };
+    let assembled = std::thread::scope(|scope| -> anyhow::Result<Assembled> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<StintContact>>(8);
+        let assembly = scope.spawn(move || {
+            // A closed channel (the writer failed) only means nobody wants the rest.
+            let mut sink = |chunk| drop(send.send(chunk));
+            assemble_streaming(
+                tenant,
+                file,
+                events,
+                open_stints,
+                &open_intervals,
+                &mut sink,
+            )
+        });
+        for chunk in receive {
+            // A stint rebuilt from its end alone never replaces what a fuller reading stored.
+            let rebuilt: Vec<&str> = chunk
+                .iter()
+                .filter(|(_, _, r)| *r && !fresh)
+                .map(|(c, _, _)| c.id.as_str())
+                .collect();
+            let known = store.existing_contacts(tenant, &rebuilt)?;
+            for (c, fp, r) in &chunk {
+                if *r && known.contains(&c.id) {
+                    summary.counts.unchanged += 1;
+                } else if fresh {
+                    batch.append_new(c, *fp)?;
+                } else {
+                    batch.append(c, *fp)?;
+                }
+            }
         }
-        batch.append(c, *fp)?;
-    }
+        assembly
+            .join()
+            .map_err(|_| anyhow::anyhow!("assembling {file} failed"))
+    })?;
     for r in rejections.into_iter().chain(assembled.rejections) {
         summary.reject(&mut batch, tenant.to_string(), "queue_log", file, r);
     }
@@ -86,6 +183,8 @@ pub fn write(
     state.open_remove = assembled.closed_open;
     state.intervals = assembled.intervals;
     state.intervals_closed = assembled.closed_intervals;
+    // Nothing stored to match: no interval of the file is stored, none open to close.
+    state.intervals_known = fresh;
     state.unknown = assembled
         .unknown
         .into_iter()
@@ -94,15 +193,16 @@ pub fn write(
             file: file.to_owned(),
             line: e.line,
             at: e.at,
-            call_id: Some(e.call_id.clone()).filter(|c| !c.is_empty() && c != "NONE"),
-            queue: e.queue.clone(),
-            agent: e.agent.clone(),
+            call_id: Some(e.call_id.to_string()).filter(|c| !c.is_empty() && c != "NONE"),
+            queue: e.queue.as_ref().map(ToString::to_string),
+            agent: e.agent.as_ref().map(ToString::to_string),
             verb: e.verb.as_str().to_owned(),
             data: e.data.join("|"),
         })
         .collect();
     state.checkpoint = checkpoint;
-    summary.counts += batch.commit()?;
+    summary.counts += batch.write(&tx)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -123,15 +223,17 @@ pub fn import_queue_log(
         let size = input.size.unwrap_or(0);
         let consumed = std::sync::Arc::clone(&input.consumed);
         bar.set_message(name.clone());
+        let started = std::time::Instant::now();
         let mut lines = LineReader::new(input.reader, &name);
-        let mut read = ReadLines::default();
-        let mut buf = Vec::with_capacity(256);
+        let mut chunks: Vec<RawLines> = Vec::new();
+        let mut chunk = RawLines::default();
         loop {
-            match lines.next_line(&mut buf) {
-                Ok(Some(n)) => {
+            match lines.append_line(&mut chunk.bytes) {
+                Ok(Some((n, at))) => {
                     summary.read += 1;
-                    parse_into(&mut read, &buf, n, lines.last_unterminated());
-                    if n % 65536 == 0 {
+                    chunk.lines.push((n, at));
+                    if chunk.lines.len() >= PARSE_CHUNK {
+                        chunks.push(std::mem::take(&mut chunk));
                         bar.set_position(
                             done_bytes + consumed.load(std::sync::atomic::Ordering::Relaxed),
                         );
@@ -144,22 +246,25 @@ pub fn import_queue_log(
                 }
             }
         }
-        let assembled = assemble(
-            tenant,
-            &name,
-            read.events,
-            store.open_stints(tenant)?,
-            &store.open_intervals(tenant)?,
-        );
-        write(
+        chunks.push(chunk);
+        let read = parse_chunks(&chunks, lines.last_unterminated());
+        drop(chunks);
+        let read_ms = started.elapsed().as_millis();
+        assemble_and_write(
             store,
             tenant,
             &name,
-            assembled,
+            read.events,
             read.rejections,
             None,
             &mut summary,
         )?;
+        tracing::debug!(
+            file = name,
+            read_ms,
+            write_ms = started.elapsed().as_millis() - read_ms,
+            "imported a queue_log file"
+        );
         done_bytes += size;
         bar.set_position(done_bytes);
     }

@@ -10,12 +10,11 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ccpulse_ingest::queue_log::assemble;
 use ccpulse_model::TenantId;
 use ccpulse_store::{Checkpoint, DuckDbStore};
 
 use crate::import::ImportSummary;
-use crate::queue_log::{parse_into, write, ReadLines};
+use crate::queue_log::{assemble_and_write, parse_into, ReadLines};
 
 /// Largest read per transaction.
 const MAX_READ: u64 = 64 << 20;
@@ -98,13 +97,6 @@ fn step(
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         parse_into(&mut read, line, n, false);
     }
-    let assembled = assemble(
-        tenant,
-        key,
-        read.events,
-        store.open_stints(tenant)?,
-        &store.open_intervals(tenant)?,
-    );
     let next = Position {
         offset: end,
         line: n,
@@ -116,11 +108,11 @@ fn step(
         byte_offset: next.offset,
         line: next.line,
     };
-    write(
+    assemble_and_write(
         store,
         tenant,
         key,
-        assembled,
+        read.events,
         read.rejections,
         Some(checkpoint),
         summary,

@@ -95,7 +95,8 @@ struct RawContact<'a> {
 #[derive(Debug, Clone)]
 pub struct ParsedContact {
     pub contact: Contact,
-    /// FNV-1a of the line and tenant: equal fingerprints mean an unchanged re-import.
+    /// [`line_fingerprint`] of the line and tenant: equal fingerprints mean an unchanged
+    /// re-import.
     pub fingerprint: u64,
 }
 
@@ -126,6 +127,13 @@ pub fn fingerprint(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// The fingerprint of canonical line `line` of `tenant`: XXH3 (64 bit), seeded with the
+/// tenant's. Equal fingerprints mean an unchanged re-import.
+pub fn line_fingerprint(tenant: &str, line: &[u8]) -> u64 {
+    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+    xxh3_64_with_seed(line, xxh3_64(tenant.as_bytes()))
+}
+
 /// Parses one line of the canonical format. `tenant` is the `--tenant` given on the command
 /// line, if any: it fills records without a tenant, and a record naming another is rejected.
 pub fn parse_contact_line(
@@ -152,7 +160,7 @@ pub fn parse_contact_line(
     };
     match convert(raw, tenant) {
         Ok(contact) => {
-            let fingerprint = fingerprint(&[contact.tenant.as_str().as_bytes(), bytes]);
+            let fingerprint = line_fingerprint(contact.tenant.as_str(), bytes);
             Ok(ParsedContact {
                 contact,
                 fingerprint,
@@ -221,7 +229,7 @@ pub(crate) fn time(
     v: Option<&Cow<'_, str>>,
 ) -> Result<Option<Timestamp>, Bad> {
     let Some(v) = v else { return Ok(None) };
-    v.parse::<Timestamp>().map(Some).map_err(|_| {
+    crate::rfc3339::parse(v).map(Some).ok_or_else(|| {
         bad(
             field,
             format!(

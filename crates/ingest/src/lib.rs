@@ -14,6 +14,7 @@
 //! - [`tickets`]: the canonical JSON Lines of tickets, the subscriber base and agents.
 //! - [`region`]: province/city of a Chinese phone number, for contacts that do not say.
 //! - [`rejection`]: what the quarantine keeps of a bad record.
+//! - [`rfc3339`]: the common shape of an RFC 3339 time, read fast.
 //!
 //! Each format module parses one record at a time and never panics on any input, so a bad
 //! line costs only itself.
@@ -27,6 +28,7 @@ pub mod mapped;
 pub mod queue_log;
 pub mod region;
 pub mod rejection;
+pub mod rfc3339;
 pub mod tickets;
 
 pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};

@@ -25,6 +25,7 @@ use ccpulse_model::{
     AgentInterval, AgentState, Channel, Contact, Direction, OpenStint, Outcome, TenantId,
 };
 use jiff::{SignedDuration, Timestamp};
+use smol_str::SmolStr;
 
 use crate::contacts::fingerprint;
 use crate::Rejection;
@@ -92,15 +93,15 @@ pub struct QlEvent {
     pub line: u64,
     pub at: Timestamp,
     /// The epoch as written (kept for contact ids).
-    pub epoch: String,
-    pub call_id: String,
+    pub epoch: SmolStr,
+    pub call_id: SmolStr,
     /// `None` for `NONE` or empty.
-    pub queue: Option<String>,
+    pub queue: Option<SmolStr>,
     /// `None` for `NONE` or empty.
-    pub agent: Option<String>,
+    pub agent: Option<SmolStr>,
     pub verb: Verb,
     /// data1, data2, ... as written.
-    pub data: Vec<String>,
+    pub data: Vec<SmolStr>,
 }
 
 impl QlEvent {
@@ -136,9 +137,9 @@ impl QlEvent {
     }
 }
 
-fn none_if_empty(s: &str) -> Option<String> {
+fn none_if_empty(s: &str) -> Option<SmolStr> {
     let s = s.trim();
-    (!s.is_empty() && s != "NONE").then(|| s.to_owned())
+    (!s.is_empty() && s != "NONE").then(|| SmolStr::new(s))
 }
 
 /// Parses `1341129600.000001` (seconds since 1970, optional fraction) exactly.
@@ -202,12 +203,12 @@ pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejectio
     Ok(QlEvent {
         line,
         at,
-        epoch: epoch.to_owned(),
-        call_id: call_id.trim().to_owned(),
+        epoch: SmolStr::new(epoch),
+        call_id: SmolStr::new(call_id.trim()),
         queue: none_if_empty(queue),
         agent: none_if_empty(agent),
         verb: Verb::parse(verb),
-        data: fields.map(str::to_owned).collect(),
+        data: fields.map(SmolStr::new).collect(),
     })
 }
 
@@ -216,7 +217,8 @@ pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejectio
 pub struct Assembled {
     /// One contact per closed stint, with its fingerprint, and whether it was rebuilt from
     /// its end alone (its ENTERQUEUE not read: stored only if the store lacks it).
-    pub contacts: Vec<(Contact, u64, bool)>,
+    /// (Empty when they went to a sink: [`assemble_streaming`].)
+    pub contacts: Vec<StintContact>,
     /// Events that could not be placed, with where and why.
     pub rejections: Vec<Rejection>,
     /// Stints still open at the end of the file.
@@ -280,7 +282,7 @@ fn end_fields(e: &QlEvent) -> Result<(Option<f64>, Option<f64>), &'static str> {
             Some(need(3, "data4 (calltime)")?),
         )),
         Verb::AttendedTransfer => {
-            if e.data.first().map(String::as_str) == Some("LINK") {
+            if e.data.first().map(SmolStr::as_str) == Some("LINK") {
                 Ok((
                     Some(need(3, "data4 (holdtime)")?),
                     Some(need(4, "data5 (calltime)")?),
@@ -306,7 +308,7 @@ fn transfer_target(e: &QlEvent) -> Option<String> {
             (Some(x), Some(c)) => Some(format!("{x}@{c}")),
             (x, _) => x,
         },
-        Verb::AttendedTransfer => match e.data.first().map(String::as_str) {
+        Verb::AttendedTransfer => match e.data.first().map(SmolStr::as_str) {
             Some("LINK") => e.text(2),
             _ => e.text(1),
         },
@@ -373,12 +375,22 @@ struct Enter {
     from_store: Option<OpenStint>,
 }
 
-struct Builder<'a> {
+/// A stint's contact, its fingerprint, and whether it was rebuilt from its end alone.
+pub type StintContact = (Contact, u64, bool);
+
+/// Contacts handed over by [`assemble_streaming`] as they are made.
+pub type ContactSink<'s> = dyn FnMut(Vec<StintContact>) + 's;
+
+/// Contacts per hand-over to a [`ContactSink`].
+const SINK_CHUNK: usize = 4096;
+
+struct Builder<'a, 's> {
     tenant: &'a TenantId,
     out: Assembled,
+    sink: Option<&'a mut ContactSink<'s>>,
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     fn contact(&self, call_id: &str, queue: &str, id_time: &str, exit: &Exit) -> Contact {
         let mut c = Contact::new(
             self.tenant.clone(),
@@ -397,6 +409,19 @@ impl Builder<'_> {
     fn push(&mut self, c: Contact, rebuilt: bool) {
         let fp = stint_fingerprint(&c);
         self.out.contacts.push((c, fp, rebuilt));
+        if self.out.contacts.len() >= SINK_CHUNK {
+            self.hand_over();
+        }
+    }
+
+    /// Gives the contacts made so far to the sink, if there is one.
+    fn hand_over(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink(std::mem::replace(
+                &mut self.out.contacts,
+                Vec::with_capacity(SINK_CHUNK),
+            ));
+        }
     }
 
     fn reject(&mut self, e: &QlEvent, field: Option<&str>, reason: String) {
@@ -484,8 +509,9 @@ impl Builder<'_> {
             c.ended_at = Some(plus(answered_at, talk));
             c.agent = end
                 .agent
-                .clone()
-                .or_else(|| connect.and_then(|k| k.agent.clone()))
+                .as_ref()
+                .or_else(|| connect.and_then(|k| k.agent.as_ref()))
+                .map(SmolStr::to_string)
                 .or_else(|| enter.and_then(|en| en.from_store.as_ref()?.agent.clone()));
             let ring = connect
                 .and_then(|k| k.seconds(2))
@@ -529,9 +555,42 @@ pub fn assemble(
     open_stints: Vec<OpenStint>,
     open_intervals: &[AgentInterval],
 ) -> Assembled {
+    assemble_into(tenant, file, events, open_stints, open_intervals, None)
+}
+
+/// [`assemble`], handing the contacts to `sink` a few thousand at a time as they are made (in
+/// the same order), so that they can be written while the rest is assembled. The result has
+/// everything else.
+pub fn assemble_streaming(
+    tenant: &TenantId,
+    file: &str,
+    events: Vec<QlEvent>,
+    open_stints: Vec<OpenStint>,
+    open_intervals: &[AgentInterval],
+    sink: &mut ContactSink<'_>,
+) -> Assembled {
+    assemble_into(
+        tenant,
+        file,
+        events,
+        open_stints,
+        open_intervals,
+        Some(sink),
+    )
+}
+
+fn assemble_into(
+    tenant: &TenantId,
+    file: &str,
+    events: Vec<QlEvent>,
+    open_stints: Vec<OpenStint>,
+    open_intervals: &[AgentInterval],
+    sink: Option<&mut ContactSink<'_>>,
+) -> Assembled {
     let mut b = Builder {
         tenant,
         out: Assembled::default(),
+        sink,
     };
     // Time order, not line order; ties keep line order.
     // (References are sorted, not the events: a fraction of the memory moved.)
@@ -539,8 +598,12 @@ pub fn assemble(
     ordered.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
 
     // Stints by (call, queue).
-    let mut groups: HashMap<(&str, &str), Vec<&QlEvent>> = HashMap::new();
+    let mut groups: foldhash::HashMap<(&str, &str), Vec<&QlEvent>> =
+        foldhash::HashMap::with_capacity_and_hasher(events.len() / 3, Default::default());
     let mut agent_events: Vec<&QlEvent> = Vec::new();
+    // A contact per end (the most a file can make), reserved up front: growing a vector of
+    // large records copies it, again and again.
+    let mut ends = 0;
     for e in ordered {
         if let Verb::Other(_) = e.verb {
             b.out.unknown.push(e.clone());
@@ -566,6 +629,9 @@ pub fn assemble(
         if !(matches!(e.verb, Verb::EnterQueue | Verb::Connect) || exit_of(&e.verb).is_some()) {
             continue;
         }
+        if e.verb != Verb::EnterQueue && e.verb != Verb::Connect {
+            ends += 1;
+        }
         let Some(queue) = e.queue.as_deref() else {
             b.reject(
                 e,
@@ -580,6 +646,10 @@ pub fn assemble(
             .push(e);
     }
 
+    if b.sink.is_none() {
+        b.out.contacts.reserve_exact(ends);
+    }
+    b.out.intervals.reserve(ends + agent_events.len());
     let mut stored: HashMap<(String, String), Vec<OpenStint>> = HashMap::new();
     for s in open_stints {
         stored
@@ -611,7 +681,7 @@ pub fn assemble(
         for e in group {
             match e.verb {
                 Verb::EnterQueue => enters.push(Enter {
-                    epoch: e.epoch.clone(),
+                    epoch: e.epoch.to_string(),
                     at: e.at,
                     customer: e.text(1),
                     line: e.line,
@@ -654,7 +724,7 @@ pub fn assemble(
                 enter_epoch: enter.epoch,
                 enter_at: enter.at,
                 customer: enter.customer,
-                agent: connect.and_then(|k| k.agent.clone()),
+                agent: connect.and_then(|k| k.agent.as_ref().map(SmolStr::to_string)),
                 ring_s: connect.and_then(|k| k.seconds(2)),
                 file: enter.file,
                 line: enter.line,
@@ -662,12 +732,14 @@ pub fn assemble(
         }
     }
 
+    b.hand_over();
     agent_intervals(&mut b, &agent_events, open_intervals);
     b.out
 }
 
 /// Login sessions, pauses and wrap-ups of each agent.
-fn agent_intervals(b: &mut Builder<'_>, events: &[&QlEvent], open: &[AgentInterval]) {
+#[inline(never)]
+fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentInterval]) {
     let mut by_agent: BTreeMap<&str, Vec<&QlEvent>> = BTreeMap::new();
     for e in events {
         match e.agent.as_deref() {

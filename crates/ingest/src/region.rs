@@ -5,7 +5,6 @@
 //! Numbers it cannot place (foreign, 400/800 service numbers, internal extensions,
 //! unassigned blocks) have no region: unknown stays null.
 
-use std::collections::HashMap;
 use std::io::Read as _;
 use std::sync::OnceLock;
 
@@ -16,7 +15,7 @@ const MAX_PREFIX: usize = 7;
 struct Table {
     places: Vec<String>,
     /// (prefix length, prefix as a number) → index into `places`.
-    prefixes: HashMap<(u8, u32), u16>,
+    prefixes: foldhash::HashMap<(u8, u32), u16>,
 }
 
 fn table() -> &'static Table {
@@ -32,7 +31,7 @@ fn table() -> &'static Table {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let places: Vec<String> = lines.by_ref().take(count).map(str::to_owned).collect();
-        let mut prefixes = HashMap::new();
+        let mut prefixes = foldhash::HashMap::default();
         for l in lines {
             let Some((prefix, index)) = l.split_once('\t') else {
                 continue;

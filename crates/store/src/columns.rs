@@ -13,7 +13,10 @@ use ::duckdb::arrow::record_batch::RecordBatch;
 use ccpulse_model::{
     days_since_epoch, naive_micros, Contact, Derived, Direction, LocalParts, Outcome,
 };
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
+
+use crate::{Result as StoreResult, StoreError};
 
 macro_rules! columns {
     ($($name:ident : $builder:ty = $dtype:expr),* $(,)?) => {
@@ -25,12 +28,16 @@ macro_rules! columns {
         }
 
         impl ContactColumns {
+            /// The columns, `seq` last.
+            fn schema() -> Schema {
+                Schema::new(vec![$(Field::new(stringify!($name), $dtype, true),)*])
+            }
+
             /// The batch built so far, leaving the builders empty.
             pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-                let schema = Schema::new(vec![$(Field::new(stringify!($name), $dtype, true),)*]);
                 let arrays: Vec<ArrayRef> = vec![$(Arc::new(self.$name.finish()),)*];
                 self.rows = 0;
-                RecordBatch::try_new(Arc::new(schema), arrays)
+                RecordBatch::try_new(Arc::new(Self::schema()), arrays)
             }
         }
     };
@@ -201,5 +208,75 @@ impl ContactColumns {
         self.survey_rating
             .append_option(survey.and_then(|s| s.rating));
         self.seq.append_value(seq);
+    }
+}
+
+impl ContactColumns {
+    /// Adds `c` as tenant-zone `tz` buckets it.
+    pub(crate) fn push_contact(
+        &mut self,
+        c: &Contact,
+        fingerprint: u64,
+        tz: &TimeZone,
+        seq: i64,
+    ) -> StoreResult<()> {
+        let d = c.derived();
+        let bucket_at = d
+            .bucket_at
+            .ok_or_else(|| StoreError::Invalid(format!("contact {}: no time", c.id)))?;
+        let local = LocalParts::of(bucket_at, tz);
+        self.push(c, &d, bucket_at, &local, fingerprint, seq);
+        Ok(())
+    }
+}
+
+/// Contacts as Arrow record batches in the columns of `contacts` followed by `seq` (their
+/// order in the input, a later one wins), made on any thread: what a [`crate::Feed`] (without
+/// `seq`) and [`crate::ContactBatch::append_rows`] take.
+#[derive(Default)]
+pub struct ContactRows {
+    columns: ContactColumns,
+}
+
+impl ContactRows {
+    /// Adds `c` (its local columns in zone `tz`), with its fingerprint and position.
+    pub fn push(
+        &mut self,
+        c: &Contact,
+        fingerprint: u64,
+        tz: &TimeZone,
+        seq: i64,
+    ) -> StoreResult<()> {
+        self.columns.push_contact(c, fingerprint, tz, seq)
+    }
+
+    /// Rows added since the last [`Self::finish`].
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether no row was added since the last [`Self::finish`].
+    pub fn is_empty(&self) -> bool {
+        self.columns.len() == 0
+    }
+
+    /// The rows added so far, with `seq`; the builder starts again empty.
+    pub fn finish(&mut self) -> StoreResult<RecordBatch> {
+        self.columns
+            .finish()
+            .map_err(|e| StoreError::Invalid(format!("arrow batch: {e}")))
+    }
+
+    /// The schema of a batch without its `seq` column: the rows of `contacts`.
+    pub fn table_schema() -> ::duckdb::arrow::datatypes::SchemaRef {
+        let mut fields: Vec<_> = ContactColumns::schema().fields().iter().cloned().collect();
+        fields.pop();
+        Arc::new(Schema::new(fields))
+    }
+
+    /// `batch` without its `seq` column (the last).
+    pub fn without_seq(mut batch: RecordBatch) -> RecordBatch {
+        batch.remove_column(batch.num_columns() - 1);
+        batch
     }
 }

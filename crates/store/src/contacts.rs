@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
+use ::duckdb::arrow::record_batch::RecordBatch;
 use ::duckdb::{params, Appender};
-use ccpulse_model::{Contact, LocalParts, TenantId};
+use ccpulse_model::{Contact, TenantId};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -45,6 +46,8 @@ pub struct ContactBatch<'s> {
     zones: HashMap<String, TimeZone>,
     keys: HashSet<u64>,
     duplicates: bool,
+    /// A direct batch's contacts appended more than once (the last one stays).
+    repeated: Vec<(String, String)>,
     rows: u64,
     /// Rows go straight into `contacts` (the caller knows each one's stored state) rather
     /// than through `staging` and a merge.
@@ -62,10 +65,7 @@ impl DuckDbStore {
     /// Starts a batch of contacts, each matched against the stored ones when committed
     /// (insert, update or unchanged by tenant and id).
     pub fn begin_contacts(&self) -> Result<ContactBatch<'_>> {
-        self.conn.execute_batch(
-            "CREATE OR REPLACE TEMP TABLE staging AS
-             SELECT *, CAST(0 AS BIGINT) AS seq FROM contacts LIMIT 0",
-        )?;
+        crate::duckdb::create_staging(&self.conn, "staging", "contacts", ", seq BIGINT")?;
         let appender = self
             .conn
             .appender_to_catalog_and_db("staging", "temp", "main")?;
@@ -89,6 +89,7 @@ impl DuckDbStore {
             zones: HashMap::new(),
             keys: HashSet::new(),
             duplicates: false,
+            repeated: Vec::new(),
             rows: 0,
             direct,
             replaced: 0,
@@ -186,20 +187,17 @@ impl ContactBatch<'_> {
 
     fn stage(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
         let tz = self.zone(&c.tenant)?;
-        let d = c.derived();
-        let bucket_at = d
-            .bucket_at
-            .ok_or_else(|| StoreError::Invalid(format!("contact {}: no time", c.id)))?;
-        let local = LocalParts::of(bucket_at, &tz);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (c.tenant.as_str(), c.id.as_str()).hash(&mut h);
         if !self.keys.insert(h.finish()) {
             self.duplicates = true;
+            if self.direct {
+                self.repeated.push((c.tenant.to_string(), c.id.clone()));
+            }
         }
         self.rows += 1;
         let seq = i64::try_from(self.rows).unwrap_or(i64::MAX);
-        self.columns
-            .push(c, &d, bucket_at, &local, fingerprint, seq);
+        self.columns.push_contact(c, fingerprint, &tz, seq)?;
         if self.columns.len() >= ARROW_ROWS {
             self.flush_columns()?;
         }
@@ -218,6 +216,26 @@ impl ContactBatch<'_> {
             // `seq` (the last column) orders a staged batch; `contacts` has none.
             batch.remove_column(batch.num_columns() - 1);
         }
+        let app = self
+            .appender
+            .as_mut()
+            .ok_or_else(|| StoreError::Invalid("batch already committed".into()))?;
+        app.append_record_batch(batch)?;
+        Ok(())
+    }
+
+    /// Appends contacts already laid out as rows (with `seq`, see [`crate::ContactRows`]) to a
+    /// batch of matched contacts; among rows of one contact the highest `seq` wins.
+    pub fn append_rows(&mut self, batch: RecordBatch) -> Result<()> {
+        if self.direct {
+            return Err(StoreError::Invalid(
+                "a batch of known contacts takes contacts one by one".into(),
+            ));
+        }
+        self.flush_columns()?;
+        // The rows' keys are not looked at here: the merge removes repeats by `seq`.
+        self.duplicates = true;
+        self.rows += batch.num_rows() as u64;
         let app = self
             .appender
             .as_mut()
@@ -276,12 +294,46 @@ impl ContactBatch<'_> {
         Ok(())
     }
 
+    /// Deletes all but the last appended row of each contact a direct batch appended more
+    /// than once (they are all this transaction's rows, numbered in the order appended).
+    fn remove_repeated(&self) -> Result<u64> {
+        if self.repeated.is_empty() {
+            return Ok(0);
+        }
+        let conn = &self.store.conn;
+        conn.execute_batch("CREATE OR REPLACE TEMP TABLE repeated (tenant VARCHAR, id VARCHAR)")?;
+        {
+            let mut app = conn.appender_to_catalog_and_db("repeated", "temp", "main")?;
+            for (t, id) in &self.repeated {
+                app.append_row(params![t, id])?;
+            }
+            app.flush()?;
+        }
+        let removed = conn.execute(
+            "DELETE FROM contacts WHERE rowid IN (
+                 SELECT r FROM (
+                     SELECT c.rowid AS r,
+                            row_number() OVER (PARTITION BY c.tenant, c.id
+                                               ORDER BY c.rowid DESC) AS n
+                     FROM contacts c SEMI JOIN temp.repeated d
+                       ON c.tenant = d.tenant AND c.id = d.id)
+                 WHERE n > 1)",
+            [],
+        )?;
+        conn.execute_batch("DROP TABLE temp.repeated")?;
+        Ok(removed as u64)
+    }
+
     fn merge(&self) -> Result<ImportCounts> {
         let conn = &self.store.conn;
+        let started = std::time::Instant::now();
         let mut counts = ImportCounts::default();
         if self.direct {
-            counts.updated = self.replaced;
-            counts.inserted = self.rows.saturating_sub(self.replaced);
+            // A contact appended twice (the same record twice in a file): the last one stays,
+            // and the repeat counts as an update of it.
+            let repeats = self.remove_repeated()?;
+            counts.updated = self.replaced + repeats;
+            counts.inserted = self.rows.saturating_sub(self.replaced + repeats);
         } else if self.rows > 0 {
             if self.duplicates {
                 // The same contact twice in one batch: the later line wins.
@@ -317,7 +369,13 @@ impl ContactBatch<'_> {
             crate::quarantine::insert(conn, r)?;
         }
         counts.rejected = self.rejections.len() as u64;
+        let contacts_ms = started.elapsed().as_millis();
         crate::sources::write(conn, &self.sources)?;
+        tracing::debug!(
+            contacts_ms,
+            sources_ms = started.elapsed().as_millis() - contacts_ms,
+            "merged a contact batch"
+        );
         Ok(counts)
     }
 }

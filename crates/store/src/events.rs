@@ -108,9 +108,7 @@ impl DuckDbStore {
             app.flush()?;
         }
         if !checked.is_empty() {
-            conn.execute_batch(
-                "CREATE OR REPLACE TEMP TABLE staging_events AS SELECT * FROM events LIMIT 0",
-            )?;
+            crate::duckdb::create_staging(conn, "staging_events", "events", "")?;
             {
                 let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
                 for (seq, e) in &checked {

@@ -8,6 +8,7 @@
 //! - [`kpi`]: running a [`ccpulse_metrics::CompiledQuery`] into [`KpiResult`] rows, with `--fill`.
 //! - [`sources`]: what other sources keep beside contacts (agent state intervals, open
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
+//! - [`feed`]: record batches handed to DuckDB's parallel insert as they are made ([`Feed`]).
 //! - [`events`]: the live event log ([`NewEvent`]), what the live picture is rebuilt from.
 //! - [`lists`]: contacts listed one by one in reports (complaints, dissatisfied calls), masked.
 //! - [`tickets`]: agents, tickets and the subscriber base (their figures are catalog metrics).
@@ -22,6 +23,7 @@ mod columns;
 pub mod contacts;
 pub mod duckdb;
 pub mod events;
+pub mod feed;
 pub mod kpi;
 pub mod lists;
 pub mod quarantine;
@@ -31,11 +33,15 @@ pub mod sources;
 pub mod tenants;
 pub mod tickets;
 
+/// Arrow's record batch, as the store takes rows in bulk.
+pub use ::duckdb::arrow::record_batch::RecordBatch;
 pub use access::User;
 pub use alerts::AlertRecord;
+pub use columns::ContactRows;
 pub use contacts::{ContactBatch, ImportCounts};
 pub use duckdb::{DuckDbStore, StoreConfig, Transaction};
 pub use events::{Keys, NewEvent};
+pub use feed::{Feed, FeedHandle};
 pub use kpi::{KeyValue, KpiResult, KpiRow};
 pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};

@@ -1,5 +1,7 @@
 //! Tenants: their time zone and metric defaults.
 
+use std::collections::{HashMap, HashSet};
+
 use ccpulse_metrics::TenantSettings;
 use ccpulse_model::{TenantId, DEFAULT_TIMEZONE};
 use jiff::tz::TimeZone;
@@ -92,6 +94,33 @@ impl DuckDbStore {
             .get(name.as_str())
             .cloned()
             .ok_or_else(|| StoreError::UnknownTenant(name.to_string()))
+    }
+
+    /// Creates each of `names` that does not exist with the defaults, inside the caller's
+    /// transaction if one is open ([`Self::load_tenants`] reads them afterwards).
+    pub fn add_default_tenants<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a TenantId>,
+    ) -> Result<()> {
+        for n in names {
+            insert_default_tenant(&self.conn, n)?;
+        }
+        Ok(())
+    }
+
+    /// Each known tenant's time zone.
+    pub fn tenant_zones(&self) -> HashMap<String, TimeZone> {
+        self.tenants
+            .iter()
+            .map(|(n, t)| (n.clone(), t.tz.clone()))
+            .collect()
+    }
+
+    /// The tenants that have at least one contact stored.
+    pub fn tenants_with_contacts(&self) -> Result<HashSet<String>> {
+        let mut stmt = self.conn.prepare("SELECT DISTINCT tenant FROM contacts")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// Changes a tenant's settings (creating it if new). A new time zone recomputes every

@@ -33,9 +33,7 @@ impl DuckDbStore {
                 zones.insert(t.tenant.as_str().to_owned(), tenant.tz);
             }
         }
-        self.conn.execute_batch(
-            "CREATE OR REPLACE TEMP TABLE new_tickets AS SELECT * FROM tickets LIMIT 0",
-        )?;
+        crate::duckdb::create_staging(&self.conn, "new_tickets", "tickets", "")?;
         {
             let mut app = self
                 .conn

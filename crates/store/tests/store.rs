@@ -164,3 +164,54 @@ fn upsert_counts() {
         .expect("c9");
     assert_eq!(c9, "07:00:00");
 }
+
+/// More contacts than DuckDB's appender holds before it flushes on its own (204,800), matched
+/// inside the caller's transaction beside a batch appended straight to the table: every row
+/// lands, and the counts say so. (A staging table made with `CREATE .. AS SELECT .. LIMIT 0`
+/// inside the transaction lost them all.)
+#[test]
+fn a_large_batch_inside_a_transaction_keeps_every_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("open");
+    let t = TenantId::new("big").expect("tenant");
+    store.ensure_tenant(&t).expect("tenant");
+    let n = 210_000;
+    let base = Timestamp::from_second(1_600_000_000).expect("time");
+    let at = |i: i64| (base + jiff::SignedDuration::from_secs(i)).to_string();
+    {
+        let tx = store.transaction().expect("tx");
+        let mut direct = store.begin_known_contacts(&tx).expect("direct");
+        direct
+            .append_new(&contact(&t, "first", &at(0)), 1)
+            .expect("append");
+        let mut matched = store.begin_contacts().expect("matched");
+        for i in 0..n {
+            matched
+                .append(&contact(&t, &format!("c{i}"), &at(i)), 7)
+                .expect("append");
+        }
+        // A later line for the contact appended straight to the table replaces it.
+        matched
+            .append(&contact(&t, "first", &at(5)), 2)
+            .expect("append");
+        let direct_counts = direct.write(&tx).expect("write");
+        let counts = matched.write(&tx).expect("write");
+        tx.commit().expect("commit");
+        assert_eq!((direct_counts.inserted, direct_counts.updated), (1, 0));
+        assert_eq!((counts.inserted, counts.updated), (n as u64, 1));
+    }
+    let rows: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, n + 1);
+    let fp: u64 = store
+        .connection()
+        .query_row(
+            "SELECT fingerprint FROM contacts WHERE id = 'first'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("first");
+    assert_eq!(fp, 2);
+}
