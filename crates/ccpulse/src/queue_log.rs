@@ -6,7 +6,9 @@ use ccpulse_ingest::queue_log::{
 };
 use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
-use ccpulse_store::{DuckDbStore, UnknownLine};
+use std::collections::HashSet;
+
+use ccpulse_store::{ContactRows, DuckDbStore, Feed, UnknownLine};
 
 use crate::import::{progress_bar, ImportSummary};
 
@@ -127,47 +129,55 @@ pub fn assemble_and_write(
     // otherwise each contact is matched against the stored ones (insert, update, unchanged).
     let fresh = !store.tenant_has_rows(tenant)?;
     let tx = store.transaction()?;
-    let mut batch = if fresh {
-        store.begin_known_contacts(&tx)?
+    let (assembled, mut batch) = if fresh {
+        let (assembled, repeated, inserted) =
+            assemble_into_feed(store, tenant, file, events, open_stints, &open_intervals)?;
+        summary.counts.inserted += inserted;
+        // A stint the file holds twice: the later one replaces the first.
+        let mut batch = store.begin_contacts()?;
+        for (c, fp, _) in &repeated {
+            batch.append(c, *fp)?;
+        }
+        (assembled, batch)
     } else {
-        store.begin_contacts()?
-    };
-    let assembled = std::thread::scope(|scope| -> anyhow::Result<Assembled> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<StintContact>>(8);
-        let assembly = scope.spawn(move || {
-            // A closed channel (the writer failed) only means nobody wants the rest.
-            let mut sink = |chunk| drop(send.send(chunk));
-            assemble_streaming(
-                tenant,
-                file,
-                events,
-                open_stints,
-                &open_intervals,
-                &mut sink,
-            )
-        });
-        for chunk in receive {
-            // A stint rebuilt from its end alone never replaces what a fuller reading stored.
-            let rebuilt: Vec<&str> = chunk
-                .iter()
-                .filter(|(_, _, r)| *r && !fresh)
-                .map(|(c, _, _)| c.id.as_str())
-                .collect();
-            let known = store.existing_contacts(tenant, &rebuilt)?;
-            for (c, fp, r) in &chunk {
-                if *r && known.contains(&c.id) {
-                    summary.counts.unchanged += 1;
-                } else if fresh {
-                    batch.append_new(c, *fp)?;
-                } else {
-                    batch.append(c, *fp)?;
+        let mut batch = store.begin_contacts()?;
+        let assembled = std::thread::scope(|scope| -> anyhow::Result<Assembled> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<StintContact>>(8);
+            let assembly = scope.spawn(move || {
+                // A closed channel (the writer failed) only means nobody wants the rest.
+                let mut sink = |chunk| drop(send.send(chunk));
+                assemble_streaming(
+                    tenant,
+                    file,
+                    events,
+                    open_stints,
+                    &open_intervals,
+                    &mut sink,
+                )
+            });
+            for chunk in receive {
+                // A stint rebuilt from its end alone never replaces what a fuller reading
+                // stored.
+                let rebuilt: Vec<&str> = chunk
+                    .iter()
+                    .filter(|(_, _, r)| *r)
+                    .map(|(c, _, _)| c.id.as_str())
+                    .collect();
+                let known = store.existing_contacts(tenant, &rebuilt)?;
+                for (c, fp, r) in &chunk {
+                    if *r && known.contains(&c.id) {
+                        summary.counts.unchanged += 1;
+                    } else {
+                        batch.append(c, *fp)?;
+                    }
                 }
             }
-        }
-        assembly
-            .join()
-            .map_err(|_| anyhow::anyhow!("assembling {file} failed"))
-    })?;
+            assembly
+                .join()
+                .map_err(|_| anyhow::anyhow!("assembling {file} failed"))
+        })?;
+        (assembled, batch)
+    };
     for r in rejections.into_iter().chain(assembled.rejections) {
         summary.reject(&mut batch, tenant.to_string(), "queue_log", file, r);
     }
@@ -204,6 +214,70 @@ pub fn assemble_and_write(
     summary.counts += batch.write(&tx)?;
     tx.commit()?;
     Ok(())
+}
+
+/// Assembles `events` of a tenant with nothing stored on a thread of its own, its contacts
+/// inserted through a [`Feed`] (on DuckDB's threads) as they are made; returns the rest of the
+/// assembly, the contacts whose id came again (for the caller to match), and the rows inserted.
+fn assemble_into_feed(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    file: &str,
+    events: Vec<QlEvent>,
+    open_stints: Vec<ccpulse_model::OpenStint>,
+    open_intervals: &[ccpulse_model::AgentInterval],
+) -> anyhow::Result<(Assembled, Vec<StintContact>, u64)> {
+    let zone = match store.tenant_zones().remove(tenant.as_str()) {
+        Some(z) => z,
+        None => jiff::tz::TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE)?,
+    };
+    let feed = Feed::new(ContactRows::table_schema());
+    let handle = feed.handle();
+    std::thread::scope(|scope| {
+        let assembly = scope.spawn(move || {
+            let mut ids: HashSet<String> = HashSet::new();
+            let mut repeated = Vec::new();
+            let mut failed: Option<ccpulse_store::StoreError> = None;
+            let mut sink = |chunk: Vec<StintContact>| {
+                if failed.is_some() {
+                    return;
+                }
+                let mut rows = ContactRows::default();
+                for (i, (c, fp, r)) in chunk.into_iter().enumerate() {
+                    if ids.contains(&c.id) {
+                        repeated.push((c, fp, r));
+                        continue;
+                    }
+                    let pushed = rows.push(&c, fp, &zone, i64::try_from(i).unwrap_or(0));
+                    if let Err(e) = pushed {
+                        failed = Some(e);
+                        return;
+                    }
+                    ids.insert(c.id);
+                }
+                let pushed = rows
+                    .finish()
+                    .and_then(|b| feed.push(ContactRows::without_seq(b)));
+                if let Err(e) = pushed {
+                    failed = Some(e);
+                }
+            };
+            let assembled =
+                assemble_streaming(tenant, file, events, open_stints, open_intervals, &mut sink);
+            // Closed: the insert ends with what it has.
+            drop(feed);
+            (assembled, repeated, failed)
+        });
+        let inserted = store.insert_feed("contacts", handle);
+        let (assembled, repeated, failed) = assembly
+            .join()
+            .map_err(|_| anyhow::anyhow!("assembling {file} failed"))?;
+        let inserted = inserted?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        Ok((assembled, repeated, inserted))
+    })
 }
 
 /// Imports queue_log files for `tenant`, in the order given (a rotated log's older file first).
