@@ -7,8 +7,9 @@ use ccpulse_ingest::queue_log::{
 use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
 use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 
-use ccpulse_store::{ContactRows, DuckDbStore, Feed, UnknownLine};
+use ccpulse_store::{ContactRows, DuckDbStore, Feed, StoreError, UnknownLine};
 
 use crate::import::{progress_bar, ImportSummary};
 
@@ -145,15 +146,8 @@ pub fn assemble_and_write(
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<StintContact>>(8);
             let assembly = scope.spawn(move || {
                 // A closed channel (the writer failed) only means nobody wants the rest.
-                let mut sink = |chunk| drop(send.send(chunk));
-                assemble_streaming(
-                    tenant,
-                    file,
-                    events,
-                    open_stints,
-                    &open_intervals,
-                    &mut sink,
-                )
+                let sink = |chunk| drop(send.send(chunk));
+                assemble_streaming(tenant, file, events, open_stints, &open_intervals, &sink)
             });
             for chunk in receive {
                 // A stint rebuilt from its end alone never replaces what a fuller reading
@@ -211,8 +205,16 @@ pub fn assemble_and_write(
         })
         .collect();
     state.checkpoint = checkpoint;
+    let started = std::time::Instant::now();
     summary.counts += batch.write(&tx)?;
+    let written = started.elapsed();
     tx.commit()?;
+    tracing::debug!(
+        file,
+        write_ms = written.as_millis(),
+        commit_ms = (started.elapsed() - written).as_millis(),
+        "wrote a queue_log file's intervals, open stints and rejections"
+    );
     Ok(())
 }
 
@@ -235,37 +237,39 @@ fn assemble_into_feed(
     let handle = feed.handle();
     std::thread::scope(|scope| {
         let assembly = scope.spawn(move || {
-            let mut ids: HashSet<String> = HashSet::new();
-            let mut repeated = Vec::new();
-            let mut failed: Option<ccpulse_store::StoreError> = None;
-            let mut sink = |chunk: Vec<StintContact>| {
-                if failed.is_some() {
-                    return;
-                }
-                let mut rows = ContactRows::default();
-                for (i, (c, fp, r)) in chunk.into_iter().enumerate() {
-                    if ids.contains(&c.id) {
-                        repeated.push((c, fp, r));
-                        continue;
-                    }
-                    let pushed = rows.push(&c, fp, &zone, i64::try_from(i).unwrap_or(0));
-                    if let Err(e) = pushed {
-                        failed = Some(e);
+            // Ids this file has made, the contacts that repeated one, the first failure.
+            let seen: Mutex<(HashSet<String>, Vec<StintContact>, Option<StoreError>)> =
+                Mutex::default();
+            let sink = |chunk: Vec<StintContact>| {
+                let mut fresh = Vec::with_capacity(chunk.len());
+                {
+                    let mut s = seen.lock().unwrap_or_else(PoisonError::into_inner);
+                    if s.2.is_some() {
                         return;
                     }
-                    ids.insert(c.id);
+                    for sc in chunk {
+                        if s.0.insert(sc.0.id.clone()) {
+                            fresh.push(sc);
+                        } else {
+                            s.1.push(sc);
+                        }
+                    }
                 }
-                let pushed = rows
-                    .finish()
+                let mut rows = ContactRows::default();
+                let pushed = fresh
+                    .iter()
+                    .try_for_each(|(c, fp, _)| rows.push(c, *fp, &zone, 0))
+                    .and_then(|()| rows.finish())
                     .and_then(|b| feed.push(ContactRows::without_seq(b)));
                 if let Err(e) = pushed {
-                    failed = Some(e);
+                    seen.lock().unwrap_or_else(PoisonError::into_inner).2 = Some(e);
                 }
             };
             let assembled =
-                assemble_streaming(tenant, file, events, open_stints, open_intervals, &mut sink);
+                assemble_streaming(tenant, file, events, open_stints, open_intervals, &sink);
             // Closed: the insert ends with what it has.
             drop(feed);
+            let (_, repeated, failed) = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
             (assembled, repeated, failed)
         });
         let inserted = store.insert_feed("contacts", handle);

@@ -367,19 +367,20 @@ fn stint_fingerprint(c: &Contact) -> u64 {
 
 /// The beginning of a stint: an ENTERQUEUE read now or an open stint from before.
 struct Enter {
-    epoch: String,
+    epoch: SmolStr,
     at: Timestamp,
     customer: Option<String>,
     line: u64,
-    file: String,
+    /// The file it was read from, when not this one.
+    file: Option<String>,
     from_store: Option<OpenStint>,
 }
 
 /// A stint's contact, its fingerprint, and whether it was rebuilt from its end alone.
 pub type StintContact = (Contact, u64, bool);
 
-/// Contacts handed over by [`assemble_streaming`] as they are made.
-pub type ContactSink<'s> = dyn FnMut(Vec<StintContact>) + 's;
+/// Contacts handed over by [`assemble_streaming`] as they are made (from several threads).
+pub type ContactSink<'s> = dyn Fn(Vec<StintContact>) + Sync + 's;
 
 /// Contacts per hand-over to a [`ContactSink`].
 const SINK_CHUNK: usize = 4096;
@@ -387,7 +388,7 @@ const SINK_CHUNK: usize = 4096;
 struct Builder<'a, 's> {
     tenant: &'a TenantId,
     out: Assembled,
-    sink: Option<&'a mut ContactSink<'s>>,
+    sink: Option<&'a ContactSink<'s>>,
 }
 
 impl Builder<'_, '_> {
@@ -416,7 +417,7 @@ impl Builder<'_, '_> {
 
     /// Gives the contacts made so far to the sink, if there is one.
     fn hand_over(&mut self) {
-        if let Some(sink) = self.sink.as_mut() {
+        if let Some(sink) = self.sink {
             sink(std::mem::replace(
                 &mut self.out.contacts,
                 Vec::with_capacity(SINK_CHUNK),
@@ -567,7 +568,7 @@ pub fn assemble_streaming(
     events: Vec<QlEvent>,
     open_stints: Vec<OpenStint>,
     open_intervals: &[AgentInterval],
-    sink: &mut ContactSink<'_>,
+    sink: &ContactSink<'_>,
 ) -> Assembled {
     assemble_into(
         tenant,
@@ -585,7 +586,7 @@ fn assemble_into(
     events: Vec<QlEvent>,
     open_stints: Vec<OpenStint>,
     open_intervals: &[AgentInterval],
-    sink: Option<&mut ContactSink<'_>>,
+    sink: Option<&ContactSink<'_>>,
 ) -> Assembled {
     let mut b = Builder {
         tenant,
@@ -595,15 +596,13 @@ fn assemble_into(
     // Time order, not line order; ties keep line order.
     // (References are sorted, not the events: a fraction of the memory moved.)
     let mut ordered: Vec<&QlEvent> = events.iter().collect();
-    ordered.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
+    // (Line numbers are unique, so an unstable sort gives the one order.)
+    ordered.sort_unstable_by_key(|e| (e.at, e.line));
 
     // Stints by (call, queue).
     let mut groups: foldhash::HashMap<(&str, &str), Vec<&QlEvent>> =
         foldhash::HashMap::with_capacity_and_hasher(events.len() / 3, Default::default());
     let mut agent_events: Vec<&QlEvent> = Vec::new();
-    // A contact per end (the most a file can make), reserved up front: growing a vector of
-    // large records copies it, again and again.
-    let mut ends = 0;
     for e in ordered {
         if let Verb::Other(_) = e.verb {
             b.out.unknown.push(e.clone());
@@ -629,9 +628,6 @@ fn assemble_into(
         if !(matches!(e.verb, Verb::EnterQueue | Verb::Connect) || exit_of(&e.verb).is_some()) {
             continue;
         }
-        if e.verb != Verb::EnterQueue && e.verb != Verb::Connect {
-            ends += 1;
-        }
         let Some(queue) = e.queue.as_deref() else {
             b.reject(
                 e,
@@ -646,10 +642,6 @@ fn assemble_into(
             .push(e);
     }
 
-    if b.sink.is_none() {
-        b.out.contacts.reserve_exact(ends);
-    }
-    b.out.intervals.reserve(ends + agent_events.len());
     let mut stored: HashMap<(String, String), Vec<OpenStint>> = HashMap::new();
     for s in open_stints {
         stored
@@ -657,39 +649,118 @@ fn assemble_into(
             .or_default()
             .push(s);
     }
-
     let mut keys: Vec<(&str, &str)> = groups.keys().copied().collect();
     keys.sort_unstable();
-    for key in keys {
-        let group = &groups[&key];
-        let (call_id, queue) = key;
-        let mut enters: Vec<Enter> = stored
-            .remove(&(call_id.to_owned(), queue.to_owned()))
-            .unwrap_or_default()
+    let work: Vec<Group<'_>> = keys
+        .into_iter()
+        .map(|key| Group {
+            key,
+            events: &groups[&key],
+            stored: if stored.is_empty() {
+                Vec::new()
+            } else {
+                stored
+                    .remove(&(key.0.to_owned(), key.1.to_owned()))
+                    .unwrap_or_default()
+            },
+        })
+        .collect();
+
+    // Stints of different calls, and agents' own events, do not depend on each other: they
+    // are assembled on every core, each part in key order, joined in that order.
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let parts = if work.len() < 10_000 { 1 } else { threads };
+    let per_part = work.len().div_ceil(parts).max(1);
+    let sink = b.sink;
+    let (stints, agents) = std::thread::scope(|scope| {
+        let agent_part = scope.spawn(|| {
+            let mut ab = Builder {
+                tenant,
+                out: Assembled::default(),
+                sink: None,
+            };
+            agent_intervals(&mut ab, &agent_events, open_intervals);
+            ab.out
+        });
+        let stint_parts: Vec<_> = work
+            .chunks(per_part)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut pb = Builder {
+                        tenant,
+                        out: Assembled::default(),
+                        sink,
+                    };
+                    for g in part {
+                        pb.group(file, g);
+                    }
+                    pb.hand_over();
+                    pb.out
+                })
+            })
+            .collect();
+        let stints: Vec<Assembled> = stint_parts
             .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect();
+        (stints, agent_part.join().unwrap_or_default())
+    });
+    for part in stints.into_iter().chain([agents]) {
+        b.out.append(part);
+    }
+    b.out
+}
+
+/// The events of one (call, queue) pair, and what earlier files left open of it.
+struct Group<'e> {
+    key: (&'e str, &'e str),
+    events: &'e [&'e QlEvent],
+    stored: Vec<OpenStint>,
+}
+
+impl Assembled {
+    /// Adds `other`'s results after this one's.
+    fn append(&mut self, mut other: Assembled) {
+        self.contacts.append(&mut other.contacts);
+        self.rejections.append(&mut other.rejections);
+        self.open.append(&mut other.open);
+        self.closed_open.append(&mut other.closed_open);
+        self.intervals.append(&mut other.intervals);
+        self.closed_intervals.append(&mut other.closed_intervals);
+        self.unknown.append(&mut other.unknown);
+    }
+}
+
+impl Builder<'_, '_> {
+    /// The stints of one (call, queue) pair.
+    fn group(&mut self, file: &str, g: &Group<'_>) {
+        let (call_id, queue) = g.key;
+        let mut enters: Vec<Enter> = g
+            .stored
+            .iter()
             .map(|s| Enter {
-                epoch: s.enter_epoch.clone(),
+                epoch: SmolStr::new(&s.enter_epoch),
                 at: s.enter_at,
                 customer: s.customer.clone(),
                 line: s.line,
-                file: s.file.clone(),
-                from_store: Some(s),
+                file: Some(s.file.clone()),
+                from_store: Some(s.clone()),
             })
             .collect();
         let mut ends: Vec<&QlEvent> = Vec::new();
         let mut connects: Vec<&QlEvent> = Vec::new();
-        for e in group {
+        for e in g.events {
             match e.verb {
                 Verb::EnterQueue => enters.push(Enter {
-                    epoch: e.epoch.to_string(),
+                    epoch: e.epoch.clone(),
                     at: e.at,
                     customer: e.text(1),
                     line: e.line,
-                    file: file.to_owned(),
+                    file: None,
                     from_store: None,
                 }),
                 Verb::Connect => connects.push(e),
-                ref v if is_refusal(v) => b.refusal(e, queue),
+                ref v if is_refusal(v) => self.refusal(e, queue),
                 _ => ends.push(e),
             }
         }
@@ -698,7 +769,7 @@ fn assemble_into(
         let partial = ends.len().saturating_sub(enters.len());
         for end in &ends[..partial] {
             let connect = connects.iter().rev().find(|k| k.at <= end.at).copied();
-            b.stint(queue, None, end, connect);
+            self.stint(queue, None, end, connect);
         }
         let paired = ends.len() - partial;
         for (enter, end) in enters.iter().zip(&ends[partial..]) {
@@ -707,9 +778,9 @@ fn assemble_into(
                 .rev()
                 .find(|k| k.at <= end.at && k.at >= enter.at)
                 .copied();
-            b.stint(queue, Some(enter), end, connect);
+            self.stint(queue, Some(enter), end, connect);
             if let Some(s) = &enter.from_store {
-                b.out.closed_open.push(s.clone());
+                self.out.closed_open.push(s.clone());
             }
         }
         for enter in enters.into_iter().skip(paired) {
@@ -717,24 +788,20 @@ fn assemble_into(
                 continue;
             }
             let connect = connects.iter().rev().find(|k| k.at >= enter.at);
-            b.out.open.push(OpenStint {
-                tenant: tenant.clone(),
+            self.out.open.push(OpenStint {
+                tenant: self.tenant.clone(),
                 call_id: call_id.to_owned(),
                 queue: queue.to_owned(),
-                enter_epoch: enter.epoch,
+                enter_epoch: enter.epoch.to_string(),
                 enter_at: enter.at,
                 customer: enter.customer,
                 agent: connect.and_then(|k| k.agent.as_ref().map(SmolStr::to_string)),
                 ring_s: connect.and_then(|k| k.seconds(2)),
-                file: enter.file,
+                file: enter.file.unwrap_or_else(|| file.to_owned()),
                 line: enter.line,
             });
         }
     }
-
-    b.hand_over();
-    agent_intervals(&mut b, &agent_events, open_intervals);
-    b.out
 }
 
 /// Login sessions, pauses and wrap-ups of each agent.
