@@ -59,42 +59,85 @@ struct RawLines {
     lines: Vec<(u64, usize)>,
 }
 
-/// Parses `chunks` on as many threads as there are cores; `unterminated` when the last line
-/// had no line ending. Events and rejections keep the order of the lines.
-fn parse_chunks(chunks: &[RawLines], unterminated: bool) -> ReadLines {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, chunks.len().max(1));
-    let last = chunks.len().saturating_sub(1);
-    let parse = |i: usize, chunk: &RawLines| {
-        let mut out = ReadLines::default();
-        out.events.reserve(chunk.lines.len());
-        for (j, &(n, at)) in chunk.lines.iter().enumerate() {
-            let end = chunk.lines.get(j + 1).map_or(chunk.bytes.len(), |l| l.1);
-            let last_line = i == last && j + 1 == chunk.lines.len();
-            parse_into(
-                &mut out,
-                &chunk.bytes[at..end],
-                n,
-                unterminated && last_line,
-            );
-        }
-        out
-    };
+/// Parses one chunk; `unterminated` when its last line is the file's and had no line ending.
+fn parse_chunk(chunk: &RawLines, unterminated: bool) -> ReadLines {
+    let mut out = ReadLines::default();
+    out.events.reserve(chunk.lines.len());
+    for (j, &(n, at)) in chunk.lines.iter().enumerate() {
+        let end = chunk.lines.get(j + 1).map_or(chunk.bytes.len(), |l| l.1);
+        let last_line = j + 1 == chunk.lines.len();
+        parse_into(
+            &mut out,
+            &chunk.bytes[at..end],
+            n,
+            unterminated && last_line,
+        );
+    }
+    out
+}
+
+/// Reads `lines` in chunks and parses them on every core while the rest is read; events and
+/// rejections keep the order of the lines. `progress` is called after each chunk read.
+fn read_and_parse<R: std::io::BufRead>(
+    lines: &mut LineReader<R>,
+    summary: &mut ImportSummary,
+    progress: impl Fn(),
+) -> ReadLines {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let (send, receive) = std::sync::mpsc::sync_channel::<(usize, RawLines, bool)>(threads * 2);
+    let receive = Mutex::new(receive);
     let mut parsed: Vec<(usize, ReadLines)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    chunks
-                        .iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, c)| (i, parse(i, c)))
-                        .collect::<Vec<_>>()
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = receive
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .recv();
+                        let Ok((i, chunk, unterminated)) = next else {
+                            return done;
+                        };
+                        done.push((i, parse_chunk(&chunk, unterminated)));
+                    }
                 })
             })
             .collect();
+        // A full chunk goes out once the next line is read: only the file's last chunk can end
+        // in a line still being written.
+        let mut index = 0;
+        let mut chunk = RawLines::default();
+        loop {
+            match lines.append_line(&mut chunk.bytes) {
+                Ok(Some((n, at))) => {
+                    summary.read += 1;
+                    if chunk.lines.len() >= PARSE_CHUNK {
+                        // This line begins the next chunk.
+                        let next = RawLines {
+                            bytes: chunk.bytes.split_off(at),
+                            lines: vec![(n, 0)],
+                        };
+                        let full = std::mem::replace(&mut chunk, next);
+                        // No parser left (they cannot fail): nothing more to do.
+                        if send.send((index, full, false)).is_err() {
+                            break;
+                        }
+                        index += 1;
+                        progress();
+                    } else {
+                        chunk.lines.push((n, at));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    summary.unreadable.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        let _ = send.send((index, chunk, lines.last_unterminated()));
+        drop(send);
         workers
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_default())
@@ -303,30 +346,9 @@ pub fn import_queue_log(
         bar.set_message(name.clone());
         let started = std::time::Instant::now();
         let mut lines = LineReader::new(input.reader, &name);
-        let mut chunks: Vec<RawLines> = Vec::new();
-        let mut chunk = RawLines::default();
-        loop {
-            match lines.append_line(&mut chunk.bytes) {
-                Ok(Some((n, at))) => {
-                    summary.read += 1;
-                    chunk.lines.push((n, at));
-                    if chunk.lines.len() >= PARSE_CHUNK {
-                        chunks.push(std::mem::take(&mut chunk));
-                        bar.set_position(
-                            done_bytes + consumed.load(std::sync::atomic::Ordering::Relaxed),
-                        );
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    summary.unreadable.push(e.to_string());
-                    break;
-                }
-            }
-        }
-        chunks.push(chunk);
-        let read = parse_chunks(&chunks, lines.last_unterminated());
-        drop(chunks);
+        let read = read_and_parse(&mut lines, &mut summary, || {
+            bar.set_position(done_bytes + consumed.load(std::sync::atomic::Ordering::Relaxed));
+        });
         let read_ms = started.elapsed().as_millis();
         assemble_and_write(
             store,

@@ -588,22 +588,46 @@ fn assemble_into(
     open_intervals: &[AgentInterval],
     sink: Option<&ContactSink<'_>>,
 ) -> Assembled {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let shards = if events.len() < 30_000 { 1 } else { threads };
+    assemble_in_shards(
+        tenant,
+        file,
+        events,
+        open_stints,
+        open_intervals,
+        sink,
+        shards,
+    )
+}
+
+fn assemble_in_shards(
+    tenant: &TenantId,
+    file: &str,
+    events: Vec<QlEvent>,
+    open_stints: Vec<OpenStint>,
+    open_intervals: &[AgentInterval],
+    sink: Option<&ContactSink<'_>>,
+    shards: usize,
+) -> Assembled {
     let mut b = Builder {
         tenant,
         out: Assembled::default(),
         sink,
     };
-    // Time order, not line order; ties keep line order.
-    // (References are sorted, not the events: a fraction of the memory moved.)
-    let mut ordered: Vec<&QlEvent> = events.iter().collect();
-    // (Line numbers are unique, so an unstable sort gives the one order.)
-    ordered.sort_unstable_by_key(|e| (e.at, e.line));
-
-    // Stints by (call, queue).
-    let mut groups: foldhash::HashMap<(&str, &str), Vec<&QlEvent>> =
-        foldhash::HashMap::with_capacity_and_hasher(events.len() / 3, Default::default());
+    // Stints of different calls, and agents' own events, do not depend on each other: calls
+    // are split into shards by their id, each shard assembled on a core of its own, and the
+    // agents on another; each group and agent is put in time order (ties in line order) by
+    // itself, which is all the order assembly needs.
+    let shards = shards.max(1);
+    let shard_of = |call_id: &str| {
+        use std::hash::BuildHasher as _;
+        let h = foldhash::fast::FixedState::with_seed(0x0c_a11).hash_one(call_id);
+        usize::try_from(h % shards as u64).unwrap_or(0)
+    };
+    let mut stint_events: Vec<Vec<&QlEvent>> = vec![Vec::new(); shards];
     let mut agent_events: Vec<&QlEvent> = Vec::new();
-    for e in ordered {
+    for e in &events {
         if let Verb::Other(_) = e.verb {
             b.out.unknown.push(e.clone());
             continue;
@@ -628,50 +652,24 @@ fn assemble_into(
         if !(matches!(e.verb, Verb::EnterQueue | Verb::Connect) || exit_of(&e.verb).is_some()) {
             continue;
         }
-        let Some(queue) = e.queue.as_deref() else {
+        if e.queue.is_none() {
             b.reject(
                 e,
                 Some("queue"),
                 format!("{} without a queue", e.verb.as_str()),
             );
             continue;
-        };
-        groups
-            .entry((e.call_id.as_str(), queue))
-            .or_default()
-            .push(e);
+        }
+        stint_events[shard_of(&e.call_id)].push(e);
     }
-
-    let mut stored: HashMap<(String, String), Vec<OpenStint>> = HashMap::new();
+    let mut stored: Vec<HashMap<(String, String), Vec<OpenStint>>> = vec![HashMap::new(); shards];
     for s in open_stints {
-        stored
+        stored[shard_of(&s.call_id)]
             .entry((s.call_id.clone(), s.queue.clone()))
             .or_default()
             .push(s);
     }
-    let mut keys: Vec<(&str, &str)> = groups.keys().copied().collect();
-    keys.sort_unstable();
-    let work: Vec<Group<'_>> = keys
-        .into_iter()
-        .map(|key| Group {
-            key,
-            events: &groups[&key],
-            stored: if stored.is_empty() {
-                Vec::new()
-            } else {
-                stored
-                    .remove(&(key.0.to_owned(), key.1.to_owned()))
-                    .unwrap_or_default()
-            },
-        })
-        .collect();
 
-    // Stints of different calls, and agents' own events, do not depend on each other: they
-    // are assembled on every core, each part in key order, joined in that order.
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let parts = if work.len() < 10_000 { 1 } else { threads };
-    let per_part = work.len().div_ceil(parts).max(1);
-    let sink = b.sink;
     let (stints, agents) = std::thread::scope(|scope| {
         let agent_part = scope.spawn(|| {
             let mut ab = Builder {
@@ -679,24 +677,15 @@ fn assemble_into(
                 out: Assembled::default(),
                 sink: None,
             };
+            agent_events.sort_unstable_by_key(|e| (e.at, e.line));
             agent_intervals(&mut ab, &agent_events, open_intervals);
             ab.out
         });
-        let stint_parts: Vec<_> = work
-            .chunks(per_part)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut pb = Builder {
-                        tenant,
-                        out: Assembled::default(),
-                        sink,
-                    };
-                    for g in part {
-                        pb.group(file, g);
-                    }
-                    pb.hand_over();
-                    pb.out
-                })
+        let stint_parts: Vec<_> = stint_events
+            .into_iter()
+            .zip(stored)
+            .map(|(shard, stored)| {
+                scope.spawn(move || stints_of_shard(tenant, file, sink, &shard, stored))
             })
             .collect();
         let stints: Vec<Assembled> = stint_parts
@@ -711,10 +700,59 @@ fn assemble_into(
     b.out
 }
 
+/// Assembles the stints of one shard of calls (`events`, in line order), in the order of their
+/// (call, queue) keys.
+fn stints_of_shard(
+    tenant: &TenantId,
+    file: &str,
+    sink: Option<&ContactSink<'_>>,
+    events: &[&QlEvent],
+    mut stored: HashMap<(String, String), Vec<OpenStint>>,
+) -> Assembled {
+    let mut groups: foldhash::HashMap<(&str, &str), Vec<&QlEvent>> =
+        foldhash::HashMap::with_capacity_and_hasher(events.len() / 3, Default::default());
+    for e in events {
+        let queue = e.queue.as_deref().unwrap_or_default();
+        groups
+            .entry((e.call_id.as_str(), queue))
+            .or_default()
+            .push(e);
+    }
+    let mut work: Vec<Group<'_>> = groups
+        .into_iter()
+        .map(|(key, mut events)| {
+            // Line numbers are unique: an unstable sort gives the one order.
+            events.sort_unstable_by_key(|e| (e.at, e.line));
+            Group {
+                key,
+                events,
+                stored: if stored.is_empty() {
+                    Vec::new()
+                } else {
+                    stored
+                        .remove(&(key.0.to_owned(), key.1.to_owned()))
+                        .unwrap_or_default()
+                },
+            }
+        })
+        .collect();
+    work.sort_unstable_by_key(|g| g.key);
+    let mut pb = Builder {
+        tenant,
+        out: Assembled::default(),
+        sink,
+    };
+    for g in &work {
+        pb.group(file, g);
+    }
+    pb.hand_over();
+    pb.out
+}
+
 /// The events of one (call, queue) pair, and what earlier files left open of it.
 struct Group<'e> {
     key: (&'e str, &'e str),
-    events: &'e [&'e QlEvent],
+    events: Vec<&'e QlEvent>,
     stored: Vec<OpenStint>,
 }
 
@@ -749,7 +787,7 @@ impl Builder<'_, '_> {
             .collect();
         let mut ends: Vec<&QlEvent> = Vec::new();
         let mut connects: Vec<&QlEvent> = Vec::new();
-        for e in g.events {
+        for e in &g.events {
             match e.verb {
                 Verb::EnterQueue => enters.push(Enter {
                     epoch: e.epoch.clone(),
@@ -954,6 +992,77 @@ fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentIn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Calls in two queues over a day, some abandoned, some answered and transferred, agents
+    /// logging in and pausing, lines written out of time order here and there.
+    fn busy_day() -> Vec<QlEvent> {
+        let mut lines = Vec::new();
+        for i in 0..4_000u64 {
+            let t = 1_600_000_000 + i * 7;
+            let call = format!("{t}.{i}");
+            let q = if i % 3 == 0 { "vip" } else { "general" };
+            let agent = format!("SIP/{}", 100 + i % 9);
+            lines.push(format!("{t}|{call}|{q}|NONE|ENTERQUEUE||1380013{i:04}|1"));
+            if i % 5 == 0 {
+                lines.push(format!("{}|{call}|{q}|NONE|ABANDON|1|1|{}", t + 30, 30));
+            } else {
+                lines.push(format!(
+                    "{}|{call}|{q}|{agent}|CONNECT|{}|{call}|3",
+                    t + 12,
+                    12
+                ));
+                if i % 7 == 0 {
+                    lines.push(format!(
+                        "{}|{call}|{q}|{agent}|TRANSFER|200|default|12|80|1",
+                        t + 92
+                    ));
+                } else {
+                    lines.push(format!(
+                        "{}|{call}|{q}|{agent}|COMPLETECALLER|12|80|1",
+                        t + 92
+                    ));
+                }
+            }
+            if i % 50 == 0 {
+                lines.push(format!("{t}|NONE|NONE|{agent}|PAUSE|lunch"));
+                lines.push(format!("{}|NONE|NONE|{agent}|UNPAUSE|", t + 600));
+            }
+        }
+        // A few lines out of time order, as Asterisk writes them.
+        lines.swap(10, 11);
+        lines.swap(500, 503);
+        lines
+            .iter()
+            .enumerate()
+            .filter_map(|(n, l)| parse_queue_log_line(l.as_bytes(), n as u64 + 1).ok())
+            .collect()
+    }
+
+    #[test]
+    fn shards_assemble_what_one_pass_does() {
+        let tenant = TenantId::new("t").expect("tenant");
+        let one = assemble_in_shards(&tenant, "f", busy_day(), Vec::new(), &[], None, 1);
+        let three = assemble_in_shards(&tenant, "f", busy_day(), Vec::new(), &[], None, 3);
+        assert!(one.contacts.len() > 3_000, "{}", one.contacts.len());
+        let sorted = |a: &Assembled| {
+            let mut c: Vec<_> = a
+                .contacts
+                .iter()
+                .map(|(c, fp, r)| (c.id.clone(), *fp, *r))
+                .collect();
+            c.sort();
+            c
+        };
+        assert_eq!(sorted(&one), sorted(&three));
+        let intervals = |a: &Assembled| {
+            let mut v: Vec<String> = a.intervals.iter().map(|i| format!("{i:?}")).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(intervals(&one), intervals(&three));
+        assert_eq!(one.open.len(), three.open.len());
+        assert_eq!(one.rejections.len(), three.rejections.len());
+    }
 
     fn ev(line: &str) -> QlEvent {
         parse_queue_log_line(line.as_bytes(), 1).expect("valid line")
