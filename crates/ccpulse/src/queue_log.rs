@@ -312,13 +312,21 @@ fn assemble_into_feed(
                 assemble_streaming(tenant, file, events, open_stints, open_intervals, &sink);
             // Closed: the insert ends with what it has.
             drop(feed);
+            let assembled_at = std::time::Instant::now();
             let (_, repeated, failed) = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
-            (assembled, repeated, failed)
+            (assembled, repeated, failed, assembled_at)
         });
         let inserted = store.insert_feed("contacts", handle);
-        let (assembled, repeated, failed) = assembly
+        let inserted_at = std::time::Instant::now();
+        let (assembled, repeated, failed, assembled_at) = assembly
             .join()
             .map_err(|_| anyhow::anyhow!("assembling {file} failed"))?;
+        tracing::debug!(
+            insert_after_assembly_ms = inserted_at
+                .saturating_duration_since(assembled_at)
+                .as_millis(),
+            "inserted a queue_log file's contacts"
+        );
         let inserted = inserted?;
         if let Some(e) = failed {
             return Err(e.into());

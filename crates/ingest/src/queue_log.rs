@@ -697,6 +697,10 @@ fn assemble_in_shards(
     for part in stints.into_iter().chain([agents]) {
         b.out.append(part);
     }
+    // A million events take a while to free: not on the way to the caller.
+    if events.len() > 100_000 {
+        std::thread::spawn(move || drop(events));
+    }
     b.out
 }
 

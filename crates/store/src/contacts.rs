@@ -370,7 +370,7 @@ impl ContactBatch<'_> {
         }
         counts.rejected = self.rejections.len() as u64;
         let contacts_ms = started.elapsed().as_millis();
-        crate::sources::write(conn, &self.sources)?;
+        crate::sources::write(self.store, &self.sources)?;
         tracing::debug!(
             contacts_ms,
             sources_ms = started.elapsed().as_millis() - contacts_ms,

@@ -77,6 +77,24 @@ impl Feed {
         Self { token, shared }
     }
 
+    /// A closed feed of `batches` (of `schema`), all queued at once.
+    pub fn preloaded(schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
+        let feed = Self::new(schema);
+        {
+            let mut s = feed.shared.lock();
+            for b in batches {
+                if b.schema() != feed.shared.schema {
+                    return Err(StoreError::Invalid(
+                        "a record batch of another schema than its feed's".into(),
+                    ));
+                }
+                s.queue.push_back(b);
+            }
+            s.closed = true;
+        }
+        Ok(feed)
+    }
+
     /// What names this feed to `ccpulse_feed(?)`.
     pub fn token(&self) -> u64 {
         self.token

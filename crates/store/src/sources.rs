@@ -10,7 +10,7 @@ use ::duckdb::arrow::array::{
 };
 use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit as ArrowTimeUnit};
 use ::duckdb::arrow::record_batch::RecordBatch;
-use ::duckdb::{params, Appender, Connection};
+use ::duckdb::{params, Appender};
 use ccpulse_model::{AgentInterval, AgentState, OpenStint, TenantId};
 use jiff::Timestamp;
 
@@ -98,6 +98,16 @@ fn append_intervals<'a>(
     app: &mut Appender<'_>,
     rows: impl Iterator<Item = (&'a AgentInterval, Option<bool>)>,
 ) -> Result<()> {
+    interval_batches(rows, |batch| Ok(app.append_record_batch(batch)?))?;
+    app.flush()?;
+    Ok(())
+}
+
+/// Lays agent intervals out as Arrow record batches (see [`append_intervals`]) for `take`.
+fn interval_batches<'a>(
+    rows: impl Iterator<Item = (&'a AgentInterval, Option<bool>)>,
+    mut take: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
     let mut rows = rows.peekable();
     while rows.peek().is_some() {
         let mut tenant = StringBuilder::new();
@@ -149,14 +159,17 @@ fn append_intervals<'a>(
         }
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .map_err(|e| StoreError::Invalid(format!("arrow batch of agent intervals: {e}")))?;
-        app.append_record_batch(batch)?;
+        take(batch)?;
     }
-    app.flush()?;
     Ok(())
 }
 
+/// Intervals appended at once beyond which they go through DuckDB's parallel insert.
+const PARALLEL_INTERVALS: usize = 50_000;
+
 /// Writes `s` inside the caller's transaction.
-pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
+pub(crate) fn write(store: &crate::DuckDbStore, s: &SourceState) -> Result<()> {
+    let conn = &store.conn;
     if s.intervals_known {
         for i in &s.intervals_closed {
             // The start, a number written into the statement, lets the scan skip row groups.
@@ -169,10 +182,20 @@ pub(crate) fn write(conn: &Connection, s: &SourceState) -> Result<()> {
                 params![i.tenant.as_str(), i.agent, i.state.as_str()],
             )?;
         }
-        append_intervals(
-            &mut conn.appender("agent_states")?,
-            s.intervals.iter().map(|i| (i, None)),
-        )?;
+        let rows = s.intervals.iter().map(|i| (i, None));
+        if s.intervals.len() > PARALLEL_INTERVALS {
+            let mut batches = Vec::new();
+            interval_batches(rows, |b| {
+                batches.push(b);
+                Ok(())
+            })?;
+            if let Some(first) = batches.first() {
+                let feed = crate::feed::Feed::preloaded(first.schema(), batches)?;
+                store.insert_feed("agent_states", feed.handle())?;
+            }
+        } else {
+            append_intervals(&mut conn.appender("agent_states")?, rows)?;
+        }
     } else if !s.intervals.is_empty() || !s.intervals_closed.is_empty() {
         crate::duckdb::create_staging(conn, "staging_states", "agent_states", ", remove BOOLEAN")?;
         let rows = s
