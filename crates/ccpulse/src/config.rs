@@ -14,6 +14,9 @@ pub struct FileConfig {
     pub memory_limit: Option<String>,
     /// DuckDB worker threads.
     pub threads: Option<u32>,
+    /// DuckDB's `checkpoint_threshold`: the write-ahead log size at which a commit folds it
+    /// into the database file, e.g. `256MB`.
+    pub checkpoint_threshold: Option<String>,
     /// Default output language, `zh-CN` or `en`.
     pub lang: Option<String>,
 }
@@ -26,6 +29,7 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     pub memory_limit: Option<String>,
     pub threads: Option<u32>,
+    pub checkpoint_threshold: Option<String>,
     pub lang: String,
 }
 
@@ -66,6 +70,8 @@ impl Config {
             config_file: file,
             memory_limit: env("CCPULSE_MEMORY_LIMIT").or(from_file.memory_limit),
             threads,
+            checkpoint_threshold: env("CCPULSE_CHECKPOINT_THRESHOLD")
+                .or(from_file.checkpoint_threshold),
             lang,
         })
     }
@@ -75,6 +81,7 @@ impl Config {
         ccpulse_store::StoreConfig {
             memory_limit: self.memory_limit.clone(),
             threads: self.threads,
+            checkpoint_threshold: self.checkpoint_threshold.clone(),
         }
     }
 }

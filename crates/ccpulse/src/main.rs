@@ -464,6 +464,13 @@ enum TenantCommand {
 /// DuckDB's `memory_limit` for `serve` when the configuration sets none.
 const SERVE_MEMORY_LIMIT: &str = "1GB";
 
+/// DuckDB's `checkpoint_threshold` for `serve` when the configuration sets none. A commit that
+/// finds the write-ahead log past it folds the log into the file before it returns, and
+/// under a steady stream of events that stall is what the slowest acknowledgements wait for:
+/// at DuckDB's 16 MB it came every 2-3 s at 20,000 events/s (p99 of the time to 202: 560-820
+/// ms); at 256 MB it comes every few minutes.
+const SERVE_CHECKPOINT_THRESHOLD: &str = "256MB";
+
 fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
     DuckDbStore::open(&cfg.data, &cfg.store())
         .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
@@ -557,6 +564,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     store.setting("memory_limit")?.into(),
                 );
                 obj.insert("effective_threads".into(), store.setting("threads")?.into());
+                obj.insert(
+                    "effective_checkpoint_threshold".into(),
+                    store.setting("checkpoint_threshold")?.into(),
+                );
                 obj.insert("tenants".into(), store.tenants().len().into());
             }
             println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -885,6 +896,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store_cfg
                 .memory_limit
                 .get_or_insert_with(|| SERVE_MEMORY_LIMIT.to_owned());
+            store_cfg
+                .checkpoint_threshold
+                .get_or_insert_with(|| SERVE_CHECKPOINT_THRESHOLD.to_owned());
             let store = DuckDbStore::open(&cfg.data, &store_cfg)
                 .with_context(|| format!("cannot open the store in {}", cfg.data.display()))?;
             serve::run(store, &listen, demo, webhook)?;

@@ -24,6 +24,8 @@ pub struct Message {
     /// The SSE event name: `floor`, `today`, `alert`.
     pub event: &'static str,
     pub data: Value,
+    /// `data` as JSON, written once for every stream that sends it.
+    pub json: String,
 }
 
 #[derive(Default)]
@@ -98,11 +100,13 @@ impl Hub {
         data: Value,
     ) {
         st.seq += 1;
+        let json = data.to_string();
         let m = Arc::new(Message {
             id: st.seq,
             tenant: tenant.to_owned(),
             event,
             data,
+            json,
         });
         st.recent.push_back(m.clone());
         while st.recent.len() > RECENT {

@@ -225,7 +225,7 @@ fn sse(m: &Message) -> SseEvent {
     SseEvent::default()
         .id(m.id.to_string())
         .event(m.event)
-        .data(m.data.to_string())
+        .data(&m.json)
 }
 
 struct StreamState {

@@ -38,6 +38,8 @@ enum Command {
     Ingest {
         tenant: TenantId,
         events: Vec<ParsedEvent>,
+        /// Each event as it is logged, written by the request's own thread.
+        bodies: Vec<String>,
         reply: oneshot::Sender<Result<IngestReport, String>>,
     },
     Run(Job),
@@ -75,10 +77,13 @@ impl Writer {
         events: Vec<ParsedEvent>,
     ) -> Result<IngestReport, ApiError> {
         let (reply, rx) = oneshot::channel();
+        // Rendered here, on the request's thread: the one writer thread has enough to do.
+        let bodies = events.iter().map(ParsedEvent::to_json).collect();
         self.tx
             .send(Command::Ingest {
                 tenant,
                 events,
+                bodies,
                 reply,
             })
             .map_err(|_| ApiError::Unavailable)?;
@@ -111,7 +116,7 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
         Memory::empty(Seen::unknown(), Seen::unknown())
     });
     while let Ok(first) = rx.recv() {
-        let mut group: Vec<(TenantId, Vec<ParsedEvent>, Reply)> = Vec::new();
+        let mut group: Vec<(TenantId, Vec<ParsedEvent>, Vec<String>, Reply)> = Vec::new();
         let mut jobs: Vec<Job> = Vec::new();
         let mut size = 0;
         let mut next = Some(first);
@@ -120,10 +125,11 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
                 Command::Ingest {
                     tenant,
                     events,
+                    bodies,
                     reply,
                 } => {
                     size += events.len();
-                    group.push((tenant, events, reply));
+                    group.push((tenant, events, bodies, reply));
                 }
                 Command::Run(job) => jobs.push(job),
             }
@@ -144,11 +150,11 @@ fn commit_group(
     store: &mut DuckDbStore,
     memory: &mut Memory,
     hub: &Hub,
-    group: Vec<(TenantId, Vec<ParsedEvent>, Reply)>,
+    group: Vec<(TenantId, Vec<ParsedEvent>, Vec<String>, Reply)>,
 ) {
     let started = std::time::Instant::now();
-    let (requests, replies): (Vec<(TenantId, Vec<ParsedEvent>)>, Vec<Reply>) =
-        group.into_iter().map(|(t, e, r)| ((t, e), r)).unzip();
+    let (requests, replies): (Vec<Request>, Vec<Reply>) =
+        group.into_iter().map(|(t, e, b, r)| ((t, e, b), r)).unzip();
     match write_group(store, memory, &requests) {
         Ok((reports, updates)) => {
             let n: usize = reports.iter().map(|r| r.accepted).sum();
@@ -209,9 +215,10 @@ struct Seen {
 }
 
 /// False positives of the filters: such a contact is looked up in the store, such an event
-/// checked against the log's key (slower the larger the log), so they must be rare: one in
-/// ten million costs about 4 bytes a key.
-const SEEN_FP_RATE: f64 = 1e-7;
+/// checked against the log's key (slower the larger the log), so they must be rare; each
+/// check and insert touches -log2(rate) bits, so not too rare: one in a hundred thousand is
+/// 17 bits, about 3 bytes a key.
+const SEEN_FP_RATE: f64 = 1e-5;
 
 fn key_hash(tenant: &str, id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -328,6 +335,9 @@ enum Row {
     Unknown,
 }
 
+/// One request's events: tenant, events, each event as logged.
+type Request = (TenantId, Vec<ParsedEvent>, Vec<String>);
+
 /// What the store held for a contact before this group: its logged events and its row.
 struct Before {
     events: Vec<String>,
@@ -337,11 +347,11 @@ struct Before {
 fn write_group(
     store: &mut DuckDbStore,
     memory: &mut Memory,
-    requests: &[(TenantId, Vec<ParsedEvent>)],
+    requests: &[Request],
 ) -> ccpulse_store::Result<Written> {
     let started = std::time::Instant::now();
     // Events may come before any contact of their tenant: the tenant exists from the first.
-    for (t, _) in requests {
+    for (t, _, _) in requests {
         if store.tenant(t.as_str()).is_none() {
             store.ensure_tenant(t)?;
         }
@@ -349,10 +359,12 @@ fn write_group(
     // An id repeated within the group counts once, where it first comes.
     let mut first: HashSet<(&TenantId, &str)> = HashSet::new();
     let mut candidates: Vec<(usize, &TenantId, &ParsedEvent)> = Vec::new();
-    for (r, (t, events)) in requests.iter().enumerate() {
-        for e in events {
+    let mut bodies: Vec<&str> = Vec::new();
+    for (r, (t, events, json)) in requests.iter().enumerate() {
+        for (e, body) in events.iter().zip(json) {
             if first.insert((t, e.event.id.as_str())) {
                 candidates.push((r, t, e));
+                bodies.push(body);
             }
         }
     }
@@ -412,7 +424,8 @@ fn write_group(
     let tx = store.transaction()?;
     let logged: Vec<NewEvent> = candidates
         .iter()
-        .map(|(_, t, e)| NewEvent {
+        .zip(bodies)
+        .map(|((_, t, e), body)| NewEvent {
             tenant: (*t).clone(),
             event_id: e.event.id.clone(),
             kind: e.event.type_name().to_owned(),
@@ -422,7 +435,7 @@ fn write_group(
                 EventBody::Contact(c) => c.agent.clone(),
             },
             at: e.event.at,
-            body: e.to_json(),
+            body: body.to_owned(),
         })
         .collect();
     let surely_new: Vec<bool> = logged
@@ -436,7 +449,7 @@ fn write_group(
     let fresh_ids = store.log_events(&tx, &logged, &surely_new)?;
     let log_ms = started.elapsed().as_millis() - read_ms;
     let mut reports = vec![IngestReport::default(); requests.len()];
-    for (r, (_, events)) in requests.iter().enumerate() {
+    for (r, (_, events, _)) in requests.iter().enumerate() {
         reports[r].duplicates = events.len();
     }
     // The group's new events per tenant, with their stored JSON.
@@ -472,10 +485,12 @@ fn write_group(
         updates.insert(tenant.clone(), update);
     }
     let fold_ms = started.elapsed().as_millis() - read_ms - log_ms;
+    let writing = std::time::Instant::now();
     batch.write(&tx)?;
     if let Some(m) = matched {
         m.write(&tx)?;
     }
+    let write_ms = writing.elapsed().as_millis();
     let committing = std::time::Instant::now();
     tx.commit()?;
     let commit_ms = committing.elapsed().as_millis();
@@ -495,6 +510,7 @@ fn write_group(
         looked_up,
         log_ms,
         fold_ms,
+        write_ms,
         commit_ms,
         total_ms = started.elapsed().as_millis(),
         "group phases"

@@ -54,6 +54,8 @@ pub struct ContactBatch<'s> {
     direct: bool,
     /// Stored rows a direct batch replaced.
     replaced: u64,
+    /// Stored rows to delete before the batch's rows land: (tenant, id, bucket time).
+    replacing: Vec<(String, String, Timestamp)>,
     rejections: Vec<NewRejection>,
     sources: SourceState,
 }
@@ -93,6 +95,7 @@ impl DuckDbStore {
             rows: 0,
             direct,
             replaced: 0,
+            replacing: Vec::new(),
             rejections: Vec::new(),
             sources: SourceState::default(),
         }
@@ -164,8 +167,9 @@ impl ContactBatch<'_> {
     }
 
     /// Appends a contact that replaces its stored row, which the caller knows is bucketed at
-    /// `stored_bucket_at`. (The time is written into the statement, a number, so that the
-    /// scan can skip every row group but the one holding the row.)
+    /// `stored_bucket_at`. The stored rows are deleted together before the batch's rows reach
+    /// the table, their times written into the statement so that the scan skips every row
+    /// group but theirs.
     pub fn append_replacing(
         &mut self,
         c: &Contact,
@@ -173,16 +177,42 @@ impl ContactBatch<'_> {
         stored_bucket_at: Timestamp,
     ) -> Result<()> {
         self.known_only(c)?;
-        let deleted = self.store.conn.execute(
-            &format!(
-                "DELETE FROM contacts WHERE tenant = ? AND id = ?
-                 AND bucket_at = make_timestamp({})",
-                stored_bucket_at.as_microsecond()
-            ),
-            params![c.tenant.as_str(), c.id],
-        )?;
-        self.replaced += deleted as u64;
+        self.replacing
+            .push((c.tenant.to_string(), c.id.clone(), stored_bucket_at));
         self.stage(c, fingerprint)
+    }
+
+    /// Deletes the stored rows of the contacts appended as replacing them.
+    fn delete_replaced(&mut self) -> Result<()> {
+        let times = self.replacing.iter().map(|r| r.2);
+        let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
+            return Ok(());
+        };
+        let conn = &self.store.conn;
+        conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE replaced (tenant VARCHAR, id VARCHAR, bucket_at TIMESTAMP)",
+        )?;
+        {
+            let mut app = conn.appender_to_catalog_and_db("replaced", "temp", "main")?;
+            for (t, id, at) in &self.replacing {
+                app.append_row(params![t, id, crate::sources::ts(*at)])?;
+            }
+            app.flush()?;
+        }
+        let deleted = conn.execute(
+            &format!(
+                "DELETE FROM contacts c USING temp.replaced r
+                 WHERE c.bucket_at >= make_timestamp({}) AND c.bucket_at <= make_timestamp({})
+                   AND c.tenant = r.tenant AND c.id = r.id AND c.bucket_at = r.bucket_at",
+                first.as_microsecond(),
+                last.as_microsecond()
+            ),
+            [],
+        )?;
+        conn.execute_batch("DROP TABLE temp.replaced")?;
+        self.replaced += deleted as u64;
+        self.replacing.clear();
+        Ok(())
     }
 
     fn stage(&mut self, c: &Contact, fingerprint: u64) -> Result<()> {
@@ -215,6 +245,9 @@ impl ContactBatch<'_> {
         if self.direct {
             // `seq` (the last column) orders a staged batch; `contacts` has none.
             batch.remove_column(batch.num_columns() - 1);
+            // Before any of these rows can reach the table (the appender holds them until
+            // it flushes), the rows they replace go.
+            self.delete_replaced()?;
         }
         let app = self
             .appender
@@ -288,6 +321,7 @@ impl ContactBatch<'_> {
 
     fn flush_appender(&mut self) -> Result<()> {
         self.flush_columns()?;
+        self.delete_replaced()?;
         if let Some(mut app) = self.appender.take() {
             app.flush()?;
         }

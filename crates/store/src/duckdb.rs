@@ -19,6 +19,8 @@ pub struct StoreConfig {
     pub memory_limit: Option<String>,
     /// Worker threads; all cores when `None`.
     pub threads: Option<u32>,
+    /// DuckDB's `checkpoint_threshold` (e.g. `256MB`); DuckDB's default (16 MB) when `None`.
+    pub checkpoint_threshold: Option<String>,
 }
 
 /// How long opening waits for another process (a `tail` between two reads, a `kpi` query)
@@ -74,6 +76,12 @@ impl DuckDbStore {
             "SET temp_directory = '{}'",
             tmp.display().to_string().replace('\'', "''")
         ))?;
+        if let Some(t) = &config.checkpoint_threshold {
+            conn.execute_batch(&format!(
+                "SET checkpoint_threshold = '{}'",
+                t.replace('\'', "''")
+            ))?;
+        }
         schema::migrate(&conn)?;
         conn.register_table_function::<crate::feed::FeedFunction>(crate::feed::FUNCTION)?;
         let mut store = Self {

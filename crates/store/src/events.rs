@@ -24,25 +24,67 @@ pub struct NewEvent {
     pub body: String,
 }
 
-/// Appends `e` as an `events` row (its columns in table order), numbered `seq`, received at
-/// `received`.
-fn append_event(
+/// Appends `rows` (each event numbered) as `events` rows received at `received` (µs), as one
+/// Arrow record batch in the table's column order: far cheaper than a call per value.
+fn append_events(
     app: &mut ::duckdb::Appender<'_>,
-    e: &NewEvent,
-    seq: i64,
-    received: &::duckdb::types::Value,
+    rows: &[(i64, &NewEvent)],
+    received: i64,
 ) -> Result<()> {
-    app.append_row(params![
-        e.tenant.as_str(),
-        e.event_id,
-        seq,
-        e.kind,
-        e.contact_id,
-        e.agent,
-        ts(e.at),
-        received.clone(),
-        e.body
-    ])?;
+    use ::duckdb::arrow::array::{
+        ArrayRef, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    };
+    use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tenant = StringBuilder::new();
+    let mut id = StringBuilder::new();
+    let mut seq = Int64Builder::new();
+    let mut kind = StringBuilder::new();
+    let mut contact = StringBuilder::new();
+    let mut agent = StringBuilder::new();
+    let mut at = TimestampMicrosecondBuilder::new();
+    let mut got = TimestampMicrosecondBuilder::new();
+    let mut body = StringBuilder::new();
+    for (n, e) in rows {
+        tenant.append_value(e.tenant.as_str());
+        id.append_value(&e.event_id);
+        seq.append_value(*n);
+        kind.append_value(&e.kind);
+        contact.append_option(e.contact_id.as_deref());
+        agent.append_option(e.agent.as_deref());
+        at.append_value(e.at.as_microsecond());
+        got.append_value(received);
+        body.append_value(&e.body);
+    }
+    let ts = || DataType::Timestamp(TimeUnit::Microsecond, None);
+    let schema = Schema::new(vec![
+        Field::new("tenant", DataType::Utf8, false),
+        Field::new("event_id", DataType::Utf8, false),
+        Field::new("seq", DataType::Int64, false),
+        Field::new("type", DataType::Utf8, false),
+        Field::new("contact_id", DataType::Utf8, true),
+        Field::new("agent", DataType::Utf8, true),
+        Field::new("event_at", ts(), false),
+        Field::new("received_at", ts(), false),
+        Field::new("body", DataType::Utf8, false),
+    ]);
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(tenant.finish()),
+        Arc::new(id.finish()),
+        Arc::new(seq.finish()),
+        Arc::new(kind.finish()),
+        Arc::new(contact.finish()),
+        Arc::new(agent.finish()),
+        Arc::new(at.finish()),
+        Arc::new(got.finish()),
+        Arc::new(body.finish()),
+    ];
+    let batch = ::duckdb::arrow::record_batch::RecordBatch::try_new(Arc::new(schema), arrays)
+        .map_err(|e| crate::StoreError::Invalid(format!("arrow batch of events: {e}")))?;
+    app.append_record_batch(batch)?;
     Ok(())
 }
 
@@ -89,31 +131,31 @@ impl DuckDbStore {
                 r.get::<_, i64>(0)
             })?,
         };
-        let now = ts(jiff::Timestamp::now());
+        let now = jiff::Timestamp::now().as_microsecond();
         let mut checked = Vec::new();
+        let mut sure_rows = Vec::new();
+        for (e, sure) in events
+            .iter()
+            .zip(surely_new.iter().chain(std::iter::repeat(&false)))
         {
-            let mut app = conn.appender("events")?;
-            for (e, sure) in events
-                .iter()
-                .zip(surely_new.iter().chain(std::iter::repeat(&false)))
-            {
-                seq += 1;
-                if *sure {
-                    append_event(&mut app, e, seq, &now)?;
-                    fresh.insert((e.tenant.clone(), e.event_id.clone()));
-                } else {
-                    checked.push((seq, e));
-                }
+            seq += 1;
+            if *sure {
+                sure_rows.push((seq, e));
+                fresh.insert((e.tenant.clone(), e.event_id.clone()));
+            } else {
+                checked.push((seq, e));
             }
+        }
+        if !sure_rows.is_empty() {
+            let mut app = conn.appender("events")?;
+            append_events(&mut app, &sure_rows, now)?;
             app.flush()?;
         }
         if !checked.is_empty() {
             crate::duckdb::create_staging(conn, "staging_events", "events", "")?;
             {
                 let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
-                for (seq, e) in &checked {
-                    append_event(&mut app, e, *seq, &now)?;
-                }
+                append_events(&mut app, &checked, now)?;
                 app.flush()?;
             }
             let mut stmt = conn.prepare(

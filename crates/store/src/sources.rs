@@ -167,21 +167,37 @@ fn interval_batches<'a>(
 /// Intervals appended at once beyond which they go through DuckDB's parallel insert.
 const PARALLEL_INTERVALS: usize = 50_000;
 
+/// Deletes the stored open rows of `closed` (known by tenant, agent, state and start): one
+/// statement for them all, the earliest start written into it so that the scan skips the row
+/// groups before it (a statement each cost more than the rest of a live group's writing).
+fn delete_open(conn: &::duckdb::Connection, closed: &[AgentInterval]) -> Result<()> {
+    let Some(earliest) = closed.iter().map(|i| i.start).min() else {
+        return Ok(());
+    };
+    crate::duckdb::create_staging(conn, "closed_states", "agent_states", "")?;
+    {
+        let mut app = conn.appender_to_catalog_and_db("closed_states", "temp", "main")?;
+        append_intervals(&mut app, closed.iter().map(|i| (i, None)))?;
+    }
+    conn.execute(
+        &format!(
+            "DELETE FROM agent_states a USING temp.closed_states c
+             WHERE a.start_at >= make_timestamp({}) AND a.end_at IS NULL
+               AND a.tenant = c.tenant AND a.agent = c.agent AND a.state = c.state
+               AND a.start_at = c.start_at",
+            earliest.as_microsecond()
+        ),
+        [],
+    )?;
+    conn.execute_batch("DROP TABLE temp.closed_states")?;
+    Ok(())
+}
+
 /// Writes `s` inside the caller's transaction.
 pub(crate) fn write(store: &crate::DuckDbStore, s: &SourceState) -> Result<()> {
     let conn = &store.conn;
     if s.intervals_known {
-        for i in &s.intervals_closed {
-            // The start, a number written into the statement, lets the scan skip row groups.
-            conn.execute(
-                &format!(
-                    "DELETE FROM agent_states WHERE tenant = ? AND agent = ? AND state = ?
-                     AND start_at = make_timestamp({}) AND end_at IS NULL",
-                    i.start.as_microsecond()
-                ),
-                params![i.tenant.as_str(), i.agent, i.state.as_str()],
-            )?;
-        }
+        delete_open(conn, &s.intervals_closed)?;
         let rows = s.intervals.iter().map(|i| (i, None));
         if s.intervals.len() > PARALLEL_INTERVALS {
             let mut batches = Vec::new();

@@ -110,9 +110,17 @@ fn reopening_keeps_data_settings_and_schema_version() {
         let cfg = StoreConfig {
             memory_limit: Some("512MB".into()),
             threads: Some(1),
+            checkpoint_threshold: Some("64MB".into()),
         };
         let mut s = DuckDbStore::open(dir.path(), &cfg).expect("open");
         assert_eq!(s.setting("threads").expect("threads"), "1");
+        assert!(
+            s.setting("checkpoint_threshold")
+                .expect("threshold")
+                .contains("MiB"),
+            "{}",
+            s.setting("checkpoint_threshold").expect("threshold")
+        );
         assert!(s.setting("memory_limit").expect("limit").contains("MiB"));
         let settings = ccpulse_metrics::TenantSettings {
             service_level_threshold: 15.0,
