@@ -396,14 +396,16 @@ async fn refresh_loop(state: AppState) {
         let woken = tokio::time::timeout(state.0.tick, state.hub().dirty.notified()).await;
         if woken.is_ok() {
             // Let a burst of commits settle into one recomputation, and under a steady stream
-            // keep today's queries to a fifth of the time: they grow with the day's contacts,
-            // and ingestion shares the cores with them. (The floor is pushed on every commit
-            // regardless; only today's figures and alerts wait.)
-            tokio::time::sleep(Duration::from_millis(100).max(last * 4)).await;
+            // keep today's queries to a tenth of the time: they grow with the day's contacts,
+            // and ingestion shares the cores with them. Seed 001 asks for fresh figures at
+            // least every 15 s, so the pause never makes a round longer than 12 s. (The floor
+            // is pushed on every commit regardless; only today's figures and alerts wait.)
+            let pause = (last * 9).min(Duration::from_secs(12).saturating_sub(last));
+            tokio::time::sleep(Duration::from_millis(100).max(pause)).await;
         }
         let started = std::time::Instant::now();
         refresh(&state).await;
-        last = started.elapsed().min(Duration::from_secs(2));
+        last = started.elapsed();
     }
 }
 

@@ -249,6 +249,11 @@ impl ContactBatch<'_> {
             // it flushes), the rows they replace go.
             self.delete_replaced()?;
         }
+        self.append_to_table(batch)
+    }
+
+    /// Hands `batch` to the appender.
+    fn append_to_table(&mut self, batch: RecordBatch) -> Result<()> {
         let app = self
             .appender
             .as_mut()
@@ -269,12 +274,7 @@ impl ContactBatch<'_> {
         // The rows' keys are not looked at here: the merge removes repeats by `seq`.
         self.duplicates = true;
         self.rows += batch.num_rows() as u64;
-        let app = self
-            .appender
-            .as_mut()
-            .ok_or_else(|| StoreError::Invalid("batch already committed".into()))?;
-        app.append_record_batch(batch)?;
-        Ok(())
+        self.append_to_table(batch)
     }
 
     /// Adds a rejection, written to the quarantine in the same transaction as the contacts.
