@@ -5,15 +5,14 @@
 //! floor, so nothing is shown that is not durable.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::hash::{Hash as _, Hasher as _};
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use bloomfilter::Bloom;
 use ccpulse_ingest::events::{agent_step, fold_contact, parse_stored, Folded, ParsedEvent};
 use ccpulse_ingest::{fingerprint, to_json_line};
 use ccpulse_model::{AgentEvent, AgentInterval, ContactEvent, EventBody, TenantId};
 use ccpulse_store::{ContactBatch, DuckDbStore, Keys, NewEvent, NewRejection};
+use fastbloom::BloomFilter;
 use jiff::Timestamp;
 use tokio::sync::oneshot;
 
@@ -197,7 +196,7 @@ pub(crate) struct Memory {
     /// Every contact with a stored row or a logged event, as a filter: a "no" is certain.
     seen: Seen,
     /// Every logged event, likewise: an event it has not seen is appended to the log
-    /// without asking the log's key.
+    /// without looking it up in the log.
     logged: Seen,
     /// Logged events (JSON, arrival order) of recently touched contacts, with their touch.
     recent: HashMap<ContactKey, (u64, Before)>,
@@ -209,21 +208,27 @@ pub(crate) struct Memory {
 }
 
 /// Bloom filters over contact keys; a new, twice as large one is started when the last is
-/// full, so the false-positive rate stays bounded as contacts keep coming.
+/// full, so the false-positive rate stays bounded as contacts keep coming. The filters are
+/// blocked (a key's bits all lie in one cache line): a check or insert is one memory miss
+/// however many bits it takes, where a classic filter paid one a bit.
 struct Seen {
-    filters: Vec<(Bloom<u64>, usize, usize)>,
+    filters: Vec<(BloomFilter, usize, usize)>,
+    /// The false-positive rate of each filter.
+    rate: f64,
 }
 
-/// False positives of the filters: such a contact is looked up in the store, such an event
-/// checked against the log's key (slower the larger the log), so they must be rare; each
-/// check and insert touches -log2(rate) bits, so not too rare: one in a hundred thousand is
-/// 17 bits, about 3 bytes a key.
+/// False positives of the contact filter: such a contact's events are looked up in the
+/// store, so they must be rare, but each costs only that lookup: one in a hundred thousand.
 const SEEN_FP_RATE: f64 = 1e-5;
 
+/// False positives of the filter of logged event ids: such an event is looked up over the
+/// whole log by its id (the log has no index), so rarer still: one in a hundred million is
+/// one lookup in well over an hour at 20,000 events/s, for about 6 bytes a key.
+const LOGGED_FP_RATE: f64 = 1e-8;
+
 fn key_hash(tenant: &str, id: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (tenant, id).hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::with_seed(0x5eed_c0de).hash_one((tenant, id))
 }
 
 impl Seen {
@@ -231,30 +236,30 @@ impl Seen {
     fn unknown() -> Self {
         Self {
             filters: Vec::new(),
+            rate: SEEN_FP_RATE,
         }
     }
 
     /// The filter of `keys` as stored, with room for as many again.
-    fn load(store: &DuckDbStore, keys: Keys) -> ccpulse_store::Result<Self> {
+    fn load(store: &DuckDbStore, keys: Keys, rate: f64) -> ccpulse_store::Result<Self> {
         let n = usize::try_from(store.count_keys(keys)?).unwrap_or(usize::MAX);
-        let mut s = Self::with_capacity(n.saturating_mul(2));
+        let mut s = Self::with_capacity(n.saturating_mul(2), rate);
         store.each_key(keys, |t, k| s.insert(key_hash(t, k)))?;
         Ok(s)
     }
 
-    fn with_capacity(n: usize) -> Self {
+    fn with_capacity(n: usize, rate: f64) -> Self {
         let mut s = Self {
             filters: Vec::new(),
+            rate,
         };
         s.grow(n.max(1 << 20));
         s
     }
 
     fn grow(&mut self, capacity: usize) {
-        match Bloom::new_for_fp_rate(capacity, SEEN_FP_RATE) {
-            Ok(b) => self.filters.push((b, 0, capacity)),
-            Err(e) => tracing::error!(error = e, "cannot size a writer filter"),
-        }
+        let b = BloomFilter::with_false_pos(self.rate).expected_items(capacity);
+        self.filters.push((b, 0, capacity));
     }
 
     /// Adds `h`; a key the filter already answers "maybe" for is not counted again, so
@@ -270,14 +275,14 @@ impl Seen {
             }
         }
         if let Some((b, n, _)) = self.filters.last_mut() {
-            b.set(&h);
+            b.insert_hash(h);
             *n += 1;
         }
     }
 
     fn contains(&self, h: u64) -> bool {
         // No filter at all (it could not be sized): everything may exist.
-        self.filters.is_empty() || self.filters.iter().any(|(b, _, _)| b.check(&h))
+        self.filters.is_empty() || self.filters.iter().any(|(b, _, _)| b.contains_hash(h))
     }
 }
 
@@ -285,8 +290,8 @@ impl Memory {
     /// Reads which contacts and events exist from `store` (one pass over their ids).
     pub(crate) fn load(store: &DuckDbStore) -> ccpulse_store::Result<Self> {
         let started = std::time::Instant::now();
-        let seen = Seen::load(store, Keys::Contacts)?;
-        let logged = Seen::load(store, Keys::Events)?;
+        let seen = Seen::load(store, Keys::Contacts, SEEN_FP_RATE)?;
+        let logged = Seen::load(store, Keys::Events, LOGGED_FP_RATE)?;
         tracing::info!(ms = started.elapsed().as_millis(), "writer memory loaded");
         Ok(Self::empty(seen, logged))
     }

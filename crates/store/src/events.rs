@@ -112,8 +112,11 @@ impl Keys {
 impl DuckDbStore {
     /// Logs `events` inside transaction `_tx` and returns the ones that were new. An event
     /// whose `surely_new` flag is set is known by the caller not to be logged yet and is
-    /// appended as it is; the others are checked against the log's key, which costs more the
-    /// larger the log, so callers that can tell should. Ids must not repeat within `events`.
+    /// appended as it is; the others are looked up in the log, which costs more the larger
+    /// the log, so callers that can tell should. Ids must not repeat within `events`.
+    ///
+    /// The log has no index on its ids (it would grow with every event ever taken, in time
+    /// per append and in memory): the caller is the log's only writer and keeps ids unique.
     pub fn log_events(
         &self,
         _tx: &Transaction<'_>,
@@ -132,48 +135,90 @@ impl DuckDbStore {
             })?,
         };
         let now = jiff::Timestamp::now().as_microsecond();
+        let mut rows = Vec::with_capacity(events.len());
         let mut checked = Vec::new();
-        let mut sure_rows = Vec::new();
         for (e, sure) in events
             .iter()
             .zip(surely_new.iter().chain(std::iter::repeat(&false)))
         {
             seq += 1;
             if *sure {
-                sure_rows.push((seq, e));
-                fresh.insert((e.tenant.clone(), e.event_id.clone()));
+                rows.push((seq, e));
             } else {
                 checked.push((seq, e));
             }
         }
-        if !sure_rows.is_empty() {
+        if !checked.is_empty() {
+            // A resent event mostly comes as it was, at the same time: looked up with its
+            // time first, which lets DuckDB skip the log's row groups of other times. What
+            // is not found so (a filter's false positive, an id sent again with another
+            // time) is looked up by id over the whole log.
+            let probe: Vec<&NewEvent> = checked.iter().map(|(_, e)| *e).collect();
+            let mut known = self.already_logged(&probe, true)?;
+            let rest: Vec<&NewEvent> = probe
+                .into_iter()
+                .filter(|e| !known.contains(&(e.tenant.as_str(), e.event_id.as_str())))
+                .collect();
+            if !rest.is_empty() {
+                let by_id = self.already_logged(&rest, false)?;
+                known.extend(by_id);
+            }
+            rows.extend(
+                checked
+                    .into_iter()
+                    .filter(|(_, e)| !known.contains(&(e.tenant.as_str(), e.event_id.as_str()))),
+            );
+        }
+        if !rows.is_empty() {
             let mut app = conn.appender("events")?;
-            append_events(&mut app, &sure_rows, now)?;
+            append_events(&mut app, &rows, now)?;
             app.flush()?;
         }
-        if !checked.is_empty() {
-            crate::duckdb::create_staging(conn, "staging_events", "events", "")?;
-            {
-                let mut app = conn.appender_to_catalog_and_db("staging_events", "temp", "main")?;
-                append_events(&mut app, &checked, now)?;
-                app.flush()?;
-            }
-            let mut stmt = conn.prepare(
-                "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING
-                 RETURNING tenant, event_id",
-            )?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (tenant, id) = row?;
-                let tenant = TenantId::new(&tenant)
-                    .map_err(|e| crate::StoreError::Invalid(format!("logged tenant: {e}")))?;
-                fresh.insert((tenant, id));
-            }
-            conn.execute_batch("DROP TABLE temp.staging_events")?;
+        for (_, e) in rows {
+            fresh.insert((e.tenant.clone(), e.event_id.clone()));
         }
         self.event_seq.set(Some(seq));
         Ok(fresh)
+    }
+
+    /// Which of `events` (tenant and id) the log holds already; with `same_time`, only an
+    /// entry at the event's own time counts (a cheaper lookup that finds a resent event).
+    fn already_logged<'e>(
+        &self,
+        events: &[&'e NewEvent],
+        same_time: bool,
+    ) -> Result<HashSet<(&'e str, &'e str)>> {
+        let conn = &self.conn;
+        conn.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE logged_probe (
+                 tenant VARCHAR NOT NULL, event_id VARCHAR NOT NULL, event_at TIMESTAMP NOT NULL
+             )",
+        )?;
+        {
+            let mut app = conn.appender_to_catalog_and_db("logged_probe", "temp", "main")?;
+            for e in events {
+                app.append_row(params![e.tenant.as_str(), e.event_id, ts(e.at)])?;
+            }
+            app.flush()?;
+        }
+        let time = if same_time {
+            " AND e.event_at = p.event_at"
+        } else {
+            ""
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT DISTINCT p.tenant, p.event_id FROM logged_probe p
+             JOIN events e ON e.tenant = p.tenant AND e.event_id = p.event_id{time}"
+        ))?;
+        let found = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<std::result::Result<HashSet<_>, _>>()?;
+        conn.execute_batch("DROP TABLE temp.logged_probe")?;
+        Ok(events
+            .iter()
+            .filter(|e| found.contains(&(e.tenant.as_str().to_owned(), e.event_id.clone())))
+            .map(|e| (e.tenant.as_str(), e.event_id.as_str()))
+            .collect())
     }
 
     /// The first column of `SELECT {column} FROM events WHERE tenant = ? AND {key} IN (keys)

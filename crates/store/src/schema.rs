@@ -259,6 +259,25 @@ fn migrations() -> Vec<String> {
              PRIMARY KEY (tenant, schedule_id, period)
          );"
         .to_owned(),
+        // 5: the event log without a primary key. An index over every event id grew with the
+        // log: each append paid more, and it held memory that a server meant to run flat for
+        // months cannot give. Ids are kept unique by the only writer (a filter of logged ids
+        // and a lookup for what it cannot rule out); see `DuckDbStore::log_events`.
+        "CREATE TABLE events_v5 (
+             tenant VARCHAR NOT NULL,
+             event_id VARCHAR NOT NULL,
+             seq BIGINT NOT NULL DEFAULT nextval('events_seq'),
+             type VARCHAR NOT NULL,
+             contact_id VARCHAR,
+             agent VARCHAR,
+             event_at TIMESTAMP NOT NULL,
+             received_at TIMESTAMP NOT NULL,
+             body VARCHAR NOT NULL
+         );
+         INSERT INTO events_v5 SELECT * FROM events ORDER BY seq;
+         DROP TABLE events;
+         ALTER TABLE events_v5 RENAME TO events;"
+            .to_owned(),
     ]
 }
 

@@ -223,3 +223,53 @@ fn a_large_batch_inside_a_transaction_keeps_every_row() {
         .expect("first");
     assert_eq!(fp, 2);
 }
+
+/// The event log keeps one entry per (tenant, id) without an index: an event the caller
+/// cannot rule out is looked up, whether it comes again as it was (same time), with another
+/// time, or under another tenant (a different event); surely new ones are appended as they are.
+#[test]
+fn the_event_log_takes_each_id_once() {
+    use ccpulse_store::NewEvent;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("open");
+    let (a, b) = (
+        TenantId::new("a").expect("a"),
+        TenantId::new("b").expect("b"),
+    );
+    let at = |s: i64| Timestamp::from_second(1_700_000_000 + s).expect("time");
+    let event = |t: &TenantId, id: &str, s: i64| NewEvent {
+        tenant: t.clone(),
+        event_id: id.into(),
+        kind: "queued".into(),
+        contact_id: Some(format!("c-{id}")),
+        agent: None,
+        at: at(s),
+        body: format!("{{\"id\":\"{id}\"}}"),
+    };
+    let log = |events: &[NewEvent], sure: &[bool]| {
+        let tx = store.transaction().expect("tx");
+        let fresh = store.log_events(&tx, events, sure).expect("log");
+        tx.commit().expect("commit");
+        let mut ids: Vec<String> = fresh
+            .into_iter()
+            .map(|(t, id)| format!("{t}/{id}"))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let first: Vec<NewEvent> = (0..5).map(|i| event(&a, &format!("e{i}"), i)).collect();
+    assert_eq!(log(&first, &[true; 5]).len(), 5);
+    // Again as they were, with another time, under another tenant, and one never logged.
+    let again = vec![
+        event(&a, "e0", 0),
+        event(&a, "e1", 999),
+        event(&b, "e2", 2),
+        event(&a, "e9", 9),
+    ];
+    assert_eq!(log(&again, &[false; 4]), vec!["a/e9", "b/e2"]);
+    assert_eq!(store.count_events(&a).expect("a"), 6);
+    assert_eq!(store.count_events(&b).expect("b"), 1);
+    // Nothing new the second time.
+    assert!(log(&again, &[false; 4]).is_empty());
+    assert_eq!(store.count_events(&a).expect("a"), 6);
+}
