@@ -7,6 +7,7 @@ use ccpulse_ingest::queue_log::{
 use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
 use std::collections::HashSet;
+use std::hash::BuildHasher as _;
 use std::sync::{Mutex, PoisonError};
 
 use ccpulse_store::{ContactRows, DuckDbStore, Feed, StoreError, UnknownLine};
@@ -113,11 +114,15 @@ fn read_and_parse<R: std::io::BufRead>(
                 Ok(Some((n, at))) => {
                     summary.read += 1;
                     if chunk.lines.len() >= PARSE_CHUNK {
-                        // This line begins the next chunk.
-                        let next = RawLines {
-                            bytes: chunk.bytes.split_off(at),
-                            lines: vec![(n, 0)],
-                        };
+                        // This line begins the next chunk, in a buffer the size of this one
+                        // (no growing, no copying as it fills).
+                        let mut bytes =
+                            Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 8);
+                        bytes.extend_from_slice(&chunk.bytes[at..]);
+                        chunk.bytes.truncate(at);
+                        let mut lines = Vec::with_capacity(PARSE_CHUNK + 1);
+                        lines.push((n, 0));
+                        let next = RawLines { bytes, lines };
                         let full = std::mem::replace(&mut chunk, next);
                         // No parser left (they cannot fail): nothing more to do.
                         if send.send((index, full, false)).is_err() {
@@ -261,6 +266,14 @@ pub fn assemble_and_write(
     Ok(())
 }
 
+/// What a feed of a file's contacts has seen: hashes of the ids it took, the contacts that
+/// came again, the first failure.
+type FeedSeen = (
+    HashSet<u64, foldhash::fast::FixedState>,
+    Vec<StintContact>,
+    Option<StoreError>,
+);
+
 /// Assembles `events` of a tenant with nothing stored on a thread of its own, its contacts
 /// inserted through a [`Feed`] (on DuckDB's threads) as they are made; returns the rest of the
 /// assembly, the contacts whose id came again (for the caller to match), and the rows inserted.
@@ -280,9 +293,11 @@ fn assemble_into_feed(
     let handle = feed.handle();
     std::thread::scope(|scope| {
         let assembly = scope.spawn(move || {
-            // Ids this file has made, the contacts that repeated one, the first failure.
-            let seen: Mutex<(HashSet<String>, Vec<StintContact>, Option<StoreError>)> =
-                Mutex::default();
+            // Hashes of the ids this file has made, the contacts that repeated one, the first
+            // failure. (Two ids of one hash only send the second to be matched by its id.)
+            let hasher = foldhash::fast::FixedState::with_seed(0x1d5);
+            let seen: Mutex<FeedSeen> =
+                Mutex::new((HashSet::with_hasher(hasher), Vec::new(), None));
             let sink = |chunk: Vec<StintContact>| {
                 let mut fresh = Vec::with_capacity(chunk.len());
                 {
@@ -291,7 +306,7 @@ fn assemble_into_feed(
                         return;
                     }
                     for sc in chunk {
-                        if s.0.insert(sc.0.id.clone()) {
+                        if s.0.insert(hasher.hash_one(sc.0.id.as_str())) {
                             fresh.push(sc);
                         } else {
                             s.1.push(sc);

@@ -48,35 +48,81 @@ fn table() -> &'static Table {
     })
 }
 
+/// The most digits a phone number is read with: E.164 allows 15, and `0086` adds four.
+const MAX_DIGITS: usize = 20;
+
+/// The digits of a number, on the stack (this runs for every call imported).
+struct Digits {
+    buf: [u8; MAX_DIGITS],
+    start: usize,
+    end: usize,
+}
+
+impl Digits {
+    fn get(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn starts_with(&self, p: &[u8]) -> bool {
+        self.get().starts_with(p)
+    }
+
+    fn skip(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+    }
+}
+
 /// The national significant number of a Chinese phone number: digits only, without `+86`,
 /// `0086` or `86` in front, and without a landline's leading 0 (its `is_landline` flag).
-fn national(number: &str) -> Option<(String, bool)> {
+fn national(number: &str) -> Option<(Digits, bool)> {
     let t = number.trim();
     let international = t.starts_with('+') || t.starts_with("00");
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 7
-        || t.chars()
-            .any(|c| !(c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')')))
-    {
+    let mut d = Digits {
+        buf: [0; MAX_DIGITS],
+        start: 0,
+        end: 0,
+    };
+    for b in t.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *d.buf.get_mut(d.end)? = b;
+                d.end += 1;
+            }
+            b'+' | b'-' | b' ' | b'(' | b')' => {}
+            _ => return None,
+        }
+    }
+    if d.len() < 7 {
         return None;
     }
-    let rest = if international {
-        let d = digits.strip_prefix("00").unwrap_or(&digits);
-        d.strip_prefix("86")?.to_owned()
-    } else if digits.starts_with("86") && (digits.len() == 13 || digits.len() == 12) {
-        digits[2..].to_owned()
-    } else {
-        digits
-    };
-    match rest.strip_prefix('0') {
-        Some(land) => Some((land.to_owned(), true)),
-        None if rest.len() == 11 && rest.starts_with('1') => Some((rest, false)),
-        // A landline written after +86 has no 0: 10 and 2x are the two-digit area codes,
-        // the others three digits.
-        None if international && rest.len() >= 9 && !rest.starts_with('1') => Some((rest, true)),
-        None if international && rest.starts_with("10") && rest.len() == 10 => Some((rest, true)),
-        None => None,
+    if international {
+        if d.starts_with(b"00") {
+            d.skip(2);
+        }
+        if !d.starts_with(b"86") {
+            return None;
+        }
+        d.skip(2);
+    } else if d.starts_with(b"86") && (d.len() == 13 || d.len() == 12) {
+        d.skip(2);
     }
+    if d.starts_with(b"0") {
+        d.skip(1);
+        return Some((d, true));
+    }
+    let n = d.len();
+    if n == 11 && d.starts_with(b"1") {
+        return Some((d, false));
+    }
+    // A landline written after +86 has no 0: 10 and 2x are the two-digit area codes, the
+    // others three digits.
+    let landline =
+        international && ((n >= 9 && !d.starts_with(b"1")) || (d.starts_with(b"10") && n == 10));
+    landline.then_some((d, true))
 }
 
 /// The `省/市` a phone number belongs to, when the table knows it.
@@ -86,15 +132,19 @@ pub fn region_of_phone(number: &str) -> Option<&'static str> {
         return None;
     }
     // 400 and 800 numbers are nationwide; landline numbers have 7-8 digits after the code.
-    if landline && (digits.starts_with("400") || digits.starts_with("800")) {
+    if landline && (digits.starts_with(b"400") || digits.starts_with(b"800")) {
         return None;
     }
     let t = table();
-    for len in (2..=MAX_PREFIX.min(digits.len())).rev() {
-        let Ok(p) = digits[..len].parse::<u32>() else {
-            continue;
-        };
-        if let Some(i) = t.prefixes.get(&(len as u8, p)) {
+    let digits = digits.get();
+    // The prefixes as numbers, shortest first; looked up longest first.
+    let mut prefix = [0u32; MAX_PREFIX + 1];
+    let longest = MAX_PREFIX.min(digits.len());
+    for len in 1..=longest {
+        prefix[len] = prefix[len - 1] * 10 + u32::from(digits[len - 1] - b'0');
+    }
+    for len in (2..=longest).rev() {
+        if let Some(i) = t.prefixes.get(&(len as u8, prefix[len])) {
             return t.places.get(usize::from(*i)).map(String::as_str);
         }
     }
