@@ -281,7 +281,7 @@ impl Seen {
     }
 
     fn contains(&self, h: u64) -> bool {
-        // No filter at all (it could not be sized): everything may exist.
+        // No filter at all (the stored ids could not be read): everything may exist.
         self.filters.is_empty() || self.filters.iter().any(|(b, _, _)| b.contains_hash(h))
     }
 }
