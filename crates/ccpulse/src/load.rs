@@ -29,6 +29,8 @@ pub struct LoadOptions {
     pub posters: usize,
     pub batch: usize,
     pub clients: usize,
+    /// Events a second in all, when paced.
+    pub rate: Option<u64>,
     pub json: bool,
 }
 
@@ -156,8 +158,15 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         }
     };
     say(format!(
-        "server on {} (pid {pid}); {} posters x {} events a request, {} streams, {} s",
-        server.addr, opts.posters, opts.batch, opts.clients, opts.seconds
+        "server on {} (pid {pid}); {} posters x {} events a request{}, {} streams, {} s",
+        server.addr,
+        opts.posters,
+        opts.batch,
+        opts.rate
+            .map(|r| format!(" paced at {r} events/s"))
+            .unwrap_or_default(),
+        opts.clients,
+        opts.seconds
     ));
     let url = format!("http://{}/api/v1/events?tenant=load", server.addr);
     // One event first, so the tenant exists before the streams open.
@@ -167,6 +176,8 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         .send(batch(99, 0, 1).to_string().as_bytes())?;
 
     let stop = Arc::new(AtomicBool::new(false));
+    // The streams stop after the posters (and after the last probes had time to arrive).
+    let streams_stop = Arc::new(AtomicBool::new(false));
     // Streams: each records when it first saw each probe (`probe-<n>` in a frame).
     let arrivals: Arc<Mutex<Vec<Sightings>>> = Arc::new(Mutex::new(Vec::new()));
     let connected = Arc::new(AtomicU64::new(0));
@@ -174,7 +185,7 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     for _ in 0..opts.clients {
         let (addr, stop, arrivals, connected) = (
             server.addr.clone(),
-            stop.clone(),
+            streams_stop.clone(),
             arrivals.clone(),
             connected.clone(),
         );
@@ -223,8 +234,14 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    // Paced: each poster sends its request every `interval`, the posters spread over it.
+    let interval = opts.rate.filter(|r| *r > 0).map(|r| {
+        #[allow(clippy::cast_precision_loss)]
+        Duration::from_secs_f64((opts.posters * opts.batch) as f64 / r as f64)
+    });
     let mut posters = Vec::new();
     for p in 0..opts.posters {
+        let opts_posters = opts.posters;
         let (url, stop, accepted, latencies, errors, size) = (
             url.clone(),
             stop.clone(),
@@ -236,7 +253,14 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         posters.push(std::thread::spawn(move || {
             let agent = agent();
             let mut n = 0u64;
+            #[allow(clippy::cast_possible_truncation)]
+            let mut due =
+                interval.map(|i| Instant::now() + i.mul_f64(p as f64 / opts_posters as f64));
             while !stop.load(Ordering::Relaxed) {
+                if let (Some(at), Some(i)) = (due.as_mut(), interval) {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    *at += i;
+                }
                 n += 1;
                 let body = batch(p, n, size).to_string();
                 let t = Instant::now();
@@ -297,6 +321,7 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     }
     // Let the last probes arrive, then close the streams.
     std::thread::sleep(Duration::from_secs(2));
+    streams_stop.store(true, Ordering::Relaxed);
     drop(server);
     for s in streams {
         let _ = s.join();
@@ -330,6 +355,7 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         "failed_requests": errors.load(Ordering::Relaxed),
         "batch": opts.batch,
         "posters": opts.posters,
+        "rate": opts.rate,
         "time_to_202_ms": {"p50": percentile(&lat, 0.5) * 1e3, "p90": percentile(&lat, 0.9) * 1e3, "p99": percentile(&lat, 0.99) * 1e3, "max": lat.last().copied().unwrap_or(0.0) * 1e3},
         "streams": opts.clients,
         "probes": probe_n,

@@ -224,6 +224,10 @@ enum Command {
         /// Open event streams (SSE clients).
         #[arg(long, default_value_t = 500)]
         clients: usize,
+        /// Post at most this many events a second in all (paced evenly over the posters),
+        /// to measure the server at a given load rather than at its limit.
+        #[arg(long)]
+        rate: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -1062,6 +1066,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             posters,
             batch,
             clients,
+            rate,
             json,
         } => {
             load::run(&load::LoadOptions {
@@ -1069,6 +1074,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 posters,
                 batch,
                 clients,
+                rate,
                 json,
             })?;
             Ok(ExitCode::SUCCESS)

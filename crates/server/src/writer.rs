@@ -260,6 +260,18 @@ impl Seen {
     fn grow(&mut self, capacity: usize) {
         let b = BloomFilter::with_false_pos(self.rate).expected_items(capacity);
         self.filters.push((b, 0, capacity));
+        tracing::info!(
+            keys = capacity,
+            false_positives = self.rate,
+            filters = self.filters.len(),
+            mib = self.bytes() >> 20,
+            "writer filter grown"
+        );
+    }
+
+    /// The filters' size in bytes.
+    fn bytes(&self) -> usize {
+        self.filters.iter().map(|(b, _, _)| b.num_bits() / 8).sum()
     }
 
     /// Adds `h`; a key the filter already answers "maybe" for is not counted again, so
