@@ -49,6 +49,8 @@ try {
     { id: "b4", type: "queued", contact_id: "wall-3", queue: "general", at: at(-3000) },
     { id: "b5", type: "queued", contact_id: "wall-4", queue: "general", at: at(-2000) },
     { id: "b6", type: "abandoned", contact_id: "wall-4", at: at(-1000) },
+    // Names come from the data: shown as text, never run as markup.
+    { id: "b7", type: "agent_state", agent: '<img src=x onerror="window.__xss=1">', state: "break", reason: "lunch<b>", queue: "vip", at: at(-30000) },
   ];
   const res = await fetch(`${url}/api/v1/events?tenant=${tenant}`, {
     method: "POST",
@@ -71,7 +73,32 @@ try {
   await page.locator('[data-scope="queue:vip"]').waitFor({ timeout: 10000 });
   const idle = (await page.locator('#agent-counts [data-state="idle"] b').textContent())?.trim();
   if (idle !== "1") fail(`expected 1 idle agent, the wall shows ${idle}`);
+  // Agents on break counted by their reason.
+  const lunch = (await page.locator('#agent-counts [data-break="lunch<b>"] b').textContent())?.trim();
+  if (lunch !== "1") fail(`expected 1 agent on break for lunch<b>, the wall shows ${lunch}`);
+  const rows = await page.locator("#agents tbody").textContent();
+  if (!rows?.includes('<img src=x onerror="window.__xss=1">')) fail(`the agent's name is not shown as text: ${rows}`);
+  const injected = await page.evaluate(() => [document.querySelectorAll("#agents img, #agent-counts b b").length, window.__xss]);
+  if (injected[0] !== 0 || injected[1] !== undefined) fail(`markup from the data ran on the wall: ${injected}`);
+  // The trend chart is drawn.
+  await page.locator("#trend canvas").waitFor({ timeout: 10000 });
   await page.screenshot({ path: shot, fullPage: false });
+
+  // A phone: everything in one column, nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 8)
+        .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join(".")} right=${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    fail(`on a 390 px phone the wall is ${overflow} px too wide: ${wide.join(", ")}`);
+  }
+  await page.screenshot({ path: shot.replace(/\.png$/, "-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1920, height: 1080 });
 
   // English on request.
   await page.click('[data-lang="en"]');

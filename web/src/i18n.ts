@@ -33,6 +33,7 @@ const dict: Record<string, { "zh-CN": string; en: string }> = {
   acw: { "zh-CN": "话后处理", en: "Wrap-up" },
   break: { "zh-CN": "小休", en: "Break" },
   invisible: { "zh-CN": "隐身", en: "Invisible" },
+  no_reason: { "zh-CN": "未注明原因", en: "no reason given" },
   agent: { "zh-CN": "坐席", en: "Agent" },
   state: { "zh-CN": "状态", en: "State" },
   queue: { "zh-CN": "技能组", en: "Queue" },

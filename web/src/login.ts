@@ -19,7 +19,8 @@ form.addEventListener("submit", async (e) => {
   });
   if (res.ok) {
     const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") ? next : "/wall";
+    // Only a path of this site: `//host` or `/\host` would leave it.
+    location.href = next && /^\/(?![/\\])/.test(next) ? next : "/wall";
   } else {
     error.textContent = t("bad_login");
   }

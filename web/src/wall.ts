@@ -49,6 +49,11 @@ function fmt(key: string, v: unknown): string {
   return Number.isInteger(n) ? n.toLocaleString() : n.toFixed(1);
 }
 
+/** Text from the data (agent, queue, reason, rule and tenant names) made safe inside HTML. */
+function esc(v: unknown): string {
+  return String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function duration(s: number): string {
   const secs = Math.max(0, Math.round(s));
   if (secs < 60) return `${secs}s`;
@@ -116,8 +121,8 @@ function renderScopes(prefix: string, target: string, snap: Snapshot) {
       const name = k.slice(prefix.length);
       const { now, today, scores } = scopeFigures(s);
       const label = prefix === "channel:" ? t(name) : name;
-      return `<div class="card ${scoreClass(scores.service_level)}" data-scope="${k}">
-        <div class="card-head"><span class="name">${label}</span>
+      return `<div class="card ${scoreClass(scores.service_level)}" data-scope="${esc(k)}">
+        <div class="card-head"><span class="name">${esc(label)}</span>
           <span class="sl" title="${t("service_level")}">${fmt("service_level", today.service_level)}</span></div>
         <div class="card-row">
           <span><b data-value="waiting">${now.waiting ?? 0}</b> ${t("waiting")}</span>
@@ -148,8 +153,17 @@ function renderAgents(snap: Snapshot) {
     ["break", now.agents_break],
     ["invisible", now.agents_invisible],
   ];
+  // Agents on break, by reason.
+  const breaks = (snap.scopes["all"]?.now?.breaks ?? {}) as Record<string, number>;
+  const reasons = Object.entries(breaks)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([reason, n]) =>
+        `<div class="count break reason" data-break="${esc(reason)}"><b>${n}</b><span>${t("break")} · ${esc(reason || t("no_reason"))}</span></div>`,
+    );
   document.getElementById("agent-counts")!.innerHTML = counts
     .map(([k, v]) => `<div class="count ${k}" data-state="${k}"><b>${v ?? 0}</b><span>${t(String(k))}</span></div>`)
+    .concat(reasons)
     .join("");
   const table = document.getElementById("agents") as HTMLTableElement;
   table.tHead!.innerHTML = `<tr><th>${t("agent")}</th><th>${t("state")}</th><th>${t("queue")}</th><th>${t("time_in_state")}</th><th>${t("handled")}</th><th>${t("aht")}</th></tr>`;
@@ -159,9 +173,9 @@ function renderAgents(snap: Snapshot) {
     ? rows
         .map((a) => {
           const state = a.state === "logged_in" ? "idle" : a.state;
-          const reason = a.reason ? ` · ${a.reason}` : "";
-          return `<tr class="${state}"><td>${a.agent}</td><td><span class="dot ${state}"></span>${t(state)}${reason}</td>
-            <td>${a.queue ?? ""}</td><td class="num" data-since="${a.time_in_state}">${duration(a.time_in_state + elapsed)}</td>
+          const reason = a.reason ? ` · ${esc(a.reason)}` : "";
+          return `<tr class="${esc(state)}"><td>${esc(a.agent)}</td><td><span class="dot ${esc(state)}"></span>${esc(t(state))}${reason}</td>
+            <td>${esc(a.queue)}</td><td class="num" data-since="${a.time_in_state}">${duration(a.time_in_state + elapsed)}</td>
             <td class="num">${a.today?.handled ?? 0}</td><td class="num">${fmt("aht", a.today?.aht ?? null)}</td></tr>`;
         })
         .join("")
@@ -200,7 +214,7 @@ function renderAlerts(snap: Snapshot) {
   const el = document.getElementById("alerts")!;
   el.hidden = snap.alerts.length === 0;
   el.innerHTML = snap.alerts
-    .map((a) => `<div class="alert" data-rule="${a.rule}">⚠ ${t("alert_firing")}: ${a.rule}</div>`)
+    .map((a) => `<div class="alert" data-rule="${esc(a.rule)}">⚠ ${t("alert_firing")}: ${esc(a.rule)}</div>`)
     .join("");
 }
 
@@ -251,7 +265,7 @@ async function start() {
   if (!tenant) tenant = tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? "default";
   const names = tenants.tenants.map((x) => x.name);
   if (!names.includes(tenant)) names.push(tenant);
-  select.innerHTML = names.map((n) => `<option>${n}</option>`).join("");
+  select.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
   select.value = tenant;
   select.addEventListener("change", () => {
     tenant = select.value;

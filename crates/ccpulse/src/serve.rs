@@ -63,7 +63,9 @@ pub fn create_token(
     Ok(token)
 }
 
-fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<()> {
+/// Creates the demo center when it is missing, and the demo user in a store without users;
+/// whether the demo user exists.
+fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<bool> {
     let tenant = TenantId::new(DEMO_TENANT)?;
     if store.count_contacts(DEMO_TENANT)? == 0 {
         eprintln!("creating the demo center (30 days of calls and chats)...");
@@ -78,7 +80,7 @@ fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<()> {
             tenants: None,
         })?;
     }
-    Ok(())
+    Ok(store.users()?.iter().any(|u| u.name == DEMO_USER))
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -88,9 +90,7 @@ pub fn run(
     demo: bool,
     webhook: Option<String>,
 ) -> anyhow::Result<()> {
-    if demo {
-        prepare_demo(&mut store)?;
-    }
+    let demo_user = demo && prepare_demo(&mut store)?;
     if store.users()?.is_empty() {
         eprintln!(
             "note: no users yet; add one with `ccpulse user add NAME --role admin --password-stdin`"
@@ -113,7 +113,14 @@ pub fn run(
         let addr = listener.local_addr()?;
         println!("ccpulse is serving on http://{addr}/wall");
         if demo {
-            println!("demo login: user `{DEMO_USER}`, password `{DEMO_PASSWORD}`");
+            if demo_user {
+                println!("demo login: user `{DEMO_USER}`, password `{DEMO_PASSWORD}`");
+            } else {
+                println!(
+                    "sign in as one of this store's users (the `{DEMO_USER}` user is only \
+                     created in a store without users)"
+                );
+            }
             if let Some(tz) = demo_tz {
                 let tenant = TenantId::new(DEMO_TENANT)?;
                 tokio::spawn(crate::simulate::run(state.clone(), tenant, tz));

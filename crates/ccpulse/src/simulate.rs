@@ -350,6 +350,20 @@ pub async fn run(state: AppState, tenant: TenantId, tz: TimeZone) {
         seq: 0,
         out: Vec::new(),
     };
+    // Calls and chats the simulator had in progress when the server last stopped end now, as
+    // a telephony platform ends its calls when it restarts: they do not wait on the wall.
+    for c in state.hub().contacts_in_progress(tenant.as_str()) {
+        let kind = match c.phase {
+            ccpulse_live::Phase::Talking => "ended",
+            _ => "abandoned",
+        };
+        sim.out.push(json!({
+            "id": format!("{}-restart-{}", c.id, now.as_millisecond()),
+            "type": kind,
+            "contact_id": c.id,
+            "at": now.to_string(),
+        }));
+    }
     for i in 0..sim.agents.len() {
         sim.agent_event(now, i, "logged_in", None);
     }

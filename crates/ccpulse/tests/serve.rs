@@ -218,11 +218,34 @@ fn posted_events_come_back_on_the_stream_and_after_a_reconnect() {
     assert!(today["scopes"].is_object(), "{today}");
     // A stream that comes back with the snapshot's id gets what it missed.
     let again = stream(&server, &token, "floor1", Some(&snapshot_id));
-    until(&again, "the replayed change", |e, d| {
+    let (seen_id, _) = until(&again, "the replayed change", |e, d| {
         e == "floor" && d.contains("waiting-1")
     });
     let live = get(&server, &token, "/api/v1/live?tenant=floor1");
     assert_eq!(live["scopes"]["queue:vip"]["now"]["waiting"], 1, "{live}");
+    server.stop();
+
+    // After a restart, a stream that comes back with an id of the server's earlier life starts
+    // from the whole picture and then follows the changes (its id means nothing any more).
+    let server = Server::start(&cli);
+    let back = stream(&server, &token, "floor1", Some(&seen_id));
+    let (restart_id, snap) = until(&back, "a snapshot after the restart", |e, _| {
+        e == "snapshot"
+    });
+    let snap: Value = serde_json::from_str(&snap).unwrap();
+    assert_eq!(snap["scopes"]["queue:vip"]["now"]["waiting"], 1, "{snap}");
+    assert!(
+        restart_id.parse::<u64>().unwrap() > seen_id.parse::<u64>().unwrap(),
+        "ids go on rising across a restart: {restart_id} after {seen_id}"
+    );
+    let (status, body) = post(&server, &token, "floor1", &json!([
+        {"id": "s2", "type": "queued", "contact_id": "waiting-2", "at": at(-500), "queue": "vip"},
+    ]))
+    .unwrap();
+    assert_eq!(status, 202, "{body}");
+    until(&back, "a change after the restart", |e, d| {
+        e == "floor" && d.contains("waiting-2")
+    });
     server.stop();
 }
 

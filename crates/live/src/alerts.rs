@@ -77,6 +77,13 @@ pub struct Condition {
     pub window_minutes: Option<u32>,
 }
 
+impl Condition {
+    /// Whether it compares a figure of now (the floor's), not a KPI of today or of a window.
+    pub fn is_now(&self) -> bool {
+        self.window_minutes.is_none() && crate::floor::Now::default().figure(&self.metric).is_some()
+    }
+}
+
 /// An alert rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {
@@ -92,6 +99,19 @@ pub struct Rule {
     pub scope_key: String,
     /// A second condition that must hold as well (`while waiting > 0`).
     pub also: Option<Condition>,
+}
+
+impl Rule {
+    /// Whether every condition is a figure of now: such a rule is evaluated on every change of
+    /// the floor, without a query.
+    pub fn on_floor(&self) -> bool {
+        self.when.is_now() && self.also.as_ref().is_none_or(Condition::is_now)
+    }
+
+    /// The rule's conditions.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        std::iter::once(&self.when).chain(self.also.as_ref())
+    }
 }
 
 /// Why a rule could not be read.
@@ -208,10 +228,48 @@ pub struct AlertBook {
 }
 
 impl AlertBook {
-    /// Evaluates every rule with `figure(scope, condition)` and returns what changed.
+    /// The book as it was: `firing` rules (id, since when), e.g. from the alert history after
+    /// a restart, so a rule that still holds is not announced a second time.
+    pub fn restore(firing: impl IntoIterator<Item = (String, Timestamp)>) -> Self {
+        Self {
+            firing: firing.into_iter().collect(),
+        }
+    }
+
+    /// Evaluates every rule with `figure(scope, condition)` and returns what changed; a rule
+    /// that is no longer among `rules` stops firing.
     pub fn evaluate(
         &mut self,
         rules: &[Rule],
+        figure: &dyn Fn(&Scope, &Condition) -> Option<f64>,
+        now: Timestamp,
+    ) -> Vec<AlertEvent> {
+        let mut out = self.evaluate_some(rules.iter(), figure, now);
+        // Rules that were removed stop firing.
+        let gone: Vec<String> = self
+            .firing
+            .keys()
+            .filter(|id| !rules.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        for id in gone {
+            self.firing.remove(&id);
+            out.push(AlertEvent {
+                rule: id.clone(),
+                text: id,
+                scope: String::new(),
+                state: "resolved",
+                value: None,
+                at: now,
+            });
+        }
+        out
+    }
+
+    /// Evaluates `rules` only (the others keep their state) and returns what changed.
+    pub fn evaluate_some<'r>(
+        &mut self,
+        rules: impl Iterator<Item = &'r Rule>,
         figure: &dyn Fn(&Scope, &Condition) -> Option<f64>,
         now: Timestamp,
     ) -> Vec<AlertEvent> {
@@ -239,24 +297,6 @@ impl AlertBook {
                 scope: r.scope_key.clone(),
                 state: if fires { "firing" } else { "resolved" },
                 value: v,
-                at: now,
-            });
-        }
-        // Rules that were removed stop firing.
-        let gone: Vec<String> = self
-            .firing
-            .keys()
-            .filter(|id| !rules.iter().any(|r| &r.id == *id))
-            .cloned()
-            .collect();
-        for id in gone {
-            self.firing.remove(&id);
-            out.push(AlertEvent {
-                rule: id.clone(),
-                text: id,
-                scope: String::new(),
-                state: "resolved",
-                value: None,
                 at: now,
             });
         }

@@ -205,10 +205,21 @@ impl Floor {
                 }
             }
         }
+        // An agent counts in the channel of the contact they are on now (an idle agent
+        // belongs to no channel: channels share the agents of a blended center).
+        let serving: HashMap<&str, Channel> = self
+            .contacts
+            .values()
+            .filter(|c| matches!(c.phase, Phase::Talking | Phase::Ringing))
+            .filter_map(|c| c.agent.as_deref().map(|a| (a, c.channel)))
+            .collect();
         for a in self.agents() {
             let mut keys = vec![Scope::All];
             if let Some(q) = &a.queue {
                 keys.push(Scope::Queue(q.clone()));
+            }
+            if let Some(ch) = serving.get(a.agent.as_str()) {
+                keys.push(Scope::Channel(ch.as_str().to_owned()));
             }
             for k in keys {
                 let f = out.scopes.entry(k).or_default();
@@ -445,5 +456,41 @@ mod tests {
             f.now(at("2026-11-23T02:00:00Z")).scopes[&Scope::All].agents_logged_in,
             0
         );
+    }
+
+    #[test]
+    fn an_agent_counts_in_the_channel_of_the_contact_they_are_on() {
+        let mut f = Floor::default();
+        let agent = |name: &str, state| AgentEvent {
+            agent: name.into(),
+            state,
+            reason: None,
+            queue: Some("vip".into()),
+        };
+        let t0 = at("2026-11-23T01:00:00Z");
+        f.apply_agent(t0, &agent("1001", AgentState::Busy));
+        f.apply_agent(t0, &agent("1002", AgentState::Idle));
+        let mut queued = step(ContactEventKind::Queued, Some("vip"));
+        queued.channel = Some(Channel::Chat);
+        let mut answered = step(ContactEventKind::Answered, None);
+        answered.agent = Some("1001".into());
+        f.set_contact(
+            "c",
+            &[(t0, &queued), (at("2026-11-23T01:00:10Z"), &answered)],
+        );
+        let now = f.now(at("2026-11-23T01:01:00Z"));
+        let chat = &now.scopes[&Scope::Channel("chat".into())];
+        assert_eq!(
+            (
+                chat.talking,
+                chat.agents_logged_in,
+                chat.agents_on_call,
+                chat.agents_idle
+            ),
+            (1, 1, 1, 0)
+        );
+        assert!(!now.scopes.contains_key(&Scope::Channel("voice".into())));
+        let all = &now.scopes[&Scope::All];
+        assert_eq!((all.agents_logged_in, all.agents_idle), (2, 1));
     }
 }

@@ -44,15 +44,29 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Message>>,
     /// Woken when a tenant's figures need recomputing.
     pub dirty: Notify,
+    /// Woken when a floor changed (rules over figures of now are judged at once).
+    pub floor_changed: Notify,
+}
+
+/// Message ids a second of a server's life can take: each start numbers its messages from the
+/// microseconds since 1970, so a later start's ids are above any an earlier one gave (unless
+/// it sent over a million messages a second), and a stream that comes back after a restart
+/// with an id of the earlier life is not mistaken for one that missed nothing.
+fn first_seq() -> u64 {
+    u64::try_from(Timestamp::now().as_microsecond()).unwrap_or(0)
 }
 
 impl Default for Hub {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(RECENT);
         Self {
-            state: Mutex::new(HubState::default()),
+            state: Mutex::new(HubState {
+                seq: first_seq(),
+                ..HubState::default()
+            }),
             tx,
             dirty: Notify::new(),
+            floor_changed: Notify::new(),
         }
     }
 }
@@ -90,6 +104,7 @@ impl Hub {
         }
         drop(st);
         self.dirty.notify_one();
+        self.floor_changed.notify_one();
     }
 
     fn push(
@@ -133,6 +148,15 @@ impl Hub {
         self.dirty.notify_one();
     }
 
+    /// The tenant's contacts in progress now.
+    pub fn contacts_in_progress(&self, tenant: &str) -> Vec<ccpulse_live::LiveContact> {
+        self.lock()
+            .floors
+            .get(tenant)
+            .map(|f| f.contacts().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Tenants that have a floor.
     pub fn tenants(&self) -> Vec<String> {
         self.lock().floors.keys().cloned().collect()
@@ -165,6 +189,7 @@ impl Hub {
                     "floor",
                     json!({ "changes": changes }),
                 );
+                self.floor_changed.notify_one();
             }
         }
     }
@@ -190,11 +215,12 @@ impl Hub {
         self.tx.subscribe()
     }
 
-    /// The tenant's messages after `after`, or `None` when they are no longer kept.
+    /// The tenant's messages after `after`, or `None` when they are no longer kept, or when
+    /// `after` is no id of this server's (a stream from before a restart).
     pub fn since(&self, tenant: &str, after: u64) -> Option<Vec<Arc<Message>>> {
         let st = self.lock();
         let oldest = st.recent.front().map_or(st.seq + 1, |m| m.id);
-        if after + 1 < oldest && after < st.seq {
+        if after > st.seq || (after + 1 < oldest && after < st.seq) {
             return None;
         }
         Some(

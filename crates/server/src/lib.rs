@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ccpulse_live::{AlertEvent, Condition, Rule, Scope};
+use ccpulse_live::{AlertBook, AlertEvent, Condition, NowFigures, Rule, Scope};
 use ccpulse_metrics::Catalog;
 use ccpulse_model::TenantId;
 use ccpulse_store::{AlertRecord, DuckDbStore, ReportRun};
@@ -246,6 +246,12 @@ pub fn start(
                         path: path.display().to_string(),
                         reason: e.to_string(),
                     })?;
+                today::check_rule(&store, &catalog, &r.tenant, &rule).map_err(|reason| {
+                    StartError::AlertsFile {
+                        path: path.display().to_string(),
+                        reason: format!("alert rule `{}`: {reason}", rule.text),
+                    }
+                })?;
                 rules.entry(r.tenant).or_default().push(rule);
             }
         }
@@ -259,9 +265,21 @@ pub fn start(
         tenants.push((t.name.clone(), t.timezone.clone()));
         for (id, text) in store.alert_rules(&t.name)? {
             match Rule::parse(&text, Some(&id)) {
-                Ok(rule) => rules.entry(t.name.clone()).or_default().push(rule),
+                Ok(rule) => match today::check_rule(&store, &catalog, &t.name, &rule) {
+                    Ok(()) => rules.entry(t.name.clone()).or_default().push(rule),
+                    Err(reason) => tracing::warn!(
+                        rule = %text, tenant = %t.name, %reason,
+                        "a stored alert rule cannot be evaluated: left out"
+                    ),
+                },
                 Err(e) => tracing::warn!(error = %e, "a stored alert rule no longer parses"),
             }
+        }
+        // Rules firing when the server stopped are still firing: announced again only when
+        // they resolve.
+        let firing = store.firing_alerts(&t.name)?;
+        if !firing.is_empty() {
+            hub.with_alerts(&t.name, |book| *book = AlertBook::restore(firing));
         }
         if let Ok(tid) = TenantId::new(&t.name) {
             let update = writer::rebuild(&store, &tid, since);
@@ -292,6 +310,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let refresher = tokio::spawn(refresh_loop(state.clone()));
+    let floor_alerts = tokio::spawn(floor_alert_loop(state.clone()));
     let scheduler = tokio::spawn(schedule_loop(state.clone()));
     let app = router(state.clone());
     let signal = async move {
@@ -303,6 +322,7 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await;
     refresher.abort();
+    floor_alerts.abort();
     scheduler.abort();
     result
 }
@@ -409,6 +429,46 @@ async fn refresh_loop(state: AppState) {
     }
 }
 
+/// Evaluates the rules over figures of now alone (`waiting > 10`, `agents_idle = 0 while
+/// waiting > 0`) whenever the floor changes: no query, so no change waits for today's figures.
+async fn floor_alert_loop(state: AppState) {
+    loop {
+        state.hub().floor_changed.notified().await;
+        floor_alerts(&state).await;
+    }
+}
+
+/// A figure of now of a scope, as alert rules read it: 0 when the scope has nothing now.
+fn now_figure(figures: &NowFigures, scope: &Scope, c: &Condition) -> Option<f64> {
+    let zero = ccpulse_live::Now::default().figure(&c.metric)?;
+    Some(
+        figures
+            .scopes
+            .get(scope)
+            .and_then(|n| n.figure(&c.metric))
+            .unwrap_or(zero),
+    )
+}
+
+/// One evaluation of every tenant's rules over figures of now.
+pub async fn floor_alerts(state: &AppState) {
+    let now = state.now();
+    for tenant in state.hub().tenants() {
+        let rules = state.rules(&tenant);
+        if !rules.iter().any(Rule::on_floor) {
+            continue;
+        }
+        let figures = state.hub().now_figures(&tenant, now);
+        let lookup = |s: &Scope, c: &Condition| now_figure(&figures, s, c);
+        let events = state.hub().with_alerts(&tenant, |book| {
+            book.evaluate_some(rules.iter().filter(|r| r.on_floor()), &lookup, now)
+        });
+        if !events.is_empty() {
+            dispatch_alerts(state, &tenant, events).await;
+        }
+    }
+}
+
 /// One round: today's figures of every tenant with a floor, then its alert rules.
 pub async fn refresh(state: &AppState) {
     let _ = state.hub().take_dirty();
@@ -459,7 +519,13 @@ pub async fn refresh(state: &AppState) {
             }
         };
         state.hub().set_today(&tenant, today);
+        // Figures of now as they are after the queries, not as they were before them (the
+        // floor moved on meanwhile, and its own loop may have judged them since).
+        let fresh = state.hub().now_figures(&tenant, state.now());
         let lookup = |s: &Scope, c: &Condition| {
+            if c.is_now() {
+                return now_figure(&fresh, s, c);
+            }
             conditions
                 .iter()
                 .position(|(s2, c2)| s2 == s && c2 == c)

@@ -407,6 +407,14 @@ async fn put_alert_rule(
     let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
     let rule = Rule::parse(&body.when, body.id.as_deref())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (t, checked) = (tenant.to_string(), rule.clone());
+    state
+        .read(move |store, catalog| {
+            crate::today::check_rule(store, catalog, &t, &checked).map_err(|reason| {
+                ApiError::BadRequest(format!("alert rule `{}`: {reason}", checked.text))
+            })
+        })
+        .await?;
     let (t, id, text) = (tenant.to_string(), rule.id.clone(), rule.text.clone());
     state
         .writer()

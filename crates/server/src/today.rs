@@ -253,11 +253,7 @@ pub fn figure(
         }
         None => day_from,
     };
-    let filters: Vec<String> = match scope {
-        Scope::All => Vec::new(),
-        Scope::Queue(q) => vec![format!("queue={q}")],
-        Scope::Channel(ch) => vec![format!("channel={ch}")],
-    };
+    let filters = scope_filters(scope);
     match run(
         store,
         catalog,
@@ -276,4 +272,54 @@ pub fn figure(
             None
         }
     }
+}
+
+/// The KPI filters of an alert scope.
+fn scope_filters(scope: &Scope) -> Vec<String> {
+    match scope {
+        Scope::All => Vec::new(),
+        Scope::Queue(q) => vec![format!("queue={q}")],
+        Scope::Channel(ch) => vec![format!("channel={ch}")],
+    }
+}
+
+/// Why `rule` cannot be evaluated for `tenant`, if it cannot: each condition must be a figure
+/// of now or a KPI the catalog compiles (with the rule's scope as its filter).
+pub fn check_rule(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    tenant: &str,
+    rule: &ccpulse_live::Rule,
+) -> Result<(), String> {
+    let (from, to) = local_day(store, tenant, Timestamp::now());
+    let (from, to) = (from.to_string(), to.to_string());
+    let filters = scope_filters(&rule.scope);
+    for c in rule.conditions().filter(|c| !c.is_now()) {
+        build(
+            store,
+            catalog,
+            &KpiArgs {
+                tenant,
+                metrics: &c.metric,
+                by: None,
+                from: Some(&from),
+                to: Some(&to),
+                filters: &filters,
+            },
+        )
+        .map_err(|e| {
+            let window = if c.window_minutes.is_some() {
+                " (over a window, a KPI of the catalog)"
+            } else {
+                ""
+            };
+            format!(
+                "`{}` is neither a figure of now (waiting, longest_wait, talking, in_ivr, \
+                 agents_logged_in, agents_idle, agents_on_call, agents_wrap_up, agents_break, \
+                 agents_invisible) nor a KPI{window}: {e}",
+                c.metric
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -979,6 +979,97 @@ fn an_alert_fires_and_resolves_to_the_wall_the_history_and_a_webhook() {
     drop(rt);
 }
 
+/// A rule over figures of now is judged on the floor's change itself (no refresh of today's
+/// figures), a rule that cannot be evaluated is refused, and a rule still firing when the
+/// server restarts is not announced a second time.
+#[test]
+fn floor_rules_fire_on_the_change_bad_rules_are_refused_and_firing_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let history = |router: Router| async move {
+        let (_, _, h) = call(
+            &router,
+            Method::GET,
+            "/api/v1/alerts?tenant=demo",
+            Some("t"),
+            None,
+        )
+        .await;
+        h["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a["rule"].as_str().unwrap_or(""),
+                    a["state"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    {
+        let (state, router) = server_over(dir.path());
+        runtime().block_on(async {
+            for (when, status) in [
+                ("bogus_metric > 1", StatusCode::BAD_REQUEST),
+                ("waiting > 3 over 15m", StatusCode::BAD_REQUEST),
+                ("service_level[variant=nope] < 0.8", StatusCode::BAD_REQUEST),
+                ("service_level < 0.80 over 15m for queue vip", StatusCode::CREATED),
+                ("agents_idle = 0 while waiting > 0", StatusCode::CREATED),
+            ] {
+                let (got, _, body) = call(
+                    &router,
+                    Method::POST,
+                    "/api/v1/alerts/rules?tenant=demo",
+                    Some("t"),
+                    Some(json!({ "id": when, "when": when }).to_string()),
+                )
+                .await;
+                assert_eq!(got, status, "{when}: {body}");
+                if status == StatusCode::BAD_REQUEST {
+                    let message = body["error"]["message"].as_str().unwrap_or_default();
+                    assert!(message.contains(when.split(' ').next().unwrap_or_default()), "{message}");
+                }
+            }
+            let (_, _, rules) = call(&router, Method::GET, "/api/v1/alerts/rules?tenant=demo", Some("t"), None).await;
+            assert_eq!(rules["rules"].as_array().map(Vec::len), Some(2), "{rules}");
+            post_events(&router, json!([
+                {"id": "w1", "type": "queued", "contact_id": "c1", "queue": "vip", "at": "2026-11-23T09:59:00+08:00"},
+            ]))
+            .await;
+            // No refresh of today's figures: the floor's own evaluation fires it.
+            ccpulse_server::floor_alerts(&state).await;
+            let live = state.hub().snapshot("demo", now());
+            assert_eq!(live["alerts"][0]["rule"], "agents_idle = 0 while waiting > 0", "{live}");
+            assert_eq!(history(router.clone()).await, ["agents_idle = 0 while waiting > 0 firing"]);
+        });
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // After a restart the rule still holds: still firing, not announced again.
+    let (state, router) = server_over(dir.path());
+    runtime().block_on(async {
+        let live = state.hub().snapshot("demo", now());
+        assert_eq!(live["alerts"][0]["rule"], "agents_idle = 0 while waiting > 0", "{live}");
+        ccpulse_server::floor_alerts(&state).await;
+        ccpulse_server::refresh(&state).await;
+        assert_eq!(history(router.clone()).await, ["agents_idle = 0 while waiting > 0 firing"]);
+        // An idle agent comes: it resolves, once.
+        post_events(&router, json!([
+            {"id": "s1", "type": "agent_state", "agent": "1001", "state": "idle", "queue": "vip", "at": "2026-11-23T09:59:30+08:00"},
+        ]))
+        .await;
+        ccpulse_server::floor_alerts(&state).await;
+        ccpulse_server::refresh(&state).await;
+        assert_eq!(
+            history(router.clone()).await,
+            [
+                "agents_idle = 0 while waiting > 0 resolved",
+                "agents_idle = 0 while waiting > 0 firing"
+            ]
+        );
+    });
+}
+
 #[test]
 fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
     let app = app(ServerOptions::default());

@@ -69,6 +69,27 @@ impl DuckDbStore {
         Ok(())
     }
 
+    /// The rules of `tenant` whose latest history entry is `firing` (they were firing when the
+    /// server stopped), with since when: (rule id, time).
+    pub fn firing_alerts(&self, tenant: &str) -> Result<Vec<(String, Timestamp)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rule_id, epoch_us(arg_max(event_at, seq)) FROM alert_history
+             WHERE tenant = ? GROUP BY rule_id
+             HAVING arg_max(state, seq) = 'firing' ORDER BY rule_id",
+        )?;
+        let rows = stmt.query_map([tenant], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, micros) = row?;
+            let at = Timestamp::from_microsecond(micros)
+                .map_err(|e| StoreError::Invalid(format!("alert time: {e}")))?;
+            out.push((id, at));
+        }
+        Ok(out)
+    }
+
     /// The latest `limit` history entries of `tenant` (all tenants when `None`), newest first.
     pub fn alert_history(&self, tenant: Option<&str>, limit: u32) -> Result<Vec<AlertRecord>> {
         let mut stmt = self.conn.prepare(
