@@ -807,14 +807,27 @@ impl Builder<'_, '_> {
             }
         }
         enters.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
-        // The earliest ends beyond the enters belong to stints entered before this file.
-        let partial = ends.len().saturating_sub(enters.len());
-        for end in &ends[..partial] {
-            let connect = connects.iter().rev().find(|k| k.at <= end.at).copied();
-            self.stint(queue, None, end, connect);
-        }
-        let paired = ends.len() - partial;
-        for (enter, end) in enters.iter().zip(&ends[partial..]) {
+        // Each end (in time order) closes the latest stint entered before it and still open (a
+        // stint whose end never came stays open and is reported, not given a later call's
+        // end); an end with no such stint was entered before the files read (a rotated log)
+        // and is rebuilt from its own fields. A second of slack allows for an end written with
+        // a time just before its ENTERQUEUE's.
+        let mut paired = vec![false; enters.len()];
+        let mut waiting: Vec<usize> = Vec::new();
+        let mut next = 0;
+        for end in &ends {
+            let until = plus(end.at, 1.0);
+            while next < enters.len() && enters[next].at <= until {
+                waiting.push(next);
+                next += 1;
+            }
+            let Some(i) = waiting.pop() else {
+                let connect = connects.iter().rev().find(|k| k.at <= end.at).copied();
+                self.stint(queue, None, end, connect);
+                continue;
+            };
+            let enter = &enters[i];
+            paired[i] = true;
             let connect = connects
                 .iter()
                 .rev()
@@ -825,7 +838,7 @@ impl Builder<'_, '_> {
                 self.out.closed_open.push(s.clone());
             }
         }
-        for enter in enters.into_iter().skip(paired) {
+        for (enter, _) in enters.into_iter().zip(paired).filter(|(_, p)| !p) {
             if enter.from_store.is_some() {
                 continue;
             }
@@ -1129,6 +1142,35 @@ mod tests {
         assert_eq!(c.exit_reason.as_deref(), Some("completeagent"));
         assert_eq!(c.agent.as_deref(), Some("Agent/1"));
         assert!(a.open.is_empty());
+    }
+
+    #[test]
+    fn an_end_pairs_with_the_stint_entered_before_it_not_a_later_one() {
+        // A rotated log opens with the end of a stint entered in the older file; the same call
+        // enters the same queue again later and is still waiting when the file ends.
+        let a = run(&[
+            "1700049900|r1|q1|NONE|ABANDON|1|1|40",
+            "1700050800|r1|q1|NONE|ENTERQUEUE||13800000000|1",
+        ]);
+        assert_eq!(a.contacts.len(), 1);
+        let c = &a.contacts[0].0;
+        // Rebuilt from its own wait: entered 40 s before its end.
+        assert_eq!(c.queued_at.map(|t| t.as_second()), Some(1_700_049_860));
+        assert_eq!(a.open.len(), 1, "the second stint is still waiting");
+        assert_eq!(a.open[0].enter_at.as_second(), 1_700_050_800);
+        // An enter whose end never came stays open; the next enter gets the next end.
+        let a = run(&[
+            "1000|r2|q1|NONE|ENTERQUEUE||x|1",
+            "2000|r2|q1|NONE|ENTERQUEUE||x|1",
+            "2030|r2|q1|NONE|ABANDON|1|1|30",
+        ]);
+        assert_eq!(a.contacts.len(), 1);
+        assert_eq!(
+            a.contacts[0].0.queued_at.map(|t| t.as_second()),
+            Some(2000)
+        );
+        assert_eq!(a.open.len(), 1);
+        assert_eq!(a.open[0].enter_at.as_second(), 1000);
     }
 
     #[test]
