@@ -761,9 +761,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         r.need_mapping
                     );
                 }
+                for file in &r.reread_files {
+                    println!("read {file} again for its quarantined queue_log lines");
+                }
                 for (format, n) in &r.reimport_from_file {
                     println!(
-                        "{n} {format} record(s) are read with their file: import the file again"
+                        "{n} {format} record(s) are read with their file, which is not where \
+                         it was imported from: import the file again"
                     );
                 }
             }

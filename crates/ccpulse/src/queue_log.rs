@@ -2,7 +2,7 @@
 //! state intervals, each file in one transaction with what it leaves open.
 
 use ccpulse_ingest::queue_log::{
-    assemble_streaming, parse_queue_log_line, Assembled, QlEvent, StintContact, Verb,
+    assemble_streaming, parse_queue_log_line, Assembled, QlEvent, StintContact,
 };
 use ccpulse_ingest::{LineReader, Rejection};
 use ccpulse_model::TenantId;
@@ -27,13 +27,17 @@ pub fn parse_into(out: &mut ReadLines, bytes: &[u8], n: u64, unterminated: bool)
         return;
     }
     match parse_queue_log_line(bytes, n) {
-        Ok(e) if unterminated && matches!(e.verb, Verb::Other(_)) => {
+        // Asterisk ends every line it writes: a last line without an ending is one still being
+        // written, and its last field may be cut (`…|COMPLETECALLER|10|6` for `…|10|60|1`).
+        // Its call waits for the complete line (a later import of the file, or `tail`).
+        Ok(e) if unterminated => {
             out.rejections.push(Rejection::new(
                 n,
-                Some("event"),
+                None,
                 format!(
-                    "last line has no line ending and an unknown event `{}`: cut short while \
-                     being written?",
+                    "last line has no line ending: the file was still being written (its {} \
+                     may be cut short); import the file again once it is complete, or follow \
+                     it with `ccpulse tail`",
                     e.verb.as_str()
                 ),
                 bytes,
@@ -172,6 +176,10 @@ pub fn assemble_and_write(
     checkpoint: Option<ccpulse_store::Checkpoint>,
     summary: &mut ImportSummary,
 ) -> anyhow::Result<()> {
+    // What an earlier reading of these lines left in the quarantine is settled by this one:
+    // a line read again (known by its time, call, queue, agent and event, whatever its data
+    // fields say now) leaves it, and whatever this reading rejects is recorded afresh.
+    let resolved = resolved_quarantine(store, tenant, &events)?;
     let open_stints = store.open_stints(tenant)?;
     let open_intervals = store.open_intervals(tenant)?;
     // A tenant with nothing stored (a first import) takes the file straight into its tables;
@@ -253,6 +261,7 @@ pub fn assemble_and_write(
         })
         .collect();
     state.checkpoint = checkpoint;
+    state.quarantine_resolved = resolved;
     let started = std::time::Instant::now();
     summary.counts += batch.write(&tx)?;
     let written = started.elapsed();
@@ -264,6 +273,57 @@ pub fn assemble_and_write(
         "wrote a queue_log file's intervals, open stints and rejections"
     );
     Ok(())
+}
+
+/// A queue_log line's identity: its time as written, call, queue, agent and event (its data
+/// fields are what a fix changes).
+fn line_key(e: &QlEvent) -> (String, String, String, String, String) {
+    (
+        e.epoch.to_string(),
+        e.call_id.to_string(),
+        e.queue.as_deref().unwrap_or("NONE").to_owned(),
+        e.agent.as_deref().unwrap_or("NONE").to_owned(),
+        e.verb.as_str().to_owned(),
+    )
+}
+
+/// The quarantine entries of `tenant`'s queue_log imports whose line `events` holds again.
+fn resolved_quarantine(
+    store: &DuckDbStore,
+    tenant: &TenantId,
+    events: &[QlEvent],
+) -> anyhow::Result<Vec<i64>> {
+    let stored = store.quarantined_raw(tenant.as_str(), "queue_log")?;
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_key: std::collections::HashMap<_, Vec<i64>> = std::collections::HashMap::new();
+    // A line cut short while being written is a beginning of the complete line: found by its
+    // time as written.
+    let mut by_epoch: std::collections::HashMap<String, Vec<(i64, String)>> =
+        std::collections::HashMap::new();
+    for (id, raw) in stored {
+        if let Ok(e) = parse_queue_log_line(raw.as_bytes(), 0) {
+            by_key.entry(line_key(&e)).or_default().push(id);
+        }
+        let epoch = raw.split('|').next().unwrap_or_default().trim().to_owned();
+        by_epoch.entry(epoch).or_default().push((id, raw));
+    }
+    let mut resolved = std::collections::BTreeSet::new();
+    for e in events {
+        if let Some(ids) = by_key.remove(&line_key(e)) {
+            resolved.extend(ids);
+        }
+        if let Some(rows) = by_epoch.get(e.epoch.as_str()) {
+            let whole = e.raw();
+            resolved.extend(
+                rows.iter()
+                    .filter(|(_, raw)| whole.starts_with(raw.trim_end()))
+                    .map(|(id, _)| *id),
+            );
+        }
+    }
+    Ok(resolved.into_iter().collect())
 }
 
 /// What a feed of a file's contacts has seen: hashes of the ids it took, the contacts that

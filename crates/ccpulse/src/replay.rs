@@ -6,8 +6,8 @@
 //! agents, agent-states, Asterisk CDRs and Connect CTRs (with `--mapping` when the fix was in
 //! the mapping, else the default one), and CSV/xlsx rows, whose quarantined text holds the
 //! file's header, through the `--mapping` given (without one they wait). A queue_log line is
-//! read in the context of its call's other lines: it is re-imported from its file, which
-//! upserts and clears nothing twice.
+//! read in the context of its call's other lines: its file, where it still is, is imported
+//! again (an upsert: nothing counts twice), which settles the entries of the lines it reads.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +40,8 @@ pub struct Replayed {
     pub reimport_from_file: BTreeMap<String, u64>,
     /// CSV/xlsx records left waiting because no `--mapping` was given.
     pub need_mapping: u64,
+    /// queue_log files read again for their quarantined lines.
+    pub reread_files: Vec<String>,
 }
 
 /// Replays `entries` (all of the quarantine, or those picked by id / tenant / format);
@@ -57,6 +59,8 @@ pub fn replay(
     let mut agents = Vec::new();
     let mut contacts: Vec<ParsedContact> = Vec::new();
     let mut intervals = Vec::new();
+    // queue_log files to read again, with how many of their lines wait.
+    let mut reread: BTreeMap<(String, String), u64> = BTreeMap::new();
     for e in entries {
         let tenant = TenantId::new(&e.tenant)?;
         let raw = e.raw.as_bytes();
@@ -93,6 +97,12 @@ pub fn replay(
                     Converted::Rejected(r) => Err(r),
                 }
             }
+            "queue_log" if Path::new(&e.file).is_file() => {
+                *reread
+                    .entry((e.tenant.clone(), e.file.clone()))
+                    .or_default() += 1;
+                continue;
+            }
             other => {
                 *out.reimport_from_file.entry(other.to_owned()).or_default() += 1;
                 continue;
@@ -121,6 +131,21 @@ pub fn replay(
     // upserts the same records.
     store.remove_quarantined(&done)?;
     out.imported = done.len() as u64 - out.skipped;
+    // A queue_log line is read with its call's other lines: its file is imported again (an
+    // upsert: nothing counts twice), which settles the quarantine entries of every line it
+    // reads and records afresh what it still rejects.
+    for ((tenant, file), waiting) in reread {
+        let tid = TenantId::new(&tenant)?;
+        crate::queue_log::import_queue_log(store, std::slice::from_ref(&file), &tid, false)?;
+        let left = store
+            .quarantine(Some(&tenant))?
+            .iter()
+            .filter(|q| q.format == "queue_log" && q.file == file)
+            .count() as u64;
+        out.imported += waiting.saturating_sub(left);
+        out.rejected += left.min(waiting);
+        out.reread_files.push(file);
+    }
     Ok(out)
 }
 

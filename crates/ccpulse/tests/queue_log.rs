@@ -195,3 +195,85 @@ fn a_call_split_across_two_files_completes_and_bad_lines_are_quarantined() {
         .iter()
         .any(|e| e["field"] == "epoch" && e["line"] == 2));
 }
+
+/// A last line without its line ending (the file still being written) is not read as if it
+/// were complete; once the file is complete, importing it again takes the line and empties the
+/// quarantine, as does `quarantine replay` after the file's bad line is fixed.
+#[test]
+fn a_cut_last_line_waits_and_a_fixed_file_empties_the_quarantine() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "set", "pbx", "--timezone", "UTC"]);
+    let lines = [
+        format!("{}|m1|sales|NONE|ENTERQUEUE||x|1", at(0)),
+        format!("{}|m1|sales|Agent/4|CONNECT|10|m1b|2", at(10)),
+        format!("{}|m1|sales|Agent/4|COMPLETECALLER|10|60|1", at(70)),
+    ];
+    // Cut in the middle of its talk time: `60` written as `6`.
+    let cut = format!(
+        "{}\n{}\n{}",
+        lines[0],
+        lines[1],
+        &lines[2][..lines[2].len() - 3]
+    );
+    let p = cli.write("queue_log", &cut);
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "queue_log",
+        "--tenant",
+        "pbx",
+        "--json",
+        p.to_str().unwrap(),
+    ]);
+    let s: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (s["rejected"].as_u64(), s["open_calls"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    let e = &q["entries"][0];
+    assert_eq!(e["line"], 3, "{q}");
+    assert!(
+        e["reason"].as_str().unwrap().contains("no line ending"),
+        "{q}"
+    );
+    assert_eq!(
+        hour(&cli, "sales", "contacts")["contacts"]
+            .as_f64()
+            .unwrap_or(0.0),
+        0.0
+    );
+
+    // Complete now: the call is taken with its true talk time, the quarantine is empty.
+    let s = import(&cli, "queue_log", &lines);
+    assert_eq!(s["rejected"], 0, "{s}");
+    let sales = hour(&cli, "sales", "contacts,avg_talk");
+    assert_eq!(num(&sales, "contacts"), 1.0);
+    assert_eq!(num(&sales, "avg_talk"), 60.0);
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    assert_eq!(q["entries"].as_array().unwrap().len(), 0, "{q}");
+
+    // A line that cannot be placed (an abandon with no wait) is quarantined; fixed in the file,
+    // `quarantine replay` reads the file again and the entry leaves.
+    let bad = [format!("{}|m2|sales|NONE|ABANDON|1|1|", at(300))];
+    let s = import(&cli, "queue_log.2", &bad);
+    assert_eq!(s["rejected"], 1, "{s}");
+    cli.write(
+        "queue_log.2",
+        &format!("{}\n", format!("{}|m2|sales|NONE|ABANDON|1|1|20", at(300))),
+    );
+    let r: Value = serde_json::from_str(&cli.ok(&["quarantine", "replay", "--json"])).unwrap();
+    assert_eq!(
+        (r["imported"].as_u64(), r["rejected"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    assert_eq!(q["entries"].as_array().unwrap().len(), 0, "{q}");
+    let sales = hour(&cli, "sales", "contacts,abandoned");
+    assert_eq!(
+        (num(&sales, "contacts"), num(&sales, "abandoned")),
+        (2.0, 1.0)
+    );
+}

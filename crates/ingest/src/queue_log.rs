@@ -806,18 +806,20 @@ impl Builder<'_, '_> {
                 _ => ends.push(e),
             }
         }
-        enters.sort_by(|x, y| x.at.cmp(&y.at).then(x.line.cmp(&y.line)));
-        // Each end (in time order) closes the latest stint entered before it and still open (a
-        // stint whose end never came stays open and is reported, not given a later call's
-        // end); an end with no such stint was entered before the files read (a rotated log)
-        // and is rebuilt from its own fields. A second of slack allows for an end written with
-        // a time just before its ENTERQUEUE's.
+        // Each end closes the latest stint entered before it and still open, "before" in the
+        // order Asterisk wrote them: a stint's ENTERQUEUE is written before its end even where
+        // their times disagree, and one left open by an earlier file comes first. A stint
+        // whose end never came stays open and is reported, not given a later stint's end; an
+        // end with no stint before it was entered before the files read (a rotated log) and
+        // is rebuilt from its own fields.
+        let written = |e: &Enter| (e.from_store.is_none(), e.line);
+        enters.sort_by_key(|e| written(e));
+        ends.sort_by_key(|e| e.line);
         let mut paired = vec![false; enters.len()];
         let mut waiting: Vec<usize> = Vec::new();
         let mut next = 0;
         for end in &ends {
-            let until = plus(end.at, 1.0);
-            while next < enters.len() && enters[next].at <= until {
+            while next < enters.len() && written(&enters[next]) < (true, end.line) {
                 waiting.push(next);
                 next += 1;
             }
@@ -1165,10 +1167,7 @@ mod tests {
             "2030|r2|q1|NONE|ABANDON|1|1|30",
         ]);
         assert_eq!(a.contacts.len(), 1);
-        assert_eq!(
-            a.contacts[0].0.queued_at.map(|t| t.as_second()),
-            Some(2000)
-        );
+        assert_eq!(a.contacts[0].0.queued_at.map(|t| t.as_second()), Some(2000));
         assert_eq!(a.open.len(), 1);
         assert_eq!(a.open[0].enter_at.as_second(), 1000);
     }

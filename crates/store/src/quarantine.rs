@@ -88,6 +88,15 @@ impl DuckDbStore {
         Ok(())
     }
 
+    /// The raw records (with their ids) `tenant`'s imports in `format` left in the quarantine.
+    pub fn quarantined_raw(&self, tenant: &str, format: &str) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT qid, raw FROM quarantine WHERE tenant = ? AND format = ? ORDER BY qid",
+        )?;
+        let rows = stmt.query_map(params![tenant, format], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Records why a replayed rejection is still rejected.
     pub fn update_quarantined(&self, id: i64, field: Option<&str>, reason: &str) -> Result<()> {
         self.conn.execute(

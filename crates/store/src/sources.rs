@@ -57,6 +57,9 @@ pub struct SourceState {
     pub intervals_known: bool,
     pub unknown: Vec<UnknownLine>,
     pub checkpoint: Option<Checkpoint>,
+    /// Quarantine entries the batch's input settles (read again now): removed in the same
+    /// transaction, before which the batch's own rejections are recorded afresh.
+    pub quarantine_resolved: Vec<i64>,
 }
 
 impl SourceState {
@@ -68,6 +71,7 @@ impl SourceState {
             && self.intervals_closed.is_empty()
             && self.unknown.is_empty()
             && self.checkpoint.is_none()
+            && self.quarantine_resolved.is_empty()
     }
 }
 
@@ -196,6 +200,7 @@ fn delete_open(conn: &::duckdb::Connection, closed: &[AgentInterval]) -> Result<
 /// Writes `s` inside the caller's transaction.
 pub(crate) fn write(store: &crate::DuckDbStore, s: &SourceState) -> Result<()> {
     let conn = &store.conn;
+    store.remove_quarantined(&s.quarantine_resolved)?;
     if s.intervals_known {
         delete_open(conn, &s.intervals_closed)?;
         let rows = s.intervals.iter().map(|i| (i, None));
