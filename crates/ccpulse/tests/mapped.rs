@@ -363,3 +363,84 @@ NC = "not_connected"
     assert_eq!(num(r, "avg_talk"), 120.0);
     assert_eq!(num(r, "aht"), 135.0);
 }
+
+/// An export with the times themselves instead of durations: a US date, 12-hour times of day
+/// (one call past midnight), answer and end times; the KPIs by hand.
+#[test]
+fn a_csv_with_end_times_and_twelve_hour_clocks() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "set", "desk", "--timezone", "America/New_York"]);
+    let map = cli.write(
+        "desk.toml",
+        r#"
+[format]
+date = "%m/%d/%Y"
+time = "%I:%M:%S %p"
+[columns]
+id = "Call"
+date = "Date"
+time = "Start"
+queued_at = "Queued"
+answered_at = "Answered"
+ended_at = "End"
+outcome = "Status"
+[values.outcome]
+Handled = "answered"
+Dropped = "abandoned"
+"#,
+    );
+    let csv = cli.write(
+        "desk.csv",
+        "Call,Date,Start,Queued,Answered,End,Status\n\
+         d1,03/01/2024,02:30:15 PM,02:30:45 PM,02:31:05 PM,02:36:05 PM,Handled\n\
+         d2,03/01/2024,11:58:00 PM,11:58:10 PM,11:59:00 PM,12:04:00 AM,Handled\n\
+         d3,03/01/2024,09:00:00 AM,09:00:05 AM,,09:01:35 AM,Dropped\n\
+         d4,03/01/2024,09:10:00 AM,09:10:05 AM,09:10:00 AM,09:12:00 AM,Handled\n\
+         d5,03/01/2024,25:00:00 PM,,,,Handled\n",
+    );
+    let out = cli.run(&[
+        "import",
+        "--format",
+        "csv",
+        "--mapping",
+        map.to_str().unwrap(),
+        "--tenant",
+        "desk",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    let q = q["entries"].as_array().unwrap();
+    // d4 is answered before it queued; d5's start is no time.
+    assert_eq!(q.len(), 2, "{q:?}");
+    assert_eq!(q[0]["line"], 5);
+    assert!(
+        q[0]["field"].as_str().unwrap().contains("Answered"),
+        "{q:?}"
+    );
+    assert_eq!(q[1]["line"], 6);
+    assert!(q[1]["field"].as_str().unwrap().contains("Start"), "{q:?}");
+    let r = &cli.kpi(&[
+        "--tenant",
+        "desk",
+        "--metrics",
+        "offered,answered,abandoned,asa,avg_wait,avg_talk",
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-03-03",
+    ])[0];
+    assert_eq!(num(r, "offered"), 3.0);
+    assert_eq!(num(r, "answered"), 2.0);
+    assert_eq!(num(r, "abandoned"), 1.0);
+    // Waits: d1 14:30:45 -> 14:31:05 = 20 s; d2 23:58:10 -> 23:59:00 = 50 s: asa 35.
+    assert_eq!(num(r, "asa"), 35.0);
+    // With d3's 90 s in the queue (09:00:05 -> 09:01:35): (20 + 50 + 90) / 3.
+    assert!(close(num(r, "avg_wait"), 160.0 / 3.0), "{r}");
+    // Talks: d1 5:00 = 300 s; d2 23:59:00 -> 00:04:00 the next day = 300 s.
+    assert_eq!(num(r, "avg_talk"), 300.0);
+}

@@ -4,15 +4,22 @@
 //! what a canonical one could not.
 //!
 //! Times: the contact starts at `datetime` (one column) or `date` + `time` (two), read in the
-//! mapping's `zone` (else the tenant's). Many exports carry durations rather than end times:
-//! `ivr_s`, `wait_s`, `talk_s`, `hold_s`, `acw_s` (seconds, or `H:MM:SS`) lay the contact out
-//! from its start: IVR, then the queue, then the answer and the talk.
+//! mapping's `zone` (else the tenant's), in the formats `[format]` gives (strftime: `date`,
+//! `time`, `datetime`; ISO dates and `H:MM:SS` times always work). Many exports carry
+//! durations rather than end times: `ivr_s`, `wait_s`, `talk_s`, `hold_s`, `acw_s` (seconds,
+//! or `H:MM:SS`) lay the contact out from its start: IVR, then the queue, then the answer and
+//! the talk. Where an export has the times themselves, the columns `ivr_end`, `queued_at`,
+//! `answered_at`, `ended_at` and `wrap_up_end` give them (a date and time, or a time of day on
+//! the start's date, the next day when it is earlier than the start); a time given wins over
+//! the duration that would lead to it.
 //!
 //! ```toml
 //! [format]
 //! delimiter = "\t"          # CSV only; default ","
 //! sheet = "Sheet1"          # xlsx only; default the first sheet
 //! date = "%y%m%d"           # strftime format of the date column; ISO dates always work
+//! time = "%I:%M:%S %p"      # strftime format of times of day; H:MM:SS always works
+//! datetime = "%d/%m/%Y %H:%M" # strftime format of one-column date and times
 //! zone = "Asia/Jerusalem"   # IANA zone of the times; default the tenant's
 //! [columns]                 # field = "column header"
 //! id = "call_id"
@@ -99,6 +106,10 @@ pub struct FormatOptions {
     pub delimiter: Option<String>,
     pub sheet: Option<String>,
     pub date: Option<String>,
+    /// strftime format of a time of day (`%I:%M:%S %p`).
+    pub time: Option<String>,
+    /// strftime format of a date and time in one column.
+    pub datetime: Option<String>,
     pub zone: Option<String>,
     /// `reject` (default) or `zero`: what a negative duration (a source's clock skew) means.
     pub negative_durations: Option<String>,
@@ -125,6 +136,14 @@ const TEXT_FIELDS: &[&str] = &[
     "outcome",
 ];
 const TIME_FIELDS: &[&str] = &["datetime", "date", "time"];
+/// The moments of a contact after its start, where an export has them as times.
+const MOMENT_FIELDS: &[&str] = &[
+    "ivr_end",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "wrap_up_end",
+];
 const DURATION_FIELDS: &[&str] = &["ivr_s", "wait_s", "talk_s", "hold_s", "acw_s"];
 const OTHER_FIELDS: &[&str] = &[
     "resolved_first",
@@ -143,16 +162,28 @@ impl Mapping {
         let m: Mapping =
             toml::from_str(&text).map_err(|e| format!("mapping {}: {e}", path.display()))?;
         for field in m.columns.keys().chain(m.defaults.keys()) {
-            let known = [TEXT_FIELDS, TIME_FIELDS, DURATION_FIELDS, OTHER_FIELDS]
-                .iter()
-                .any(|set| set.contains(&field.as_str()));
+            let known = [
+                TEXT_FIELDS,
+                TIME_FIELDS,
+                MOMENT_FIELDS,
+                DURATION_FIELDS,
+                OTHER_FIELDS,
+            ]
+            .iter()
+            .any(|set| set.contains(&field.as_str()));
             if !known {
                 return Err(format!(
                     "mapping {}: unknown field `{field}` (fields: {})",
                     path.display(),
-                    [TEXT_FIELDS, TIME_FIELDS, DURATION_FIELDS, OTHER_FIELDS]
-                        .concat()
-                        .join(", ")
+                    [
+                        TEXT_FIELDS,
+                        TIME_FIELDS,
+                        MOMENT_FIELDS,
+                        DURATION_FIELDS,
+                        OTHER_FIELDS
+                    ]
+                    .concat()
+                    .join(", ")
                 ));
             }
         }
@@ -305,13 +336,31 @@ impl<'m> Resolved<'m> {
         }
     }
 
-    fn start(&self, record: &[String]) -> Result<Timestamp, Bad> {
+    /// When the contact started, as a local time.
+    fn start(&self, record: &[String]) -> Result<DateTime, Bad> {
+        let f = &self.mapping.format;
         let local = if self.index.contains_key("datetime") {
             let raw = self
                 .cell(record, "datetime")
                 .ok_or_else(|| Bad::new("datetime", "empty"))?;
-            parse_datetime(&raw, self.mapping.format.date.as_deref())
-                .ok_or_else(|| Bad::new("datetime", format!("`{raw}` is not a date and time")))?
+            parse_datetime(
+                &raw,
+                f.datetime.as_deref(),
+                f.date.as_deref(),
+                f.time.as_deref(),
+            )
+            .ok_or_else(|| {
+                Bad::new(
+                    "datetime",
+                    format!(
+                        "`{raw}` is not a date and time{}",
+                        f.datetime
+                            .as_deref()
+                            .map(|d| format!(" in the format {d}"))
+                            .unwrap_or_default()
+                    ),
+                )
+            })?
         } else {
             let raw = self
                 .cell(record, "date")
@@ -330,14 +379,67 @@ impl<'m> Resolved<'m> {
                     return Err(Bad::new("time", "empty"));
                 }
                 None => Time::midnight(),
-                Some(raw) => parse_time(&raw)
-                    .ok_or_else(|| Bad::new("time", format!("`{raw}` is not a time H:MM:SS")))?,
+                Some(raw) => parse_time_as(&raw, f.time.as_deref()).ok_or_else(|| {
+                    Bad::new(
+                        "time",
+                        format!(
+                            "`{raw}` is not a time {}",
+                            f.time.as_deref().unwrap_or("H:MM:SS")
+                        ),
+                    )
+                })?,
             };
             date.to_datetime(time)
         };
+        Ok(local)
+    }
+
+    /// A local time of the contact in its zone.
+    fn instant(&self, field: &str, local: DateTime) -> Result<Timestamp, Bad> {
         self.zone
             .to_timestamp(local)
-            .map_err(|e| Bad::new("time", format!("{local} in {}: {e}", zone_name(&self.zone))))
+            .map_err(|e| Bad::new(field, format!("{local} in {}: {e}", zone_name(&self.zone))))
+    }
+
+    /// A moment column (`ended_at`, ...): a date and time, or a time of day on the start's date
+    /// (the next day when it comes before the start); `None` when the record has none.
+    fn moment(
+        &self,
+        record: &[String],
+        field: &'static str,
+        start: DateTime,
+    ) -> Result<Option<Timestamp>, Bad> {
+        let Some(raw) = self.cell(record, field) else {
+            return Ok(None);
+        };
+        let f = &self.mapping.format;
+        let local = match parse_datetime(
+            &raw,
+            f.datetime.as_deref(),
+            f.date.as_deref(),
+            f.time.as_deref(),
+        ) {
+            Some(dt) => dt,
+            None => {
+                let t = parse_time_as(&raw, f.time.as_deref()).ok_or_else(|| {
+                    Bad::new(
+                        field,
+                        format!("`{raw}` is not a date and time or a time of day"),
+                    )
+                })?;
+                let same_day = start.date().to_datetime(t);
+                if same_day < start {
+                    start
+                        .date()
+                        .tomorrow()
+                        .map_err(|e| Bad::new(field, e.to_string()))?
+                        .to_datetime(t)
+                } else {
+                    same_day
+                }
+            }
+        };
+        self.instant(field, local).map(Some)
     }
 
     /// The canonical JSON object of one record.
@@ -381,7 +483,16 @@ impl<'m> Resolved<'m> {
         m.entry("direction")
             .or_insert_with(|| Value::String("inbound".into()));
 
-        let start = self.start(record)?;
+        let start_local = self.start(record)?;
+        let start = self.instant("time", start_local)?;
+        let moment = |field| self.moment(record, field, start_local);
+        let (ivr_end, queued_at, answered_at, ended_at, wrap_up_end) = (
+            moment("ivr_end")?,
+            moment("queued_at")?,
+            moment("answered_at")?,
+            moment("ended_at")?,
+            moment("wrap_up_end")?,
+        );
         let ivr = self.seconds(record, "ivr_s")?;
         let wait = self.seconds(record, "wait_s")?;
         let talk = self.seconds(record, "talk_s")?;
@@ -413,31 +524,34 @@ impl<'m> Resolved<'m> {
             |t: Timestamp, s: f64| t.checked_add(SignedDuration::from_secs_f64(s)).unwrap_or(t);
         m.insert("arrived_at".into(), at(start));
         let mut cursor = start;
-        if let Some(i) = ivr {
+        if ivr.is_some() || ivr_end.is_some() {
             m.insert("ivr_start".into(), at(start));
-            cursor = plus(start, i);
+            cursor = ivr_end.unwrap_or_else(|| plus(start, ivr.unwrap_or(0.0)));
             m.insert("ivr_end".into(), at(cursor));
         }
         let queued = !matches!(
             outcome.as_str(),
             "self_service" | "not_connected" | "closed"
-        );
+        ) || queued_at.is_some();
         let mut ended = cursor;
         if queued {
-            m.insert("queued_at".into(), at(cursor));
-            let left = plus(cursor, wait.unwrap_or(0.0));
+            let entered = queued_at.unwrap_or(cursor);
+            m.insert("queued_at".into(), at(entered));
             if outcome == "answered" {
-                m.insert("answered_at".into(), at(left));
-                ended = plus(left, talk.unwrap_or(0.0));
+                let answered = answered_at.unwrap_or_else(|| plus(entered, wait.unwrap_or(0.0)));
+                m.insert("answered_at".into(), at(answered));
+                ended = plus(answered, talk.unwrap_or(0.0));
             } else {
-                ended = left;
+                ended = plus(entered, wait.unwrap_or(0.0));
             }
         } else if let Some(t) = talk {
             ended = plus(cursor, t);
         }
+        let ended = ended_at.unwrap_or(ended);
         m.insert("ended_at".into(), at(ended));
-        if let Some(a) = acw {
-            m.insert("wrap_up_end".into(), at(plus(ended, a)));
+        if wrap_up_end.is_some() || acw.is_some() {
+            let done = wrap_up_end.unwrap_or_else(|| plus(ended, acw.unwrap_or(0.0)));
+            m.insert("wrap_up_end".into(), at(done));
         }
         m.insert("outcome".into(), Value::String(outcome));
 
@@ -481,6 +595,11 @@ impl<'m> Resolved<'m> {
     fn column_of(&self, field: &str) -> String {
         let base = field.split('.').next().unwrap_or(field);
         let key = match base {
+            f @ ("ivr_end" | "queued_at" | "answered_at" | "ended_at" | "wrap_up_end")
+                if self.mapping.columns.contains_key(f) =>
+            {
+                f
+            }
             "arrived_at" | "ivr_start" | "ivr_end" | "queued_at" | "answered_at" | "ended_at" => {
                 "time"
             }
@@ -626,13 +745,36 @@ fn parse_date(s: &str, format: Option<&str>) -> Option<Date> {
     day.parse().ok()
 }
 
-fn parse_datetime(s: &str, date_format: Option<&str>) -> Option<DateTime> {
+/// A time of day in `format` (strftime), else `H:MM:SS`.
+fn parse_time_as(s: &str, format: Option<&str>) -> Option<Time> {
     let s = s.trim();
+    if let Some(f) = format {
+        if let Ok(t) = Time::strptime(f, s) {
+            return Some(t);
+        }
+    }
+    parse_time(s)
+}
+
+/// A date and time: in `format` (strftime) when given, ISO, or a date (in `date_format`) and a
+/// time of day (in `time_format`) separated by a space or `T`.
+fn parse_datetime(
+    s: &str,
+    format: Option<&str>,
+    date_format: Option<&str>,
+    time_format: Option<&str>,
+) -> Option<DateTime> {
+    let s = s.trim();
+    if let Some(f) = format {
+        if let Ok(dt) = DateTime::strptime(f, s) {
+            return Some(dt);
+        }
+    }
     if let Ok(dt) = s.parse::<DateTime>() {
         return Some(dt);
     }
     let (d, t) = s.split_once([' ', 'T'])?;
-    Some(parse_date(d, date_format)?.to_datetime(parse_time(t)?))
+    Some(parse_date(d, date_format)?.to_datetime(parse_time_as(t, time_format)?))
 }
 
 /// One row of a spreadsheet cell values as text: dates as `YYYY-MM-DD`, times of day as
