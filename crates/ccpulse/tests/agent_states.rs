@@ -156,3 +156,100 @@ fn agents_logged_in_peak_and_average_by_hand() {
         .iter()
         .all(|r| r["agents_logged_in_peak"].as_f64() == Some(1.0)));
 }
+
+/// Utilization is staffed time over scheduled time: each agent's scheduled minutes a day (the
+/// agents file) for each day they logged in; idle is the logged-in time in no other state.
+#[test]
+fn utilization_against_the_schedule_and_idle_time_by_hand() {
+    let cli = Cli::new();
+    let agents = cli.write(
+        "agents.jsonl",
+        r#"{"id":"a1","team":"t1","scheduled_minutes":480}
+{"id":"a2","team":"t1","scheduled_minutes":240}
+{"id":"a3","team":"t2"}
+"#,
+    );
+    cli.ok(&[
+        "import",
+        "--format",
+        "agents",
+        "--tenant",
+        "bank",
+        agents.to_str().unwrap(),
+    ]);
+    let states = cli.write(
+        "states.jsonl",
+        r#"{"agent":"a1","state":"logged_in","start":"2021-02-03T09:00:00+08:00","end":"2021-02-03T17:00:00+08:00"}
+{"agent":"a1","state":"busy","start":"2021-02-03T09:30:00+08:00","end":"2021-02-03T11:30:00+08:00"}
+{"agent":"a1","state":"break","reason":"training","start":"2021-02-03T14:00:00+08:00","end":"2021-02-03T15:00:00+08:00"}
+{"agent":"a1","state":"logged_in","start":"2021-02-04T09:00:00+08:00","end":"2021-02-04T15:00:00+08:00"}
+{"agent":"a2","state":"logged_in","start":"2021-02-03T13:00:00+08:00","end":"2021-02-03T16:00:00+08:00"}
+{"agent":"a3","state":"logged_in","start":"2021-02-03T09:00:00+08:00","end":"2021-02-03T10:00:00+08:00"}
+"#,
+    );
+    cli.ok(&[
+        "import",
+        "--format",
+        "agent-states",
+        "--tenant",
+        "bank",
+        states.to_str().unwrap(),
+    ]);
+    let k = cli.kpi(&[
+        "--tenant",
+        "bank",
+        "--metrics",
+        "utilization,staffed_time",
+        "--by",
+        "day",
+        "--from",
+        "2021-02-03",
+        "--to",
+        "2021-02-05",
+    ]);
+    // 02-03: a1 8 h of 8 scheduled, a2 3 h of 4 (a3 has no schedule: left out): 11/12.
+    assert!(
+        (k[0]["utilization"].as_f64().unwrap() - 11.0 / 12.0).abs() < 1e-12,
+        "{k:?}"
+    );
+    // 02-04: a1 6 h of 8.
+    assert!(
+        (k[1]["utilization"].as_f64().unwrap() - 0.75).abs() < 1e-12,
+        "{k:?}"
+    );
+    let k = cli.kpi(&[
+        "--tenant",
+        "bank",
+        "--metrics",
+        "utilization,state_time[state=idle]",
+        "--by",
+        "agent",
+        "--from",
+        "2021-02-03",
+        "--to",
+        "2021-02-05",
+    ]);
+    // a1: 14 h over two days of 8 h; idle 14 h - 2 h busy - 1 h training = 11 h.
+    assert!(
+        (k[0]["utilization"].as_f64().unwrap() - 14.0 / 16.0).abs() < 1e-12,
+        "{k:?}"
+    );
+    assert_eq!(k[0]["state_time[state=idle]"].as_f64(), Some(11.0 * 3600.0));
+    assert!(k[2]["utilization"].is_null(), "a3 has no schedule: {k:?}");
+    // A day's schedule says nothing of its hours.
+    let out = cli.run(&[
+        "kpi",
+        "--tenant",
+        "bank",
+        "--metrics",
+        "utilization",
+        "--by",
+        "hour",
+        "--from",
+        "2021-02-03",
+        "--to",
+        "2021-02-04",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("day or longer"));
+}

@@ -261,7 +261,7 @@ fn a_cut_last_line_waits_and_a_fixed_file_empties_the_quarantine() {
     assert_eq!(s["rejected"], 1, "{s}");
     cli.write(
         "queue_log.2",
-        &format!("{}\n", format!("{}|m2|sales|NONE|ABANDON|1|1|20", at(300))),
+        &format!("{}|m2|sales|NONE|ABANDON|1|1|20\n", at(300)),
     );
     let r: Value = serde_json::from_str(&cli.ok(&["quarantine", "replay", "--json"])).unwrap();
     assert_eq!(

@@ -815,6 +815,23 @@ impl Builder<'_, '_> {
         let written = |e: &Enter| (e.from_store.is_none(), e.line);
         enters.sort_by_key(|e| written(e));
         ends.sort_by_key(|e| e.line);
+        // Wazo writes its own LEAVEEMPTY next to Asterisk's EXITEMPTY for the same exit (with
+        // no ENTERQUEUE between them): one stint, one exit.
+        let mut kept: Vec<&QlEvent> = Vec::with_capacity(ends.len());
+        for e in ends {
+            let empty = |v: &Verb| matches!(v, Verb::ExitEmpty | Verb::LeaveEmpty);
+            if let Some(prev) = kept.last() {
+                let twin = empty(&e.verb) && empty(&prev.verb) && e.verb != prev.verb;
+                let entered_between = enters
+                    .iter()
+                    .any(|x| x.from_store.is_none() && x.line > prev.line && x.line < e.line);
+                if twin && !entered_between {
+                    continue;
+                }
+            }
+            kept.push(e);
+        }
+        let ends = kept;
         let mut paired = vec![false; enters.len()];
         let mut waiting: Vec<usize> = Vec::new();
         let mut next = 0;
@@ -916,6 +933,10 @@ fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentIn
                 }
                 Verb::AddMember => {
                     members.entry(e.queue.as_deref()).or_insert(e.at);
+                    // Added paused (QueueAdd with Paused: true): on break until unpaused.
+                    if paused.is_none() && e.text(0).as_deref() == Some("PAUSED") {
+                        paused = Some((e.at, None));
+                    }
                 }
                 Verb::RemoveMember => {
                     first_end.get_or_insert(e.at);
@@ -923,9 +944,13 @@ fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentIn
                         sessions.push((start, Some(e.at)));
                     }
                 }
-                Verb::Pause | Verb::PauseAll if paused.is_none() => {
-                    paused = Some((e.at, e.text(0)));
-                }
+                Verb::Pause | Verb::PauseAll => match &mut paused {
+                    None => paused = Some((e.at, e.text(0))),
+                    // Asterisk writes a PAUSEALL without a reason and then each queue's PAUSE
+                    // with it: the same break, and its reason.
+                    Some((_, reason @ None)) => *reason = e.text(0),
+                    Some(_) => {}
+                },
                 Verb::Unpause | Verb::UnpauseAll => {
                     first_unpause.get_or_insert(e.at);
                     if let Some((start, reason)) = paused.take() {

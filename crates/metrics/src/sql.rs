@@ -98,9 +98,17 @@ const AGENT_RELATION: &str = "(SELECT a.tenant, a.agent, a.queue, a.state, a.rea
           g.slot_start, g.local_ts, g.local_date, g.local_slot, g.local_hour, g.local_weekday,
           g.local_month, g.local_week,
           (epoch_us(least(coalesce(a.end_at, {now}), g.slot_end))
-           - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs{team}
+           - epoch_us(greatest(a.start_at, g.slot_start))) / 1e6 AS secs{team}{schedule}
    FROM agent_states a JOIN agent_slots g
-     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join})";
+     ON a.start_at < g.slot_end AND coalesce(a.end_at, {now}) > g.slot_start{team_join}{schedule_join})";
+
+/// The columns schedule metrics read (`utilization`): each agent's scheduled seconds of a day
+/// on the first piece of every local day they have one, and whether they have a schedule.
+const SCHEDULE_COLUMNS: &str = ",
+          CASE WHEN row_number() OVER (PARTITION BY a.tenant, a.agent, g.local_date
+                                       ORDER BY g.slot_start, a.start_at, a.state) = 1
+               THEN sa.scheduled_minutes * 60 END AS sched_secs,
+          sa.scheduled_minutes IS NOT NULL AS has_schedule";
 
 /// Logged-in intervals cut into slots as +1/-1 steps at each piece's start and end (the
 /// pieces of one slot start at the latest at its start, so every slot sees its count).
@@ -488,8 +496,20 @@ fn check_dimensions(
     Ok(())
 }
 
-/// The rows a table's metrics run over, checking that `query`'s dimensions exist there.
-fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
+/// Whether `metrics` read the agents' schedules (for `table`).
+fn reads_schedule(metrics: &[CompiledMetric], table: Table) -> bool {
+    metrics.iter().any(|m| {
+        (m.table == table && m.numerator_sql.contains("sched_"))
+            || (m.denominator_table == table
+                && m.denominator_sql
+                    .as_deref()
+                    .is_some_and(|d| d.contains("sched_")))
+    })
+}
+
+/// The rows a table's metrics run over, checking that `query`'s dimensions exist there;
+/// `schedule` adds the agents' schedules to agent-state rows.
+fn relation_for(table: Table, query: &KpiQuery, schedule: bool) -> Result<String, QueryError> {
     let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
         || query.filters.iter().any(|f| f.dimension == Dimension::Team);
     Ok(match table {
@@ -565,10 +585,46 @@ fn relation_for(table: Table, query: &KpiQuery) -> Result<String, QueryError> {
             } else {
                 AGENT_PRESENCE_RELATION
             };
+            let (schedule, schedule_join) = if schedule {
+                // A schedule is a number of minutes a day, per agent: it says nothing of the
+                // hours of a day, and the queues share an agent's day.
+                if let Some(b) = query.by.iter().find(|b| {
+                    matches!(
+                        b,
+                        ByItem::Bucket(Bucket::Min15 | Bucket::Min30 | Bucket::Hour)
+                            | ByItem::Dimension(Dimension::Queue | Dimension::HourOfDay)
+                    )
+                }) {
+                    return Err(QueryError::Unsupported(format!(
+                        "utilization (a day's schedule) goes by day or longer buckets, agent, \
+                         team and weekday, not by {}",
+                        b.name()
+                    )));
+                }
+                if let Some(f) = query
+                    .filters
+                    .iter()
+                    .find(|f| matches!(f.dimension, Dimension::Queue | Dimension::HourOfDay))
+                {
+                    return Err(QueryError::Unsupported(format!(
+                        "utilization (a day's schedule) filters by agent, team and weekday, not \
+                         by {}",
+                        f.dimension.name()
+                    )));
+                }
+                (
+                    SCHEDULE_COLUMNS,
+                    "\n   LEFT JOIN agents sa ON sa.tenant = a.tenant AND sa.id = a.agent",
+                )
+            } else {
+                ("", "")
+            };
             relation
                 .replace("{now}", &format!("TIMESTAMP '{now}'"))
                 .replace("{team_join}", team_join)
                 .replace("{team}", team)
+                .replace("{schedule_join}", schedule_join)
+                .replace("{schedule}", schedule)
         }
     })
 }
@@ -690,7 +746,7 @@ fn compile_parts(
     let mut ranges = Vec::new();
     let mut params = Vec::new();
     for (g, table) in tables.iter().enumerate() {
-        let relation = relation_for(*table, query)?;
+        let relation = relation_for(*table, query, reads_schedule(&metrics, *table))?;
         let mut aggs = Vec::new();
         for (i, m) in metrics.iter().enumerate() {
             if m.table == *table {
@@ -864,7 +920,7 @@ pub fn compile(
     {
         return compile_parts(query, metrics);
     }
-    let relation = relation_for(table, query)?;
+    let relation = relation_for(table, query, reads_schedule(&metrics, table))?;
 
     let (where_sql, params) = where_of(query);
 
