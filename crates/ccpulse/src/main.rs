@@ -534,6 +534,7 @@ fn tenant_id(name: &str) -> anyhow::Result<TenantId> {
 }
 
 fn main() -> ExitCode {
+    sigpipe::reset();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CCPULSE_LOG")
