@@ -806,17 +806,9 @@ impl Builder<'_, '_> {
                 _ => ends.push(e),
             }
         }
-        // Each end closes the latest stint entered before it and still open, "before" in the
-        // order Asterisk wrote them: a stint's ENTERQUEUE is written before its end even where
-        // their times disagree, and one left open by an earlier file comes first. A stint
-        // whose end never came stays open and is reported, not given a later stint's end; an
-        // end with no stint before it was entered before the files read (a rotated log) and
-        // is rebuilt from its own fields.
-        let written = |e: &Enter| (e.from_store.is_none(), e.line);
-        enters.sort_by_key(|e| written(e));
-        ends.sort_by_key(|e| e.line);
         // Wazo writes its own LEAVEEMPTY next to Asterisk's EXITEMPTY for the same exit (with
         // no ENTERQUEUE between them): one stint, one exit.
+        ends.sort_by_key(|e| e.line);
         let mut kept: Vec<&QlEvent> = Vec::with_capacity(ends.len());
         for e in ends {
             let empty = |v: &Verb| matches!(v, Verb::ExitEmpty | Verb::LeaveEmpty);
@@ -831,16 +823,18 @@ impl Builder<'_, '_> {
             }
             kept.push(e);
         }
-        let ends = kept;
+        let mut ends = kept;
+        ends.sort_by_key(|e| (e.at, e.line));
+        // Each end (in time order) closes the latest stint still open that was entered before
+        // it: before it in time (a stint left open by an earlier file always is), else written
+        // before it (Wazo's own test logs carry ends timed before their ENTERQUEUE). A stint
+        // whose end never came stays open and is reported, not given a later stint's end; an
+        // end with no stint before it either way was entered before the files read (a rotated
+        // log) and is rebuilt from its own fields.
+        let chosen = pair_stints(&enters, &ends);
         let mut paired = vec![false; enters.len()];
-        let mut waiting: Vec<usize> = Vec::new();
-        let mut next = 0;
-        for end in &ends {
-            while next < enters.len() && written(&enters[next]) < (true, end.line) {
-                waiting.push(next);
-                next += 1;
-            }
-            let Some(i) = waiting.pop() else {
+        for (end, chosen) in ends.iter().zip(chosen) {
+            let Some(i) = chosen else {
                 let connect = connects.iter().rev().find(|k| k.at <= end.at).copied();
                 self.stint(queue, None, end, connect);
                 continue;
@@ -876,6 +870,49 @@ impl Builder<'_, '_> {
             });
         }
     }
+}
+
+/// Which stint (index in `enters`) each of `ends` (in time order) closes, `None` for an end
+/// with no stint before it: the latest one still open entered before it in time (one left
+/// open by an earlier file always is), else the latest written before it.
+fn pair_stints(enters: &[Enter], ends: &[&QlEvent]) -> Vec<Option<usize>> {
+    let order = |e: &Enter| (e.from_store.is_none(), e.at, e.line);
+    let before_in_time = |e: &Enter, end: &QlEvent| e.from_store.is_some() || e.at <= end.at;
+    let mut paired = vec![false; enters.len()];
+    if enters.len().saturating_mul(ends.len()) > 1 << 16 {
+        // A call id written on thousands of stints (a broken log) must not cost the square of
+        // them: time order alone decides there.
+        let mut by_time: Vec<usize> = (0..enters.len()).collect();
+        by_time.sort_by_key(|i| order(&enters[*i]));
+        let (mut next, mut stack) = (0, Vec::new());
+        return ends
+            .iter()
+            .map(|end| {
+                while next < by_time.len() && before_in_time(&enters[by_time[next]], end) {
+                    stack.push(by_time[next]);
+                    next += 1;
+                }
+                stack.pop()
+            })
+            .collect();
+    }
+    ends.iter()
+        .map(|end| {
+            let open = || (0..enters.len()).filter(|i| !paired[*i]);
+            let chosen = open()
+                .filter(|i| before_in_time(&enters[*i], end))
+                .max_by_key(|i| order(&enters[*i]))
+                .or_else(|| {
+                    open()
+                        .filter(|i| enters[*i].line < end.line)
+                        .max_by_key(|i| enters[*i].line)
+                });
+            if let Some(i) = chosen {
+                paired[i] = true;
+            }
+            chosen
+        })
+        .collect()
 }
 
 /// Login sessions, pauses and wrap-ups of each agent.
