@@ -210,18 +210,28 @@ pub fn read_cdrs<'m>(
         .from_reader(reader)
         .into_byte_records();
     let mut layout: Option<Layout> = None;
+    // A read that fails without a position (a gzip file cut short) is placed after the last
+    // line read.
+    let mut last = 0;
     let iter = records.filter_map(move |r| {
         let rec = match r {
             Ok(rec) => rec,
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let (line, reason) = match e.position() {
+                    Some(p) => (p.line(), e.to_string()),
+                    None => (
+                        last + 1,
+                        format!("the file cannot be read past line {last}: {e}"),
+                    ),
+                };
                 return Some((
                     line,
-                    Converted::Rejected(Rejection::new(line, None, e.to_string(), b"")),
+                    Converted::Rejected(Rejection::new(line, None, reason, b"")),
                 ));
             }
         };
-        let line = rec.position().map_or(0, csv::Position::line);
+        let line = rec.position().map_or(last + 1, csv::Position::line);
+        last = line;
         let raw: Vec<u8> = rec.as_slice().to_vec();
         let mut fields = Vec::with_capacity(rec.len());
         for (i, f) in rec.iter().enumerate() {

@@ -115,6 +115,10 @@ pub struct FormatOptions {
     pub negative_durations: Option<String>,
 }
 
+/// The longest duration a contact's part may have (100 days): anything longer is a mistake of
+/// the export, not a call.
+const MAX_DURATION_S: f64 = 100.0 * 86_400.0;
+
 /// Fields a column may fill.
 const TEXT_FIELDS: &[&str] = &[
     "id",
@@ -329,9 +333,15 @@ impl<'m> Resolved<'m> {
                 if zero && raw.starts_with('-') && parse_duration(&raw[1..]).is_some() {
                     return Ok(Some(0.0));
                 }
-                parse_duration(&raw)
-                    .map(Some)
-                    .ok_or_else(|| Bad::new(field, format!("`{raw}` is not seconds or H:MM:SS")))
+                let secs = parse_duration(&raw)
+                    .ok_or_else(|| Bad::new(field, format!("`{raw}` is not seconds or H:MM:SS")))?;
+                if secs > MAX_DURATION_S {
+                    return Err(Bad::new(
+                        field,
+                        format!("`{raw}` is longer than 100 days: no part of one contact is"),
+                    ));
+                }
+                Ok(Some(secs))
             }
         }
     }
@@ -520,8 +530,13 @@ impl<'m> Resolved<'m> {
         };
 
         let at = |t: Timestamp| Value::String(t.to_string());
-        let plus =
-            |t: Timestamp, s: f64| t.checked_add(SignedDuration::from_secs_f64(s)).unwrap_or(t);
+        // Durations are bounded (MAX_DURATION_S), so adding them cannot overflow.
+        let plus = |t: Timestamp, s: f64| {
+            SignedDuration::try_from_secs_f64(s)
+                .ok()
+                .and_then(|d| t.checked_add(d).ok())
+                .unwrap_or(t)
+        };
         m.insert("arrived_at".into(), at(start));
         let mut cursor = start;
         if ivr.is_some() || ivr_end.is_some() {
@@ -813,11 +828,16 @@ fn excel_serial_text(serial: f64, duration: bool) -> String {
     if days == 0 {
         return hms;
     }
-    // Serial 25569 is 1970-01-01.
-    let date = Date::constant(1970, 1, 1)
-        .checked_add(jiff::Span::new().days(days - 25_569))
+    // Serial 25569 is 1970-01-01. A serial beyond the calendar stays the number it is (and is
+    // then refused where a date is read, as any text that is no date).
+    let Some(date) = jiff::Span::new()
+        .try_days(days - 25_569)
+        .ok()
+        .and_then(|span| Date::constant(1970, 1, 1).checked_add(span).ok())
         .map(|d| d.to_string())
-        .unwrap_or_default();
+    else {
+        return serial.to_string();
+    };
     if secs == 0 {
         date
     } else {
@@ -865,9 +885,13 @@ pub fn read_records(name: &str, kind: Sheet, mapping: &Mapping) -> Result<Record
                 Some(Err(e)) => return Err(format!("{name}: header: {e}")),
                 None => return Err(format!("{name}: empty file, no header")),
             };
-            let rows = records.map(|r| match r {
+            // A read that fails without a position (a gzip file cut short) is placed after the
+            // last line read.
+            let mut last = 1;
+            let rows = records.map(move |r| match r {
                 Ok(rec) => {
-                    let line = rec.position().map_or(0, csv::Position::line);
+                    let line = rec.position().map_or(last + 1, csv::Position::line);
+                    last = line;
                     let fields: Result<Vec<String>, String> = rec
                         .iter()
                         .enumerate()
@@ -879,10 +903,13 @@ pub fn read_records(name: &str, kind: Sheet, mapping: &Mapping) -> Result<Record
                         .collect();
                     (line, fields)
                 }
-                Err(e) => {
-                    let line = e.position().map_or(0, csv::Position::line);
-                    (line, Err(e.to_string()))
-                }
+                Err(e) => match e.position() {
+                    Some(p) => (p.line(), Err(e.to_string())),
+                    None => (
+                        last + 1,
+                        Err(format!("the file cannot be read past line {last}: {e}")),
+                    ),
+                },
             });
             Ok(Records {
                 header,
