@@ -959,9 +959,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 for r in records {
                     let value = r.value.map_or("-".into(), |v| format!("{v:.3}"));
+                    // The rule's id where it has one of its own.
+                    let rule = if r.rule_id == r.rule {
+                        r.rule.clone()
+                    } else {
+                        format!("{}: {}", r.rule_id, r.rule)
+                    };
                     println!(
-                        "{}  {}  {:8}  {}  ({}, value {value})",
-                        r.at, r.tenant, r.state, r.rule, r.scope
+                        "{}  {}  {:8}  {rule}  ({}, value {value})",
+                        r.at, r.tenant, r.state, r.scope
                     );
                 }
             }

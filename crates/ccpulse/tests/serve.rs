@@ -340,3 +340,120 @@ fn kill_9_during_a_stream_of_posts_loses_no_acknowledged_event() {
         );
     }
 }
+
+/// The README's run command: `serve --demo` creates the demo center, prints the URL and the
+/// demo login, and its simulator feeds the floor through the same ingestion path.
+#[test]
+fn serve_demo_prints_its_login_and_its_simulator_moves_the_floor() {
+    let cli = Cli::new();
+    let mut child = cli
+        .command(&["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("ccpulse is serving on http://")
+        .and_then(|s| s.strip_suffix("/wall"))
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    assert_eq!(second.trim(), "demo login: user `demo`, password `demo`");
+    let server = Server { child, addr };
+    // Sign in as the page does: a session cookie.
+    let mut res = agent("")
+        .post(&server.url("/api/v1/login"))
+        .header("content-type", "application/json")
+        .send(
+            json!({"name": "demo", "password": "demo"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let _ = res.body_mut().read_to_string();
+    let live = |path: &str| -> Value {
+        let mut r = agent("")
+            .get(&server.url(path))
+            .header("cookie", &cookie)
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    // The simulator logs its agents in through the ingestion path: the floor fills.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let snap = live("/api/v1/live?tenant=demo");
+        let agents = snap["agents"].as_array().map_or(0, Vec::len);
+        if agents == 22 {
+            assert_eq!(
+                snap["scopes"]["all"]["now"]["agents_logged_in"], 22,
+                "{snap}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo floor stayed at {agents} agents: {snap}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Its history is there to see.
+    let k = live("/api/v1/kpi?tenant=demo&metrics=contacts&from=2000-01-01&to=2100-01-01");
+    assert!(
+        k["rows"][0]["contacts"].as_u64().unwrap_or(0) > 10_000,
+        "{k}"
+    );
+    server.stop();
+}
+
+/// Rules from `alerts.toml` fire on the running server (judged on the floor's change), and the
+/// history is read back with `ccpulse alerts list` once it has stopped.
+#[test]
+fn a_rule_from_the_alerts_file_fires_and_alerts_list_shows_it() {
+    let (cli, token) = setup();
+    std::fs::write(
+        cli.data().join("alerts.toml"),
+        "[[rule]]\ntenant = \"floor2\"\nid = \"anyone-waiting\"\nwhen = \"waiting > 0\"\n",
+    )
+    .unwrap();
+    let server = Server::start(&cli);
+    let (status, body) = post(
+        &server,
+        &token,
+        "floor2",
+        &json!([
+            {"id": "w1", "type": "queued", "contact_id": "x1", "at": at(-1000), "queue": "vip"},
+        ]),
+    )
+    .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let h = get(&server, &token, "/api/v1/alerts?tenant=floor2");
+        if h["alerts"][0]["state"] == "firing" {
+            assert_eq!(h["alerts"][0]["rule"], "anyone-waiting", "{h}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no alert fired: {h}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.stop();
+    let out = cli.ok(&["alerts", "list"]);
+    assert!(
+        out.contains("anyone-waiting") && out.contains("firing"),
+        "{out}"
+    );
+}

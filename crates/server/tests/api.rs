@@ -831,6 +831,46 @@ fn pages_and_assets_are_served() {
         }
         let (status, _, _) = call(&app.router, Method::GET, "/assets/missing.js", None, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        // The health check needs no credentials.
+        let (status, _, body) = call(&app.router, Method::GET, "/healthz", None, None).await;
+        assert_eq!((status, body), (StatusCode::OK, json!("ok")));
+    });
+}
+
+/// The event stream with credentials: an event stream whose first frame is the whole picture.
+#[test]
+fn the_live_stream_opens_with_a_snapshot() {
+    use futures_util::StreamExt as _;
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let req = Request::builder()
+            .uri("/api/v1/live/stream?tenant=demo")
+            .header(header::AUTHORIZATION, "Bearer viewer-token")
+            .body(Body::empty())
+            .expect("request");
+        let res = app.router.clone().oneshot(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .starts_with("text/event-stream"));
+        let mut body = res.into_body().into_data_stream();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("a first frame within 5 s")
+            .expect("a frame")
+            .expect("bytes");
+        let text = String::from_utf8_lossy(&first);
+        assert!(text.contains("event: snapshot"), "{text}");
+        assert!(text.contains("\"tenant\":\"demo\""), "{text}");
+        // A scoped viewer of another tenant gets no stream of this one.
+        let req = Request::builder()
+            .uri("/api/v1/live/stream?tenant=demo")
+            .header(header::AUTHORIZATION, "Bearer scoped-token")
+            .body(Body::empty())
+            .expect("request");
+        let res = app.router.clone().oneshot(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
     });
 }
 
