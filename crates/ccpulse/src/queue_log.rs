@@ -257,7 +257,7 @@ pub fn assemble_and_write(
             queue: e.queue.as_ref().map(ToString::to_string),
             agent: e.agent.as_ref().map(ToString::to_string),
             verb: e.verb.as_str().to_owned(),
-            data: e.data.join("|"),
+            data: e.data.as_deref().unwrap_or_default().to_owned(),
         })
         .collect();
     state.checkpoint = checkpoint;

@@ -100,8 +100,9 @@ pub struct QlEvent {
     /// `None` for `NONE` or empty.
     pub agent: Option<SmolStr>,
     pub verb: Verb,
-    /// data1, data2, ... as written.
-    pub data: Vec<SmolStr>,
+    /// data1|data2|... as written (`None` when the line ends at its event); short data is
+    /// kept inline, so a line costs no allocation for it.
+    pub data: Option<SmolStr>,
 }
 
 impl QlEvent {
@@ -115,7 +116,7 @@ impl QlEvent {
             self.agent.as_deref().unwrap_or("NONE"),
             self.verb.as_str()
         );
-        for d in &self.data {
+        if let Some(d) = &self.data {
             s.push('|');
             s.push_str(d);
         }
@@ -124,14 +125,18 @@ impl QlEvent {
 
     /// `data[i]` (0-based: data1 is 0) as a non-negative number of seconds.
     fn seconds(&self, i: usize) -> Option<f64> {
-        let v: f64 = self.data.get(i)?.trim().parse().ok()?;
+        let v: f64 = self.field(i)?.trim().parse().ok()?;
         (v.is_finite() && v >= 0.0).then_some(v)
     }
 
+    /// `data[i]` as written (0-based: data1 is 0).
+    pub fn field(&self, i: usize) -> Option<&str> {
+        self.data.as_deref()?.split('|').nth(i)
+    }
+
     fn text(&self, i: usize) -> Option<String> {
-        self.data
-            .get(i)
-            .map(|s| s.trim())
+        self.field(i)
+            .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     }
@@ -176,11 +181,15 @@ pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejectio
         )
     })?;
     let text = text.trim_end_matches(['\r', '\n']);
-    let mut fields = text.split('|');
+    let mut fields = text.splitn(6, '|');
     let epoch = fields.next().unwrap_or("").trim();
-    let (Some(call_id), Some(queue), Some(agent), Some(verb)) =
-        (fields.next(), fields.next(), fields.next(), fields.next())
-    else {
+    let (Some(call_id), Some(queue), Some(agent), Some(verb), rest) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
         return Err(Rejection::new(
             line,
             None,
@@ -208,7 +217,7 @@ pub fn parse_queue_log_line(bytes: &[u8], line: u64) -> Result<QlEvent, Rejectio
         queue: none_if_empty(queue),
         agent: none_if_empty(agent),
         verb: Verb::parse(verb),
-        data: fields.map(SmolStr::new).collect(),
+        data: rest.map(SmolStr::new),
     })
 }
 
@@ -282,7 +291,7 @@ fn end_fields(e: &QlEvent) -> Result<(Option<f64>, Option<f64>), &'static str> {
             Some(need(3, "data4 (calltime)")?),
         )),
         Verb::AttendedTransfer => {
-            if e.data.first().map(SmolStr::as_str) == Some("LINK") {
+            if e.field(0) == Some("LINK") {
                 Ok((
                     Some(need(3, "data4 (holdtime)")?),
                     Some(need(4, "data5 (calltime)")?),
@@ -308,7 +317,7 @@ fn transfer_target(e: &QlEvent) -> Option<String> {
             (Some(x), Some(c)) => Some(format!("{x}@{c}")),
             (x, _) => x,
         },
-        Verb::AttendedTransfer => match e.data.first().map(SmolStr::as_str) {
+        Verb::AttendedTransfer => match e.field(0) {
             Some("LINK") => e.text(2),
             _ => e.text(1),
         },
