@@ -177,19 +177,7 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
     ));
 
     let mut store = crate::bench::fresh_store(&dir.join("store-queue-log"), cfg)?;
-    let t = Instant::now();
-    let summary = crate::queue_log::import_queue_log(
-        &mut store,
-        &[file.display().to_string()],
-        &tenant,
-        !as_json,
-    )?;
-    let import_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        summary.counts.rejected == 0,
-        "{} lines rejected",
-        summary.counts.rejected
-    );
+    let (summary, import_s) = timed_import(&mut store, &file, &tenant, !as_json)?;
     #[allow(clippy::cast_precision_loss)]
     let import_rate = lines as f64 / import_s;
     say(format!(
@@ -209,25 +197,8 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
     let newer_lines = newer.iter().filter(|b| **b == b'\n').count();
     drop(bytes);
     let mut store = crate::bench::fresh_store(&dir.join("store-queue-log-2"), cfg)?;
-    crate::queue_log::import_queue_log(
-        &mut store,
-        &[older_path.display().to_string()],
-        &tenant,
-        false,
-    )?;
-    let t = Instant::now();
-    let further = crate::queue_log::import_queue_log(
-        &mut store,
-        &[newer_path.display().to_string()],
-        &tenant,
-        !as_json,
-    )?;
-    let further_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        further.counts.rejected == 0,
-        "{} lines of the newer half rejected",
-        further.counts.rejected
-    );
+    timed_import(&mut store, &older_path, &tenant, false)?;
+    let (further, further_s) = timed_import(&mut store, &newer_path, &tenant, !as_json)?;
     drop(store);
     #[allow(clippy::cast_precision_loss)]
     let further_rate = newer_lines as f64 / further_s;
@@ -256,6 +227,27 @@ pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<se
         "further_import_lines_per_s": further_rate,
         "contacts": summary.counts.inserted,
     }))
+}
+
+/// Imports the queue_log `file` for `tenant`: its summary and the seconds it took (an error
+/// when a line was rejected: the generated files have none).
+fn timed_import(
+    store: &mut ccpulse_store::DuckDbStore,
+    file: &Path,
+    tenant: &TenantId,
+    progress: bool,
+) -> anyhow::Result<(crate::import::ImportSummary, f64)> {
+    let t = Instant::now();
+    let summary =
+        crate::queue_log::import_queue_log(store, &[file.display().to_string()], tenant, progress)?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        summary.counts.rejected == 0,
+        "{}: {} lines rejected",
+        file.display(),
+        summary.counts.rejected
+    );
+    Ok((summary, secs))
 }
 
 /// `bytes` cut at the first line ending at or after `at`: the lines before, the lines after.

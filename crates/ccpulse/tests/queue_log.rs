@@ -15,17 +15,7 @@ fn at(offset: u64) -> String {
 }
 
 fn import(cli: &Cli, name: &str, lines: &[String]) -> Value {
-    let p = cli.write(name, &(lines.join("\n") + "\n"));
-    let out = cli.ok(&[
-        "import",
-        "--format",
-        "queue_log",
-        "--tenant",
-        "pbx",
-        "--json",
-        p.to_str().unwrap(),
-    ]);
-    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+    common::import_queue_log(cli, name, &(lines.join("\n") + "\n"))
 }
 
 fn hour(cli: &Cli, queue: &str, metrics: &str) -> Value {
@@ -215,17 +205,7 @@ fn a_cut_last_line_waits_and_a_fixed_file_empties_the_quarantine() {
         lines[1],
         &lines[2][..lines[2].len() - 3]
     );
-    let p = cli.write("queue_log", &cut);
-    let out = cli.ok(&[
-        "import",
-        "--format",
-        "queue_log",
-        "--tenant",
-        "pbx",
-        "--json",
-        p.to_str().unwrap(),
-    ]);
-    let s: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let s = common::import_queue_log(&cli, "queue_log", &cut);
     assert_eq!(
         (s["rejected"].as_u64(), s["open_calls"].as_u64()),
         (Some(1), Some(1)),

@@ -49,17 +49,7 @@ fn setup() -> Cli {
 }
 
 fn import(cli: &Cli, lines: &[String]) -> Value {
-    let p = cli.write("queue_log", &(lines.join("\n") + "\n"));
-    let out = cli.ok(&[
-        "import",
-        "--format",
-        "queue_log",
-        "--tenant",
-        "pbx",
-        "--json",
-        p.to_str().unwrap(),
-    ]);
-    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+    common::import_queue_log(cli, "queue_log", &(lines.join("\n") + "\n"))
 }
 
 /// `kpi` over 2024-03-01 by `by`, with `filters`: rows keyed by their `--by` values joined

@@ -78,6 +78,22 @@ impl Cli {
     }
 }
 
+/// Writes `text` to `name` in the test directory and imports it as tenant `pbx`'s queue_log;
+/// the import's JSON summary.
+pub fn import_queue_log(cli: &Cli, name: &str, text: &str) -> serde_json::Value {
+    let p = cli.write(name, text);
+    let out = cli.ok(&[
+        "import",
+        "--format",
+        "queue_log",
+        "--tenant",
+        "pbx",
+        "--json",
+        p.to_str().unwrap(),
+    ]);
+    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+}
+
 /// `value` as f64, panicking with context when it is not a number.
 pub fn num(v: &serde_json::Value, key: &str) -> f64 {
     v[key]
