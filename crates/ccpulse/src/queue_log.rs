@@ -275,16 +275,21 @@ pub fn assemble_and_write(
     Ok(())
 }
 
-/// A queue_log line's identity: its time as written, call, queue, agent and event (its data
-/// fields are what a fix changes).
-fn line_key(e: &QlEvent) -> (String, String, String, String, String) {
-    (
-        e.epoch.to_string(),
-        e.call_id.to_string(),
-        e.queue.as_deref().unwrap_or("NONE").to_owned(),
-        e.agent.as_deref().unwrap_or("NONE").to_owned(),
-        e.verb.as_str().to_owned(),
-    )
+/// A queue_log line's identity, written into `key`: its time as written, call, queue, agent
+/// and event (its data fields are what a fix changes).
+fn line_key<'k>(e: &QlEvent, key: &'k mut String) -> &'k str {
+    use std::fmt::Write as _;
+    key.clear();
+    let _ = write!(
+        key,
+        "{}|{}|{}|{}|{}",
+        e.epoch,
+        e.call_id,
+        e.queue.as_deref().unwrap_or("NONE"),
+        e.agent.as_deref().unwrap_or("NONE"),
+        e.verb.as_str()
+    );
+    key
 }
 
 /// The quarantine entries of `tenant`'s queue_log imports whose line `events` holds again.
@@ -297,21 +302,25 @@ fn resolved_quarantine(
     if stored.is_empty() {
         return Ok(Vec::new());
     }
-    let mut by_key: std::collections::HashMap<_, Vec<i64>> = std::collections::HashMap::new();
+    let mut key = String::new();
+    let mut by_key: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
     // A line cut short while being written is a beginning of the complete line: found by its
     // time as written.
     let mut by_epoch: std::collections::HashMap<String, Vec<(i64, String)>> =
         std::collections::HashMap::new();
     for (id, raw) in stored {
         if let Ok(e) = parse_queue_log_line(raw.as_bytes(), 0) {
-            by_key.entry(line_key(&e)).or_default().push(id);
+            by_key
+                .entry(line_key(&e, &mut key).to_owned())
+                .or_default()
+                .push(id);
         }
         let epoch = raw.split('|').next().unwrap_or_default().trim().to_owned();
         by_epoch.entry(epoch).or_default().push((id, raw));
     }
     let mut resolved = std::collections::BTreeSet::new();
     for e in events {
-        if let Some(ids) = by_key.remove(&line_key(e)) {
+        if let Some(ids) = by_key.remove(line_key(e, &mut key)) {
             resolved.extend(ids);
         }
         if let Some(rows) = by_epoch.get(e.epoch.as_str()) {

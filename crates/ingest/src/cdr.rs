@@ -210,20 +210,13 @@ pub fn read_cdrs<'m>(
         .from_reader(reader)
         .into_byte_records();
     let mut layout: Option<Layout> = None;
-    // A read that fails without a position (a gzip file cut short) is placed after the last
-    // line read.
+    // The last line read, for a read that fails without a position.
     let mut last = 0;
     let iter = records.filter_map(move |r| {
         let rec = match r {
             Ok(rec) => rec,
             Err(e) => {
-                let (line, reason) = match e.position() {
-                    Some(p) => (p.line(), e.to_string()),
-                    None => (
-                        last + 1,
-                        format!("the file cannot be read past line {last}: {e}"),
-                    ),
-                };
+                let (line, reason) = crate::input::csv_read_error(&e, last);
                 return Some((
                     line,
                     Converted::Rejected(Rejection::new(line, None, reason, b"")),

@@ -149,6 +149,18 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// Where and why a CSV read failed: at its position, or (a read with none: a gzip file cut
+/// short) on the line after `last`, the last one read.
+pub(crate) fn csv_read_error(e: &csv::Error, last: u64) -> (u64, String) {
+    match e.position() {
+        Some(p) => (p.line(), e.to_string()),
+        None => (
+            last + 1,
+            format!("the file cannot be read past line {last}: {e}"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

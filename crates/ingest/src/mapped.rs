@@ -885,8 +885,7 @@ pub fn read_records(name: &str, kind: Sheet, mapping: &Mapping) -> Result<Record
                 Some(Err(e)) => return Err(format!("{name}: header: {e}")),
                 None => return Err(format!("{name}: empty file, no header")),
             };
-            // A read that fails without a position (a gzip file cut short) is placed after the
-            // last line read.
+            // The last line read (the header first), for a read that fails without a position.
             let mut last = 1;
             let rows = records.map(move |r| match r {
                 Ok(rec) => {
@@ -903,13 +902,10 @@ pub fn read_records(name: &str, kind: Sheet, mapping: &Mapping) -> Result<Record
                         .collect();
                     (line, fields)
                 }
-                Err(e) => match e.position() {
-                    Some(p) => (p.line(), Err(e.to_string())),
-                    None => (
-                        last + 1,
-                        Err(format!("the file cannot be read past line {last}: {e}")),
-                    ),
-                },
+                Err(e) => {
+                    let (line, reason) = crate::input::csv_read_error(&e, last);
+                    (line, Err(reason))
+                }
             });
             Ok(Records {
                 header,

@@ -818,16 +818,22 @@ impl Builder<'_, '_> {
         // Wazo writes its own LEAVEEMPTY next to Asterisk's EXITEMPTY for the same exit (with
         // no ENTERQUEUE between them): one stint, one exit.
         ends.sort_by_key(|e| e.line);
+        let mut entered: Vec<u64> = enters
+            .iter()
+            .filter(|x| x.from_store.is_none())
+            .map(|x| x.line)
+            .collect();
+        entered.sort_unstable();
         let mut kept: Vec<&QlEvent> = Vec::with_capacity(ends.len());
         for e in ends {
             let empty = |v: &Verb| matches!(v, Verb::ExitEmpty | Verb::LeaveEmpty);
             if let Some(prev) = kept.last() {
                 let twin = empty(&e.verb) && empty(&prev.verb) && e.verb != prev.verb;
-                let entered_between = enters
-                    .iter()
-                    .any(|x| x.from_store.is_none() && x.line > prev.line && x.line < e.line);
-                if twin && !entered_between {
-                    continue;
+                if twin {
+                    let next_enter = entered.partition_point(|l| *l <= prev.line);
+                    if entered.get(next_enter).is_none_or(|l| *l > e.line) {
+                        continue;
+                    }
                 }
             }
             kept.push(e);

@@ -352,6 +352,20 @@ pub struct Now {
 }
 
 impl Now {
+    /// The names [`Now::figure`] knows.
+    pub const FIGURES: &'static [&'static str] = &[
+        "waiting",
+        "longest_wait",
+        "talking",
+        "in_ivr",
+        "agents_logged_in",
+        "agents_idle",
+        "agents_on_call",
+        "agents_wrap_up",
+        "agents_break",
+        "agents_invisible",
+    ];
+
     /// A figure by its name (for alert rules), `None` for an unknown name.
     pub fn figure(&self, name: &str) -> Option<f64> {
         #[allow(clippy::cast_precision_loss)]
@@ -492,5 +506,12 @@ mod tests {
         assert!(!now.scopes.contains_key(&Scope::Channel("voice".into())));
         let all = &now.scopes[&Scope::All];
         assert_eq!((all.agents_logged_in, all.agents_idle), (2, 1));
+    }
+
+    #[test]
+    fn every_figure_named_is_known() {
+        let n = Now::default();
+        assert!(Now::FIGURES.iter().all(|f| n.figure(f).is_some()));
+        assert_eq!(n.figure("service_level"), None);
     }
 }

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ccpulse_live::{AlertBook, AlertEvent, Condition, NowFigures, Rule, Scope};
+use ccpulse_live::{AlertBook, AlertEvent, Condition, Rule, Scope};
 use ccpulse_metrics::Catalog;
 use ccpulse_model::TenantId;
 use ccpulse_store::{AlertRecord, DuckDbStore, ReportRun};
@@ -438,18 +438,6 @@ async fn floor_alert_loop(state: AppState) {
     }
 }
 
-/// A figure of now of a scope, as alert rules read it: 0 when the scope has nothing now.
-fn now_figure(figures: &NowFigures, scope: &Scope, c: &Condition) -> Option<f64> {
-    let zero = ccpulse_live::Now::default().figure(&c.metric)?;
-    Some(
-        figures
-            .scopes
-            .get(scope)
-            .and_then(|n| n.figure(&c.metric))
-            .unwrap_or(zero),
-    )
-}
-
 /// One evaluation of every tenant's rules over figures of now.
 pub async fn floor_alerts(state: &AppState) {
     let now = state.now();
@@ -459,7 +447,7 @@ pub async fn floor_alerts(state: &AppState) {
             continue;
         }
         let figures = state.hub().now_figures(&tenant, now);
-        let lookup = |s: &Scope, c: &Condition| now_figure(&figures, s, c);
+        let lookup = |s: &Scope, c: &Condition| today::now_figure(&figures, s, c);
         let events = state.hub().with_alerts(&tenant, |book| {
             book.evaluate_some(rules.iter().filter(|r| r.on_floor()), &lookup, now)
         });
@@ -492,21 +480,19 @@ pub async fn refresh(state: &AppState) {
     }
     for (tenant, _) in names {
         let rules = state.rules(&tenant);
-        let figures = state.hub().now_figures(&tenant, now);
         let t = tenant.clone();
+        // The KPIs the rules compare; figures of now are read from the floor below.
         let conditions: Vec<(Scope, Condition)> = rules
             .iter()
-            .flat_map(|r| {
-                std::iter::once((r.scope.clone(), r.when.clone()))
-                    .chain(r.also.iter().map(|c| (r.scope.clone(), c.clone())))
-            })
+            .flat_map(|r| r.conditions().map(|c| (r.scope.clone(), c.clone())))
+            .filter(|(_, c)| !c.is_now())
             .collect();
         let computed = state
             .read(move |store, catalog| {
                 let today = today::today(store, catalog, &t, now)?;
                 let values: Vec<Option<f64>> = conditions
                     .iter()
-                    .map(|(s, c)| today::figure(store, catalog, &t, &figures, s, c, now))
+                    .map(|(s, c)| today::figure(store, catalog, &t, s, c, now))
                     .collect();
                 Ok((today, conditions, values))
             })
@@ -524,7 +510,7 @@ pub async fn refresh(state: &AppState) {
         let fresh = state.hub().now_figures(&tenant, state.now());
         let lookup = |s: &Scope, c: &Condition| {
             if c.is_now() {
-                return now_figure(&fresh, s, c);
+                return today::now_figure(&fresh, s, c);
             }
             conditions
                 .iter()

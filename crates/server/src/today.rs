@@ -224,24 +224,29 @@ pub fn today(
     }))
 }
 
-/// The value an alert condition compares: a figure of now when it is one, else the KPI over
-/// the rule's window (or today) within the rule's scope.
+/// The figure of now an alert condition compares (`None` when it names none): 0 when the
+/// scope has nothing now.
+pub fn now_figure(figures: &NowFigures, scope: &Scope, c: &Condition) -> Option<f64> {
+    let zero = ccpulse_live::Now::default().figure(&c.metric)?;
+    Some(
+        figures
+            .scopes
+            .get(scope)
+            .and_then(|n| n.figure(&c.metric))
+            .unwrap_or(zero),
+    )
+}
+
+/// The KPI an alert condition that is no figure of now compares: over the rule's window (or
+/// today) within the rule's scope.
 pub fn figure(
     store: &DuckDbStore,
     catalog: &Catalog,
     tenant: &str,
-    now_figures: &NowFigures,
     scope: &Scope,
     c: &Condition,
     now: Timestamp,
 ) -> Option<f64> {
-    if c.window_minutes.is_none() {
-        let n = now_figures.scopes.get(scope);
-        if let Some(v) = ccpulse_live::Now::default().figure(&c.metric) {
-            // A known figure of now: 0 when the scope has nothing now.
-            return Some(n.and_then(|n| n.figure(&c.metric)).unwrap_or(v));
-        }
-    }
     let (day_from, to) = local_day(store, tenant, now);
     let from = match c.window_minutes {
         Some(m) => {
@@ -314,10 +319,9 @@ pub fn check_rule(
                 ""
             };
             format!(
-                "`{}` is neither a figure of now (waiting, longest_wait, talking, in_ivr, \
-                 agents_logged_in, agents_idle, agents_on_call, agents_wrap_up, agents_break, \
-                 agents_invisible) nor a KPI{window}: {e}",
-                c.metric
+                "`{}` is neither a figure of now ({}) nor a KPI{window}: {e}",
+                c.metric,
+                ccpulse_live::Now::FIGURES.join(", ")
             )
         })?;
     }
