@@ -42,13 +42,15 @@ impl Config {
             None if default_file.exists() => Some(default_file),
             None => None,
         };
-        let from_file = match &file {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("{}: cannot read", p.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .with_context(|| format!("{}: invalid configuration", p.display()))?
-            }
+        let read = match &file {
+            Some(p) => ccpulse_store::files::read_optional(p)?
+                .with_context(|| format!("{}: no such file", p.display()))
+                .map(Some)?,
+            None => None,
+        };
+        let from_file = match read {
+            Some((origin, text)) => toml::from_str::<FileConfig>(&text)
+                .with_context(|| format!("{origin}: invalid configuration"))?,
             None => FileConfig::default(),
         };
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());

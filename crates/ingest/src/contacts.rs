@@ -95,7 +95,7 @@ struct RawContact<'a> {
 #[derive(Debug, Clone)]
 pub struct ParsedContact {
     pub contact: Contact,
-    /// [`line_fingerprint`] of the line and tenant: equal fingerprints mean an unchanged
+    /// [`contact_fingerprint`] of the contact: equal fingerprints mean an unchanged
     /// re-import.
     pub fingerprint: u64,
 }
@@ -113,7 +113,8 @@ pub(crate) fn bad(field: &'static str, reason: impl Into<String>) -> Bad {
     }
 }
 
-/// FNV-1a, 64 bit: a stable content fingerprint (not a security hash).
+/// FNV-1a, 64 bit: a stable fingerprint of bytes (a file's head, a demo contact's id); a
+/// contact's is [`contact_fingerprint`].
 pub fn fingerprint(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
@@ -127,11 +128,155 @@ pub fn fingerprint(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// The fingerprint of canonical line `line` of `tenant`: XXH3 (64 bit), seeded with the
-/// tenant's. Equal fingerprints mean an unchanged re-import.
-pub fn line_fingerprint(tenant: &str, line: &[u8]) -> u64 {
-    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-    xxh3_64_with_seed(line, xxh3_64(tenant.as_bytes()))
+/// A contact's fingerprint, the one recipe every source uses (an import line, a queue_log
+/// stint, a folded event stream, the demo): XXH3 (64 bit) over every field of the contact,
+/// each written with its length or a marker for none, so that equal fingerprints mean an
+/// unchanged contact however it was written. Every field is named below (no `..`), so a
+/// field added to [`Contact`] does not compile until it is fingerprinted too.
+pub fn contact_fingerprint(c: &Contact) -> u64 {
+    use std::cell::RefCell;
+    thread_local! {
+        static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+    }
+    let Contact {
+        tenant,
+        id,
+        channel,
+        source,
+        direction,
+        entry_point,
+        customer,
+        region,
+        business_line,
+        category,
+        business_type,
+        queue,
+        agent,
+        arrived_at,
+        ivr_start,
+        ivr_end,
+        queued_at,
+        ring_start,
+        answered_at,
+        ended_at,
+        wrap_up_end,
+        hold_s,
+        transfers,
+        transfer_target,
+        transfer_correct,
+        outcome,
+        survey,
+        resolved_first,
+        marketing_attempts,
+        marketing_successes,
+        qa_score,
+        campaign,
+        call_id,
+        exit_reason,
+    } = c;
+    BUF.with_borrow_mut(|b| {
+        b.clear();
+        let mut f = Fields(b);
+        f.text(Some(tenant.as_str()));
+        f.text(Some(id));
+        f.text(Some(channel.as_str()));
+        f.text(source.as_deref());
+        f.text(Some(direction.as_str()));
+        for t in [entry_point, customer, region, business_line, category] {
+            f.text(t.as_deref());
+        }
+        f.text(business_type.map(|t| t.as_str()));
+        f.text(queue.as_deref());
+        f.text(agent.as_deref());
+        for t in [
+            arrived_at,
+            ivr_start,
+            ivr_end,
+            queued_at,
+            ring_start,
+            answered_at,
+            ended_at,
+            wrap_up_end,
+        ] {
+            f.time(*t);
+        }
+        f.number(Some(*hold_s));
+        f.int(*transfers);
+        f.text(transfer_target.as_deref());
+        f.flag(*transfer_correct);
+        f.text(Some(outcome.as_str()));
+        match survey {
+            None => f.0.push(0),
+            Some(Survey {
+                offered,
+                score,
+                reason,
+                rating,
+            }) => {
+                f.0.push(1);
+                f.flag(Some(*offered));
+                f.text(score.map(|s| s.as_str()));
+                f.text(reason.as_deref());
+                f.number(*rating);
+            }
+        }
+        f.flag(*resolved_first);
+        f.int(*marketing_attempts);
+        f.int(*marketing_successes);
+        f.number(*qa_score);
+        f.text(campaign.as_deref());
+        f.text(call_id.as_deref());
+        f.text(exit_reason.as_deref());
+        xxhash_rust::xxh3::xxh3_64(b)
+    })
+}
+
+/// The bytes a fingerprint is taken of: each value self-delimiting.
+struct Fields<'a>(&'a mut Vec<u8>);
+
+impl Fields<'_> {
+    fn text(&mut self, v: Option<&str>) {
+        match v {
+            None => self.0.push(0),
+            Some(s) => {
+                self.0.push(1);
+                self.0.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                self.0.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+
+    fn time(&mut self, t: Option<Timestamp>) {
+        match t {
+            None => self.0.push(0),
+            Some(t) => {
+                self.0.push(1);
+                self.0.extend_from_slice(&t.as_nanosecond().to_le_bytes());
+            }
+        }
+    }
+
+    fn number(&mut self, v: Option<f64>) {
+        match v {
+            None => self.0.push(0),
+            Some(x) => {
+                self.0.push(1);
+                self.0.extend_from_slice(&x.to_bits().to_le_bytes());
+            }
+        }
+    }
+
+    fn int(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn flag(&mut self, v: Option<bool>) {
+        self.0.push(match v {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
+    }
 }
 
 /// Parses one line of the canonical format. `tenant` is the `--tenant` given on the command
@@ -160,7 +305,7 @@ pub fn parse_contact_line(
     };
     match convert(raw, tenant) {
         Ok(contact) => {
-            let fingerprint = line_fingerprint(contact.tenant.as_str(), bytes);
+            let fingerprint = contact_fingerprint(&contact);
             Ok(ParsedContact {
                 contact,
                 fingerprint,
@@ -291,6 +436,39 @@ pub(crate) fn tenant_of(named: Option<&str>, cli: Option<&TenantId>) -> Result<T
     }
 }
 
+/// The survey of a contact, checked: no score or rating on a survey not offered.
+fn survey_of(raw: Option<RawSurvey<'_>>) -> Result<Option<Survey>, Bad> {
+    Ok(match raw {
+        None => None,
+        Some(s) => {
+            let score = word(
+                "survey.score",
+                s.score.as_ref(),
+                SurveyScore::parse,
+                SurveyScore::expected,
+            )?;
+            let offered = s.offered.unwrap_or(true);
+            if !offered && score.is_some() {
+                return Err(bad("survey.score", "set but the survey was not offered"));
+            }
+            Some(Survey {
+                offered,
+                score,
+                reason: text(s.reason),
+                rating: match s.rating {
+                    Some(r) if !r.is_finite() => {
+                        return Err(bad("survey.rating", "not a finite number"))
+                    }
+                    Some(_) if !offered => {
+                        return Err(bad("survey.rating", "set but the survey was not offered"))
+                    }
+                    r => r,
+                },
+            })
+        }
+    })
+}
+
 fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
     let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
     let tenant = tenant_of(raw.tenant.as_deref(), cli_tenant)?;
@@ -388,35 +566,7 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
             format!("{marketing_successes} is more than marketing_attempts {marketing_attempts}"),
         ));
     }
-    let survey = match raw.survey {
-        None => None,
-        Some(s) => {
-            let score = word(
-                "survey.score",
-                s.score.as_ref(),
-                SurveyScore::parse,
-                SurveyScore::expected,
-            )?;
-            let offered = s.offered.unwrap_or(true);
-            if !offered && score.is_some() {
-                return Err(bad("survey.score", "set but the survey was not offered"));
-            }
-            Some(Survey {
-                offered,
-                score,
-                reason: text(s.reason),
-                rating: match s.rating {
-                    Some(r) if !r.is_finite() => {
-                        return Err(bad("survey.rating", "not a finite number"))
-                    }
-                    Some(_) if !offered => {
-                        return Err(bad("survey.rating", "set but the survey was not offered"))
-                    }
-                    r => r,
-                },
-            })
-        }
-    };
+    let survey = survey_of(raw.survey)?;
 
     let customer = text(raw.customer);
     // Where the source does not say, the customer's phone number may.

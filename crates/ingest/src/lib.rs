@@ -31,7 +31,9 @@ pub mod rejection;
 pub mod rfc3339;
 pub mod tickets;
 
-pub use contacts::{fingerprint, parse_contact_line, to_json_line, ParsedContact};
+pub use contacts::{
+    contact_fingerprint, fingerprint, parse_contact_line, to_json_line, ParsedContact,
+};
 pub use input::{open_input, InputError, LineReader};
 pub use rejection::Rejection;
 pub use tickets::{

@@ -27,7 +27,7 @@ use ccpulse_model::{
 use jiff::{SignedDuration, Timestamp};
 use smol_str::SmolStr;
 
-use crate::contacts::fingerprint;
+use crate::contacts::contact_fingerprint;
 use crate::Rejection;
 
 macro_rules! verbs {
@@ -339,41 +339,6 @@ fn seconds(from: Timestamp, to: Timestamp) -> f64 {
     (to.as_microsecond() - from.as_microsecond()) as f64 / 1e6
 }
 
-/// A fingerprint of every field a stint's contact can have (equal: an unchanged re-read),
-/// without rendering it as JSON first.
-fn stint_fingerprint(c: &Contact) -> u64 {
-    fn text(s: &Option<String>) -> &[u8] {
-        s.as_deref().map_or(&[0u8][..], str::as_bytes)
-    }
-    let times: Vec<[u8; 16]> = [
-        c.arrived_at,
-        c.queued_at,
-        c.ring_start,
-        c.answered_at,
-        c.ended_at,
-    ]
-    .iter()
-    .map(|t| t.map_or(i128::MIN, Timestamp::as_nanosecond).to_le_bytes())
-    .collect();
-    let transfers = c.transfers.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![
-        c.tenant.as_str().as_bytes(),
-        c.id.as_bytes(),
-        c.outcome.as_str().as_bytes(),
-        text(&c.source),
-        text(&c.queue),
-        text(&c.agent),
-        text(&c.customer),
-        text(&c.region),
-        text(&c.call_id),
-        text(&c.exit_reason),
-        text(&c.transfer_target),
-        &transfers,
-    ];
-    parts.extend(times.iter().map(<[u8; 16]>::as_slice));
-    fingerprint(&parts)
-}
-
 /// The beginning of a stint: an ENTERQUEUE read now or an open stint from before.
 struct Enter {
     epoch: SmolStr,
@@ -417,7 +382,7 @@ impl Builder<'_, '_> {
     }
 
     fn push(&mut self, c: Contact, rebuilt: bool) {
-        let fp = stint_fingerprint(&c);
+        let fp = contact_fingerprint(&c);
         self.out.contacts.push((c, fp, rebuilt));
         if self.out.contacts.len() >= SINK_CHUNK {
             self.hand_over();
@@ -930,6 +895,32 @@ fn pair_stints(enters: &[Enter], ends: &[&QlEvent]) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// Login sessions `[start, end)` (an end of `None` lasts) merged where they overlap or touch,
+/// in time order.
+fn merge_sessions(
+    mut sessions: Vec<(Timestamp, Option<Timestamp>)>,
+) -> Vec<(Timestamp, Option<Timestamp>)> {
+    sessions.sort_by_key(|s| s.0);
+    let mut merged: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+    for (s, e) in sessions {
+        if let Some(last) = merged.last_mut() {
+            let overlaps = match last.1 {
+                None => true,
+                Some(le) => s <= le,
+            };
+            if overlaps {
+                last.1 = match (last.1, e) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                continue;
+            }
+        }
+        merged.push((s, e));
+    }
+    merged
+}
+
 /// Login sessions, pauses and wrap-ups of each agent.
 #[inline(never)]
 fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentInterval]) {
@@ -1059,25 +1050,7 @@ fn agent_intervals(b: &mut Builder<'_, '_>, events: &[&QlEvent], open: &[AgentIn
                 }
             }
         }
-        sessions.sort_by_key(|s| s.0);
-        let mut merged: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
-        for (s, e) in sessions {
-            if let Some(last) = merged.last_mut() {
-                let overlaps = match last.1 {
-                    None => true,
-                    Some(le) => s <= le,
-                };
-                if overlaps {
-                    last.1 = match (last.1, e) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        _ => None,
-                    };
-                    continue;
-                }
-            }
-            merged.push((s, e));
-        }
-        for (s, e) in merged {
+        for (s, e) in merge_sessions(sessions) {
             out.push(interval(agent, AgentState::LoggedIn, None, s, e));
         }
     }

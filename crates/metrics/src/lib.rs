@@ -6,16 +6,26 @@
 //! - [`query`]: [`KpiQuery`], what `ccpulse kpi` asks: metrics, `--by` items, range, filters.
 //! - [`sql`]: compiling a query to SQL for a [`Dialect`] ([`CompiledQuery`]), with what
 //!   `--explain` shows of each metric.
+//! - [`result`]: what a question answers ([`KpiResult`]: rows of keys, values, numerators and
+//!   denominators); the store fills it.
+//! - [`present`]: every output of a figure (for people, JSON, CSV, `--explain`).
+//! - [`standards`]: seed 002's scoring bands with a tenant's overrides ([`Standards`]).
 
 pub mod catalog;
+pub mod present;
 pub mod query;
+pub mod result;
 pub mod spec;
 pub mod sql;
+pub mod standards;
 
 pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Table, Unit, EMBEDDED_CATALOG};
-pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, TenantSettings};
+pub use present::{human, json_value, key_json};
+pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, KpiText, TenantSettings};
+pub use result::{KeyValue, KpiResult, KpiRow};
 pub use spec::{MetricSpec, SpecError};
 pub use sql::{compile, CompiledMetric, CompiledQuery, Dialect, OutputKind, AGENT_SLOTS_COLUMNS};
+pub use standards::{Standards, StandardsError};
 
 /// Errors building a query.
 #[derive(Debug, thiserror::Error, PartialEq)]

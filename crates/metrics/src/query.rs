@@ -2,6 +2,8 @@
 
 use jiff::civil::DateTime;
 
+use ccpulse_model::TenantId;
+
 use crate::{MetricSpec, QueryError};
 
 /// A time bucket of `--by`, always in the tenant's zone.
@@ -226,6 +228,14 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// `dimension` takes one of `values`.
+    pub fn new<S: Into<String>>(dimension: Dimension, values: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            dimension,
+            values: values.into_iter().map(Into::into).collect(),
+        }
+    }
+
     /// Parses `KEY=V1[,V2...]`.
     pub fn parse(text: &str) -> Result<Self, QueryError> {
         let (key, values) = text
@@ -266,10 +276,11 @@ impl Default for TenantSettings {
     }
 }
 
-/// A KPI question.
+/// A KPI question: the one way every caller (the command line, the API, the wallboard, the
+/// reports, the benchmarks) asks the store for figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiQuery {
-    pub tenant: String,
+    pub tenant: TenantId,
     pub metrics: Vec<MetricSpec>,
     pub by: Vec<ByItem>,
     /// Inclusive, tenant-local.
@@ -277,7 +288,95 @@ pub struct KpiQuery {
     /// Exclusive, tenant-local.
     pub to: Option<DateTime>,
     pub filters: Vec<Filter>,
-    pub settings: TenantSettings,
+    /// Buckets without contacts get a row too (counts 0, ratios null), between `from` and
+    /// `to` or the data's first and last bucket.
+    pub fill: bool,
+}
+
+/// A KPI question as text, the way the command line and the API receive it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KpiText<'a> {
+    /// Comma-separated metric references, `answered,service_level[threshold=15]`.
+    pub metrics: &'a str,
+    /// Comma-separated buckets and dimensions.
+    pub by: Option<&'a str>,
+    /// Tenant-local, inclusive (`2021-01-01` or `2021-01-01T09:00`).
+    pub from: Option<&'a str>,
+    /// Tenant-local, exclusive.
+    pub to: Option<&'a str>,
+    /// `KEY=V1[,V2]` each.
+    pub filters: &'a [String],
+}
+
+impl KpiQuery {
+    /// `metrics` of `tenant` over all of its history, not broken down.
+    pub fn new(tenant: TenantId, metrics: Vec<MetricSpec>) -> Self {
+        Self {
+            tenant,
+            metrics,
+            by: Vec::new(),
+            from: None,
+            to: None,
+            filters: Vec::new(),
+            fill: false,
+        }
+    }
+
+    /// Metrics named as written in code (`"offered"`, `"answered_within[threshold=15]"`).
+    pub fn of(tenant: TenantId, metrics: &[&str]) -> Result<Self, QueryError> {
+        let specs = metrics
+            .iter()
+            .map(|m| MetricSpec::parse(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(tenant, specs))
+    }
+
+    /// Reads a question given as text; every error says which part is wrong.
+    pub fn parse(tenant: TenantId, text: &KpiText<'_>) -> Result<Self, QueryError> {
+        let mut q = Self::new(tenant, MetricSpec::parse_list(text.metrics)?);
+        q.by = text
+            .by
+            .map(ByItem::parse_list)
+            .transpose()?
+            .unwrap_or_default();
+        q.from = text.from.map(parse_local_time).transpose()?;
+        q.to = text.to.map(parse_local_time).transpose()?;
+        q.filters = text
+            .filters
+            .iter()
+            .map(|f| Filter::parse(f))
+            .collect::<Result<_, _>>()?;
+        Ok(q)
+    }
+
+    /// Broken down by `items`, in order.
+    #[must_use]
+    pub fn by(mut self, items: impl IntoIterator<Item = ByItem>) -> Self {
+        self.by.extend(items);
+        self
+    }
+
+    /// Over `[from, to)`, tenant-local.
+    #[must_use]
+    pub fn between(mut self, from: DateTime, to: DateTime) -> Self {
+        self.from = Some(from);
+        self.to = Some(to);
+        self
+    }
+
+    /// Only contacts that pass `filter` too.
+    #[must_use]
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filters.push(filter);
+        self
+    }
+
+    /// Every bucket of the range gets a row, with or without contacts.
+    #[must_use]
+    pub fn filled(mut self) -> Self {
+        self.fill = true;
+        self
+    }
 }
 
 /// Parses a tenant-local `2021-01-04`, `2021-01-04T09:00` or `2021-01-04 09:00:00`.

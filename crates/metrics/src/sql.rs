@@ -631,7 +631,7 @@ fn relation_for(table: Table, query: &KpiQuery, schedule: bool) -> Result<String
 
 /// The WHERE clause of a query (tenant, range, filters) and its bound values.
 fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
-    let mut params = vec![query.tenant.clone()];
+    let mut params = vec![query.tenant.to_string()];
     let mut wheres = vec!["tenant = ?".to_owned()];
     if let Some(from) = query.from {
         wheres.push("local_ts >= CAST(? AS TIMESTAMP)".to_owned());
@@ -724,6 +724,55 @@ fn outer_select(labels: &[String], outs: &[String], metrics: usize, keys: usize)
     sql
 }
 
+/// The CTE `p{g}` of one table of a query across tables: its aggregates `aggs` by the keys
+/// (for agent presence, over the running count of logged-in agents within each slot).
+fn part_cte(
+    g: usize,
+    table: Table,
+    relation: &str,
+    aggs: &[String],
+    inner_keys: &[String],
+    key_names: &[String],
+    where_sql: &str,
+) -> String {
+    let select: Vec<String> = inner_keys
+        .iter()
+        .cloned()
+        .chain(aggs.iter().cloned())
+        .collect();
+    let group = if key_names.is_empty() {
+        String::new()
+    } else {
+        format!("\n    GROUP BY {}", key_names.join(", "))
+    };
+    if table == Table::AgentPresence {
+        // Two levels: the running count of logged-in agents within each slot and key
+        // (filters applied first), then the metric's aggregate over it per key.
+        let keys: Vec<String> = key_names.iter().map(|k| format!(", {k}")).collect();
+        let inner: Vec<String> = inner_keys
+            .iter()
+            .cloned()
+            .chain(["slot_start".to_owned(), "t".to_owned(), "delta".to_owned()])
+            .collect();
+        format!(
+            "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, sum(delta) OVER (PARTITION BY slot_start{} ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS logged_in\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql}))\n    {group}\n  )",
+            key_names
+                .iter()
+                .cloned()
+                .chain(aggs.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(",\n           "),
+            keys.concat(),
+            inner.join(", "),
+        )
+    } else {
+        format!(
+            "p{g} AS (\n    SELECT {}\n    FROM {relation}\n    WHERE {where_sql}{group}\n  )",
+            select.join(",\n           ")
+        )
+    }
+}
+
 /// Metrics over several tables (or a metric whose numerator and denominator live in two):
 /// one aggregate per table over the same keys and filters, joined on the keys.
 fn compile_parts(
@@ -756,42 +805,15 @@ fn compile_parts(
                 aggs.push(format!("{den} AS d{i}"));
             }
         }
-        let select: Vec<String> = inner_keys
-            .iter()
-            .cloned()
-            .chain(aggs.iter().cloned())
-            .collect();
-        let group = if key_names.is_empty() {
-            String::new()
-        } else {
-            format!("\n    GROUP BY {}", key_names.join(", "))
-        };
-        if *table == Table::AgentPresence {
-            // Two levels: the running count of logged-in agents within each slot and key
-            // (filters applied first), then the metric's aggregate over it per key.
-            let keys: Vec<String> = key_names.iter().map(|k| format!(", {k}")).collect();
-            let inner: Vec<String> = inner_keys
-                .iter()
-                .cloned()
-                .chain(["slot_start".to_owned(), "t".to_owned(), "delta".to_owned()])
-                .collect();
-            ctes.push(format!(
-                "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, sum(delta) OVER (PARTITION BY slot_start{} ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS logged_in\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql}))\n    {group}\n  )",
-                key_names
-                    .iter()
-                    .cloned()
-                    .chain(aggs.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join(",\n           "),
-                keys.concat(),
-                inner.join(", "),
-            ));
-        } else {
-            ctes.push(format!(
-                "p{g} AS (\n    SELECT {}\n    FROM {relation}\n    WHERE {where_sql}{group}\n  )",
-                select.join(",\n           ")
-            ));
-        }
+        ctes.push(part_cte(
+            g,
+            *table,
+            &relation,
+            &aggs,
+            &inner_keys,
+            &key_names,
+            &where_sql,
+        ));
         let empty_relation = if *table == Table::AgentPresence {
             format!("(SELECT *, 0 AS logged_in FROM {relation})")
         } else {
@@ -903,13 +925,14 @@ fn compile_parts(
 pub fn compile(
     catalog: &Catalog,
     query: &KpiQuery,
+    settings: &TenantSettings,
     dialect: Dialect,
 ) -> Result<CompiledQuery, QueryError> {
     let Dialect::DuckDb = dialect;
     let metrics = query
         .metrics
         .iter()
-        .map(|m| resolve(catalog, m, &query.settings))
+        .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     // Several tables, or the two-level presence count: one part per table, joined on keys.
@@ -1008,18 +1031,20 @@ pub fn compile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Filter;
 
     fn query(metrics: &str, by: &str) -> KpiQuery {
-        KpiQuery {
-            tenant: "default".into(),
-            metrics: MetricSpec::parse_list(metrics).expect("metrics"),
-            by: ByItem::parse_list(by).expect("by"),
-            from: Some(crate::query::parse_local_time("2021-01-01").expect("from")),
-            to: Some(crate::query::parse_local_time("2022-01-01").expect("to")),
-            filters: vec![Filter::parse("queue=vip,general").expect("filter")],
-            settings: TenantSettings::default(),
-        }
+        let filters = ["queue=vip,general".to_owned()];
+        KpiQuery::parse(
+            ccpulse_model::TenantId::new("default").expect("tenant"),
+            &crate::KpiText {
+                metrics,
+                by: Some(by),
+                from: Some("2021-01-01"),
+                to: Some("2022-01-01"),
+                filters: &filters,
+            },
+        )
+        .expect("query")
     }
 
     #[test]
@@ -1098,6 +1123,7 @@ mod tests {
         let q = compile(
             &cat,
             &query("answered,answer_rate", "month,queue"),
+            &TenantSettings::default(),
             Dialect::DuckDb,
         )
         .expect("compile");
@@ -1119,14 +1145,19 @@ mod tests {
         let cat = Catalog::embedded().expect("catalog");
         let mut kq = query("complaint_rate,answered", "month");
         kq.filters.clear();
-        let q = compile(&cat, &kq, Dialect::DuckDb).expect("compile");
+        let q = compile(&cat, &kq, &TenantSettings::default(), Dialect::DuckDb).expect("compile");
         insta::assert_snapshot!(q.sql);
         // Each table's aggregate binds the same tenant and range.
         assert_eq!(q.params.len(), 6);
         assert_eq!(q.metrics[0].table, Table::Tickets);
         assert_eq!(q.metrics[0].denominator_table, Table::Contacts);
         // Tickets have no queue: asking for one says so.
-        let bad = compile(&cat, &query("complaint_rate", "queue"), Dialect::DuckDb);
+        let bad = compile(
+            &cat,
+            &query("complaint_rate", "queue"),
+            &TenantSettings::default(),
+            Dialect::DuckDb,
+        );
         assert!(matches!(bad, Err(QueryError::Unsupported(m)) if m.contains("not by queue")));
         // A ratio names two plain metrics.
         assert!(cat
@@ -1141,6 +1172,7 @@ mod tests {
         let q = compile(
             &cat,
             &query("p90_wait,talk_minutes", "15min,weekday"),
+            &TenantSettings::default(),
             Dialect::DuckDb,
         )
         .expect("compile");

@@ -2,7 +2,8 @@
 //! complaints and dissatisfied calls, the satisfaction breakdown, trend charts and, with
 //! `--compare N`, the same table for the N previous years.
 
-use ccpulse_metrics::Catalog;
+use ccpulse_metrics::{ByItem, Catalog, Dimension, Filter};
+use ccpulse_model::TenantId;
 use ccpulse_store::{ContactLine, ContactList, DuckDbStore};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -126,16 +127,24 @@ fn traffic(all: &Figures, inbound: &Figures, outbound: &Figures) -> Traffic {
     }
 }
 
-const ALL: &str = "contacts,offered,answered,abandoned,self_service,outbound,talk_minutes";
-const TALK: &str = "avg_talk,talk_minutes";
+const ALL: &[&str] = &[
+    "contacts",
+    "offered",
+    "answered",
+    "abandoned",
+    "self_service",
+    "outbound",
+    "talk_minutes",
+];
+const TALK: &[&str] = &["avg_talk", "talk_minutes"];
 
-fn inbound_filter() -> Vec<String> {
-    vec!["direction=inbound".to_owned()]
+fn inbound_filter() -> [Filter; 1] {
+    [Filter::new(Dimension::Direction, ["inbound"])]
 }
 
-fn outbound_filter() -> Vec<String> {
+fn outbound_filter() -> [Filter; 1] {
     // The catalog's `outbound` counts callbacks too.
-    vec!["direction=outbound,callback".to_owned()]
+    [Filter::new(Dimension::Direction, ["outbound", "callback"])]
 }
 
 /// Rows of a period's table (label and figures), its total, and the all-contacts totals.
@@ -144,7 +153,7 @@ type TableOf = (Vec<(String, Traffic)>, Traffic, Figures);
 /// The table of a period: one row per month or day (every one, empty ones included) and the
 /// total.
 fn table_of(ask: &Ask<'_>, period: &Period) -> Result<TableOf, ReportError> {
-    let by = Some(period.rows.key());
+    let by = Some(ByItem::Bucket(period.rows.bucket()));
     let all = ask.by(ALL, by, period, &[], true)?;
     let inbound = ask.by(TALK, by, period, &inbound_filter(), true)?;
     let outbound = ask.by(TALK, by, period, &outbound_filter(), true)?;
@@ -201,7 +210,13 @@ pub fn concentrated_hours(by_hour: &[(u8, u64)]) -> Vec<String> {
 }
 
 fn hours(ask: &Ask<'_>, period: &Period, metric: &str) -> Result<Vec<String>, ReportError> {
-    let rows = ask.by(metric, Some("hour_of_day"), period, &[], false)?;
+    let rows = ask.by(
+        &[metric],
+        Some(ByItem::Dimension(Dimension::HourOfDay)),
+        period,
+        &[],
+        false,
+    )?;
     let counts: Vec<(u8, u64)> = rows
         .iter()
         .filter_map(|(k, f)| Some((k.as_deref()?.parse().ok()?, f.count(metric))))
@@ -292,8 +307,19 @@ fn summary_text(s: &Summary, p: &Period, lang: Lang) -> String {
     }
 }
 
-const SURVEY: &str = "survey_offered,very_satisfied,satisfied,neutral,dissatisfied,unrated,\
-                      very_satisfied_count,satisfied_count,neutral_count,dissatisfied_count,unrated_count";
+const SURVEY: &[&str] = &[
+    "survey_offered",
+    "very_satisfied",
+    "satisfied",
+    "neutral",
+    "dissatisfied",
+    "unrated",
+    "very_satisfied_count",
+    "satisfied_count",
+    "neutral_count",
+    "dissatisfied_count",
+    "unrated_count",
+];
 
 fn survey_of(f: &Figures, p: &Period, lang: Lang) -> Survey {
     let share = |m: &str| f.get(m).map(round4);
@@ -331,19 +357,15 @@ fn survey_of(f: &Figures, p: &Period, lang: Lang) -> Survey {
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     period: &Period,
     compare: u16,
     lang: Lang,
 ) -> Result<OperationsReport, ReportError> {
-    if store.tenant(tenant).is_none() {
-        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_owned()).into());
+    if store.tenant(tenant.as_str()).is_none() {
+        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_string()).into());
     }
-    let ask = Ask {
-        store,
-        catalog,
-        tenant,
-    };
+    let ask = Ask::new(store, catalog, tenant);
     let (rows, total, all) = table_of(&ask, period)?;
     let mut summary = Summary {
         contacts: all.count("contacts"),
@@ -363,7 +385,7 @@ pub fn build(
     let survey = survey_of(&ask.total(SURVEY, period, &[])?, period, lang);
     let list = |which| -> Result<Listed, ReportError> {
         let (total, items) = store.contact_list(
-            tenant,
+            tenant.as_str(),
             which,
             &period.from_arg(),
             &period.to_arg(),
@@ -384,7 +406,7 @@ pub fn build(
         });
     }
     Ok(OperationsReport {
-        tenant: tenant.to_owned(),
+        tenant: tenant.to_string(),
         period: period.clone(),
         lang,
         summary,
@@ -394,7 +416,7 @@ pub fn build(
         // Complaints are the tenant's complaint tickets; without tickets, the contacts whose
         // business type is complaint.
         complaints: match store.complaint_tickets(
-            tenant,
+            tenant.as_str(),
             &period.from_arg(),
             &period.to_arg(),
             LIST_LIMIT,

@@ -1,7 +1,8 @@
 //! Report periods: `2021`, `2021-Q3`, `2021-06` or `2021-01-01..2021-07-01`, their rows
 //! (months or days) and the periods they are compared with.
 
-use jiff::civil::Date;
+use ccpulse_metrics::Bucket;
+use jiff::civil::{Date, DateTime};
 use jiff::{Span, ToSpan};
 
 use crate::ReportError;
@@ -17,9 +18,14 @@ pub enum Rows {
 impl Rows {
     /// The `--by` bucket and the JSON key of a row.
     pub fn key(self) -> &'static str {
+        self.bucket().name()
+    }
+
+    /// The KPI bucket of one row.
+    pub fn bucket(self) -> Bucket {
         match self {
-            Rows::Month => "month",
-            Rows::Day => "day",
+            Rows::Month => Bucket::Month,
+            Rows::Day => Bucket::Day,
         }
     }
 }
@@ -172,6 +178,12 @@ impl Period {
     pub fn last_month(&self) -> String {
         let d = self.to.yesterday().unwrap_or(self.to);
         format!("{}-{:02}", d.year(), d.month())
+    }
+
+    /// `[from, to)` as tenant-local times (midnights), the KPI question's range.
+    pub fn local_range(&self) -> (DateTime, DateTime) {
+        let midnight = |d: Date| d.to_datetime(jiff::civil::Time::midnight());
+        (midnight(self.from), midnight(self.to))
     }
 
     /// `from` as the KPI query's `--from`.

@@ -3,7 +3,8 @@
 //! complaints by business line per 10,000 users, repeats and escalations; the top
 //! consultation categories and the fastest risers; the outbound telemarketing table.
 
-use ccpulse_metrics::{Catalog, Unit};
+use ccpulse_metrics::{human, ByItem, Catalog, Dimension, Filter, Unit};
+use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -86,8 +87,15 @@ pub struct ComplaintFigures {
     pub handling_satisfaction: Option<f64>,
 }
 
-const COMPLAINT_METRICS: &str = "complaints,valid_complaints,repeat_complaints,\
-     escalated_complaints,complainants,refunds,complaint_handling_satisfaction";
+const COMPLAINT_METRICS: &[&str] = &[
+    "complaints",
+    "valid_complaints",
+    "repeat_complaints",
+    "escalated_complaints",
+    "complainants",
+    "refunds",
+    "complaint_handling_satisfaction",
+];
 
 impl ComplaintFigures {
     fn of(f: &Figures) -> Self {
@@ -109,7 +117,13 @@ type ComplaintsByLine = (Vec<(Option<String>, ComplaintFigures)>, ComplaintFigur
 /// The period's complaint figures by business line and in all.
 fn complaint_figures(ask: &Ask<'_>, p: &Period) -> Result<ComplaintsByLine, ReportError> {
     let lines = ask
-        .by(COMPLAINT_METRICS, Some("business_line"), p, &[], false)?
+        .by(
+            COMPLAINT_METRICS,
+            Some(ByItem::Dimension(Dimension::BusinessLine)),
+            p,
+            &[],
+            false,
+        )?
         .into_iter()
         .map(|(k, f)| (k, ComplaintFigures::of(&f)))
         .collect();
@@ -196,14 +210,6 @@ const KPIS: [&str; 9] = [
 /// Categories listed at most.
 const TOP: usize = 10;
 
-fn fmt_value(v: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => format!("{:.2}%", v * 100.0),
-        Unit::Count => format!("{v:.0}"),
-        _ => format!("{v:.2}"),
-    }
-}
-
 /// The sentence of a KPI's change: `人工接通率98.20%，环比上升1.30个百分点`.
 pub fn sentence(label: &str, unit: Unit, c: &Change, prev: &str, lang: Lang) -> String {
     let Some(v) = c.value else {
@@ -212,7 +218,7 @@ pub fn sentence(label: &str, unit: Unit, c: &Change, prev: &str, lang: Lang) -> 
             Lang::En => format!("{label}: no data this period"),
         };
     };
-    let now = fmt_value(v, unit);
+    let now = human(Some(v), unit);
     let Some(d) = c.mom else {
         return match lang {
             Lang::Zh => format!("{label}{now}"),
@@ -299,19 +305,28 @@ fn keyed(rows: Vec<(Option<String>, Figures)>, metric: &str) -> Vec<(String, Opt
 
 fn volume(
     ask: &Ask<'_>,
-    dim: &str,
+    dim: Dimension,
     p: &Period,
     prev: Option<&Period>,
     ly: Option<&Period>,
 ) -> Result<Vec<Volume>, ReportError> {
     let metric = "contacts";
-    let now = keyed(ask.by(metric, Some(dim), p, &[], false)?, metric);
+    let now = keyed(
+        ask.by(&[metric], Some(ByItem::Dimension(dim)), p, &[], false)?,
+        metric,
+    );
     let before = match prev {
-        Some(p) => keyed(ask.by(metric, Some(dim), p, &[], false)?, metric),
+        Some(p) => keyed(
+            ask.by(&[metric], Some(ByItem::Dimension(dim)), p, &[], false)?,
+            metric,
+        ),
         None => Vec::new(),
     };
     let year = match ly {
-        Some(p) => keyed(ask.by(metric, Some(dim), p, &[], false)?, metric),
+        Some(p) => keyed(
+            ask.by(&[metric], Some(ByItem::Dimension(dim)), p, &[], false)?,
+            metric,
+        ),
         None => Vec::new(),
     };
     let find = |rows: &[(String, Option<f64>)], k: &str| {
@@ -441,15 +456,16 @@ fn categories(
     p: &Period,
     prev: Option<&Period>,
 ) -> Result<(Vec<Category>, Vec<Category>), ReportError> {
-    let filter = vec!["business_type=consultation".to_owned()];
+    let filter = [Filter::new(Dimension::BusinessType, ["consultation"])];
+    let by = Some(ByItem::Dimension(Dimension::Category));
     let count = |rows: Vec<(Option<String>, Figures)>| -> Vec<(String, u64)> {
         rows.into_iter()
             .filter_map(|(k, f)| Some((k?, f.count("contacts"))))
             .collect()
     };
-    let now = count(ask.by("contacts", Some("category"), p, &filter, false)?);
+    let now = count(ask.by(&["contacts"], by, p, &filter, false)?);
     let before = match prev {
-        Some(p) => count(ask.by("contacts", Some("category"), p, &filter, false)?),
+        Some(p) => count(ask.by(&["contacts"], by, p, &filter, false)?),
         None => Vec::new(),
     };
     let total: u64 = now.iter().map(|(_, n)| n).sum();
@@ -484,8 +500,13 @@ fn categories(
     Ok((top, risers))
 }
 
-const OUTBOUND: &str =
-    "outbound,outbound_connected,outbound_successes,outbound_connect_rate,outbound_success_rate";
+const OUTBOUND: &[&str] = &[
+    "outbound",
+    "outbound_connected",
+    "outbound_successes",
+    "outbound_connect_rate",
+    "outbound_success_rate",
+];
 
 fn outbound(
     ask: &Ask<'_>,
@@ -568,18 +589,14 @@ fn outbound(
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     period: &Period,
     lang: Lang,
 ) -> Result<QualityReport, ReportError> {
-    if store.tenant(tenant).is_none() {
-        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_owned()).into());
+    if store.tenant(tenant.as_str()).is_none() {
+        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_string()).into());
     }
-    let ask = Ask {
-        store,
-        catalog,
-        tenant,
-    };
+    let ask = Ask::new(store, catalog, tenant);
     let prev = period.previous();
     let ly = period.years_back(1);
     let prev_word = period.previous_words(lang);
@@ -587,21 +604,23 @@ pub fn build(
     // compare with: its column stays empty rather than showing zeros.
     let with_data = |p: &Option<Period>| -> Result<Option<Period>, ReportError> {
         match p {
-            Some(p) if ask.total("contacts", p, &[])?.count("contacts") > 0 => Ok(Some(p.clone())),
+            Some(p) if ask.total(&["contacts"], p, &[])?.count("contacts") > 0 => {
+                Ok(Some(p.clone()))
+            }
             _ => Ok(None),
         }
     };
     let (prev_data, ly_data) = (with_data(&prev)?, with_data(&ly)?);
 
-    let metrics = KPIS.join(",");
-    let now = ask.total(&metrics, period, &[])?;
+    let metrics = &KPIS[..];
+    let now = ask.total(metrics, period, &[])?;
     let before = prev
         .as_ref()
-        .map(|p| ask.total(&metrics, p, &[]))
+        .map(|p| ask.total(metrics, p, &[]))
         .transpose()?;
     let year = ly
         .as_ref()
-        .map(|p| ask.total(&metrics, p, &[]))
+        .map(|p| ask.total(metrics, p, &[]))
         .transpose()?;
     let kpis = KPIS
         .iter()
@@ -628,9 +647,9 @@ pub fn build(
         Some(p) => complaint_figures(&ask, p)?,
         None => (Vec::new(), ComplaintFigures::default()),
     };
-    let subs = store.subscribers(tenant, &period.last_month())?;
+    let subs = store.subscribers(tenant.as_str(), &period.last_month())?;
     let prev_subs = match &prev {
-        Some(p) => store.subscribers(tenant, &p.last_month())?,
+        Some(p) => store.subscribers(tenant.as_str(), &p.last_month())?,
         None => Vec::new(),
     };
     let sub_of = |s: &[(String, u64)], line: Option<&str>| match line {
@@ -669,17 +688,17 @@ pub fn build(
         .collect();
     let (top_categories, risers) = categories(&ask, period, prev_data.as_ref())?;
     Ok(QualityReport {
-        tenant: tenant.to_owned(),
+        tenant: tenant.to_string(),
         volume_by_channel: volume(
             &ask,
-            "channel",
+            Dimension::Channel,
             period,
             prev_data.as_ref(),
             ly_data.as_ref(),
         )?,
         volume_by_business_line: volume(
             &ask,
-            "business_line",
+            Dimension::BusinessLine,
             period,
             prev_data.as_ref(),
             ly_data.as_ref(),
@@ -736,6 +755,88 @@ impl QualityReport {
         let lang = self.lang;
         let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
         let when = period_words(&self.period, lang);
+        let mut sections = vec![self.kpi_section()];
+        sections.extend(self.volume_sections());
+        sections.push(self.complaint_section());
+        sections.extend(self.category_sections());
+        sections.push(self.outbound_section());
+        Document {
+            title: format!("{} {}（{}）", self.tenant, t("服务质量分析", "service quality analysis"), when),
+            subtitle: self.period.subtitle(lang),
+            lang: lang.code().to_owned(),
+            sections,
+            footer: t(
+                "由 ccpulse 生成：话务与指标来自呼叫记录，投诉来自工单，万用户投诉量以当月用户数计。",
+                "Generated by ccpulse: traffic and KPIs from the contact records, complaints from tickets, rates per 10,000 users of the period's last month.",
+            ),
+        }
+    }
+
+    /// Section 1: each KPI in a sentence and a table of its changes.
+    fn kpi_section(&self) -> Section {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+        let prev = self.period.previous_words(lang);
+        Section {
+            heading: t("一、客服运营情况分析", "1. Operations"),
+            paragraphs: self
+                .kpis
+                .iter()
+                .map(|k| k.sentence.clone() + lang.pick("。", "."))
+                .collect(),
+            table: Some(Table {
+                columns: vec![
+                    Column::new(t("指标", "KPI"), Fmt::Text),
+                    Column::new(t("本期", "This period"), Fmt::Text),
+                    Column::new(prev, Fmt::Text),
+                    Column::new(t("环比变化", "Change"), Fmt::Text),
+                    Column::new(t("去年同期", "Last year"), Fmt::Text),
+                    Column::new(t("同比变化", "YoY change"), Fmt::Text),
+                ],
+                rows: self
+                    .kpis
+                    .iter()
+                    .map(|k| {
+                        let unit = if k.unit == "ratio" {
+                            Unit::Ratio
+                        } else if k.unit == "count" {
+                            Unit::Count
+                        } else {
+                            Unit::Seconds
+                        };
+                        let v = |x: Option<f64>| {
+                            x.map_or(Cell::Empty, |x| Cell::Text(human(Some(x), unit)))
+                        };
+                        let d = |x: Option<f64>| {
+                            x.map_or(Cell::Empty, |x| {
+                                Cell::Text(match unit {
+                                    Unit::Ratio => format!("{:+.2} pt", x * 100.0),
+                                    Unit::Count => format!("{x:+.0}"),
+                                    _ => format!("{x:+.2}"),
+                                })
+                            })
+                        };
+                        vec![
+                            k.label.clone().into(),
+                            v(k.change.value),
+                            v(k.change.previous),
+                            d(k.change.mom),
+                            v(k.change.last_year),
+                            d(k.change.yoy),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            }),
+            charts: Vec::new(),
+            sheet: Some(t("运营指标", "KPIs")),
+        }
+    }
+
+    /// Volume by channel and by business line, with their changes.
+    fn volume_sections(&self) -> Vec<Section> {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
         let prev = self.period.previous_words(lang);
         let change_cols = |first: String| {
             vec![
@@ -767,61 +868,7 @@ impl QualityReport {
                 .collect(),
             total: None,
         };
-        let mut sections = vec![
-            Section {
-                heading: t("一、客服运营情况分析", "1. Operations"),
-                paragraphs: self
-                    .kpis
-                    .iter()
-                    .map(|k| k.sentence.clone() + lang.pick("。", "."))
-                    .collect(),
-                table: Some(Table {
-                    columns: vec![
-                        Column::new(t("指标", "KPI"), Fmt::Text),
-                        Column::new(t("本期", "This period"), Fmt::Text),
-                        Column::new(prev, Fmt::Text),
-                        Column::new(t("环比变化", "Change"), Fmt::Text),
-                        Column::new(t("去年同期", "Last year"), Fmt::Text),
-                        Column::new(t("同比变化", "YoY change"), Fmt::Text),
-                    ],
-                    rows: self
-                        .kpis
-                        .iter()
-                        .map(|k| {
-                            let unit = if k.unit == "ratio" {
-                                Unit::Ratio
-                            } else if k.unit == "count" {
-                                Unit::Count
-                            } else {
-                                Unit::Seconds
-                            };
-                            let v = |x: Option<f64>| {
-                                x.map_or(Cell::Empty, |x| Cell::Text(fmt_value(x, unit)))
-                            };
-                            let d = |x: Option<f64>| {
-                                x.map_or(Cell::Empty, |x| {
-                                    Cell::Text(match unit {
-                                        Unit::Ratio => format!("{:+.2} pt", x * 100.0),
-                                        Unit::Count => format!("{x:+.0}"),
-                                        _ => format!("{x:+.2}"),
-                                    })
-                                })
-                            };
-                            vec![
-                                k.label.clone().into(),
-                                v(k.change.value),
-                                v(k.change.previous),
-                                d(k.change.mom),
-                                v(k.change.last_year),
-                                d(k.change.yoy),
-                            ]
-                        })
-                        .collect(),
-                    total: None,
-                }),
-                charts: Vec::new(),
-                sheet: Some(t("运营指标", "KPIs")),
-            },
+        vec![
             Section {
                 heading: t("话务量（按渠道）", "Volume by channel"),
                 table: Some(volume_table(&self.volume_by_channel, t("渠道", "Channel"))),
@@ -849,7 +896,14 @@ impl QualityReport {
                 sheet: Some(t("话务量", "Volume")),
                 ..Section::default()
             },
-        ];
+        ]
+    }
+
+    /// Section 2: complaints by business line, per 10,000 users, repeats and escalations.
+    fn complaint_section(&self) -> Section {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+        let prev = self.period.previous_words(lang);
         let complaint_row = |c: &Complaints, name: String| {
             vec![
                 name.into(),
@@ -870,7 +924,7 @@ impl QualityReport {
                 .iter()
                 .map(|c| c.sentence.clone()),
         );
-        sections.push(Section {
+        Section {
             heading: t("二、投申诉情况分析", "2. Complaints"),
             paragraphs,
             table: Some(Table {
@@ -907,7 +961,14 @@ impl QualityReport {
                 values: vec![1, 3],
             }],
             sheet: Some(t("投诉", "Complaints")),
-        });
+        }
+    }
+
+    /// The hottest and the fastest-rising consultation categories.
+    fn category_sections(&self) -> Vec<Section> {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+        let prev = self.period.previous_words(lang);
         let cat_table = |rows: &[Category]| Table {
             columns: vec![
                 Column::new(t("咨询分类", "Category"), Fmt::Text),
@@ -932,18 +993,27 @@ impl QualityReport {
                 .collect(),
             total: None,
         };
-        sections.push(Section {
-            heading: t("客户热点咨询分类情况", "Top consultation categories"),
-            table: Some(cat_table(&self.top_categories)),
-            sheet: Some(t("热点咨询", "Consultations")),
-            ..Section::default()
-        });
-        sections.push(Section {
-            heading: t("增长最快的咨询分类", "Fastest-rising categories"),
-            table: Some(cat_table(&self.risers)),
-            sheet: Some(t("热点咨询", "Consultations")),
-            ..Section::default()
-        });
+        vec![
+            Section {
+                heading: t("客户热点咨询分类情况", "Top consultation categories"),
+                table: Some(cat_table(&self.top_categories)),
+                sheet: Some(t("热点咨询", "Consultations")),
+                ..Section::default()
+            },
+            Section {
+                heading: t("增长最快的咨询分类", "Fastest-rising categories"),
+                table: Some(cat_table(&self.risers)),
+                sheet: Some(t("热点咨询", "Consultations")),
+                ..Section::default()
+            },
+        ]
+    }
+
+    /// Section 3: outbound telemarketing.
+    fn outbound_section(&self) -> Section {
+        let lang = self.lang;
+        let t = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+        let prev = self.period.previous_words(lang);
         let o = &self.outbound;
         let orow = |label: String, c: &Change, rate: bool| {
             let v = |x: Option<f64>| {
@@ -964,7 +1034,7 @@ impl QualityReport {
             });
             vec![label.into(), v(c.value), v(c.previous), d, v(c.last_year)]
         };
-        sections.push(Section {
+        Section {
             heading: t("三、电话经营运营情况", "3. Outbound telemarketing"),
             paragraphs: vec![o.sentence.clone()],
             table: Some(Table {
@@ -986,16 +1056,6 @@ impl QualityReport {
             }),
             charts: Vec::new(),
             sheet: Some(t("电话经营", "Outbound")),
-        });
-        Document {
-            title: format!("{} {}（{}）", self.tenant, t("服务质量分析", "service quality analysis"), when),
-            subtitle: self.period.subtitle(lang),
-            lang: lang.code().to_owned(),
-            sections,
-            footer: t(
-                "由 ccpulse 生成：话务与指标来自呼叫记录，投诉来自工单，万用户投诉量以当月用户数计。",
-                "Generated by ccpulse: traffic and KPIs from the contact records, complaints from tickets, rates per 10,000 users of the period's last month.",
-            ),
         }
     }
 }

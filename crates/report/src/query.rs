@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use ccpulse_metrics::Catalog;
-use ccpulse_store::kpi::{build, KpiArgs};
-use ccpulse_store::{DuckDbStore, KeyValue};
+use ccpulse_metrics::{ByItem, Catalog, Filter, KeyValue, KpiQuery};
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
 
 use crate::{Period, ReportError};
 
@@ -29,51 +29,42 @@ impl Figures {
 pub(crate) struct Ask<'a> {
     pub store: &'a DuckDbStore,
     pub catalog: &'a Catalog,
-    pub tenant: &'a str,
+    pub tenant: TenantId,
 }
 
-fn key_text(k: &KeyValue) -> Option<String> {
-    match k {
-        KeyValue::Null => None,
-        other => Some(other.to_string()),
+impl<'a> Ask<'a> {
+    /// Asks `store` about `tenant`.
+    pub fn new(store: &'a DuckDbStore, catalog: &'a Catalog, tenant: &TenantId) -> Self {
+        Self {
+            store,
+            catalog,
+            tenant: tenant.clone(),
+        }
     }
-}
 
-impl Ask<'_> {
     /// `metrics` over `period`, one row per value of `by` (keys as text; `None` for contacts
-    /// without the dimension), with `filters` (`KEY=V1,V2`). With `fill`, empty buckets too.
+    /// without the dimension), with `filters`. With `fill`, empty buckets too.
     pub fn by(
         &self,
-        metrics: &str,
-        by: Option<&str>,
+        metrics: &[&str],
+        by: Option<ByItem>,
         period: &Period,
-        filters: &[String],
+        filters: &[Filter],
         fill: bool,
     ) -> Result<Vec<(Option<String>, Figures)>, ReportError> {
-        let (from, to) = (period.from_arg(), period.to_arg());
-        let q = build(
-            self.store,
-            self.catalog,
-            &KpiArgs {
-                tenant: self.tenant,
-                metrics,
-                by,
-                from: Some(&from),
-                to: Some(&to),
-                filters,
-            },
-        )?;
-        let r = self.store.run_kpi(&q, fill)?;
+        let (from, to) = period.local_range();
+        let mut q = KpiQuery::of(self.tenant.clone(), metrics)
+            .map_err(ccpulse_store::StoreError::from)?
+            .by(by)
+            .between(from, to);
+        q.filters = filters.to_vec();
+        q.fill = fill;
+        let r = self.store.ask(self.catalog, &q)?;
         Ok(r.rows
-            .into_iter()
+            .iter()
             .map(|row| {
-                let key = row.keys.first().and_then(key_text);
-                let figures = q
-                    .metrics
-                    .iter()
-                    .zip(row.values)
-                    .map(|(m, v)| (m.written.clone(), v))
-                    .collect();
+                let key = row.keys.first().and_then(KeyValue::text);
+                let figures = r.figures(row).map(|(m, v)| (m.to_owned(), v)).collect();
                 (key, Figures(figures))
             })
             .collect())
@@ -83,9 +74,9 @@ impl Ask<'_> {
     /// period has no contacts).
     pub fn total(
         &self,
-        metrics: &str,
+        metrics: &[&str],
         period: &Period,
-        filters: &[String],
+        filters: &[Filter],
     ) -> Result<Figures, ReportError> {
         Ok(self
             .by(metrics, None, period, filters, false)?

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use ccpulse_metrics::Catalog;
+use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, ReportSchedule};
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -132,17 +133,18 @@ pub fn generate(
 ) -> Result<PathBuf, ReportError> {
     let format = Format::parse(&s.format)?;
     let lang = Lang::parse(&s.lang);
+    let tenant = TenantId::new(&s.tenant).map_err(|e| ReportError::Invalid(e.to_string()))?;
     let (doc, json) = match s.report.as_str() {
         "operations" => {
-            let r = operations::build(store, catalog, &s.tenant, period, 0, lang)?;
+            let r = operations::build(store, catalog, &tenant, period, 0, lang)?;
             (r.document(), r.to_json())
         }
         "scorecard" => {
-            let r = scorecard::build(store, catalog, &s.tenant, period, None, lang)?;
+            let r = scorecard::build(store, catalog, &tenant, period, None, lang)?;
             (r.document(), r.to_json())
         }
         "quality" => {
-            let r = quality::build(store, catalog, &s.tenant, period, lang)?;
+            let r = quality::build(store, catalog, &tenant, period, lang)?;
             (r.document(), r.to_json())
         }
         other => return Err(ReportError::Invalid(format!("unknown report `{other}`"))),

@@ -2,10 +2,8 @@
 //! its points, the total score and the change against the previous period; overall or per
 //! queue or agent.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use ccpulse_metrics::{Band, Catalog, Table as Source, Unit};
+use ccpulse_metrics::{Band, ByItem, Catalog, Table as Source, Unit};
+use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -15,101 +13,10 @@ use crate::operations::period_words;
 use crate::query::{Ask, Figures};
 use crate::{Lang, Period, ReportError};
 
-/// The file in the data directory with per-tenant standards: `[TENANT]` tables mapping a
-/// metric to its bands, best first, e.g.
-/// `answer_rate = [{ points = 5, gt = 0.90 }, { points = 3, gt = 0.85 }, { points = 1 }]`.
-pub const STANDARDS_FILE: &str = "standards.toml";
-
-/// The standards a tenant is scored by: the catalog's bands, with the tenant's overrides.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Standards {
-    pub bands: BTreeMap<String, Vec<Band>>,
-    /// Metrics whose bands come from the tenant's overrides.
-    pub overridden: Vec<String>,
-}
-
-impl Standards {
-    /// The catalog's bands overridden by `[tenant]` of `standards.toml` in `dir` (if any).
-    pub fn load(catalog: &Catalog, dir: &Path, tenant: &str) -> Result<Self, ReportError> {
-        let mut bands: BTreeMap<String, Vec<Band>> = catalog
-            .iter()
-            .filter(|m| !m.bands.is_empty())
-            .map(|m| (m.name.clone(), m.bands.clone()))
-            .collect();
-        let mut overridden = Vec::new();
-        let path = dir.join(STANDARDS_FILE);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| ReportError::Io(format!("{}: {e}", path.display())))?;
-            let all: BTreeMap<String, BTreeMap<String, Vec<Band>>> = toml::from_str(&text)
-                .map_err(|e| ReportError::Invalid(format!("{}: {e}", path.display())))?;
-            if let Some(mine) = all.get(tenant) {
-                for (metric, b) in mine {
-                    if catalog.get(metric).is_none() {
-                        return Err(ReportError::Invalid(format!(
-                            "{}: [{tenant}] {metric}: no such metric in the catalog",
-                            path.display()
-                        )));
-                    }
-                    bands.insert(metric.clone(), b.clone());
-                    overridden.push(metric.clone());
-                }
-            }
-        }
-        Ok(Self { bands, overridden })
-    }
-
-    /// Points for `value` of `metric` by these standards.
-    pub fn score(&self, metric: &str, value: Option<f64>) -> Option<u8> {
-        let v = value?;
-        self.bands
-            .get(metric)?
-            .iter()
-            .find(|b| b.holds(v))
-            .map(|b| b.points)
-    }
-
-    /// Replaces `tenant`'s overrides in `standards.toml` in `dir` (other tenants' kept); an
-    /// empty map returns the tenant to the catalog's bands.
-    pub fn save(
-        catalog: &Catalog,
-        dir: &Path,
-        tenant: &str,
-        overrides: &BTreeMap<String, Vec<Band>>,
-    ) -> Result<(), ReportError> {
-        for (metric, bands) in overrides {
-            if catalog.get(metric).is_none() {
-                return Err(ReportError::Invalid(format!(
-                    "{metric}: no such metric in the catalog"
-                )));
-            }
-            if bands.is_empty() {
-                return Err(ReportError::Invalid(format!(
-                    "{metric}: give at least one band"
-                )));
-            }
-        }
-        let path = dir.join(STANDARDS_FILE);
-        let io = |e: std::io::Error| ReportError::Io(format!("{}: {e}", path.display()));
-        let mut all: BTreeMap<String, BTreeMap<String, Vec<Band>>> = if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(io)?;
-            toml::from_str(&text)
-                .map_err(|e| ReportError::Invalid(format!("{}: {e}", path.display())))?
-        } else {
-            BTreeMap::new()
-        };
-        if overrides.is_empty() {
-            all.remove(tenant);
-        } else {
-            all.insert(tenant.to_owned(), overrides.clone());
-        }
-        let text = toml::to_string(&all).map_err(|e| ReportError::Invalid(e.to_string()))?;
-        // Written beside and renamed over, so a reader never sees half a file.
-        let tmp = dir.join(format!("{STANDARDS_FILE}.tmp"));
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
-    }
-}
+/// The standards a tenant is scored by (seed 002's bands with its overrides), from the
+/// metrics crate, where the wallboard reads them too.
+pub use ccpulse_metrics::standards::STANDARDS_FILE;
+pub use ccpulse_metrics::Standards;
 
 /// One KPI of a scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -264,25 +171,21 @@ fn group_of(
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     period: &Period,
     by: Option<&str>,
     lang: Lang,
 ) -> Result<Scorecard, ReportError> {
-    if store.tenant(tenant).is_none() {
-        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_owned()).into());
+    if store.tenant(tenant.as_str()).is_none() {
+        return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_string()).into());
     }
     if let Some(other) = by.filter(|b| !matches!(*b, "queue" | "agent" | "team")) {
         return Err(ReportError::Invalid(format!(
             "--by {other}: a scorecard is by queue, agent or team (teams from `import --format agents`)"
         )));
     }
-    let standards = Standards::load(catalog, store.dir(), tenant)?;
-    let ask = Ask {
-        store,
-        catalog,
-        tenant,
-    };
+    let standards = store.standards(catalog, tenant)?;
+    let ask = Ask::new(store, catalog, tenant);
     let previous = period.previous();
     // Ticket, subscriber and headcount metrics (and ratios over them) have no queue or agent:
     // they score the whole center only. The rest go in one query (the compiler joins tables
@@ -310,8 +213,11 @@ pub fn build(
         .map(String::as_str)
         .filter(|n| catalog.get(n).is_some() && !(by.is_some() && center_only(n)))
         .collect();
-    let list = asked.join(",");
-    let run = |p: &Period| ask.by(&list, by, p, &[], false);
+    let by_item = by
+        .map(ByItem::parse)
+        .transpose()
+        .map_err(ccpulse_store::StoreError::from)?;
+    let run = |p: &Period| ask.by(&asked, by_item, p, &[], false);
     let now = run(period)?;
     let before = match &previous {
         Some(p) => run(p)?,
@@ -338,7 +244,7 @@ pub fn build(
             .collect()
     };
     Ok(Scorecard {
-        tenant: tenant.to_owned(),
+        tenant: tenant.to_string(),
         period: period.clone(),
         previous,
         by: by.map(str::to_owned),

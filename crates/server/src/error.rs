@@ -60,7 +60,7 @@ impl IntoResponse for ApiError {
 impl From<ccpulse_store::StoreError> for ApiError {
     fn from(e: ccpulse_store::StoreError) -> Self {
         match e {
-            ccpulse_store::StoreError::Query(m) => ApiError::BadQuery(m),
+            ccpulse_store::StoreError::Query(e) => ApiError::BadQuery(e.to_string()),
             ccpulse_store::StoreError::UnknownTenant(t) => {
                 ApiError::NotFound(format!("unknown tenant `{t}`"))
             }

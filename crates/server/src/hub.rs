@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, Notify};
 
-use crate::writer::LiveUpdate;
+use crate::live_update::LiveUpdate;
 
 /// Messages kept for streams that reconnect.
 const RECENT: usize = 4096;
@@ -290,5 +290,144 @@ impl Hub {
             "standards": today.get("standards").cloned().unwrap_or(Value::Null),
             "alerts": firing,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ccpulse_ingest::events::{parse_event, ParsedEvent};
+    use ccpulse_live::Scope;
+    use ccpulse_model::{EventBody, TenantId};
+
+    use super::*;
+
+    fn tenant() -> TenantId {
+        TenantId::new("hotline").expect("tenant")
+    }
+
+    fn event(json: &str) -> ParsedEvent {
+        parse_event(json.as_bytes(), 0, &tenant()).expect("event")
+    }
+
+    /// The live update of one contact's steps and some agent events.
+    fn update(contact: &[&str], agents: &[&str]) -> LiveUpdate {
+        let steps = contact
+            .iter()
+            .map(|j| {
+                let e = event(j);
+                match e.event.body {
+                    EventBody::Contact(c) => (e.event.at, c),
+                    EventBody::Agent(_) => panic!("a contact event"),
+                }
+            })
+            .collect::<Vec<_>>();
+        let agents = agents
+            .iter()
+            .map(|j| {
+                let e = event(j);
+                match e.event.body {
+                    EventBody::Agent(a) => (e.event.at, a),
+                    EventBody::Contact(_) => panic!("an agent event"),
+                }
+            })
+            .collect();
+        LiveUpdate {
+            contacts: if steps.is_empty() {
+                Vec::new()
+            } else {
+                vec![("c1".to_owned(), steps)]
+            },
+            agents,
+        }
+    }
+
+    const QUEUED: &str = r#"{"id":"e1","type":"queued","contact_id":"c1","at":"2026-11-23T09:00:05+08:00","queue":"vip"}"#;
+    const ANSWERED: &str = r#"{"id":"e2","type":"answered","contact_id":"c1","at":"2026-11-23T09:00:17+08:00","agent":"1001"}"#;
+    const BUSY: &str = r#"{"id":"e3","type":"agent_state","agent":"1001","state":"busy","at":"2026-11-23T09:00:17+08:00"}"#;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("time")
+    }
+
+    #[test]
+    fn an_update_moves_the_floor_and_numbers_one_message_for_the_tenants_streams() {
+        let hub = Hub::default();
+        let mut rx = hub.subscribe();
+        let before = hub.lock().seq;
+        hub.apply(&tenant(), update(&[QUEUED], &[]));
+        let now = at("2026-11-23T01:00:35Z");
+        let waiting = hub.now_figures("hotline", now);
+        let all = &waiting.scopes[&Scope::All];
+        assert_eq!(all.waiting, 1);
+        assert!(
+            (all.longest_wait - 30.0).abs() < 1e-9,
+            "{}",
+            all.longest_wait
+        );
+        assert_eq!(waiting.scopes[&Scope::Queue("vip".into())].waiting, 1);
+        let m = rx.try_recv().expect("a floor message");
+        assert_eq!(
+            (m.id, m.event, m.tenant.as_str()),
+            (before + 1, "floor", "hotline")
+        );
+        assert_eq!(m.json, m.data.to_string());
+        assert_eq!(hub.take_dirty(), HashSet::from(["hotline".to_owned()]));
+        assert!(hub.take_dirty().is_empty(), "taking forgets");
+
+        // The same contact answered, its agent busy: nobody waits, one talks.
+        hub.apply(&tenant(), update(&[QUEUED, ANSWERED], &[BUSY]));
+        let all = hub.now_figures("hotline", now).scopes[&Scope::All].clone();
+        assert_eq!((all.waiting, all.talking, all.agents_on_call), (0, 1, 1));
+        assert_eq!(hub.contacts_in_progress("hotline").len(), 1);
+        // Another tenant sees none of it.
+        assert!(hub.now_figures("bank", now).scopes.is_empty());
+        assert_eq!(hub.tenants(), vec!["hotline".to_owned()]);
+    }
+
+    #[test]
+    fn a_stream_resumes_after_its_last_id_unless_that_id_is_not_this_servers() {
+        let hub = Hub::default();
+        hub.publish("hotline", "alert", json!({"n": 1}));
+        let first = hub.lock().seq;
+        hub.publish("bank", "alert", json!({"n": 2}));
+        hub.publish("hotline", "alert", json!({"n": 3}));
+        let missed = hub.since("hotline", first).expect("kept");
+        assert_eq!(missed.len(), 1, "only the tenant's own messages");
+        assert_eq!(missed[0].data, json!({"n": 3}));
+        let last = hub.lock().seq;
+        assert_eq!(hub.since("hotline", last).map(|m| m.len()), Some(0));
+        // An id above any this server gave comes from another life: no resume.
+        assert!(hub.since("hotline", last + 10).is_none());
+        // An id from before the kept window: no resume either.
+        assert!(hub.since("hotline", 1).is_none());
+    }
+
+    #[test]
+    fn todays_figures_are_pushed_only_when_they_change_and_stale_contacts_leave() {
+        let hub = Hub::default();
+        let mut rx = hub.subscribe();
+        hub.set_today("hotline", json!({"date": "2026-11-23"}));
+        hub.set_today("hotline", json!({"date": "2026-11-23"}));
+        assert_eq!(rx.try_recv().map(|m| m.event).ok(), Some("today"));
+        assert!(
+            rx.try_recv().is_err(),
+            "the same figures are not pushed again"
+        );
+        assert_eq!(
+            hub.snapshot("hotline", at("2026-11-23T02:00:00Z"))["date"],
+            "2026-11-23"
+        );
+
+        hub.apply(&tenant(), update(&[QUEUED], &[]));
+        let _ = rx.try_recv();
+        hub.forget_stale(at("2026-11-23T00:00:00Z"));
+        assert_eq!(
+            hub.contacts_in_progress("hotline").len(),
+            1,
+            "not stale yet"
+        );
+        hub.forget_stale(at("2026-11-23T13:00:00Z"));
+        assert!(hub.contacts_in_progress("hotline").is_empty());
+        assert_eq!(rx.try_recv().map(|m| m.event).ok(), Some("floor"));
     }
 }

@@ -17,6 +17,7 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use ccpulse_ingest::events::{parse_event, split_body};
 use ccpulse_live::Rule;
+use ccpulse_metrics::{KpiQuery, KpiText};
 use ccpulse_model::TenantId;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
@@ -338,23 +339,16 @@ async fn kpi(
     let (by, from, to) = (get("by"), get("from"), get("to"));
     let lang = get("lang").unwrap_or_else(|| "zh-CN".into());
     let explain = get("explain").is_some_and(|v| v == "true" || v == "1");
+    let text = KpiText {
+        metrics: &metrics,
+        by: by.as_deref(),
+        from: from.as_deref(),
+        to: to.as_deref(),
+        filters: &filters,
+    };
+    let q = KpiQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     state
-        .read(move |store, catalog| {
-            let q = ccpulse_store::kpi::build(
-                store,
-                catalog,
-                &ccpulse_store::kpi::KpiArgs {
-                    tenant: tenant.as_str(),
-                    metrics: &metrics,
-                    by: by.as_deref(),
-                    from: from.as_deref(),
-                    to: to.as_deref(),
-                    filters: &filters,
-                },
-            )?;
-            let r = store.run_kpi(&q, false)?;
-            Ok(Json(ccpulse_store::kpi::to_json(&q, &r, &lang, explain)))
-        })
+        .read(move |store, catalog| Ok(Json(store.ask(catalog, &q)?.to_json(&lang, explain))))
         .await
 }
 
@@ -541,10 +535,7 @@ async fn standards(
     p.require(Permission::Read)?;
     let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
     let s = state
-        .read(move |store, catalog| {
-            ccpulse_report::scorecard::Standards::load(catalog, store.dir(), tenant.as_str())
-                .map_err(|e| ApiError::Internal(e.to_string()))
-        })
+        .read(move |store, catalog| Ok(store.standards(catalog, &tenant)?))
         .await?;
     Ok(Json(
         json!({ "standards": s.bands, "overridden": s.overridden }),
@@ -564,11 +555,13 @@ async fn put_standards(
     let name = tenant.to_string();
     let s = state
         .read(move |store, catalog| {
-            use ccpulse_report::scorecard::Standards;
-            Standards::save(catalog, store.dir(), tenant.as_str(), &body)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            Standards::load(catalog, store.dir(), tenant.as_str())
-                .map_err(|e| ApiError::Internal(e.to_string()))
+            store
+                .save_standards(catalog, &tenant, &body)
+                .map_err(|e| match e {
+                    ccpulse_store::StoreError::Standards(e) => ApiError::BadRequest(e.to_string()),
+                    other => other.into(),
+                })?;
+            Ok(store.standards(catalog, &tenant)?)
         })
         .await?;
     // The wall recolours its tiles on the next refresh.

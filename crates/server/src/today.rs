@@ -2,9 +2,11 @@
 //! wall and the history never disagree), and the figures alert rules compare.
 
 use ccpulse_live::{Condition, NowFigures, Scope};
-use ccpulse_metrics::Catalog;
-use ccpulse_store::kpi::{build, json_value, KpiArgs};
-use ccpulse_store::{DuckDbStore, KeyValue, KpiResult};
+use ccpulse_metrics::{
+    json_value, Bucket, ByItem, Catalog, Dimension, Filter, KeyValue, KpiQuery, KpiResult,
+};
+use ccpulse_model::TenantId;
+use ccpulse_store::{DuckDbStore, StoreError};
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Map, Value};
@@ -25,7 +27,7 @@ pub const TODAY_METRICS: &[(&str, &str)] = &[
 ];
 
 /// The trend chart's figures per 15 minutes.
-const TREND_METRICS: &str = "offered,answered,abandoned,service_level";
+const TREND_METRICS: &[&str] = &["offered", "answered", "abandoned", "service_level"];
 
 /// The local day of `now` in the tenant's zone: `[from, to)` as local times.
 pub fn local_day(store: &DuckDbStore, tenant: &str, now: Timestamp) -> (DateTime, DateTime) {
@@ -50,31 +52,14 @@ fn tenant_tz(store: &DuckDbStore, tenant: &str) -> jiff::tz::TimeZone {
     )
 }
 
-fn run(
-    store: &DuckDbStore,
-    catalog: &Catalog,
+/// The question of `metrics` of `tenant` over `[from, to)`.
+fn question(
     tenant: &str,
-    metrics: &str,
-    by: Option<&str>,
+    metrics: &[&str],
     (from, to): (DateTime, DateTime),
-    filters: &[String],
-) -> ccpulse_store::Result<(ccpulse_metrics::CompiledQuery, KpiResult)> {
-    let from = from.to_string();
-    let to = to.to_string();
-    let q = build(
-        store,
-        catalog,
-        &KpiArgs {
-            tenant,
-            metrics,
-            by,
-            from: Some(&from),
-            to: Some(&to),
-            filters,
-        },
-    )?;
-    let r = store.run_kpi(&q, false)?;
-    Ok((q, r))
+) -> ccpulse_store::Result<KpiQuery> {
+    let tenant = TenantId::new(tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok(KpiQuery::of(tenant, metrics)?.between(from, to))
 }
 
 fn key_text(k: &KeyValue) -> String {
@@ -96,11 +81,11 @@ pub fn today(
 ) -> ccpulse_store::Result<Value> {
     let (from, to) = local_day(store, tenant, now);
     let metrics: Vec<&str> = TODAY_METRICS.iter().map(|(_, m)| *m).collect();
-    let metrics = metrics.join(",");
+    let day = question(tenant, &metrics, (from, to))?;
     // The tenant's own KPI standards (standards.toml) colour the tiles, else seed 002's.
-    let own = ccpulse_report::scorecard::Standards::load(catalog, store.dir(), tenant)
-        .map_err(|e| ccpulse_store::StoreError::Invalid(e.to_string()))?;
-    let figures = |q: &ccpulse_metrics::CompiledQuery, values: &[Option<f64>]| {
+    let own = store.standards(catalog, &day.tenant)?;
+    let figures = |r: &KpiResult, values: &[Option<f64>]| {
+        let q = &r.query;
         let mut m = Map::new();
         let mut scores = Map::new();
         for ((key, _), (cm, v)) in TODAY_METRICS.iter().zip(q.metrics.iter().zip(values)) {
@@ -113,31 +98,24 @@ pub fn today(
         Value::Object(m)
     };
     let mut scopes = Map::new();
-    let (q, r) = run(store, catalog, tenant, &metrics, None, (from, to), &[])?;
-    let empty = vec![None; q.metrics.len()];
-    let all = r.rows.first().map_or(&empty, |row| &row.values);
-    scopes.insert("all".into(), figures(&q, all));
-    for dim in ["queue", "channel"] {
-        let (q, r) = run(store, catalog, tenant, &metrics, Some(dim), (from, to), &[])?;
+    let r = store.ask(catalog, &day)?;
+    scopes.insert("all".into(), figures(&r, &r.first_values()));
+    for dim in [Dimension::Queue, Dimension::Channel] {
+        let r = store.ask(catalog, &day.clone().by([ByItem::Dimension(dim)]))?;
         for row in &r.rows {
             // Contacts with no queue (finished in the IVR) are in `all`, not a tile of their own.
             match row.keys.first() {
                 None | Some(KeyValue::Null) => {}
                 Some(k) => {
-                    scopes.insert(format!("{dim}:{}", key_text(k)), figures(&q, &row.values));
+                    let scope = format!("{}:{}", dim.name(), key_text(k));
+                    scopes.insert(scope, figures(&r, &row.values));
                 }
             }
         }
     }
-    let (_, r) = run(
-        store,
-        catalog,
-        tenant,
-        "answered,aht",
-        Some("agent"),
-        (from, to),
-        &[],
-    )?;
+    let by_agent = question(tenant, &["answered", "aht"], (from, to))?
+        .by([ByItem::Dimension(Dimension::Agent)]);
+    let r = store.ask(catalog, &by_agent)?;
     let mut agents = Map::new();
     for row in &r.rows {
         if let Some(KeyValue::Text(a)) = row.keys.first() {
@@ -160,27 +138,17 @@ pub fn today(
         .ok()
         .and_then(|s| s.checked_add(SignedDuration::from_mins(15)).ok())
         .map_or(to, |s| s.min(to));
-    let (from_text, end_text) = (from.to_string(), slot_end.to_string());
-    let q = build(
-        store,
-        catalog,
-        &KpiArgs {
-            tenant,
-            metrics: TREND_METRICS,
-            by: Some("15min"),
-            from: Some(&from_text),
-            to: Some(&end_text),
-            filters: &[],
-        },
-    )?;
-    let r = store.run_kpi(&q, true)?;
+    let trend_q = question(tenant, TREND_METRICS, (from, slot_end))?
+        .by([ByItem::Bucket(Bucket::Min15)])
+        .filled();
+    let r = store.ask(catalog, &trend_q)?;
     let trend: Vec<Value> = r
         .rows
         .iter()
         .map(|row| {
             let mut m = Map::new();
             m.insert("slot".into(), json!(row.keys.first().map(key_text)));
-            for (cm, v) in q.metrics.iter().zip(&row.values) {
+            for (cm, v) in r.query.metrics.iter().zip(&row.values) {
                 m.insert(cm.written.clone(), json_value(*v, cm.unit));
             }
             Value::Object(m)
@@ -258,17 +226,12 @@ pub fn figure(
         }
         None => day_from,
     };
-    let filters = scope_filters(scope);
-    match run(
-        store,
-        catalog,
-        tenant,
-        &c.metric,
-        None,
-        (from, to),
-        &filters,
-    ) {
-        Ok((_, r)) => r
+    let asked = question(tenant, &[&c.metric], (from, to)).and_then(|mut q| {
+        q.filters = scope_filters(scope);
+        store.ask(catalog, &q)
+    });
+    match asked {
+        Ok(r) => r
             .rows
             .first()
             .and_then(|row| row.values.first().copied().flatten()),
@@ -280,11 +243,11 @@ pub fn figure(
 }
 
 /// The KPI filters of an alert scope.
-fn scope_filters(scope: &Scope) -> Vec<String> {
+fn scope_filters(scope: &Scope) -> Vec<Filter> {
     match scope {
         Scope::All => Vec::new(),
-        Scope::Queue(q) => vec![format!("queue={q}")],
-        Scope::Channel(ch) => vec![format!("channel={ch}")],
+        Scope::Queue(q) => vec![Filter::new(Dimension::Queue, [q.as_str()])],
+        Scope::Channel(ch) => vec![Filter::new(Dimension::Channel, [ch.as_str()])],
     }
 }
 
@@ -296,34 +259,137 @@ pub fn check_rule(
     tenant: &str,
     rule: &ccpulse_live::Rule,
 ) -> Result<(), String> {
-    let (from, to) = local_day(store, tenant, Timestamp::now());
-    let (from, to) = (from.to_string(), to.to_string());
-    let filters = scope_filters(&rule.scope);
+    let day = local_day(store, tenant, Timestamp::now());
     for c in rule.conditions().filter(|c| !c.is_now()) {
-        build(
-            store,
-            catalog,
-            &KpiArgs {
-                tenant,
-                metrics: &c.metric,
-                by: None,
-                from: Some(&from),
-                to: Some(&to),
-                filters: &filters,
-            },
-        )
-        .map_err(|e| {
-            let window = if c.window_minutes.is_some() {
-                " (over a window, a KPI of the catalog)"
-            } else {
-                ""
-            };
-            format!(
-                "`{}` is neither a figure of now ({}) nor a KPI{window}: {e}",
-                c.metric,
-                ccpulse_live::Now::FIGURES.join(", ")
-            )
-        })?;
+        question(tenant, &[&c.metric], day)
+            .and_then(|mut q| {
+                q.filters = scope_filters(&rule.scope);
+                store.compile(catalog, &q)
+            })
+            .map_err(|e| {
+                let window = if c.window_minutes.is_some() {
+                    " (over a window, a KPI of the catalog)"
+                } else {
+                    ""
+                };
+                format!(
+                    "`{}` is neither a figure of now ({}) nor a KPI{window}: {e}",
+                    c.metric,
+                    ccpulse_live::Now::FIGURES.join(", ")
+                )
+            })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ccpulse_live::Rule;
+    use ccpulse_store::StoreConfig;
+
+    use super::*;
+
+    /// 2026-11-23 10:00 in Shanghai.
+    fn now() -> Timestamp {
+        "2026-11-23T02:00:00Z".parse().expect("time")
+    }
+
+    /// A store with four calls of today (two queues, one abandoned, one answered late) and
+    /// one of yesterday.
+    fn store(dir: &std::path::Path) -> DuckDbStore {
+        let mut store = DuckDbStore::open(dir, &StoreConfig::default()).expect("store");
+        let lines = [
+            r#"{"id":"a","tenant":"hotline","channel":"voice","direction":"inbound","queue":"vip","agent":"1001","queued_at":"2026-11-23T09:00:00+08:00","answered_at":"2026-11-23T09:00:10+08:00","ended_at":"2026-11-23T09:05:10+08:00","outcome":"answered"}"#,
+            r#"{"id":"b","tenant":"hotline","channel":"voice","direction":"inbound","queue":"vip","agent":"1002","queued_at":"2026-11-23T09:10:00+08:00","answered_at":"2026-11-23T09:10:50+08:00","ended_at":"2026-11-23T09:12:50+08:00","outcome":"answered"}"#,
+            r#"{"id":"c","tenant":"hotline","channel":"voice","direction":"inbound","queue":"general","queued_at":"2026-11-23T09:20:00+08:00","ended_at":"2026-11-23T09:21:00+08:00","outcome":"abandoned"}"#,
+            r#"{"id":"d","tenant":"hotline","channel":"chat","direction":"inbound","queue":"general","agent":"1001","queued_at":"2026-11-23T09:30:00+08:00","answered_at":"2026-11-23T09:30:05+08:00","ended_at":"2026-11-23T09:40:05+08:00","outcome":"answered"}"#,
+            r#"{"id":"y","tenant":"hotline","channel":"voice","direction":"inbound","queue":"vip","agent":"1001","queued_at":"2026-11-22T09:00:00+08:00","answered_at":"2026-11-22T09:00:10+08:00","ended_at":"2026-11-22T09:05:10+08:00","outcome":"answered"}"#,
+        ];
+        store
+            .ensure_tenant(&TenantId::new("hotline").expect("tenant"))
+            .expect("tenant");
+        let mut batch = store.begin_contacts().expect("batch");
+        for (n, l) in lines.iter().enumerate() {
+            let p = ccpulse_ingest::parse_contact_line(l.as_bytes(), n as u64 + 1, None)
+                .expect("contact");
+            batch.append(&p.contact, p.fingerprint).expect("append");
+        }
+        batch.commit().expect("commit");
+        store
+    }
+
+    #[test]
+    fn todays_figures_are_the_catalogs_answers_for_the_local_day() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = store(dir.path());
+        let catalog = store.catalog().expect("catalog");
+        let t = today(&store, &catalog, "hotline", now()).expect("today");
+        assert_eq!(t["date"], "2026-11-23");
+        let all = &t["scopes"]["all"];
+        // By hand: 4 offered today (yesterday's call is not), 3 answered, 1 abandoned.
+        assert_eq!(all["offered"], 4);
+        assert_eq!(all["answered"], 3);
+        assert_eq!(all["abandoned"], 1);
+        // Answered within 15 s: a (10 s) and d (5 s) of the 3 answered.
+        let within = all["answered_within_15s"].as_f64().expect("a ratio");
+        assert!((within - 2.0 / 3.0).abs() < 1e-12, "{within}");
+        assert_eq!(t["scopes"]["queue:vip"]["offered"], 2);
+        assert_eq!(t["scopes"]["queue:general"]["abandoned"], 1);
+        assert_eq!(t["scopes"]["channel:chat"]["answered"], 1);
+        assert_eq!(t["agents"]["1001"]["handled"], 2);
+        // The same question asked through the store directly.
+        let day = question(
+            "hotline",
+            &["service_level", "aht"],
+            local_day(&store, "hotline", now()),
+        )
+        .expect("question");
+        let r = store.ask(&catalog, &day).expect("ask");
+        assert_eq!(
+            all["service_level"],
+            json_value(r.first_values()[0], ccpulse_metrics::Unit::Ratio)
+        );
+        assert_eq!(
+            all["aht"],
+            json_value(r.first_values()[1], ccpulse_metrics::Unit::Seconds)
+        );
+        // The trend runs over every 15 minutes up to now's slot: 00:00 to 10:15 is 41 slots.
+        let trend = t["trend"].as_array().expect("trend");
+        assert_eq!(trend.len(), 41);
+        assert_eq!(trend[36]["slot"], "2026-11-23T09:00");
+        assert_eq!(
+            trend[36]["offered"], 2,
+            "a and b queued between 09:00 and 09:15"
+        );
+        assert!(t["standards"]["answer_rate"]["bands"].is_array());
+    }
+
+    #[test]
+    fn an_alert_figure_is_the_kpi_over_its_window_and_scope() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = store(dir.path());
+        let catalog = store.catalog().expect("catalog");
+        let rule = Rule::parse("abandoned > 0 for queue general", None).expect("rule");
+        let c = rule.conditions().next().expect("condition").clone();
+        assert_eq!(
+            figure(&store, &catalog, "hotline", &rule.scope, &c, now()),
+            Some(1.0)
+        );
+        let vip = Scope::Queue("vip".into());
+        assert_eq!(
+            figure(&store, &catalog, "hotline", &vip, &c, now()),
+            Some(0.0)
+        );
+        // Over the last 30 minutes (09:30-10:00) nothing was abandoned.
+        let windowed = Rule::parse("abandoned > 0 over 30m", None).expect("rule");
+        let c = windowed.conditions().next().expect("condition").clone();
+        assert_eq!(
+            figure(&store, &catalog, "hotline", &Scope::All, &c, now()),
+            Some(0.0)
+        );
+        assert!(check_rule(&store, &catalog, "hotline", &rule).is_ok());
+        let bad = Rule::parse("colour > 1", None).expect("parses");
+        let why = check_rule(&store, &catalog, "hotline", &bad).expect_err("no such figure");
+        assert!(why.contains("neither a figure of now"), "{why}");
+    }
 }

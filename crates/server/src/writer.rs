@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::mpsc;
 use std::sync::Arc;
 
+use ccpulse_ingest::contact_fingerprint;
 use ccpulse_ingest::events::{agent_step, fold_contact, parse_stored, Folded, ParsedEvent};
-use ccpulse_ingest::{fingerprint, to_json_line};
 use ccpulse_model::{AgentEvent, AgentInterval, ContactEvent, EventBody, TenantId};
 use ccpulse_store::{ContactBatch, DuckDbStore, Keys, NewEvent, NewRejection};
 use fastbloom::BloomFilter;
@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 use crate::hub::Hub;
+use crate::live_update::LiveUpdate;
 
 /// Events taken into one transaction at most.
 const GROUP_EVENTS: usize = 50_000;
@@ -48,14 +49,6 @@ enum Command {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Command>,
-}
-
-/// The live steps a commit brings, for the floor.
-#[derive(Debug, Default)]
-pub struct LiveUpdate {
-    /// Each touched contact with all of its steps.
-    pub contacts: Vec<(String, Vec<(Timestamp, ContactEvent)>)>,
-    pub agents: Vec<(Timestamp, AgentEvent)>,
 }
 
 impl Writer {
@@ -184,7 +177,7 @@ type Written = (Vec<IngestReport>, BTreeMap<TenantId, LiveUpdate>);
 /// A contact as the writer knows it: tenant and id.
 type ContactKey = (TenantId, String);
 
-/// Contacts whose logged events the writer keeps at hand, at most (about 1 KB each).
+/// Contacts whose logged events the writer keeps at hand (parsed), at most.
 const RECENT_CONTACTS: usize = 50_000;
 
 /// What the writer keeps between groups so that a group costs the same on a store of
@@ -198,7 +191,8 @@ pub(crate) struct Memory {
     /// Every logged event, likewise: an event it has not seen is appended to the log
     /// without looking it up in the log.
     logged: Seen,
-    /// Logged events (JSON, arrival order) of recently touched contacts, with their touch.
+    /// Logged events (parsed, arrival order) of recently touched contacts, with their touch:
+    /// a contact touched again is folded without reading or parsing its events again.
     recent: HashMap<ContactKey, (u64, Before)>,
     /// Touches in order, for forgetting the least recently touched contacts.
     order: VecDeque<(ContactKey, u64)>,
@@ -357,38 +351,21 @@ type Request = (TenantId, Vec<ParsedEvent>, Vec<String>);
 
 /// What the store held for a contact before this group: its logged events and its row.
 struct Before {
-    events: Vec<String>,
+    events: Vec<ParsedEvent>,
     row: Row,
 }
 
-fn write_group(
-    store: &mut DuckDbStore,
-    memory: &mut Memory,
-    requests: &[Request],
-) -> ccpulse_store::Result<Written> {
-    let started = std::time::Instant::now();
-    // Events may come before any contact of their tenant: the tenant exists from the first.
-    for (t, _, _) in requests {
-        if store.tenant(t.as_str()).is_none() {
-            store.ensure_tenant(t)?;
-        }
-    }
-    // An id repeated within the group counts once, where it first comes.
-    let mut first: HashSet<(&TenantId, &str)> = HashSet::new();
-    let mut candidates: Vec<(usize, &TenantId, &ParsedEvent)> = Vec::new();
-    let mut bodies: Vec<&str> = Vec::new();
-    for (r, (t, events, json)) in requests.iter().enumerate() {
-        for (e, body) in events.iter().zip(json) {
-            if first.insert((t, e.event.id.as_str())) {
-                candidates.push((r, t, e));
-                bodies.push(body);
-            }
-        }
-    }
-    // What the store held for each touched contact, read before this group's events land.
+/// What the store held for each contact the group's `candidates` touch, before they land:
+/// from the writer's memory where it has the contact, else read from the event log when the
+/// filter says the contact may exist; and how many contacts were read.
+fn read_before(
+    store: &DuckDbStore,
+    memory: &Memory,
+    candidates: &[(usize, &TenantId, &ParsedEvent)],
+) -> ccpulse_store::Result<(HashMap<ContactKey, Before>, usize)> {
     let mut before: HashMap<ContactKey, Before> = HashMap::new();
     let mut unknown: BTreeMap<&TenantId, BTreeSet<&str>> = BTreeMap::new();
-    for (_, t, e) in &candidates {
+    for (_, t, e) in candidates {
         let Some(id) = e.event.contact_id() else {
             continue;
         };
@@ -426,16 +403,43 @@ fn write_group(
     let looked_up: usize = unknown.values().map(BTreeSet::len).sum();
     for (t, ids) in &unknown {
         let ids: Vec<&str> = ids.iter().copied().collect();
-        for json in store.contact_events(t, &ids)? {
-            if let Ok(p) = parse_stored(&json, t) {
-                if let Some(id) = p.event.contact_id() {
-                    if let Some(b) = before.get_mut(&((*t).clone(), id.to_owned())) {
-                        b.events.push(json);
-                    }
+        for p in parse_all(t, &store.contact_events(t, &ids)?) {
+            if let Some(id) = p.event.contact_id() {
+                if let Some(b) = before.get_mut(&((*t).clone(), id.to_owned())) {
+                    b.events.push(p);
                 }
             }
         }
     }
+    Ok((before, looked_up))
+}
+
+fn write_group(
+    store: &mut DuckDbStore,
+    memory: &mut Memory,
+    requests: &[Request],
+) -> ccpulse_store::Result<Written> {
+    let started = std::time::Instant::now();
+    // Events may come before any contact of their tenant: the tenant exists from the first.
+    for (t, _, _) in requests {
+        if store.tenant(t.as_str()).is_none() {
+            store.ensure_tenant(t)?;
+        }
+    }
+    // An id repeated within the group counts once, where it first comes.
+    let mut first: HashSet<(&TenantId, &str)> = HashSet::new();
+    let mut candidates: Vec<(usize, &TenantId, &ParsedEvent)> = Vec::new();
+    let mut bodies: Vec<&str> = Vec::new();
+    for (r, (t, events, json)) in requests.iter().enumerate() {
+        for (e, body) in events.iter().zip(json) {
+            if first.insert((t, e.event.id.as_str())) {
+                candidates.push((r, t, e));
+                bodies.push(body);
+            }
+        }
+    }
+    // What the store held for each touched contact, read before this group's events land.
+    let (mut before, looked_up) = read_before(store, memory, &candidates)?;
     let read_ms = started.elapsed().as_millis();
 
     let tx = store.transaction()?;
@@ -469,13 +473,13 @@ fn write_group(
     for (r, (_, events, _)) in requests.iter().enumerate() {
         reports[r].duplicates = events.len();
     }
-    // The group's new events per tenant, with their stored JSON.
-    let mut fresh: BTreeMap<&TenantId, Vec<(&ParsedEvent, &str)>> = BTreeMap::new();
-    for ((r, t, e), n) in candidates.iter().zip(&logged) {
+    // The group's new events per tenant.
+    let mut fresh: BTreeMap<&TenantId, Vec<&ParsedEvent>> = BTreeMap::new();
+    for (r, t, e) in &candidates {
         if fresh_ids.contains(&((*t).clone(), e.event.id.clone())) {
             reports[*r].accepted += 1;
             reports[*r].duplicates -= 1;
-            fresh.entry(t).or_default().push((e, n.body.as_str()));
+            fresh.entry(t).or_default().push(e);
         }
     }
     let mut batch = store.begin_known_contacts(&tx)?;
@@ -555,15 +559,15 @@ fn write_contacts<'s>(
     batch: &mut ContactBatch<'s>,
     matched: &mut Option<ContactBatch<'s>>,
     tenant: &TenantId,
-    events: &[(&ParsedEvent, &str)],
+    events: &[&ParsedEvent],
     before: &mut HashMap<ContactKey, Before>,
     update: &mut LiveUpdate,
     remembered: &mut Vec<(ContactKey, Before)>,
 ) -> ccpulse_store::Result<()> {
-    let mut touched: BTreeMap<&str, Vec<(&ParsedEvent, &str)>> = BTreeMap::new();
-    for (e, json) in events {
+    let mut touched: BTreeMap<&str, Vec<&ParsedEvent>> = BTreeMap::new();
+    for e in events {
         if let Some(id) = e.event.contact_id() {
-            touched.entry(id).or_default().push((e, json));
+            touched.entry(id).or_default().push(e);
         }
     }
     for (id, new) in touched {
@@ -572,8 +576,8 @@ fn write_contacts<'s>(
             events: Vec::new(),
             row: Row::Unknown,
         });
-        let mut all = parse_all(tenant, &had.events);
-        all.extend(new.iter().map(|(e, _)| (*e).clone()));
+        let mut all = had.events;
+        all.extend(new.into_iter().cloned());
         let now = fold_contact(tenant, id, &all);
         // An open or refused fold leaves the stored row as it is.
         let mut row = had.row;
@@ -581,7 +585,7 @@ fn write_contacts<'s>(
             Folded::Open => {}
             Folded::Contact(c) => {
                 let c = c.as_ref();
-                let fp = fingerprint(&[to_json_line(c).as_bytes()]);
+                let fp = contact_fingerprint(c);
                 // A folded contact always has a time to bucket it at (the batch refuses one
                 // without).
                 let at = c.derived().bucket_at.unwrap_or_default();
@@ -617,9 +621,7 @@ fn write_contacts<'s>(
             })
             .collect();
         update.contacts.push((id.to_owned(), live));
-        let mut events = had.events;
-        events.extend(new.iter().map(|(_, j)| (*j).to_owned()));
-        remembered.push((key, Before { events, row }));
+        remembered.push((key, Before { events: all, row }));
     }
     Ok(())
 }
@@ -632,12 +634,12 @@ fn write_agents(
     memory: &Memory,
     batch: &mut ContactBatch<'_>,
     tenant: &TenantId,
-    events: &[(&ParsedEvent, &str)],
+    events: &[&ParsedEvent],
     update: &mut LiveUpdate,
 ) -> ccpulse_store::Result<Option<Vec<AgentInterval>>> {
     let mut agent_events: Vec<(Timestamp, &AgentEvent)> = events
         .iter()
-        .filter_map(|(e, _)| match &e.event.body {
+        .filter_map(|e| match &e.event.body {
             EventBody::Agent(a) => Some((e.event.at, a)),
             EventBody::Contact(_) => None,
         })
@@ -704,4 +706,172 @@ pub fn rebuild(store: &DuckDbStore, tenant: &TenantId, since: Timestamp) -> Live
     update.agents.sort_by_key(|(at, _)| *at);
     update.contacts = contacts.into_iter().collect();
     update
+}
+
+#[cfg(test)]
+mod tests {
+    use ccpulse_ingest::events::parse_event;
+    use ccpulse_store::StoreConfig;
+
+    use super::*;
+
+    fn tenant() -> TenantId {
+        TenantId::new("hotline").expect("tenant")
+    }
+
+    /// One request of `events` (JSON objects) as the routes hand it to the writer.
+    fn request(events: &[&str]) -> Request {
+        let parsed: Vec<ParsedEvent> = events
+            .iter()
+            .map(|j| parse_event(j.as_bytes(), 0, &tenant()).expect("event"))
+            .collect();
+        let bodies = parsed.iter().map(ParsedEvent::to_json).collect();
+        (tenant(), parsed, bodies)
+    }
+
+    const QUEUED: &str = r#"{"id":"e1","type":"queued","contact_id":"c1","at":"2026-11-23T09:00:05+08:00","queue":"vip"}"#;
+    const ANSWERED: &str = r#"{"id":"e2","type":"answered","contact_id":"c1","at":"2026-11-23T09:00:17+08:00","agent":"1001"}"#;
+    const ENDED: &str =
+        r#"{"id":"e3","type":"ended","contact_id":"c1","at":"2026-11-23T09:03:17+08:00"}"#;
+    const SURVEYED: &str = r#"{"id":"e4","type":"surveyed","contact_id":"c1","at":"2026-11-23T09:04:00+08:00","score":"satisfied"}"#;
+    const BUSY: &str = r#"{"id":"a1","type":"agent_state","agent":"1001","state":"busy","at":"2026-11-23T09:00:17+08:00"}"#;
+
+    fn contacts(store: &DuckDbStore) -> u64 {
+        store.count_contacts("hotline").expect("count")
+    }
+
+    fn key() -> ContactKey {
+        (tenant(), "c1".to_owned())
+    }
+
+    #[test]
+    fn a_contact_is_written_when_it_ends_and_folded_from_its_cached_parsed_events() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
+        let mut memory = Memory::load(&store).expect("memory");
+
+        let (reports, updates) = write_group(
+            &mut store,
+            &mut memory,
+            &[request(&[QUEUED, ANSWERED, BUSY])],
+        )
+        .expect("group");
+        assert_eq!(
+            reports[0],
+            IngestReport {
+                accepted: 3,
+                duplicates: 0
+            }
+        );
+        assert_eq!(contacts(&store), 0, "an open contact has no row yet");
+        let update = &updates[&tenant()];
+        assert_eq!(update.contacts.len(), 1);
+        assert_eq!(update.contacts[0].1.len(), 2, "the contact's steps");
+        assert_eq!(update.agents.len(), 1);
+        let (_, cached) = &memory.recent[&key()];
+        assert_eq!(cached.events.len(), 2, "kept parsed, not as text");
+        assert_eq!(cached.row, Row::Absent);
+
+        // The end folds the two cached events with the new one.
+        let (reports, _) = write_group(&mut store, &mut memory, &[request(&[ENDED])]).expect("end");
+        assert_eq!(reports[0].accepted, 1);
+        assert_eq!(contacts(&store), 1);
+        let (_, cached) = &memory.recent[&key()];
+        assert_eq!(cached.events.len(), 3);
+        let Row::Written(_, fp) = cached.row else {
+            panic!("written: {:?}", cached.row);
+        };
+
+        // The same events again are duplicates and change nothing.
+        let (reports, updates) =
+            write_group(&mut store, &mut memory, &[request(&[QUEUED, ENDED])]).expect("again");
+        assert_eq!(
+            reports[0],
+            IngestReport {
+                accepted: 0,
+                duplicates: 2
+            }
+        );
+        assert!(updates.is_empty());
+        assert_eq!(
+            memory.recent[&key()].1.row,
+            Row::Written(cached_at(&memory), fp)
+        );
+
+        // Twice in one request counts once.
+        let (reports, _) = write_group(&mut store, &mut memory, &[request(&[SURVEYED, SURVEYED])])
+            .expect("survey");
+        assert_eq!(
+            reports[0],
+            IngestReport {
+                accepted: 1,
+                duplicates: 1
+            }
+        );
+        assert_eq!(contacts(&store), 1, "the survey replaces the row");
+        assert_ne!(
+            memory.recent[&key()].1.row,
+            Row::Written(cached_at(&memory), fp)
+        );
+    }
+
+    fn cached_at(memory: &Memory) -> Timestamp {
+        match memory.recent[&key()].1.row {
+            Row::Written(at, _) => at,
+            other => panic!("not written: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn after_a_restart_a_known_contact_is_read_back_from_the_log_and_replaced() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
+        let mut memory = Memory::load(&store).expect("memory");
+        write_group(
+            &mut store,
+            &mut memory,
+            &[request(&[QUEUED, ANSWERED, ENDED])],
+        )
+        .expect("call");
+        assert_eq!(contacts(&store), 1);
+        drop(memory);
+
+        // A new writer knows the contact exists (filter) but not its events.
+        let mut memory = Memory::load(&store).expect("reloaded");
+        assert!(memory.recent.is_empty());
+        assert!(memory.seen.contains(key_hash("hotline", "c1")));
+        assert!(memory.logged.contains(key_hash("hotline", "e1")));
+        let (reports, _) =
+            write_group(&mut store, &mut memory, &[request(&[ENDED, SURVEYED])]).expect("more");
+        assert_eq!(
+            reports[0],
+            IngestReport {
+                accepted: 1,
+                duplicates: 1
+            }
+        );
+        assert_eq!(contacts(&store), 1, "replaced, never a second row");
+        let (_, cached) = &memory.recent[&key()];
+        assert_eq!(
+            cached.events.len(),
+            4,
+            "the three logged events read back, and the new one"
+        );
+    }
+
+    #[test]
+    fn the_filters_grow_and_never_forget_a_key() {
+        let mut seen = Seen::with_capacity(0, SEEN_FP_RATE);
+        let first_capacity = seen.filters[0].2;
+        for i in 0..first_capacity + 10_000 {
+            seen.insert(key_hash("t", &i.to_string()));
+        }
+        assert_eq!(
+            seen.filters.len(),
+            2,
+            "a second filter once the first is full"
+        );
+        assert!((0..first_capacity + 10_000).all(|i| seen.contains(key_hash("t", &i.to_string()))));
+        assert!(Seen::unknown().contains(key_hash("t", "anything")));
+    }
 }

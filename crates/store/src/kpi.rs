@@ -1,14 +1,14 @@
-//! Running compiled KPI queries.
+//! Asking KPI questions: a [`KpiQuery`] compiled for the tenant's settings and run into a
+//! [`KpiResult`], with empty buckets filled on request.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use ::duckdb::params;
 use ::duckdb::types::Value;
-use ccpulse_metrics::query::parse_local_time;
 use ccpulse_metrics::{
-    compile, ByItem, Catalog, CompiledQuery, Dialect, Filter, KpiQuery, MetricSpec, OutputKind,
-    Table, Unit, AGENT_SLOTS_COLUMNS,
+    compile, ByItem, Catalog, CompiledQuery, Dialect, KeyValue, KpiQuery, KpiResult, KpiRow,
+    OutputKind, Table, AGENT_SLOTS_COLUMNS,
 };
 use ccpulse_model::{days_since_epoch, naive_micros, LocalParts};
 use jiff::civil::DateTime;
@@ -20,56 +20,8 @@ use crate::{DuckDbStore, Result, StoreError};
 /// Agent-state queries cut intervals into slots of this many seconds.
 const SLOT_SECONDS: i64 = 900;
 
-/// A key of a result row: a bucket label, a text dimension value, an integer dimension value,
-/// or null (a dimension the contact did not have).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(untagged)]
-pub enum KeyValue {
-    Int(i64),
-    Text(String),
-    Null,
-}
-
-impl KeyValue {
-    fn sort_cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (KeyValue::Null, KeyValue::Null) => Ordering::Equal,
-            (KeyValue::Null, _) => Ordering::Greater,
-            (_, KeyValue::Null) => Ordering::Less,
-            (a, b) => a.cmp(b),
-        }
-    }
-}
-
-impl std::fmt::Display for KeyValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyValue::Int(i) => write!(f, "{i}"),
-            KeyValue::Text(s) => f.write_str(s),
-            KeyValue::Null => f.write_str("-"),
-        }
-    }
-}
-
 /// One figure per metric.
 type Figures = Vec<Option<f64>>;
-
-/// One result row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KpiRow {
-    /// One per `--by` item.
-    pub keys: Vec<KeyValue>,
-    /// One per metric; `None` when its denominator is 0 (or it has no rows to take from).
-    pub values: Vec<Option<f64>>,
-    pub numerators: Vec<Option<f64>>,
-    pub denominators: Vec<Option<f64>>,
-}
-
-/// The rows of a KPI query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KpiResult {
-    pub rows: Vec<KpiRow>,
-}
 
 fn number(v: Value) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
@@ -106,9 +58,31 @@ fn key(v: Value, kind: OutputKind) -> KeyValue {
 }
 
 impl DuckDbStore {
-    /// Runs a compiled query. With `fill`, buckets without contacts get a row too (counts 0,
-    /// ratios null) between `from` and `to` (or the data's first and last bucket).
-    pub fn run_kpi(&self, q: &CompiledQuery, fill: bool) -> Result<KpiResult> {
+    /// Answers a KPI question: compiled with the tenant's settings (its service-level
+    /// threshold and short-abandon limit), run, and filled when the question asks.
+    pub fn ask(&self, catalog: &Catalog, query: &KpiQuery) -> Result<KpiResult> {
+        let compiled = self.compile(catalog, query)?;
+        let mut result = KpiResult {
+            rows: self.run_compiled(&compiled)?,
+            query: compiled,
+        };
+        if query.fill {
+            self.fill(&mut result)?;
+        }
+        Ok(result)
+    }
+
+    /// The question compiled with the tenant's settings, not run: whether it can be asked.
+    pub fn compile(&self, catalog: &Catalog, query: &KpiQuery) -> Result<CompiledQuery> {
+        let settings = self
+            .tenant(query.tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default();
+        Ok(compile(catalog, query, &settings, Dialect::DuckDb)?)
+    }
+
+    /// The rows of a compiled query.
+    fn run_compiled(&self, q: &CompiledQuery) -> Result<Vec<KpiRow>> {
         if q.table == Table::AgentStates {
             self.prepare_agent_slots(q)?;
         }
@@ -137,11 +111,7 @@ impl DuckDbStore {
                 denominators,
             });
         }
-        let mut result = KpiResult { rows: rows_out };
-        if fill {
-            self.fill(q, &mut result)?;
-        }
-        Ok(result)
+        Ok(rows_out)
     }
 
     /// Fills `temp.agent_slots` with the tenant-local 15-minute slots of the query's range
@@ -208,7 +178,8 @@ impl DuckDbStore {
         Ok(())
     }
 
-    fn fill(&self, q: &CompiledQuery, result: &mut KpiResult) -> Result<()> {
+    fn fill(&self, result: &mut KpiResult) -> Result<()> {
+        let q = &result.query;
         let Some((pos, bucket)) =
             q.by.iter()
                 .enumerate()
@@ -248,12 +219,13 @@ impl DuckDbStore {
         };
         let present: BTreeSet<Vec<KeyValue>> = result.rows.iter().map(|r| r.keys.clone()).collect();
         let (values, numerators, denominators) = self.empty_row(q)?;
+        let mut filled = Vec::new();
         for other in &others {
             for label in &labels {
                 let mut keys = other.clone();
                 keys.insert(pos, KeyValue::Text(label.clone()));
                 if !present.contains(&keys) {
-                    result.rows.push(KpiRow {
+                    filled.push(KpiRow {
                         keys,
                         values: values.clone(),
                         numerators: numerators.clone(),
@@ -262,6 +234,7 @@ impl DuckDbStore {
                 }
             }
         }
+        result.rows.extend(filled);
         result.rows.sort_by(|a, b| {
             a.keys
                 .iter()
@@ -311,137 +284,4 @@ impl DuckDbStore {
         let parse = |s: Option<String>| s.and_then(|s| s.parse::<DateTime>().ok());
         Ok((parse(row.get(0)?), parse(row.get(1)?)))
     }
-}
-
-fn query_error(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Query(e.to_string())
-}
-
-/// The arguments of a KPI question, as the command line gives them.
-pub struct KpiArgs<'a> {
-    pub tenant: &'a str,
-    pub metrics: &'a str,
-    pub by: Option<&'a str>,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
-    pub filters: &'a [String],
-}
-
-/// Loads the catalog: the embedded one plus `metrics.toml` in the data directory.
-pub fn load_catalog(store: &DuckDbStore) -> Result<Catalog> {
-    let user = store.dir().join("metrics.toml");
-    if user.exists() {
-        let text = std::fs::read_to_string(&user).map_err(|source| StoreError::Dir {
-            path: user.display().to_string(),
-            source,
-        })?;
-        Catalog::load(Some((&user.display().to_string(), &text))).map_err(query_error)
-    } else {
-        Catalog::embedded().map_err(query_error)
-    }
-}
-
-/// Builds and compiles a query for the store's tenant settings.
-pub fn build(store: &DuckDbStore, catalog: &Catalog, args: &KpiArgs<'_>) -> Result<CompiledQuery> {
-    let settings = store
-        .tenant(args.tenant)
-        .map(|t| t.settings.clone())
-        .unwrap_or_default();
-    let query = KpiQuery {
-        tenant: args.tenant.to_owned(),
-        metrics: MetricSpec::parse_list(args.metrics).map_err(query_error)?,
-        by: args
-            .by
-            .map(ByItem::parse_list)
-            .transpose()
-            .map_err(query_error)?
-            .unwrap_or_default(),
-        from: args
-            .from
-            .map(parse_local_time)
-            .transpose()
-            .map_err(query_error)?,
-        to: args
-            .to
-            .map(parse_local_time)
-            .transpose()
-            .map_err(query_error)?,
-        filters: args
-            .filters
-            .iter()
-            .map(|f| Filter::parse(f))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(query_error)?,
-        settings,
-    };
-    compile(catalog, &query, Dialect::DuckDb).map_err(query_error)
-}
-
-/// A metric value as JSON: counts as integers, null as null.
-pub fn json_value(v: Option<f64>, unit: Unit) -> serde_json::Value {
-    match v {
-        None => serde_json::Value::Null,
-        #[allow(clippy::cast_possible_truncation)]
-        Some(x) if unit == Unit::Count && x.fract() == 0.0 && x.abs() < 9.0e15 => {
-            serde_json::json!(x as i64)
-        }
-        Some(x) => serde_json::json!(x),
-    }
-}
-
-fn key_json(k: &KeyValue) -> serde_json::Value {
-    match k {
-        KeyValue::Int(i) => serde_json::json!(i),
-        KeyValue::Text(s) => serde_json::json!(s),
-        KeyValue::Null => serde_json::Value::Null,
-    }
-}
-
-/// `{"rows":[...]}` with one key per `--by` item and per metric as written, plus `metrics`
-/// (labels and units) and, with `--explain`, `explain`.
-pub fn to_json(q: &CompiledQuery, r: &KpiResult, lang: &str, explain: bool) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = r
-        .rows
-        .iter()
-        .map(|row| {
-            let mut m = serde_json::Map::new();
-            for ((item, _), k) in q.by.iter().zip(&row.keys) {
-                m.insert(item.name().to_owned(), key_json(k));
-            }
-            for (metric, v) in q.metrics.iter().zip(&row.values) {
-                m.insert(metric.written.clone(), json_value(*v, metric.unit));
-            }
-            serde_json::Value::Object(m)
-        })
-        .collect();
-    let metrics: Vec<serde_json::Value> = q
-        .metrics
-        .iter()
-        .map(|m| serde_json::json!({"key": m.written, "label": m.label(lang), "unit": m.unit.as_str()}))
-        .collect();
-    let mut out = serde_json::json!({ "rows": rows, "metrics": metrics });
-    if explain {
-        let ex: Vec<serde_json::Value> = q
-            .metrics
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                serde_json::json!({
-                    "metric": m.written,
-                    "formula": m.formula,
-                    "params": m.params,
-                    "numerator_sql": m.numerator_sql,
-                    "denominator_sql": m.denominator_sql,
-                    "scale": m.scale,
-                    "rows": r.rows.iter().map(|row| serde_json::json!({
-                        "keys": row.keys.iter().map(key_json).collect::<Vec<_>>(),
-                        "numerator": row.numerators[i],
-                        "denominator": row.denominators[i],
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        out["explain"] = serde_json::json!({ "metrics": ex, "sql": q.sql, "params": q.params });
-    }
-    out
 }

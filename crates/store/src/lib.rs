@@ -5,7 +5,10 @@
 //! - [`tenants`]: tenants, their time zones and metric defaults ([`Tenant`]).
 //! - [`contacts`]: batched upserts of contacts with the quarantine in the same transaction
 //!   ([`ContactBatch`], [`ImportCounts`]).
-//! - [`kpi`]: running a [`ccpulse_metrics::CompiledQuery`] into [`KpiResult`] rows, with `--fill`.
+//! - [`kpi`]: answering a [`ccpulse_metrics::KpiQuery`] ([`DuckDbStore::ask`]) with a
+//!   [`ccpulse_metrics::KpiResult`].
+//! - [`files`]: the data directory's own files: the catalog's `metrics.toml` and the KPI
+//!   standards' `standards.toml`.
 //! - [`sources`]: what other sources keep beside contacts (agent state intervals, open
 //!   queue_log stints, unknown lines, tail checkpoints), written in the batch's transaction.
 //! - [`feed`]: record batches handed to DuckDB's parallel insert as they are made ([`Feed`]).
@@ -24,6 +27,7 @@ pub mod contacts;
 pub mod duckdb;
 pub mod events;
 pub mod feed;
+pub mod files;
 pub mod kpi;
 pub mod lists;
 pub mod quarantine;
@@ -42,7 +46,6 @@ pub use contacts::{ContactBatch, ImportCounts};
 pub use duckdb::{DuckDbStore, StoreConfig, Transaction};
 pub use events::{Keys, NewEvent};
 pub use feed::{Feed, FeedHandle};
-pub use kpi::{KeyValue, KpiResult, KpiRow};
 pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use schedules::{ReportRun, ReportSchedule};
@@ -68,8 +71,14 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     /// A KPI question that cannot be asked (unknown metric, bad filter, bad time).
-    #[error("{0}")]
-    Query(String),
+    #[error(transparent)]
+    Query(#[from] ccpulse_metrics::QueryError),
+    /// The catalog (with the data directory's `metrics.toml`) cannot be read.
+    #[error(transparent)]
+    Catalog(#[from] ccpulse_metrics::CatalogError),
+    /// `standards.toml` cannot be read, or the standards given are invalid.
+    #[error(transparent)]
+    Standards(#[from] ccpulse_metrics::StandardsError),
 }
 
 /// Result of store operations.

@@ -63,12 +63,10 @@ pub const CONTACT_COLUMNS: &str = "
     fingerprint UBIGINT NOT NULL
 ";
 
-/// Migrations in order; index + 1 is the version.
-fn migrations() -> Vec<String> {
-    vec![
-        // 1: tenants, contacts, quarantine.
-        format!(
-            "CREATE TABLE tenants (
+/// 1: tenants, contacts, quarantine.
+fn migration_1() -> String {
+    format!(
+        "CREATE TABLE tenants (
                 name VARCHAR PRIMARY KEY,
                 timezone VARCHAR NOT NULL,
                 service_level_threshold DOUBLE NOT NULL,
@@ -89,10 +87,12 @@ fn migrations() -> Vec<String> {
                 raw VARCHAR NOT NULL,
                 rejected_at TIMESTAMP NOT NULL DEFAULT current_timestamp
             );"
-        ),
-        // 2: sources beyond the canonical contacts: call ids and exit reasons, agent state
-        // intervals, open queue_log stints, unknown queue_log words, tail checkpoints.
-        "ALTER TABLE contacts ADD COLUMN call_id VARCHAR;
+    )
+}
+
+/// 2: sources beyond the canonical contacts: call ids and exit reasons, agent state
+/// intervals, open queue_log stints, unknown queue_log words, tail checkpoints.
+const MIGRATION_2: &str = "ALTER TABLE contacts ADD COLUMN call_id VARCHAR;
          ALTER TABLE contacts ADD COLUMN exit_reason VARCHAR;
          ALTER TABLE contacts ADD COLUMN survey_rating DOUBLE;
          -- [start_at, end_at) in UTC; end_at NULL while the interval lasts. Layered: logged_in
@@ -138,10 +138,10 @@ fn migrations() -> Vec<String> {
              line BIGINT NOT NULL,
              updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
              PRIMARY KEY (tenant, path)
-         );"
-        .to_owned(),
-        // 3: live events, access (users, tokens, sessions) and alerts.
-        "CREATE SEQUENCE events_seq;
+         );";
+
+/// 3: live events, access (users, tokens, sessions) and alerts.
+const MIGRATION_3: &str = "CREATE SEQUENCE events_seq;
          -- Every accepted event as it came (its JSON with the tenant filled in), once per id.
          CREATE TABLE events (
              tenant VARCHAR NOT NULL,
@@ -192,10 +192,10 @@ fn migrations() -> Vec<String> {
              state VARCHAR NOT NULL,
              value DOUBLE,
              event_at TIMESTAMP NOT NULL
-         );"
-        .to_owned(),
-        // 4: agents, tickets, the subscriber base, report schedules and their runs.
-        "CREATE TABLE agents (
+         );";
+
+/// 4: agents, tickets, the subscriber base, report schedules and their runs.
+const MIGRATION_4: &str = "CREATE TABLE agents (
              tenant VARCHAR NOT NULL,
              id VARCHAR NOT NULL,
              name VARCHAR,
@@ -257,13 +257,13 @@ fn migrations() -> Vec<String> {
              path VARCHAR NOT NULL,
              generated_at TIMESTAMP NOT NULL,
              PRIMARY KEY (tenant, schedule_id, period)
-         );"
-        .to_owned(),
-        // 5: the event log without a primary key. An index over every event id grew with the
-        // log: each append paid more, and it held memory that a server meant to run flat for
-        // months cannot give. Ids are kept unique by the only writer (a filter of logged ids
-        // and a lookup for what it cannot rule out); see `DuckDbStore::log_events`.
-        "CREATE TABLE events_v5 (
+         );";
+
+/// 5: the event log without a primary key. An index over every event id grew with the
+/// log: each append paid more, and it held memory that a server meant to run flat for
+/// months cannot give. Ids are kept unique by the only writer (a filter of logged ids
+/// and a lookup for what it cannot rule out); see `DuckDbStore::log_events`.
+const MIGRATION_5: &str = "CREATE TABLE events_v5 (
              tenant VARCHAR NOT NULL,
              event_id VARCHAR NOT NULL,
              seq BIGINT NOT NULL DEFAULT nextval('events_seq'),
@@ -276,8 +276,16 @@ fn migrations() -> Vec<String> {
          );
          INSERT INTO events_v5 SELECT * FROM events ORDER BY seq;
          DROP TABLE events;
-         ALTER TABLE events_v5 RENAME TO events;"
-            .to_owned(),
+         ALTER TABLE events_v5 RENAME TO events;";
+
+/// Migrations in order; index + 1 is the version.
+fn migrations() -> Vec<String> {
+    vec![
+        migration_1(),
+        MIGRATION_2.to_owned(),
+        MIGRATION_3.to_owned(),
+        MIGRATION_4.to_owned(),
+        MIGRATION_5.to_owned(),
     ]
 }
 

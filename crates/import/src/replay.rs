@@ -21,7 +21,7 @@ use ccpulse_store::{DuckDbStore, QuarantineEntry};
 
 use crate::mapped::Source;
 
-fn keep(store: &DuckDbStore, e: &QuarantineEntry, r: &Rejection) -> anyhow::Result<()> {
+fn keep(store: &DuckDbStore, e: &QuarantineEntry, r: &Rejection) -> crate::Result<()> {
     store.update_quarantined(e.id, r.field.as_deref(), &r.reason)?;
     Ok(())
 }
@@ -50,7 +50,7 @@ pub fn replay(
     store: &mut DuckDbStore,
     entries: &[QuarantineEntry],
     mapping: Option<&Path>,
-) -> anyhow::Result<Replayed> {
+) -> crate::Result<Replayed> {
     let mut sources: BTreeMap<String, Source> = BTreeMap::new();
     let mut out = Replayed::default();
     let mut done = Vec::new();

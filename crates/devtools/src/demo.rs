@@ -140,6 +140,27 @@ impl Generator {
         HOURLY.get(hour).copied().unwrap_or(0.5)
     }
 
+    /// A queue by its share of the traffic: (name, share, mean talk seconds).
+    fn pick_queue(&mut self) -> (&'static str, f64, f64) {
+        let mut pick: f64 = self.rng.random();
+        for q in QUEUES {
+            if pick < q.1 {
+                return *q;
+            }
+            pick -= q.1;
+        }
+        QUEUES[0]
+    }
+
+    /// A Chinese mobile number.
+    fn phone_number(&mut self) -> String {
+        format!(
+            "1{}{:08}",
+            [38, 39, 58, 86][self.rng.random_range(0..4)],
+            self.rng.random_range(0..100_000_000u64)
+        )
+    }
+
     fn contact(&mut self, local_hour: DateTime, second: f64, hour: usize) -> Contact {
         self.seq += 1;
         let start = self
@@ -159,18 +180,7 @@ impl Generator {
             Direction::Inbound,
             Outcome::Answered,
         );
-        let q = {
-            let mut pick: f64 = self.rng.random();
-            let mut chosen = QUEUES[0];
-            for q in QUEUES {
-                if pick < q.1 {
-                    chosen = *q;
-                    break;
-                }
-                pick -= q.1;
-            }
-            chosen
-        };
+        let q = self.pick_queue();
         c.queue = Some(q.0.to_owned());
         c.channel = if q.0 == "online_chat" {
             Channel::Chat
@@ -187,11 +197,7 @@ impl Generator {
             }
             .to_owned(),
         );
-        c.customer = Some(format!(
-            "1{}{:08}",
-            [38, 39, 58, 86][self.rng.random_range(0..4)],
-            self.rng.random_range(0..100_000_000u64)
-        ));
+        c.customer = Some(self.phone_number());
         // As an import would: the region of the caller's number.
         c.region = c
             .customer

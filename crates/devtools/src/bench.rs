@@ -1,4 +1,5 @@
-//! `ccpulse demo` and `ccpulse bench`.
+//! `ccpulse demo`'s history and `ccpulse bench --contacts`: generated contacts imported,
+//! then the catalog's queries timed against hand-written SQL over the same table.
 
 use std::io::{BufWriter, Write as _};
 use std::path::Path;
@@ -11,30 +12,9 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 use serde_json::json;
 
-use crate::config::Config;
 use crate::demo::Generator;
-use crate::kpi;
-
-/// Generates `days` days of a demo center ending now, then prints this month's KPIs.
-pub fn run_demo(
-    store: &mut DuckDbStore,
-    tenant: &TenantId,
-    days: u32,
-    daily: f64,
-    lang: &str,
-) -> anyhow::Result<()> {
-    let (generated, counts) = demo_history(store, tenant, days, daily)?;
-    println!(
-        "demo tenant `{tenant}`: {generated} contacts over {days} days in {} (inserted {}, updated {}, unchanged {})",
-        store.dir().display(),
-        counts.inserted,
-        counts.updated,
-        counts.unchanged
-    );
-    let t = store.ensure_tenant(tenant)?;
-    let today = Timestamp::now().to_zoned(t.tz.clone()).date();
-    print_month(store, tenant, today, lang)
-}
+use ccpulse_metrics::{KpiQuery, KpiText};
+use ccpulse_store::StoreConfig;
 
 /// Writes `days` days of the demo center up to now (what has ended by now).
 pub fn demo_history(
@@ -57,9 +37,7 @@ pub fn demo_history(
         for c in generator.day(date, daily) {
             // Only what has happened by now.
             if c.ended_at.is_some_and(|e| e <= now) {
-                let fp =
-                    ccpulse_ingest::fingerprint(&[ccpulse_ingest::to_json_line(&c).as_bytes()]);
-                batch.append(&c, fp)?;
+                batch.append(&c, ccpulse_ingest::contact_fingerprint(&c))?;
                 tickets.extend(crate::demo::complaint_ticket(&c));
                 generated += 1;
             }
@@ -74,34 +52,6 @@ pub fn demo_history(
         .collect();
     store.put_subscribers(&subscribers, &[])?;
     Ok((generated, counts))
-}
-
-fn print_month(
-    store: &DuckDbStore,
-    tenant: &TenantId,
-    today: jiff::civil::Date,
-    lang: &str,
-) -> anyhow::Result<()> {
-    let first = today.first_of_month();
-    let tomorrow = today.checked_add(jiff::Span::new().days(1))?;
-    let (from, to) = (first.to_string(), tomorrow.to_string());
-    let catalog = kpi::load_catalog(store)?;
-    let args = kpi::KpiArgs {
-        tenant: tenant.as_str(),
-        metrics: "offered,answered,abandoned,answer_rate,service_level,answered_within[threshold=15],asa,aht,satisfaction",
-        by: Some("queue"),
-        from: Some(&from),
-        to: Some(&to),
-        filters: &["direction=inbound".to_owned()],
-    };
-    let q = kpi::build(store, &catalog, &args)?;
-    let r = store.run_kpi(&q, false)?;
-    println!("\n{from} .. {today}:");
-    println!("{}", kpi::to_table(&q, &r, lang));
-    println!(
-        "\ntry: cargo run --release -- kpi --tenant {tenant} --by day --metrics offered,answered,service_level --from {from}"
-    );
-    Ok(())
 }
 
 /// The hand-written twin of query (a): a year by month and queue, 20 metrics, written as an
@@ -220,44 +170,17 @@ fn generate_file(path: &Path, n: u64) -> anyhow::Result<()> {
 
 /// An empty store in `dir` for a benchmark. The targets are for a 2-core, memory-bounded
 /// node: DuckDB is capped at 2 GB unless configured.
-pub fn fresh_store(dir: &Path, cfg: &Config) -> anyhow::Result<DuckDbStore> {
+pub fn fresh_store(dir: &Path, cfg: &StoreConfig) -> anyhow::Result<DuckDbStore> {
     let _ = std::fs::remove_dir_all(dir);
-    let mut store_cfg = cfg.store();
+    let mut store_cfg = cfg.clone();
     store_cfg
         .memory_limit
         .get_or_insert_with(|| "2GB".to_owned());
     Ok(DuckDbStore::open(dir, &store_cfg)?)
 }
 
-/// Runs the foundation benchmark and prints its figures.
-pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> anyhow::Result<()> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(d)?;
-            d.to_owned()
-        }
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_owned()
-        }
-    };
-    let say = |s: String| {
-        if !as_json {
-            eprintln!("{s}");
-        }
-    };
-    let file = dir.join("contacts.jsonl");
-    let t = Instant::now();
-    generate_file(&file, n).context("generating contacts")?;
-    let gen_s = t.elapsed().as_secs_f64();
-    let file_bytes = std::fs::metadata(&file)?.len();
-    say(format!(
-        "generated {n} contacts ({:.0} MB) in {gen_s:.1} s",
-        file_bytes as f64 / 1e6
-    ));
-
-    // Parsing alone, on one core: the importer's floor.
+/// Seconds to parse the file's `n` contacts on one core, the importer's floor.
+fn parse_alone(file: &Path, n: u64) -> anyhow::Result<f64> {
     let t = Instant::now();
     let mut parsed = 0u64;
     {
@@ -270,30 +193,12 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
             }
         }
     }
-    let parse_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(parsed == n, "parsed {parsed} of {n}");
-    #[allow(clippy::cast_precision_loss)]
-    let parse_rate = n as f64 / parse_s;
-    say(format!(
-        "parse only (one core): {parse_s:.2} s, {parse_rate:.0} contacts/s"
-    ));
+    Ok(t.elapsed().as_secs_f64())
+}
 
-    let mut store = fresh_store(&dir.join("store"), cfg)?;
-    let t = Instant::now();
-    let files = [file.display().to_string()];
-    let summary = crate::import::import_contacts(&mut store, &files, None, !as_json)?;
-    let import_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        summary.counts.inserted == n,
-        "imported {} of {n}",
-        summary.counts.inserted
-    );
-    #[allow(clippy::cast_precision_loss)]
-    let import_rate = n as f64 / import_s;
-    say(format!(
-        "import: {import_s:.2} s, {import_rate:.0} contacts/s"
-    ));
-
+/// Seconds DuckDB's own `read_json` takes to load the file into a table.
+fn read_json_seconds(store: &DuckDbStore, file: &Path) -> anyhow::Result<f64> {
     let t = Instant::now();
     store.execute_batch(&format!(
         "CREATE TABLE read_json_copy AS SELECT * FROM read_json('{}', format = 'newline_delimited')",
@@ -301,13 +206,15 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
     ))?;
     let rj_s = t.elapsed().as_secs_f64();
     store.execute_batch("DROP TABLE read_json_copy; CHECKPOINT;")?;
-    #[allow(clippy::cast_precision_loss)]
-    let rj_rate = n as f64 / rj_s;
-    say(format!(
-        "DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"
-    ));
+    Ok(rj_s)
+}
 
-    let catalog = kpi::load_catalog(&store)?;
+/// Queries (a), (b) and (c), each the best of three, against their hand-written twins.
+fn time_queries(
+    store: &DuckDbStore,
+    catalog: &ccpulse_metrics::Catalog,
+    say: &dyn Fn(String),
+) -> anyhow::Result<Vec<serde_json::Value>> {
     let queries = [
         (
             "a",
@@ -337,19 +244,20 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
             HAND_C,
         ),
     ];
+    let tenant = TenantId::new("bench")?;
     let mut results = Vec::new();
     for (key, what, metrics, by, from, to, hand) in queries {
-        let args = kpi::KpiArgs {
-            tenant: "bench",
+        let text = KpiText {
             metrics,
             by,
             from: Some(from),
             to: Some(to),
             filters: &[],
         };
+        // Parsed, compiled and run each time, as a question from the command line is.
         let (ours, rows) = best_of(3, || {
-            let q = kpi::build(&store, &catalog, &args)?;
-            Ok(store.run_kpi(&q, false)?.rows.len())
+            let q = KpiQuery::parse(tenant.clone(), &text)?;
+            Ok(store.ask(catalog, &q)?.rows.len())
         })?;
         let (hand_t, hand_rows) = best_of(3, || {
             let mut stmt = store.connection().prepare(hand)?;
@@ -375,15 +283,20 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
             "hand_written_seconds": hand_t.as_secs_f64(), "ratio": ratio, "rows": rows,
         }));
     }
-    // The year's operations report (seed 000): every figure from the store's queries, then laid
-    // out as HTML and XLSX.
+    Ok(results)
+}
+
+/// The best of three of the year's operations report, with its HTML and XLSX size.
+fn time_report(
+    store: &DuckDbStore,
+    catalog: &ccpulse_metrics::Catalog,
+) -> anyhow::Result<(Duration, usize)> {
     let period = ccpulse_report::Period::parse("2021")?;
-    store.load_tenants()?;
-    let (report_t, report_bytes) = best_of(3, || {
+    best_of(3, || {
         let r = ccpulse_report::operations::build(
-            &store,
-            &catalog,
-            "bench",
+            store,
+            catalog,
+            &TenantId::new("bench")?,
             &period,
             0,
             ccpulse_report::Lang::Zh,
@@ -392,7 +305,79 @@ pub fn run_bench(n: u64, as_json: bool, dir: Option<&Path>, cfg: &Config) -> any
         let html = ccpulse_report::html::render(&doc);
         let xlsx = ccpulse_report::xlsx::render(&doc)?;
         Ok(html.len() + xlsx.len())
-    })?;
+    })
+}
+
+/// Runs the foundation benchmark and prints its figures.
+pub fn run_bench(
+    n: u64,
+    as_json: bool,
+    dir: Option<&Path>,
+    cfg: &StoreConfig,
+) -> anyhow::Result<()> {
+    let tmp;
+    let dir = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.to_owned()
+        }
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_owned()
+        }
+    };
+    let say = |s: String| {
+        if !as_json {
+            eprintln!("{s}");
+        }
+    };
+    let file = dir.join("contacts.jsonl");
+    let t = Instant::now();
+    generate_file(&file, n).context("generating contacts")?;
+    let gen_s = t.elapsed().as_secs_f64();
+    let file_bytes = std::fs::metadata(&file)?.len();
+    say(format!(
+        "generated {n} contacts ({:.0} MB) in {gen_s:.1} s",
+        file_bytes as f64 / 1e6
+    ));
+
+    // Parsing alone, on one core: the importer's floor.
+    let parse_s = parse_alone(&file, n)?;
+    #[allow(clippy::cast_precision_loss)]
+    let parse_rate = n as f64 / parse_s;
+    say(format!(
+        "parse only (one core): {parse_s:.2} s, {parse_rate:.0} contacts/s"
+    ));
+
+    let mut store = fresh_store(&dir.join("store"), cfg)?;
+    let t = Instant::now();
+    let files = [file.display().to_string()];
+    let summary = ccpulse_import::import_contacts(&mut store, &files, None, !as_json)?;
+    let import_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        summary.counts.inserted == n,
+        "imported {} of {n}",
+        summary.counts.inserted
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let import_rate = n as f64 / import_s;
+    say(format!(
+        "import: {import_s:.2} s, {import_rate:.0} contacts/s"
+    ));
+
+    let rj_s = read_json_seconds(&store, &file)?;
+    #[allow(clippy::cast_precision_loss)]
+    let rj_rate = n as f64 / rj_s;
+    say(format!(
+        "DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"
+    ));
+
+    let catalog = store.catalog()?;
+    let results = time_queries(&store, &catalog, &say)?;
+    // The year's operations report (seed 000): every figure from the store's queries, then laid
+    // out as HTML and XLSX.
+    store.load_tenants()?;
+    let (report_t, report_bytes) = time_report(&store, &catalog)?;
     say(format!(
         "operations report for 2021 (queries, HTML and XLSX): {:.3} s ({report_bytes} bytes)",
         report_t.as_secs_f64()

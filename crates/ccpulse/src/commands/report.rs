@@ -7,15 +7,43 @@ use anyhow::{bail, Context};
 use ccpulse_report::{operations, quality, scorecard, Format, Lang, Period};
 use ccpulse_store::DuckDbStore;
 
-use crate::kpi::load_catalog;
+use std::process::ExitCode;
+
+use super::{lang_of, open, tenant_id, Done};
+use crate::cli::ReportCommand;
+use crate::config::Config;
+
+/// Runs a report command.
+pub fn run(cfg: &Config, command: ReportCommand) -> Done {
+    let store = open(cfg)?;
+    let args = match &command {
+        ReportCommand::Operations { args, .. }
+        | ReportCommand::Quality { args }
+        | ReportCommand::Scorecard { args, .. } => args,
+    };
+    let lang = lang_of(cfg, args.lang.as_deref())?;
+    let common = Common {
+        tenant: &args.tenant,
+        period: &args.period,
+        format: args.format.as_deref(),
+        out: args.out.as_deref(),
+        lang: &lang,
+    };
+    match &command {
+        ReportCommand::Operations { compare, .. } => operations(&store, &common, *compare)?,
+        ReportCommand::Quality { .. } => quality(&store, &common)?,
+        ReportCommand::Scorecard { by, .. } => scorecard(&store, &common, by.as_deref())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// What every report takes.
-pub struct Common<'a> {
-    pub tenant: &'a str,
-    pub period: &'a str,
-    pub format: Option<&'a str>,
-    pub out: Option<&'a Path>,
-    pub lang: &'a str,
+struct Common<'a> {
+    tenant: &'a str,
+    period: &'a str,
+    format: Option<&'a str>,
+    out: Option<&'a Path>,
+    lang: &'a str,
 }
 
 /// The format: as given, else from the file's extension, else JSON on stdout.
@@ -51,13 +79,13 @@ fn emit(
 }
 
 /// `ccpulse report operations`.
-pub fn operations(store: &DuckDbStore, c: &Common<'_>, compare: u16) -> anyhow::Result<()> {
+fn operations(store: &DuckDbStore, c: &Common<'_>, compare: u16) -> anyhow::Result<()> {
     let period = Period::parse(c.period)?;
-    let catalog = load_catalog(store)?;
+    let catalog = store.catalog()?;
     let r = operations::build(
         store,
         &catalog,
-        c.tenant,
+        &tenant_id(c.tenant)?,
         &period,
         compare,
         Lang::parse(c.lang),
@@ -66,17 +94,30 @@ pub fn operations(store: &DuckDbStore, c: &Common<'_>, compare: u16) -> anyhow::
 }
 
 /// `ccpulse report scorecard`.
-pub fn scorecard(store: &DuckDbStore, c: &Common<'_>, by: Option<&str>) -> anyhow::Result<()> {
+fn scorecard(store: &DuckDbStore, c: &Common<'_>, by: Option<&str>) -> anyhow::Result<()> {
     let period = Period::parse(c.period)?;
-    let catalog = load_catalog(store)?;
-    let r = scorecard::build(store, &catalog, c.tenant, &period, by, Lang::parse(c.lang))?;
+    let catalog = store.catalog()?;
+    let r = scorecard::build(
+        store,
+        &catalog,
+        &tenant_id(c.tenant)?,
+        &period,
+        by,
+        Lang::parse(c.lang),
+    )?;
     emit(c, &r.document(), &r.to_json())
 }
 
 /// `ccpulse report quality`.
-pub fn quality(store: &DuckDbStore, c: &Common<'_>) -> anyhow::Result<()> {
+fn quality(store: &DuckDbStore, c: &Common<'_>) -> anyhow::Result<()> {
     let period = Period::parse(c.period)?;
-    let catalog = load_catalog(store)?;
-    let r = quality::build(store, &catalog, c.tenant, &period, Lang::parse(c.lang))?;
+    let catalog = store.catalog()?;
+    let r = quality::build(
+        store,
+        &catalog,
+        &tenant_id(c.tenant)?,
+        &period,
+        Lang::parse(c.lang),
+    )?;
     emit(c, &r.document(), &r.to_json())
 }

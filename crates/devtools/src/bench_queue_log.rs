@@ -13,7 +13,7 @@ use ccpulse_ingest::queue_log::{assemble, parse_queue_log_line};
 use ccpulse_model::TenantId;
 use rand::{Rng as _, SeedableRng as _};
 
-use crate::config::Config;
+use ccpulse_store::StoreConfig;
 
 const QUEUES: [&str; 5] = ["general", "vip", "billing", "broadband", "mobile"];
 const AGENTS: u32 = 60;
@@ -126,7 +126,12 @@ fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
 }
 
 /// Runs the queue_log benchmark over about `n` lines in `dir`.
-pub fn run(n: u64, as_json: bool, dir: &Path, cfg: &Config) -> anyhow::Result<serde_json::Value> {
+pub fn run(
+    n: u64,
+    as_json: bool,
+    dir: &Path,
+    cfg: &StoreConfig,
+) -> anyhow::Result<serde_json::Value> {
     let say = |s: String| {
         if !as_json {
             eprintln!("{s}");
@@ -236,10 +241,10 @@ fn timed_import(
     file: &Path,
     tenant: &TenantId,
     progress: bool,
-) -> anyhow::Result<(crate::import::ImportSummary, f64)> {
+) -> anyhow::Result<(ccpulse_import::ImportSummary, f64)> {
     let t = Instant::now();
     let summary =
-        crate::queue_log::import_queue_log(store, &[file.display().to_string()], tenant, progress)?;
+        ccpulse_import::import_queue_log(store, &[file.display().to_string()], tenant, progress)?;
     let secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(
         summary.counts.rejected == 0,

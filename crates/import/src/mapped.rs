@@ -15,7 +15,9 @@ use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use jiff::tz::TimeZone;
 
-use crate::import::{progress_bar, ImportSummary, BATCH_ROWS};
+use crate::contacts::{ImportSummary, BATCH_ROWS};
+use crate::progress::progress_bar;
+use crate::ImportError;
 
 /// A source whose records are converted one at a time.
 pub enum Source {
@@ -28,28 +30,35 @@ pub enum Source {
 impl Source {
     /// The source of import format `format` (`csv`, `xlsx`, `asterisk-cdr`, `connect-ctr`)
     /// with its mapping file, if given.
-    pub fn new(format: &str, mapping: Option<&Path>) -> anyhow::Result<Self> {
+    pub fn new(format: &str, mapping: Option<&Path>) -> crate::Result<Self> {
         let text = |p: &Path| {
-            std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("cannot read mapping {}: {e}", p.display()))
+            std::fs::read_to_string(p).map_err(|e| {
+                ImportError::Mapping(format!("cannot read mapping {}: {e}", p.display()))
+            })
         };
         Ok(match (format, mapping) {
-            ("csv" | "xlsx", None) => anyhow::bail!(
-                "--format csv and xlsx need --mapping FILE.toml (examples in mappings/)"
-            ),
-            ("csv", Some(p)) => Source::Csv(Mapping::load(p).map_err(anyhow::Error::msg)?),
-            ("xlsx", Some(p)) => Source::Xlsx(Mapping::load(p).map_err(anyhow::Error::msg)?),
+            ("csv" | "xlsx", None) => {
+                return Err(ImportError::Usage(
+                    "--format csv and xlsx need --mapping FILE.toml (examples in mappings/)".into(),
+                ))
+            }
+            ("csv", Some(p)) => Source::Csv(Mapping::load(p).map_err(ImportError::Mapping)?),
+            ("xlsx", Some(p)) => Source::Xlsx(Mapping::load(p).map_err(ImportError::Mapping)?),
             ("asterisk-cdr", None) => Source::Cdr(CdrMapping::builtin()),
             ("asterisk-cdr", Some(p)) => Source::Cdr(
                 CdrMapping::parse(&text(p)?, &p.display().to_string())
-                    .map_err(anyhow::Error::msg)?,
+                    .map_err(ImportError::Mapping)?,
             ),
             ("connect-ctr", None) => Source::Ctr(CtrMapping::default()),
             ("connect-ctr", Some(p)) => Source::Ctr(
                 CtrMapping::parse(&text(p)?, &p.display().to_string())
-                    .map_err(anyhow::Error::msg)?,
+                    .map_err(ImportError::Mapping)?,
             ),
-            (other, _) => anyhow::bail!("`{other}` is not a converted format"),
+            (other, _) => {
+                return Err(ImportError::Usage(format!(
+                    "`{other}` is not a converted format"
+                )))
+            }
         })
     }
 
@@ -160,7 +169,7 @@ pub fn import_converted(
     source: &Source,
     tenant: &TenantId,
     show_progress: bool,
-) -> anyhow::Result<ImportSummary> {
+) -> crate::Result<ImportSummary> {
     let zone = store.ensure_tenant(tenant)?.tz;
     let format = source.format();
     let mut summary = ImportSummary::default();

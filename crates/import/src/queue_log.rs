@@ -12,7 +12,8 @@ use std::sync::{Mutex, PoisonError};
 
 use ccpulse_store::{ContactRows, DuckDbStore, Feed, StoreError, UnknownLine};
 
-use crate::import::{progress_bar, ImportSummary};
+use crate::contacts::ImportSummary;
+use crate::progress::progress_bar;
 
 /// Lines of one read, parsed, with the rejected ones.
 #[derive(Default)]
@@ -175,7 +176,7 @@ pub fn assemble_and_write(
     rejections: Vec<Rejection>,
     checkpoint: Option<ccpulse_store::Checkpoint>,
     summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     // What an earlier reading of these lines left in the quarantine is settled by this one:
     // a line read again (known by its time, call, queue, agent and event, whatever its data
     // fields say now) leaves it, and whatever this reading rejects is recorded afresh.
@@ -198,7 +199,7 @@ pub fn assemble_and_write(
         (assembled, batch)
     } else {
         let mut batch = store.begin_contacts()?;
-        let assembled = std::thread::scope(|scope| -> anyhow::Result<Assembled> {
+        let assembled = std::thread::scope(|scope| -> crate::Result<Assembled> {
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<StintContact>>(8);
             let assembly = scope.spawn(move || {
                 // A closed channel (the writer failed) only means nobody wants the rest.
@@ -224,7 +225,7 @@ pub fn assemble_and_write(
             }
             assembly
                 .join()
-                .map_err(|_| anyhow::anyhow!("assembling {file} failed"))
+                .map_err(|_| crate::ImportError::Stopped(format!("assembling {file} failed")))
         })?;
         (assembled, batch)
     };
@@ -297,7 +298,7 @@ fn resolved_quarantine(
     store: &DuckDbStore,
     tenant: &TenantId,
     events: &[QlEvent],
-) -> anyhow::Result<Vec<i64>> {
+) -> crate::Result<Vec<i64>> {
     let stored = store.quarantined_raw(tenant.as_str(), "queue_log")?;
     if stored.is_empty() {
         return Ok(Vec::new());
@@ -353,7 +354,7 @@ fn assemble_into_feed(
     events: Vec<QlEvent>,
     open_stints: Vec<ccpulse_model::OpenStint>,
     open_intervals: &[ccpulse_model::AgentInterval],
-) -> anyhow::Result<(Assembled, Vec<StintContact>, u64)> {
+) -> crate::Result<(Assembled, Vec<StintContact>, u64)> {
     let zone = match store.tenant_zones().remove(tenant.as_str()) {
         Some(z) => z,
         None => jiff::tz::TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE)?,
@@ -404,7 +405,7 @@ fn assemble_into_feed(
         let inserted_at = std::time::Instant::now();
         let (assembled, repeated, failed, assembled_at) = assembly
             .join()
-            .map_err(|_| anyhow::anyhow!("assembling {file} failed"))?;
+            .map_err(|_| crate::ImportError::Stopped(format!("assembling {file} failed")))?;
         tracing::debug!(
             insert_after_assembly_ms = inserted_at
                 .saturating_duration_since(assembled_at)
@@ -425,7 +426,7 @@ pub fn import_queue_log(
     files: &[String],
     tenant: &TenantId,
     show_progress: bool,
-) -> anyhow::Result<ImportSummary> {
+) -> crate::Result<ImportSummary> {
     store.ensure_tenant(tenant)?;
     let mut summary = ImportSummary::default();
     let (opened, total) = summary.open_all(files);

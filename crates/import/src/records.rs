@@ -9,7 +9,7 @@ use ccpulse_ingest::{
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, NewRejection};
 
-use crate::import::ImportSummary;
+use crate::contacts::ImportSummary;
 
 /// Which records the files hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn import(
     files: &[String],
     kind: Kind,
     tenant: Option<&TenantId>,
-) -> anyhow::Result<ImportSummary> {
+) -> crate::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let rejection_tenant =
         tenant.map_or(ccpulse_model::DEFAULT_TENANT.to_owned(), |t| t.to_string());

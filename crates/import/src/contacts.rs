@@ -1,4 +1,4 @@
-//! `ccpulse import`: files in, contacts and rejections out, with a progress bar.
+//! `ccpulse import --format contacts`: files in, contacts and rejections out, with a progress bar.
 //!
 //! A reader thread cuts the input into chunks of lines, parser threads turn them into
 //! contacts, and this thread applies them in file order to the store, committing a batch
@@ -6,11 +6,9 @@
 //! crash loses at most the uncommitted batch (never an acknowledged one).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::IsTerminal as _;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use ccpulse_ingest::{input::OpenedInput, open_input, parse_contact_line, LineReader, Rejection};
 use ccpulse_model::TenantId;
@@ -18,8 +16,10 @@ use ccpulse_store::{
     ContactBatch, ContactRows, DuckDbStore, Feed, FeedHandle, ImportCounts, NewRejection,
     RecordBatch,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use jiff::tz::TimeZone;
+
+use crate::progress::progress_bar;
 
 /// Contacts per committed batch.
 pub const BATCH_ROWS: u64 = 500_000;
@@ -282,24 +282,6 @@ pub(crate) fn rejection_tenant(raw: &str) -> String {
         .unwrap_or_else(|| ccpulse_model::DEFAULT_TENANT.to_owned())
 }
 
-pub(crate) fn progress_bar(total: Option<u64>, show: bool) -> ProgressBar {
-    let bar = match total {
-        Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-    };
-    if !show || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let style = ProgressStyle::with_template(
-        "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
 /// What the routing thread tells the store's thread, batch by batch.
 enum ToStore {
     /// Insert what `feed` brings, in a new transaction.
@@ -318,11 +300,13 @@ enum ToStore {
 fn write_batches(
     store: &mut DuckDbStore,
     rx: &mpsc::Receiver<ToStore>,
-) -> anyhow::Result<ImportCounts> {
+) -> crate::Result<ImportCounts> {
     let mut total = ImportCounts::default();
     while let Ok(msg) = rx.recv() {
         let ToStore::Begin(feed) = msg else {
-            anyhow::bail!("an import batch ended before it began");
+            return Err(crate::ImportError::Stopped(
+                "an import batch ended before it began".into(),
+            ));
         };
         let tx = store.transaction()?;
         let inserted = store.insert_feed("contacts", feed)?;
@@ -388,12 +372,12 @@ struct Router {
 }
 
 impl Router {
-    fn batch(&mut self) -> anyhow::Result<&mut Routed> {
+    fn batch(&mut self) -> crate::Result<&mut Routed> {
         if self.open.is_none() {
             let feed = Feed::new(ContactRows::table_schema());
             self.to_store
                 .send(ToStore::Begin(feed.handle()))
-                .map_err(|_| anyhow::anyhow!("the store stopped"))?;
+                .map_err(|_| crate::ImportError::Stopped("the store stopped".into()))?;
             self.open = Some(Routed {
                 feed,
                 rows: 0,
@@ -404,7 +388,7 @@ impl Router {
         }
         self.open
             .as_mut()
-            .ok_or_else(|| anyhow::anyhow!("no open batch"))
+            .ok_or_else(|| crate::ImportError::Stopped("no open batch".into()))
     }
 
     fn route(
@@ -413,7 +397,7 @@ impl Router {
         summary: &mut ImportSummary,
         tenant: Option<&TenantId>,
         name: &str,
-    ) -> anyhow::Result<()> {
+    ) -> crate::Result<()> {
         summary.read += chunk.lines;
         let fresh: Vec<bool> = chunk
             .tenants
@@ -458,7 +442,7 @@ impl Router {
     }
 
     /// Ends the open batch, if any: its transaction commits once the store has the rest.
-    fn end(&mut self) -> anyhow::Result<()> {
+    fn end(&mut self) -> crate::Result<()> {
         let Some(b) = self.open.take() else {
             return Ok(());
         };
@@ -471,7 +455,7 @@ impl Router {
                 rejections: b.rejections,
                 new_tenants: b.new_tenants,
             })
-            .map_err(|_| anyhow::anyhow!("the store stopped"))
+            .map_err(|_| crate::ImportError::Stopped("the store stopped".into()))
     }
 }
 
@@ -481,7 +465,7 @@ pub fn import_contacts(
     files: &[String],
     tenant: Option<&TenantId>,
     show_progress: bool,
-) -> anyhow::Result<ImportSummary> {
+) -> crate::Result<ImportSummary> {
     if let Some(t) = tenant {
         store.ensure_tenant(t)?;
     }
@@ -505,9 +489,11 @@ pub fn import_contacts(
         let writer = scope.spawn(move || write_batches(store, &from_router));
         let routed = route_files(&mut router, opened, tenant, &zones, &bar, &mut summary);
         drop(router);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the store's thread panicked")));
+        let written = writer.join().unwrap_or_else(|_| {
+            Err(crate::ImportError::Stopped(
+                "the store's thread panicked".into(),
+            ))
+        });
         (routed, written)
     });
     // The store's own error says more than the router's "the store stopped".
@@ -525,7 +511,7 @@ fn route_files(
     zones: &Arc<Zones>,
     bar: &ProgressBar,
     summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     let mut done_bytes = 0u64;
     for (file, input) in opened.into_iter().enumerate() {
         let name = input.name.clone();

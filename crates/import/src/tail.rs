@@ -13,7 +13,7 @@ use std::time::Duration;
 use ccpulse_model::TenantId;
 use ccpulse_store::{Checkpoint, DuckDbStore};
 
-use crate::import::ImportSummary;
+use crate::contacts::ImportSummary;
 use crate::queue_log::{assemble_and_write, parse_into, ReadLines};
 
 /// Largest read per transaction.
@@ -84,7 +84,7 @@ fn step(
     id: &str,
     at: Position,
     summary: &mut ImportSummary,
-) -> anyhow::Result<Option<Position>> {
+) -> crate::Result<Option<Position>> {
     let (data, end) = read_complete(file, at.offset)?;
     let Some(body) = data.strip_suffix(b"\n") else {
         return Ok(None);
@@ -129,7 +129,7 @@ fn drain(
     id: &str,
     mut at: Position,
     summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     while let Some(next) = step(store, tenant, key, file, id, at, summary)? {
         at = next;
     }
@@ -161,12 +161,12 @@ impl Seen {
 /// and the other commands can open it between two reads: a new line is visible to them as
 /// soon as it is committed.
 pub fn tail(
-    open: &dyn Fn() -> anyhow::Result<DuckDbStore>,
+    open: &dyn Fn() -> crate::Result<DuckDbStore>,
     path: &str,
     tenant: &TenantId,
     poll: Duration,
     once: bool,
-) -> anyhow::Result<ImportSummary> {
+) -> crate::Result<ImportSummary> {
     {
         let mut store = open()?;
         store.ensure_tenant(tenant)?;
@@ -178,7 +178,12 @@ pub fn tail(
     let mut seen: Option<Seen> = None;
     loop {
         match std::fs::metadata(path) {
-            Err(e) if once => anyhow::bail!("{path}: {e}"),
+            Err(source) if once => {
+                return Err(crate::ImportError::Io {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
             Err(_) => {} // Between a rename and the new file: wait for it.
             Ok(meta) => {
                 if seen.as_ref() != Some(&Seen::of(&meta)) {
@@ -216,7 +221,7 @@ fn follow_now(
     key: &str,
     path: &str,
     summary: &mut ImportSummary,
-) -> anyhow::Result<Option<Seen>> {
+) -> crate::Result<Option<Seen>> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(None);
     };
@@ -237,7 +242,7 @@ fn follow(
     path: &str,
     meta: &std::fs::Metadata,
     summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     let id = file_id(meta);
     let mut at = Position { offset: 0, line: 0 };
     match store.checkpoint(tenant, key)? {

@@ -135,21 +135,121 @@ fn batch(poster: usize, n: u64, size: usize) -> Value {
     Value::Array(events)
 }
 
+/// The benchmark's admin user and its API token, in a fresh store at `dir`.
+fn add_bench_user(dir: &Path, token: &str) -> anyhow::Result<()> {
+    let store = DuckDbStore::open(dir, &StoreConfig::default())?;
+    store.put_user(&User {
+        name: "bench".into(),
+        role: "admin".into(),
+        password_hash: ccpulse_server::auth::hash_password("bench-password")
+            .map_err(anyhow::Error::msg)?,
+        tenants: None,
+    })?;
+    store.add_token(&ccpulse_server::auth::secret_hash(token), "bench", None)?;
+    Ok(())
+}
+
+/// One event stream: records when it first saw each probe (`probe-<n>` in a frame) until
+/// `stop`.
+fn follow_stream(
+    addr: &str,
+    token: &str,
+    stop: &AtomicBool,
+    arrivals: &Mutex<Vec<Sightings>>,
+    connected: &AtomicU64,
+) {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = write!(
+        s,
+        "GET /api/v1/live/stream?tenant=load HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    connected.fetch_add(1, Ordering::Relaxed);
+    let mut mine = Vec::new();
+    let mut reader = BufReader::new(s);
+    let mut line = String::new();
+    while !stop.load(Ordering::Relaxed) {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => continue,
+        }
+        if !line.starts_with("data: ") {
+            continue;
+        }
+        let arrived = Instant::now();
+        let mut rest = line.as_str();
+        while let Some(i) = rest.find("\"probe-") {
+            rest = &rest[i + 7..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(n) = digits.parse::<usize>() {
+                mine.push((n, arrived));
+            }
+        }
+    }
+    if let Ok(mut a) = arrivals.lock() {
+        a.push(mine);
+    }
+}
+
+/// What a poster sends: where, as whom, how many events a request.
+struct Poster<'a> {
+    url: &'a str,
+    token: &'a str,
+    size: usize,
+}
+
+/// Posts batches until `stop`, each as soon as the last is answered or, paced, at its
+/// `(interval, first offset)`; counts accepted events, times each 202, counts failures.
+fn post_until(
+    poster: &Poster<'_>,
+    pace: Option<(Duration, Duration)>,
+    p: usize,
+    stop: &AtomicBool,
+    accepted: &AtomicU64,
+    latencies: &Mutex<Vec<f64>>,
+    errors: &AtomicU64,
+) {
+    let agent = agent();
+    let mut n = 0u64;
+    let mut due = pace.map(|(_, offset)| Instant::now() + offset);
+    let interval = pace.map(|(i, _)| i);
+    while !stop.load(Ordering::Relaxed) {
+        if let (Some(at), Some(i)) = (due.as_mut(), interval) {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            *at += i;
+        }
+        n += 1;
+        let body = batch(p, n, poster.size).to_string();
+        let t = Instant::now();
+        let res = agent
+            .post(poster.url)
+            .header("authorization", &format!("Bearer {}", poster.token))
+            .header("content-type", "application/json")
+            .send(body.as_bytes());
+        let took = t.elapsed().as_secs_f64();
+        match res {
+            Ok(r) if r.status().as_u16() == 202 => {
+                accepted.fetch_add(poster.size as u64, Ordering::Relaxed);
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(took);
+                }
+            }
+            _ => {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// Runs the benchmark and prints its figures.
 pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let token = "bench-token-0123456789";
-    {
-        let store = DuckDbStore::open(dir.path(), &StoreConfig::default())?;
-        store.put_user(&User {
-            name: "bench".into(),
-            role: "admin".into(),
-            password_hash: ccpulse_server::auth::hash_password("bench-password")
-                .map_err(anyhow::Error::msg)?,
-            tenants: None,
-        })?;
-        store.add_token(&ccpulse_server::auth::secret_hash(token), "bench", None)?;
-    }
+    add_bench_user(dir.path(), token)?;
     let server = start_server(dir.path(), token)?;
     let pid = server.child.id();
     let say = |s: String| {
@@ -190,39 +290,7 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
             connected.clone(),
         );
         streams.push(std::thread::spawn(move || {
-            let Ok(mut s) = TcpStream::connect(&addr) else { return };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = write!(
-                s,
-                "GET /api/v1/live/stream?tenant=load HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
-            );
-            connected.fetch_add(1, Ordering::Relaxed);
-            let mut mine = Vec::new();
-            let mut reader = BufReader::new(s);
-            let mut line = String::new();
-            while !stop.load(Ordering::Relaxed) {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(_) => continue,
-                }
-                if !line.starts_with("data: ") {
-                    continue;
-                }
-                let arrived = Instant::now();
-                let mut rest = line.as_str();
-                while let Some(i) = rest.find("\"probe-") {
-                    rest = &rest[i + 7..];
-                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    if let Ok(n) = digits.parse::<usize>() {
-                        mine.push((n, arrived));
-                    }
-                }
-            }
-            if let Ok(mut a) = arrivals.lock() {
-                a.push(mine);
-            }
+            follow_stream(&addr, token, &stop, &arrivals, &connected);
         }));
     }
     while connected.load(Ordering::Relaxed) < opts.clients as u64 {
@@ -251,37 +319,20 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
             opts.batch,
         );
         posters.push(std::thread::spawn(move || {
-            let agent = agent();
-            let mut n = 0u64;
-            #[allow(clippy::cast_possible_truncation)]
-            let mut due =
-                interval.map(|i| Instant::now() + i.mul_f64(p as f64 / opts_posters as f64));
-            while !stop.load(Ordering::Relaxed) {
-                if let (Some(at), Some(i)) = (due.as_mut(), interval) {
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                    *at += i;
-                }
-                n += 1;
-                let body = batch(p, n, size).to_string();
-                let t = Instant::now();
-                let res = agent
-                    .post(&url)
-                    .header("authorization", &format!("Bearer {token}"))
-                    .header("content-type", "application/json")
-                    .send(body.as_bytes());
-                let took = t.elapsed().as_secs_f64();
-                match res {
-                    Ok(r) if r.status().as_u16() == 202 => {
-                        accepted.fetch_add(size as u64, Ordering::Relaxed);
-                        if let Ok(mut l) = latencies.lock() {
-                            l.push(took);
-                        }
-                    }
-                    _ => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
+            let pace = interval.map(|i| (i, i.mul_f64(p as f64 / opts_posters as f64)));
+            post_until(
+                &Poster {
+                    url: &url,
+                    token,
+                    size,
+                },
+                pace,
+                p,
+                &stop,
+                &accepted,
+                &latencies,
+                &errors,
+            );
         }));
     }
     // The probe and the memory samples, on this thread.
@@ -329,19 +380,10 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     let events = accepted.load(Ordering::Relaxed);
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_by(f64::total_cmp);
-    // Delivery: from the probe's 202 to a stream's first sight of it (a frame that came
-    // before the 202 counts as 0).
-    let all = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
-    let mut del: Vec<f64> = Vec::new();
-    for mine in &all {
-        // A probe named in several frames of one stream counts at its first.
-        let mut counted = std::collections::HashSet::new();
-        for (n, at) in mine {
-            if let (Some(ack), true) = (acked.get(*n), counted.insert(*n)) {
-                del.push(at.saturating_duration_since(*ack).as_secs_f64());
-            }
-        }
-    }
+    let mut del = delivery_times(
+        &arrivals.lock().map(|a| a.clone()).unwrap_or_default(),
+        &acked,
+    );
     del.sort_by(f64::total_cmp);
     let expected = probe_n * opts.clients;
     let within_1s = del.iter().filter(|d| **d <= 1.0).count();
@@ -365,29 +407,67 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         "delivery_ms": {"p50": percentile(&del, 0.5) * 1e3, "p99": percentile(&del, 0.99) * 1e3, "max": del.last().copied().unwrap_or(0.0) * 1e3},
         "server_rss_kib": memory.iter().map(|(s, r)| json!({"at_s": s, "kib": r})).collect::<Vec<_>>(),
     });
-    if opts.json {
-        println!("{figures}");
-    } else {
-        println!(
-            "{events} events in {elapsed:.1} s: {rate:.0} events/s; time to 202 p50 {:.0} ms, p99 {:.0} ms ({} requests of {}, {} failed)",
-            percentile(&lat, 0.5) * 1e3,
-            percentile(&lat, 0.99) * 1e3,
-            lat.len(),
-            opts.batch,
-            errors.load(Ordering::Relaxed)
-        );
-        println!(
-            "{} streams, {probe_n} probes: {} of {expected} deliveries, {within_1s} within 1 s; delivery p50 {:.0} ms, p99 {:.0} ms",
-            opts.clients,
-            del.len(),
-            percentile(&del, 0.5) * 1e3,
-            percentile(&del, 0.99) * 1e3
-        );
-        let mem: Vec<String> = memory
-            .iter()
-            .map(|(s, r)| format!("{s}s {} MiB", r / 1024))
-            .collect();
-        println!("server RSS: {}", mem.join(", "));
-    }
+    print_figures(opts, &figures);
     Ok(())
+}
+
+/// Delivery: from a probe's 202 to each stream's first sight of it (a frame that came before
+/// the 202 counts as 0), in seconds.
+fn delivery_times(all: &[Sightings], acked: &[Instant]) -> Vec<f64> {
+    let mut del: Vec<f64> = Vec::new();
+    for mine in all {
+        // A probe named in several frames of one stream counts at its first.
+        let mut counted = std::collections::HashSet::new();
+        for (n, at) in mine {
+            if let (Some(ack), true) = (acked.get(*n), counted.insert(*n)) {
+                del.push(at.saturating_duration_since(*ack).as_secs_f64());
+            }
+        }
+    }
+    del
+}
+
+/// The figures as JSON, or for people.
+fn print_figures(opts: &LoadOptions, f: &Value) {
+    if opts.json {
+        println!("{f}");
+        return;
+    }
+    let n = |v: &Value| v.as_f64().unwrap_or(0.0);
+    println!(
+        "{} events in {:.1} s: {:.0} events/s; time to 202 p50 {:.0} ms, p99 {:.0} ms ({} requests of {}, {} failed)",
+        f["events"],
+        n(&f["seconds"]),
+        n(&f["events_per_s"]),
+        n(&f["time_to_202_ms"]["p50"]),
+        n(&f["time_to_202_ms"]["p99"]),
+        f["requests"],
+        opts.batch,
+        f["failed_requests"]
+    );
+    println!(
+        "{} streams, {} probes: {} of {} deliveries, {} within 1 s; delivery p50 {:.0} ms, p99 {:.0} ms",
+        opts.clients,
+        f["probes"],
+        f["deliveries"],
+        f["deliveries_expected"],
+        f["delivered_within_1s"],
+        n(&f["delivery_ms"]["p50"]),
+        n(&f["delivery_ms"]["p99"])
+    );
+    let mem: Vec<String> = f["server_rss_kib"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| {
+                    format!(
+                        "{}s {} MiB",
+                        m["at_s"],
+                        m["kib"].as_u64().unwrap_or(0) / 1024
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    println!("server RSS: {}", mem.join(", "));
 }

@@ -1,0 +1,462 @@
+//! The command line: every command, flag and default of `ccpulse` (clap derive). What each
+//! command does is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::kpi::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "ccpulse",
+    version,
+    about = "Contact-center operations analytics"
+)]
+pub struct Cli {
+    /// Data directory (holds ccpulse.duckdb and an optional ccpulse.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "CCPULSE_DATA",
+        default_value = "./ccpulse-data"
+    )]
+    pub data: PathBuf,
+    /// Configuration file (default: ccpulse.toml in the data directory).
+    #[arg(long, global = true, env = "CCPULSE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// The canonical contact JSON Lines of SPEC.md.
+    Contacts,
+    /// Asterisk's queue_log (also Wazo, FreeSWITCH bridges, Issabel, VICIdial).
+    #[value(name = "queue_log")]
+    QueueLog,
+    /// A CSV export of any system, read through `--mapping`.
+    Csv,
+    /// An Excel workbook (.xlsx), read through `--mapping`.
+    Xlsx,
+    /// Asterisk call detail records (Master.csv); `--mapping` maps contexts to directions
+    /// (default: mappings/asterisk-cdr.toml).
+    #[value(name = "asterisk-cdr")]
+    AsteriskCdr,
+    /// Amazon Connect contact trace records (JSON, JSON Lines or Firehose output);
+    /// `--mapping` may name contact attributes holding business line, category, ...
+    #[value(name = "connect-ctr")]
+    ConnectCtr,
+    /// Tickets (complaints, suggestions, demands, refunds) as JSON Lines.
+    Tickets,
+    /// The subscriber base per month and business line as JSON Lines.
+    Subscribers,
+    /// Agents (name, team, skill groups, hire and leave dates) as JSON Lines.
+    Agents,
+    /// Agent state intervals (logged_in, busy, acw, break with reason, ...) as JSON Lines.
+    #[value(name = "agent-states")]
+    AgentStates,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TailFormat {
+    #[value(name = "queue_log")]
+    QueueLog,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Import records from files (`-` for stdin, `.gz` accepted).
+    Import(ImportArgs),
+    /// Follow a growing file, importing each complete line as it is written. Every read is
+    /// committed with its offset: after a crash or kill, the next start resumes exactly where
+    /// the last commit ended. Rotation by rename and truncation are followed.
+    Tail(TailArgs),
+    /// Inspect rejected records.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// List the metric catalog.
+    Metrics(MetricsArgs),
+    /// KPIs by any period and dimension.
+    Kpi(KpiArgs),
+    /// Generate a demo tenant and show this month's KPIs per queue.
+    Demo(DemoArgs),
+    /// Measure import and query speed on generated contacts.
+    Bench(BenchArgs),
+    /// Load benchmark of the server: events/s, time to 202, delivery to many event streams,
+    /// memory over time (starts `ccpulse serve` on loopback over a temporary directory).
+    BenchServer(BenchServerArgs),
+    /// Print the effective configuration.
+    Config,
+    /// Serve the API, the live wallboard and alerts (http://127.0.0.1:8080 by default).
+    Serve(ServeArgs),
+    /// Users of the server.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Alert history.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+    /// Reports: the operations report, the KPI scorecard, the quality analysis.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Reports the running server generates for every past period (missed runs caught up).
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[arg(long, value_enum)]
+    pub format: ImportFormat,
+    /// Tenant of records that name none; records naming another tenant are rejected.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Exit 1 when any record was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Mapping (TOML; see mappings/): columns to fields for `--format csv` and `xlsx`
+    /// (required), contexts to directions for `asterisk-cdr`, attributes to fields for
+    /// `connect-ctr`.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(required = true)]
+    pub files: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct TailArgs {
+    #[arg(long, value_enum)]
+    pub format: TailFormat,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// How often to look for new lines, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    pub poll_ms: u64,
+    /// Read what is there now and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Print the summary as JSON (with --once).
+    #[arg(long)]
+    pub json: bool,
+    pub file: String,
+}
+
+#[derive(Args)]
+pub struct MetricsArgs {
+    #[arg(long)]
+    pub lang: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct KpiArgs {
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    /// Comma-separated metrics, e.g. answered,service_level[threshold=15].
+    #[arg(
+        long,
+        default_value = "offered,answered,abandoned,answer_rate,service_level,asa,aht"
+    )]
+    pub metrics: String,
+    /// Buckets (15min, 30min, hour, day, week, month, quarter, year) and dimensions.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Exclusive end, tenant-local.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// KEY=V1[,V2]; repeatable, all must hold.
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Show each metric's formula, parameters, numerator, denominator and the SQL.
+    #[arg(long)]
+    pub explain: bool,
+    /// Give empty buckets a row too.
+    #[arg(long)]
+    pub fill: bool,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Contacts on a typical weekday.
+    #[arg(long, default_value_t = 1500.0)]
+    pub daily: f64,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub contacts: u64,
+    /// Instead: a queue_log of about this many lines (parse, assemble, import).
+    #[arg(long)]
+    pub queue_log: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+    /// Work here instead of a temporary directory (kept afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BenchServerArgs {
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// Threads posting events, each as fast as the server answers it (more posters make
+    /// bigger group commits and longer waits: 4 x 500 events in flight is 100 ms of
+    /// queue at 20,000 events/s).
+    #[arg(long, default_value_t = 4)]
+    pub posters: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    /// Open event streams (SSE clients).
+    #[arg(long, default_value_t = 500)]
+    pub clients: usize,
+    /// Post at most this many events a second in all (paced evenly over the posters),
+    /// to measure the server at a given load rather than at its limit.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Create the demo tenant (30 days of history) and user `demo` if missing, and run a
+    /// live simulator of the demo center.
+    #[arg(long)]
+    pub demo: bool,
+    /// POST firing and resolved alerts to this URL (besides `webhook` in alerts.toml).
+    #[arg(long)]
+    pub webhook: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ScheduleCommand {
+    /// Add (or replace) a schedule; prints its id.
+    Add {
+        /// operations, scorecard or quality.
+        #[arg(long)]
+        report: String,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// day, week, month, quarter or year: the period of each report.
+        #[arg(long)]
+        every: String,
+        /// Due on this day of the next period (1-28).
+        #[arg(long, default_value_t = 1)]
+        day: u32,
+        /// Due at this tenant-local time.
+        #[arg(long, default_value = "06:00")]
+        at: String,
+        /// Folder the reports are written to.
+        #[arg(long)]
+        to: PathBuf,
+        /// html, xlsx, json or pdf.
+        #[arg(long, default_value = "html")]
+        format: String,
+        #[arg(long)]
+        lang: Option<String>,
+        /// POST {tenant, schedule, report, period, path} here after each report.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Name of the schedule (default REPORT-EVERY).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List schedules and the reports they made.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a schedule (its reports stay).
+    Remove {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        id: String,
+    },
+}
+
+/// What every report takes.
+#[derive(Args)]
+pub struct ReportArgs {
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
+    #[arg(long)]
+    pub period: String,
+    /// html, xlsx, json or pdf (default: from --out's extension; JSON on stdout without --out).
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// zh-CN (default) or en.
+    #[arg(long)]
+    pub lang: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Seed 000's operations report: summary, monthly (or daily) table, complaints,
+    /// dissatisfied calls, satisfaction, trends.
+    Operations {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Add the same table for the N previous years.
+        #[arg(long, default_value_t = 0)]
+        compare: u16,
+    },
+    /// Seed 004's service-quality analysis: volume, KPI changes in words, complaints per
+    /// 10,000 users, hot consultation topics, outbound telemarketing.
+    Quality {
+        #[command(flatten)]
+        args: ReportArgs,
+    },
+    /// Seed 002's KPI scorecard: value, band, points, total and change against the previous
+    /// period.
+    Scorecard {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// queue, agent or team.
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or change its role and password).
+    Add {
+        name: String,
+        /// admin, supervisor, viewer or ingest.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Tenants the user may see, comma-separated (default: all).
+        #[arg(long)]
+        tenants: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; prints it (once) on the last line.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts that fired and resolved, newest first.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QuarantineCommand {
+    /// List rejected records with file, line, field and reason.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One rejected record, whole (its raw text too).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read rejected records again: what parses now is imported and leaves the quarantine.
+    Replay {
+        /// Only this record.
+        #[arg(long)]
+        id: Option<i64>,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only records of this import format.
+        #[arg(long)]
+        format: Option<String>,
+        /// The (fixed) mapping for csv, xlsx, asterisk-cdr and connect-ctr records; csv and
+        /// xlsx records wait without one, CDRs and CTRs use the default.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create or change a tenant; a new time zone recomputes its local columns.
+    Set {
+        name: String,
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Default service-level threshold, seconds.
+        #[arg(long)]
+        service_level_threshold: Option<f64>,
+        /// Abandons shorter than this are short abandons, seconds.
+        #[arg(long)]
+        short_abandon: Option<f64>,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}

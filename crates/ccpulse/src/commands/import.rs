@@ -1,0 +1,126 @@
+//! `ccpulse import` and `ccpulse tail`: files into the store through `ccpulse-import`, and
+//! what they did on the terminal.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ccpulse_import::records::Kind;
+use ccpulse_import::{ImportSummary, Source};
+use ccpulse_store::DuckDbStore;
+use clap::ValueEnum as _;
+
+use super::{open, tenant_id, tenant_or_default, Done};
+use crate::cli::{ImportArgs, ImportFormat, TailArgs, TailFormat};
+use crate::config::Config;
+
+/// `ccpulse import`: exit 2 when a file could not be read, 1 with `--strict` when a record
+/// was rejected.
+pub fn import(cfg: &Config, a: ImportArgs) -> Done {
+    let tenant = a.tenant.as_deref().map(tenant_id).transpose()?;
+    let mut store = open(cfg)?;
+    let started = Instant::now();
+    let records = |store: &mut DuckDbStore, kind| {
+        ccpulse_import::records::import(store, &a.files, kind, tenant.as_ref())
+    };
+    let s = match a.format {
+        ImportFormat::Contacts => {
+            ccpulse_import::import_contacts(&mut store, &a.files, tenant.as_ref(), true)?
+        }
+        ImportFormat::QueueLog => {
+            let tenant = tenant_or_default(a.tenant.as_deref())?;
+            ccpulse_import::import_queue_log(&mut store, &a.files, &tenant, true)?
+        }
+        ImportFormat::Csv
+        | ImportFormat::Xlsx
+        | ImportFormat::AsteriskCdr
+        | ImportFormat::ConnectCtr => {
+            // The format's name as on the command line.
+            let word = a
+                .format
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            let source = Source::new(&word, a.mapping.as_deref())?;
+            let tenant = tenant_or_default(a.tenant.as_deref())?;
+            ccpulse_import::import_converted(&mut store, &a.files, &source, &tenant, true)?
+        }
+        ImportFormat::Tickets => records(&mut store, Kind::Tickets)?,
+        ImportFormat::Agents => records(&mut store, Kind::Agents)?,
+        ImportFormat::AgentStates => records(&mut store, Kind::AgentStates)?,
+        ImportFormat::Subscribers => records(&mut store, Kind::Subscribers)?,
+    };
+    print_summary(&s, a.json, started.elapsed())?;
+    Ok(if !s.unreadable.is_empty() {
+        ExitCode::from(2)
+    } else if a.strict && s.counts.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `ccpulse tail`: follows the file until stopped (or reads it once with `--once`).
+pub fn tail(cfg: &Config, a: TailArgs) -> Done {
+    let TailFormat::QueueLog = a.format;
+    let tenant = tenant_or_default(a.tenant.as_deref())?;
+    if !a.once {
+        eprintln!(
+            "following {} for tenant {tenant} (Ctrl-C to stop; nothing read is lost)",
+            a.file
+        );
+    }
+    let started = Instant::now();
+    let store_cfg = cfg.store();
+    let s = ccpulse_import::tail(
+        &|| DuckDbStore::open(&cfg.data, &store_cfg).map_err(Into::into),
+        &a.file,
+        &tenant,
+        Duration::from_millis(a.poll_ms),
+        a.once,
+    )?;
+    print_summary(&s, a.json, started.elapsed())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what an import or a tail did: rejections and unreadable files on stderr, the
+/// summary (JSON with `json`) on stdout.
+fn print_summary(s: &ImportSummary, json: bool, elapsed: Duration) -> anyhow::Result<()> {
+    for (file, r) in &s.sample {
+        eprintln!("rejected: {file}: {r}");
+    }
+    if s.counts.rejected > s.sample.len() as u64 {
+        eprintln!(
+            "... {} more; see `ccpulse quarantine list`",
+            s.counts.rejected - s.sample.len() as u64
+        );
+    }
+    for u in &s.unreadable {
+        eprintln!("error: {u}");
+    }
+    if json {
+        println!("{}", serde_json::to_string(&s)?);
+        return Ok(());
+    }
+    println!(
+        "read {}, inserted {}, updated {}, unchanged {}, rejected {} ({:.1} s)",
+        s.read,
+        s.counts.inserted,
+        s.counts.updated,
+        s.counts.unchanged,
+        s.counts.rejected,
+        elapsed.as_secs_f64()
+    );
+    if let Some(open) = s.open_calls.filter(|n| *n > 0) {
+        println!("{open} calls still open: they complete when a later file brings their end");
+    }
+    if let Some(n) = s.agent_intervals {
+        println!("agent state intervals: {n}");
+    }
+    for (why, n) in &s.skipped {
+        println!("skipped {n}: {why}");
+    }
+    for (word, n) in &s.unknown_words {
+        println!("unknown event {word}: {n} lines kept");
+    }
+    Ok(())
+}

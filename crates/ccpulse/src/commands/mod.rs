@@ -1,0 +1,50 @@
+//! What each command does: one file per command group, each a thin layer over the library
+//! crates (parse the flags' text, call, print).
+
+pub mod alerts;
+pub mod bench;
+pub mod config;
+pub mod import;
+pub mod kpi;
+pub mod quarantine;
+pub mod report;
+pub mod schedule;
+pub mod serve;
+pub mod tenant;
+pub mod user;
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
+
+use crate::config::Config;
+
+/// What a command that went well returns.
+pub type Done = anyhow::Result<ExitCode>;
+
+/// Opens the store of the configured data directory.
+pub fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
+    DuckDbStore::open(&cfg.data, &cfg.store())
+        .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
+}
+
+/// `--lang` as given, else the configured language; zh-CN or en.
+pub fn lang_of(cfg: &Config, lang: Option<&str>) -> anyhow::Result<String> {
+    let l = lang.map_or_else(|| cfg.lang.clone(), str::to_owned);
+    if !matches!(l.as_str(), "zh-CN" | "en") {
+        bail!("--lang `{l}`: use zh-CN or en");
+    }
+    Ok(l)
+}
+
+/// A tenant name from the command line.
+pub fn tenant_id(name: &str) -> anyhow::Result<TenantId> {
+    Ok(TenantId::new(name)?)
+}
+
+/// The tenant named, else the default tenant.
+pub fn tenant_or_default(name: Option<&str>) -> anyhow::Result<TenantId> {
+    tenant_id(name.unwrap_or(ccpulse_model::DEFAULT_TENANT))
+}

@@ -1,0 +1,119 @@
+//! `ccpulse quarantine list|show|replay`: what was rejected, where and why, and reading it
+//! again after a fix.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use ccpulse_store::QuarantineEntry;
+
+use super::{open, Done};
+use crate::cli::QuarantineCommand;
+use crate::config::Config;
+
+/// Runs a quarantine command.
+pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
+    match command {
+        QuarantineCommand::List { tenant, json } => list(cfg, tenant.as_deref(), json)?,
+        QuarantineCommand::Show { id, json } => show(cfg, id, json)?,
+        QuarantineCommand::Replay {
+            id,
+            tenant,
+            format,
+            mapping,
+            json,
+        } => {
+            let mut store = open(cfg)?;
+            let entries: Vec<_> = store
+                .quarantine(tenant.as_deref())?
+                .into_iter()
+                .filter(|e| id.is_none_or(|i| e.id == i))
+                .filter(|e| format.as_deref().is_none_or(|f| e.format == f))
+                .collect();
+            if let (Some(id), true) = (id, entries.is_empty()) {
+                bail!("no rejected record #{id} (see `ccpulse quarantine list`)");
+            }
+            let r = ccpulse_import::replay(&mut store, &entries, mapping.as_deref())?;
+            print_replayed(&r, json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(cfg: &Config, tenant: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let store = open(cfg)?;
+    let entries = store.quarantine(tenant)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "entries": entries }))?
+        );
+    } else if entries.is_empty() {
+        println!("the quarantine is empty");
+    } else {
+        for e in &entries {
+            let field = e
+                .field
+                .as_deref()
+                .map(|f| format!(": field `{f}`"))
+                .unwrap_or_default();
+            println!(
+                "#{} [{}/{}] {}:{}{}: {}",
+                e.id, e.tenant, e.format, e.file, e.line, field, e.reason
+            );
+        }
+        println!("{} rejected record(s)", entries.len());
+    }
+    Ok(())
+}
+
+fn show(cfg: &Config, id: i64, json: bool) -> anyhow::Result<()> {
+    let store = open(cfg)?;
+    let Some(e): Option<QuarantineEntry> = store.quarantine_entry(id)? else {
+        bail!("no rejected record #{id} (see `ccpulse quarantine list`)");
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+    } else {
+        println!(
+            "#{} [{}/{}] rejected {}",
+            e.id, e.tenant, e.format, e.rejected_at
+        );
+        println!("where:  {} line {}", e.file, e.line);
+        if let Some(f) = &e.field {
+            println!("field:  {f}");
+        }
+        println!("reason: {}", e.reason);
+        println!("raw:    {}", e.raw);
+    }
+    Ok(())
+}
+
+fn print_replayed(r: &ccpulse_import::Replayed, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(r)?);
+        return Ok(());
+    }
+    println!("imported {}, still rejected {}", r.imported, r.rejected);
+    if r.skipped > 0 {
+        println!(
+            "{} record(s) are not customer contacts under this mapping: removed",
+            r.skipped
+        );
+    }
+    if r.need_mapping > 0 {
+        println!(
+            "{} csv/xlsx record(s) wait: replay them with --mapping FILE.toml",
+            r.need_mapping
+        );
+    }
+    for file in &r.reread_files {
+        println!("read {file} again for its quarantined queue_log lines");
+    }
+    for (format, n) in &r.reimport_from_file {
+        println!(
+            "{n} {format} record(s) are read with their file, which is not where it was \
+             imported from: import the file again"
+        );
+    }
+    Ok(())
+}

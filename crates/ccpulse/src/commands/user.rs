@@ -1,0 +1,87 @@
+//! `ccpulse user add|list` and `ccpulse token create`: who may use the server.
+
+use std::io::BufRead as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use ccpulse_server::auth::{hash_password, new_secret, secret_hash, Role};
+use ccpulse_store::{DuckDbStore, User};
+
+use super::{open, Done};
+use crate::cli::{TokenCommand, UserCommand};
+use crate::config::Config;
+
+/// Runs a user command.
+pub fn user(cfg: &Config, command: UserCommand) -> Done {
+    let store = open(cfg)?;
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+            tenants,
+        } => add_user(&store, &name, &role, password_stdin, tenants.as_deref())?,
+        UserCommand::List => {
+            for u in store.users()? {
+                let tenants = u.tenants.map_or("all tenants".into(), |t| t.join(","));
+                println!("{}\t{}\t{tenants}", u.name, u.role);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a token command.
+pub fn token(cfg: &Config, command: TokenCommand) -> Done {
+    let TokenCommand::Create { user, label } = command;
+    let store = open(cfg)?;
+    let token = create_token(&store, &user, label.as_deref())?;
+    eprintln!("token for `{user}` (shown once; send it as `Authorization: Bearer TOKEN`):");
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Adds (or changes) a user; the password from stdin's first line.
+fn add_user(
+    store: &DuckDbStore,
+    name: &str,
+    role: &str,
+    password_stdin: bool,
+    tenants: Option<&str>,
+) -> anyhow::Result<()> {
+    if Role::parse(role).is_none() {
+        bail!("--role `{role}`: use one of {}", Role::NAMES);
+    }
+    if !password_stdin {
+        bail!("give the password on standard input with --password-stdin (it never goes on the command line)");
+    }
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.len() < 4 {
+        bail!("the password is too short (4 characters at least)");
+    }
+    let hash = hash_password(password).map_err(anyhow::Error::msg)?;
+    store.put_user(&User {
+        name: name.to_owned(),
+        role: role.to_owned(),
+        password_hash: hash,
+        tenants: tenants.map(|t| {
+            t.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
+    })?;
+    eprintln!("user `{name}` ({role}) saved");
+    Ok(())
+}
+
+/// Creates a token for `user`; returns it (only its hash is stored).
+fn create_token(store: &DuckDbStore, user: &str, label: Option<&str>) -> anyhow::Result<String> {
+    let token = new_secret();
+    store
+        .add_token(&secret_hash(&token), user, label)
+        .with_context(|| format!("cannot create a token for `{user}` (add the user first: ccpulse user add {user} --role admin --password-stdin)"))?;
+    Ok(token)
+}

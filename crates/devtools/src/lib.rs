@@ -1,0 +1,16 @@
+//! Developer tools: a synthetic contact center and the benchmarks.
+//!
+//! - [`demo`]: the demo center's contacts, complaints and subscriber base ([`demo::Generator`]).
+//! - [`simulate`]: the live demo center of `serve --demo`, posting events through the
+//!   server's own ingestion path.
+//! - [`bench`]: `bench --contacts N` (import against DuckDB's read_json, the catalog's queries
+//!   against hand-written SQL, a year's report, peak memory) and the demo's history.
+//! - [`bench_queue_log`]: `bench --queue-log N` (parse, assemble, import, tail to kpi).
+//! - [`load`]: `bench-server` (events/s, time to 202, delivery to many event streams, memory).
+#![allow(clippy::print_stdout)]
+
+pub mod bench;
+pub mod bench_queue_log;
+pub mod demo;
+pub mod load;
+pub mod simulate;

@@ -1,0 +1,136 @@
+//! The KPI standards a tenant is scored by (seed 002): the catalog's bands, with the tenant's
+//! overrides from `standards.toml` (`[TENANT]` tables mapping a metric to its bands, best
+//! first, e.g. `answer_rate = [{ points = 5, gt = 0.90 }, { points = 3, gt = 0.85 },
+//! { points = 1 }]`). Pure: the store reads and writes the file.
+
+use std::collections::BTreeMap;
+
+use crate::{Band, Catalog};
+
+/// The file in the data directory with per-tenant standards.
+pub const STANDARDS_FILE: &str = "standards.toml";
+
+/// Standards that cannot be read or saved.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct StandardsError(pub String);
+
+/// Every tenant's overrides, as the file holds them.
+type Overrides = BTreeMap<String, BTreeMap<String, Vec<Band>>>;
+
+/// The standards a tenant is scored by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standards {
+    pub bands: BTreeMap<String, Vec<Band>>,
+    /// Metrics whose bands come from the tenant's overrides.
+    pub overridden: Vec<String>,
+}
+
+fn read(text: &str, origin: &str) -> Result<Overrides, StandardsError> {
+    toml::from_str(text).map_err(|e| StandardsError(format!("{origin}: {e}")))
+}
+
+impl Standards {
+    /// The catalog's bands overridden by `[tenant]` of the standards file `text` (if any;
+    /// `origin` names it in errors).
+    pub fn new(
+        catalog: &Catalog,
+        file: Option<(&str, &str)>,
+        tenant: &str,
+    ) -> Result<Self, StandardsError> {
+        let mut bands: BTreeMap<String, Vec<Band>> = catalog
+            .iter()
+            .filter(|m| !m.bands.is_empty())
+            .map(|m| (m.name.clone(), m.bands.clone()))
+            .collect();
+        let mut overridden = Vec::new();
+        if let Some((origin, text)) = file {
+            if let Some(mine) = read(text, origin)?.remove(tenant) {
+                for (metric, b) in mine {
+                    if catalog.get(&metric).is_none() {
+                        return Err(StandardsError(format!(
+                            "{origin}: [{tenant}] {metric}: no such metric in the catalog"
+                        )));
+                    }
+                    overridden.push(metric.clone());
+                    bands.insert(metric, b);
+                }
+            }
+        }
+        Ok(Self { bands, overridden })
+    }
+
+    /// Points for `value` of `metric` by these standards.
+    pub fn score(&self, metric: &str, value: Option<f64>) -> Option<u8> {
+        let v = value?;
+        self.bands
+            .get(metric)?
+            .iter()
+            .find(|b| b.holds(v))
+            .map(|b| b.points)
+    }
+
+    /// The standards file with `tenant`'s overrides replaced by `overrides` (other tenants'
+    /// kept); an empty map returns the tenant to the catalog's bands.
+    pub fn replaced(
+        catalog: &Catalog,
+        file: Option<(&str, &str)>,
+        tenant: &str,
+        overrides: &BTreeMap<String, Vec<Band>>,
+    ) -> Result<String, StandardsError> {
+        for (metric, bands) in overrides {
+            if catalog.get(metric).is_none() {
+                return Err(StandardsError(format!(
+                    "{metric}: no such metric in the catalog"
+                )));
+            }
+            if bands.is_empty() {
+                return Err(StandardsError(format!("{metric}: give at least one band")));
+            }
+        }
+        let mut all = match file {
+            Some((origin, text)) => read(text, origin)?,
+            None => Overrides::new(),
+        };
+        if overrides.is_empty() {
+            all.remove(tenant);
+        } else {
+            all.insert(tenant.to_owned(), overrides.clone());
+        }
+        toml::to_string(&all).map_err(|e| StandardsError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenants_overrides_replace_the_catalogs_bands_and_nothing_else() {
+        let cat = Catalog::embedded().expect("catalog");
+        let file = "[bank]\nanswer_rate = [{ points = 5, gt = 0.9 }, { points = 1 }]\n";
+        let bank = Standards::new(&cat, Some(("standards.toml", file)), "bank").expect("bank");
+        assert_eq!(bank.overridden, vec!["answer_rate"]);
+        assert_eq!(bank.score("answer_rate", Some(0.95)), Some(5));
+        assert_eq!(bank.score("answer_rate", Some(0.5)), Some(1));
+        assert_eq!(bank.score("answer_rate", None), None);
+        let other = Standards::new(&cat, Some(("standards.toml", file)), "tel").expect("tel");
+        assert!(other.overridden.is_empty());
+        assert_eq!(
+            other.bands,
+            Standards::new(&cat, None, "tel").expect("none").bands
+        );
+        let bad = Standards::new(&cat, Some(("s.toml", "[bank]\nnope = []\n")), "bank");
+        assert!(bad.is_err_and(|e| e.0.contains("no such metric")));
+
+        let text =
+            Standards::replaced(&cat, Some(("s", file)), "tel", &bank.bands).expect("replaced");
+        let again = Standards::new(&cat, Some(("s", &text)), "bank").expect("bank kept");
+        assert_eq!(again.overridden, vec!["answer_rate"]);
+        let cleared = Standards::replaced(&cat, Some(("s", file)), "bank", &BTreeMap::new())
+            .expect("cleared");
+        assert!(!cleared.contains("bank"));
+        let empty = BTreeMap::from([("answer_rate".to_owned(), Vec::new())]);
+        assert!(Standards::replaced(&cat, None, "bank", &empty).is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Scheduled reports: every minute (and at start, catching up what was missed while the
+//! server was down), each report a schedule owes and has not made is generated, recorded
+//! through the writer and announced to the schedule's webhook.
+
+use std::time::Duration;
+
+use ccpulse_store::ReportRun;
+use serde_json::json;
+
+use crate::alerts::post_webhook;
+use crate::{ApiError, AppState};
+
+/// Generates due scheduled reports now (catching up what was missed) and every minute.
+pub(crate) async fn schedule_loop(state: AppState) {
+    loop {
+        run_due_reports(&state).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
+/// Generates every report a schedule owes and has not made yet; what was made.
+pub async fn run_due_reports(state: &AppState) -> Vec<ReportRun> {
+    let now = state.now();
+    let owed = state
+        .read(move |store, _| {
+            let mut owed = Vec::new();
+            for s in store.schedules(None)? {
+                let Some(tz) = store.tenant(&s.tenant).map(|t| t.tz.clone()) else {
+                    continue;
+                };
+                let periods = ccpulse_report::schedule::owed(&s, &tz, now)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                for p in periods {
+                    if !store.has_report_run(&s.tenant, &s.id, &p.label)? {
+                        owed.push((s.clone(), p));
+                    }
+                }
+            }
+            Ok(owed)
+        })
+        .await;
+    let owed = match owed {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "reading report schedules");
+            return Vec::new();
+        }
+    };
+    let mut made = Vec::new();
+    for (s, period) in owed {
+        let (sched, p) = (s.clone(), period.clone());
+        let path = state
+            .read(move |store, catalog| {
+                ccpulse_report::schedule::generate(store, catalog, &sched, &p)
+                    .map_err(|e| ApiError::Internal(e.to_string()))
+            })
+            .await;
+        let path = match path {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(schedule = %s.id, tenant = %s.tenant, period = %period.label, error = %e, "scheduled report failed");
+                continue;
+            }
+        };
+        let run = ReportRun {
+            tenant: s.tenant.clone(),
+            schedule: s.id.clone(),
+            period: period.label.clone(),
+            path: path.display().to_string(),
+            generated_at: state.now(),
+        };
+        let record = run.clone();
+        match state
+            .writer()
+            .run(move |store| store.add_report_run(&record))
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "recording a scheduled report"),
+            Err(e) => tracing::error!(error = %e, "recording a scheduled report"),
+        }
+        tracing::info!(schedule = %s.id, tenant = %s.tenant, period = %period.label, path = %run.path, "scheduled report written");
+        if let Some(url) = &s.webhook {
+            let body = json!({
+                "tenant": run.tenant, "schedule": run.schedule, "report": s.report,
+                "period": run.period, "path": run.path, "generated_at": run.generated_at.to_string(),
+            });
+            tokio::spawn(post_webhook(url.clone(), body));
+        }
+        made.push(run);
+    }
+    made
+}

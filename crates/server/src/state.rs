@@ -1,0 +1,244 @@
+//! What every route and loop shares ([`AppState`]: the writer, the hub, the reader
+//! connection, the catalog, the alert rules), and [`start`], which opens it over a store.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use ccpulse_live::{AlertBook, Rule};
+use ccpulse_metrics::Catalog;
+use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::auth::AuthCache;
+use crate::hub::Hub;
+use crate::writer::{self, Writer};
+use crate::{alerts, today, ApiError};
+
+/// Where "now" comes from (a fixed clock in tests).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Alert rules and webhook file (`alerts.toml`); absent is fine.
+    pub alerts_file: Option<PathBuf>,
+    /// Where firing and resolved alerts are POSTed, besides the file's `webhook`.
+    pub webhook: Option<String>,
+    /// How often the figures are recomputed when nothing changes (longest waits grow, windows
+    /// slide).
+    pub tick: Option<Duration>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] ccpulse_store::StoreError),
+    #[error("{path}: {reason}")]
+    AlertsFile { path: String, reason: String },
+}
+
+pub(crate) struct Inner {
+    pub(crate) writer: Writer,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) auth: AuthCache,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) reader: Arc<Mutex<DuckDbStore>>,
+    pub(crate) catalog: Arc<Catalog>,
+    /// Rules per tenant: from the file, then from the API.
+    pub(crate) rules: RwLock<HashMap<String, Vec<Rule>>>,
+    pub(crate) webhooks: Vec<String>,
+    pub(crate) tick: Duration,
+    pub(crate) tenants: RwLock<Vec<(String, String)>>,
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// What every route shares.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+/// Contacts with no step for this long leave the live floor.
+pub(crate) const STALE_HOURS: i64 = 12;
+
+impl AppState {
+    /// The writer.
+    pub fn writer(&self) -> &Writer {
+        &self.0.writer
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.0.hub
+    }
+
+    /// The authentication cache.
+    pub fn auth(&self) -> &AuthCache {
+        &self.0.auth
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> Timestamp {
+        self.0.clock.now()
+    }
+
+    /// Tenants and their time zones.
+    pub fn tenants(&self) -> Vec<(String, String)> {
+        self.0.tenants.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// The tenant a request without one is about: `demo` when it exists, else the default.
+    pub fn default_tenant(&self) -> String {
+        let tenants = self.tenants();
+        if tenants.iter().any(|(t, _)| t == "demo") {
+            "demo".into()
+        } else {
+            ccpulse_model::DEFAULT_TENANT.into()
+        }
+    }
+
+    /// Runs a read on the reader connection, off the async threads.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&DuckDbStore, &Catalog) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let reader = self.0.reader.clone();
+        let catalog = self.0.catalog.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = reader
+                .lock()
+                .map_err(|_| ApiError::Internal("the reader failed earlier".into()))?;
+            store.load_tenants()?;
+            f(&store, &catalog)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    /// Turns true when the server begins to stop.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.stopping.subscribe()
+    }
+
+    /// The alert rules of a tenant.
+    pub fn rules(&self, tenant: &str) -> Vec<Rule> {
+        self.0
+            .rules
+            .read()
+            .ok()
+            .and_then(|r| r.get(tenant).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Adds or replaces a rule.
+    pub fn put_rule(&self, tenant: &str, rule: Rule) {
+        if let Ok(mut r) = self.0.rules.write() {
+            let list = r.entry(tenant.to_owned()).or_default();
+            list.retain(|x| x.id != rule.id);
+            list.push(rule);
+        }
+        self.hub().mark_dirty(tenant);
+    }
+
+    /// Removes a rule.
+    pub fn drop_rule(&self, tenant: &str, id: &str) {
+        if let Ok(mut r) = self.0.rules.write() {
+            if let Some(list) = r.get_mut(tenant) {
+                list.retain(|x| x.id != id);
+            }
+        }
+        self.hub().mark_dirty(tenant);
+    }
+}
+
+/// Opens the server over `store`: the live floor rebuilt from the event log, the writer
+/// started. Call inside a tokio runtime.
+pub fn start(
+    store: DuckDbStore,
+    options: ServerOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartError> {
+    let now = clock.now();
+    let catalog = store.catalog()?;
+    let sessions = store.sessions(now)?;
+    let auth = AuthCache::new(store.users()?, store.tokens()?, sessions);
+    let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
+    let mut webhooks: Vec<String> = options.webhook.iter().cloned().collect();
+    if let Some(path) = &options.alerts_file {
+        if let Some(file) = alerts::load_file(path)? {
+            webhooks.extend(file.webhook);
+            for r in file.rule {
+                let rule =
+                    Rule::parse(&r.when, r.id.as_deref()).map_err(|e| StartError::AlertsFile {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                today::check_rule(&store, &catalog, &r.tenant, &rule).map_err(|reason| {
+                    StartError::AlertsFile {
+                        path: path.display().to_string(),
+                        reason: format!("alert rule `{}`: {reason}", rule.text),
+                    }
+                })?;
+                rules.entry(r.tenant).or_default().push(rule);
+            }
+        }
+    }
+    let hub = Arc::new(Hub::default());
+    let since = now
+        .checked_sub(SignedDuration::from_hours(STALE_HOURS))
+        .unwrap_or(now);
+    let mut tenants = Vec::new();
+    for t in store.tenants() {
+        tenants.push((t.name.clone(), t.timezone.clone()));
+        for (id, text) in store.alert_rules(&t.name)? {
+            match Rule::parse(&text, Some(&id)) {
+                Ok(rule) => match today::check_rule(&store, &catalog, &t.name, &rule) {
+                    Ok(()) => rules.entry(t.name.clone()).or_default().push(rule),
+                    Err(reason) => tracing::warn!(
+                        rule = %text, tenant = %t.name, %reason,
+                        "a stored alert rule cannot be evaluated: left out"
+                    ),
+                },
+                Err(e) => tracing::warn!(error = %e, "a stored alert rule no longer parses"),
+            }
+        }
+        // Rules firing when the server stopped are still firing: announced again only when
+        // they resolve.
+        let firing = store.firing_alerts(&t.name)?;
+        if !firing.is_empty() {
+            hub.with_alerts(&t.name, |book| *book = AlertBook::restore(firing));
+        }
+        if let Ok(tid) = TenantId::new(&t.name) {
+            let update = writer::rebuild(&store, &tid, since);
+            hub.apply(&tid, update);
+        }
+    }
+    let reader = store.reader()?;
+    let (writer, _thread) = Writer::spawn(store, hub.clone());
+    Ok(AppState(Arc::new(Inner {
+        writer,
+        hub,
+        auth,
+        clock,
+        reader: Arc::new(Mutex::new(reader)),
+        catalog: Arc::new(catalog),
+        rules: RwLock::new(rules),
+        webhooks,
+        tick: options.tick.unwrap_or(Duration::from_secs(5)),
+        tenants: RwLock::new(tenants),
+        stopping: tokio::sync::watch::channel(false).0,
+    })))
+}
