@@ -44,7 +44,7 @@ impl Config {
         };
         let read = match &file {
             Some(p) => ccpulse_store::files::read_optional(p)?
-                .with_context(|| format!("{}: no such file", p.display()))
+                .with_context(|| format!("{}: cannot read: no such file", p.display()))
                 .map(Some)?,
             None => None,
         };

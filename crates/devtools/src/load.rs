@@ -336,35 +336,18 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
         }));
     }
     // The probe and the memory samples, on this thread.
-    let probe_agent = agent();
-    let mut memory = vec![(0u64, rss_kib(pid).unwrap_or(0))];
-    let mut probe_n = 0usize;
-    let mut acked: Vec<Instant> = Vec::new();
-    let mut last_accepted = 0u64;
-    while started.elapsed() < Duration::from_secs(opts.seconds) {
-        std::thread::sleep(Duration::from_secs(1));
-        let id = format!("probe-{probe_n}");
-        let body = json!([{"id": id, "type": "queued", "contact_id": id, "queue": "probe", "at": now_ms(0)}]);
-        let res = probe_agent
-            .post(&url)
-            .header("authorization", &format!("Bearer {token}"))
-            .send(body.to_string().as_bytes());
-        if res.is_ok_and(|r| r.status().as_u16() == 202) {
-            acked.push(Instant::now());
-            probe_n += 1;
-        }
-        let secs = started.elapsed().as_secs();
-        if secs / 10 > memory.last().map_or(0, |m| m.0) / 10 {
-            memory.push((secs, rss_kib(pid).unwrap_or(0)));
-            let now = accepted.load(Ordering::Relaxed);
-            say(format!(
-                "{secs:>4} s: {:.0} events/s, server RSS {} MiB",
-                (now - last_accepted) as f64 / 10.0,
-                memory.last().map_or(0, |m| m.1) / 1024
-            ));
-            last_accepted = now;
-        }
-    }
+    let (acked, memory) = probe_and_sample(
+        &Poster {
+            url: &url,
+            token,
+            size: 1,
+        },
+        pid,
+        opts.seconds,
+        &accepted,
+        &say,
+    );
+    let probe_n = acked.len();
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     for p in posters {
@@ -409,6 +392,49 @@ pub fn run(opts: &LoadOptions) -> anyhow::Result<()> {
     });
     print_figures(opts, &figures);
     Ok(())
+}
+
+/// Once a second until `seconds` have passed since now: posts a marked call (`probe-<n>`)
+/// and notes when its 202 came; every 10 s samples the server's memory and says the rate.
+/// The probes' acknowledgements and the memory samples (seconds, KiB).
+fn probe_and_sample(
+    probe: &Poster<'_>,
+    pid: u32,
+    seconds: u64,
+    accepted: &AtomicU64,
+    say: &dyn Fn(String),
+) -> (Vec<Instant>, Vec<(u64, u64)>) {
+    let started = Instant::now();
+    let probe_agent = agent();
+    let mut memory = vec![(0u64, rss_kib(pid).unwrap_or(0))];
+    let mut probe_n = 0usize;
+    let mut acked: Vec<Instant> = Vec::new();
+    let mut last_accepted = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        let id = format!("probe-{probe_n}");
+        let body = json!([{"id": id, "type": "queued", "contact_id": id, "queue": "probe", "at": now_ms(0)}]);
+        let res = probe_agent
+            .post(probe.url)
+            .header("authorization", &format!("Bearer {}", probe.token))
+            .send(body.to_string().as_bytes());
+        if res.is_ok_and(|r| r.status().as_u16() == 202) {
+            acked.push(Instant::now());
+            probe_n += 1;
+        }
+        let secs = started.elapsed().as_secs();
+        if secs / 10 > memory.last().map_or(0, |m| m.0) / 10 {
+            memory.push((secs, rss_kib(pid).unwrap_or(0)));
+            let now = accepted.load(Ordering::Relaxed);
+            say(format!(
+                "{secs:>4} s: {:.0} events/s, server RSS {} MiB",
+                (now - last_accepted) as f64 / 10.0,
+                memory.last().map_or(0, |m| m.1) / 1024
+            ));
+            last_accepted = now;
+        }
+    }
+    (acked, memory)
 }
 
 /// Delivery: from a probe's 202 to each stream's first sight of it (a frame that came before

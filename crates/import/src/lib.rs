@@ -41,11 +41,11 @@ pub enum ImportError {
     #[error("{0}")]
     Usage(String),
     /// A file that cannot be followed.
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    /// The store cannot be opened.
+    #[error("cannot open the store in {dir}: {error}")]
+    Open { dir: String, error: StoreError },
     /// A file that cannot be read.
     #[error(transparent)]
     Read(#[from] std::io::Error),

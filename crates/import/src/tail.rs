@@ -178,10 +178,10 @@ pub fn tail(
     let mut seen: Option<Seen> = None;
     loop {
         match std::fs::metadata(path) {
-            Err(source) if once => {
+            Err(error) if once => {
                 return Err(crate::ImportError::Io {
                     path: path.to_owned(),
-                    source,
+                    error,
                 })
             }
             Err(_) => {} // Between a rename and the new file: wait for it.

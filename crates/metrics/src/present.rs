@@ -1,6 +1,7 @@
 //! Presenting figures: a value for people and for JSON by its unit, `by` items' labels, a
 //! result as the JSON of `ccpulse kpi` and `/api/v1/kpi`, as CSV, and `--explain` as text.
-//! Every output of a figure goes through here, so a ratio reads the same everywhere.
+//! The command line, the API, the wallboard and the reports format values through here, so a
+//! ratio reads the same everywhere (the quality report's signed changes add their own sign).
 
 use serde_json::{json, Value};
 

@@ -324,6 +324,9 @@ impl KpiQuery {
 
     /// Metrics named as written in code (`"offered"`, `"answered_within[threshold=15]"`).
     pub fn of(tenant: TenantId, metrics: &[&str]) -> Result<Self, QueryError> {
+        if metrics.is_empty() {
+            return Err(crate::SpecError::Empty.into());
+        }
         let specs = metrics
             .iter()
             .map(|m| MetricSpec::parse(m))

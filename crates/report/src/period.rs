@@ -186,12 +186,12 @@ impl Period {
         (midnight(self.from), midnight(self.to))
     }
 
-    /// `from` as the KPI query's `--from`.
+    /// `from` as text (the JSON's `from`, the contact lists' range).
     pub fn from_arg(&self) -> String {
         self.from.to_string()
     }
 
-    /// `to` as the KPI query's `--to`.
+    /// `to` (exclusive) as text (the JSON's `to`, the contact lists' range).
     pub fn to_arg(&self) -> String {
         self.to.to_string()
     }

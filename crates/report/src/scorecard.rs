@@ -2,7 +2,7 @@
 //! its points, the total score and the change against the previous period; overall or per
 //! queue or agent.
 
-use ccpulse_metrics::{Band, ByItem, Catalog, Table as Source, Unit};
+use ccpulse_metrics::{Band, ByItem, Catalog, Standards, Table as Source, Unit};
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use serde::Serialize;
@@ -12,11 +12,6 @@ use crate::doc::{Cell, Column, Document, Fmt, Section, Table};
 use crate::operations::period_words;
 use crate::query::{Ask, Figures};
 use crate::{Lang, Period, ReportError};
-
-/// The standards a tenant is scored by (seed 002's bands with its overrides), from the
-/// metrics crate, where the wallboard reads them too.
-pub use ccpulse_metrics::standards::STANDARDS_FILE;
-pub use ccpulse_metrics::Standards;
 
 /// One KPI of a scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -13,7 +13,11 @@ use ccpulse_store::{DuckDbStore, StoreConfig};
 fn contact(month: u32, n: u32) -> String {
     let day = 1 + n % 28;
     let hour = 8 + n % 10;
-    let queue = if n.is_multiple_of(3) { "vip" } else { "general" };
+    let queue = if n.is_multiple_of(3) {
+        "vip"
+    } else {
+        "general"
+    };
     let channel = if n.is_multiple_of(5) { "chat" } else { "voice" };
     let at =
         |min: u32, sec: u32| format!("2026-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}+08:00");
@@ -21,7 +25,11 @@ fn contact(month: u32, n: u32) -> String {
     let (w_min, w_sec) = (wait / 60, wait % 60);
     let base = format!(
         r#""id":"m{month}-{n}","tenant":"bank","channel":"{channel}","queue":"{queue}","business_line":"{line}","category":"{category}","queued_at":"{q}""#,
-        line = if n.is_multiple_of(2) { "cards" } else { "loans" },
+        line = if n.is_multiple_of(2) {
+            "cards"
+        } else {
+            "loans"
+        },
         category = ["balance", "fees", "card_lost", "rates"][(n % 4) as usize],
         q = at(0, 0),
     );

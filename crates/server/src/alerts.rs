@@ -33,7 +33,11 @@ pub(crate) fn load_file(path: &std::path::Path) -> Result<Option<AlertsFile>, St
         path: path.display().to_string(),
         reason,
     };
-    match ccpulse_store::files::read_optional(path).map_err(|e| invalid(e.to_string()))? {
+    let read = ccpulse_store::files::read_optional(path).map_err(|e| match e {
+        ccpulse_store::StoreError::File { error, .. } => invalid(error.to_string()),
+        other => invalid(other.to_string()),
+    })?;
+    match read {
         None => Ok(None),
         Some((_, text)) => toml::from_str(&text)
             .map(Some)

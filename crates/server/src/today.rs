@@ -63,11 +63,12 @@ fn question(
 }
 
 fn key_text(k: &KeyValue) -> String {
-    match k {
-        KeyValue::Text(s) => s.clone(),
-        KeyValue::Int(i) => i.to_string(),
-        KeyValue::Null => String::new(),
-    }
+    k.text().unwrap_or_default()
+}
+
+/// A scope's values: `for queue vip,general` judges both queues together.
+fn values(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// Today's figures of a tenant: `date`, `scopes` (`all`, `queue:Q`, `channel:C`, each with
@@ -246,8 +247,8 @@ pub fn figure(
 fn scope_filters(scope: &Scope) -> Vec<Filter> {
     match scope {
         Scope::All => Vec::new(),
-        Scope::Queue(q) => vec![Filter::new(Dimension::Queue, [q.as_str()])],
-        Scope::Channel(ch) => vec![Filter::new(Dimension::Channel, [ch.as_str()])],
+        Scope::Queue(q) => vec![Filter::new(Dimension::Queue, values(q))],
+        Scope::Channel(ch) => vec![Filter::new(Dimension::Channel, values(ch))],
     }
 }
 

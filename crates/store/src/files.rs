@@ -28,9 +28,9 @@ pub fn read_optional(path: &Path) -> Result<Option<(String, String)>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some((path.display().to_string(), text))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StoreError::Dir {
+        Err(error) => Err(StoreError::File {
             path: path.display().to_string(),
-            source,
+            error,
         }),
     }
 }

@@ -62,6 +62,9 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// A configuration file that exists but cannot be read.
+    #[error("{path}: cannot read: {error}")]
+    File { path: String, error: std::io::Error },
     #[error("unknown time zone `{0}` (use an IANA name such as Asia/Shanghai)")]
     TimeZone(String),
     #[error("unknown tenant `{0}`")]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ccpulse_import::records::Kind;
-use ccpulse_import::{ImportSummary, Source};
+use ccpulse_import::{ImportError, ImportSummary, Source};
 use ccpulse_store::DuckDbStore;
 use clap::ValueEnum as _;
 
@@ -72,7 +72,12 @@ pub fn tail(cfg: &Config, a: TailArgs) -> Done {
     let started = Instant::now();
     let store_cfg = cfg.store();
     let s = ccpulse_import::tail(
-        &|| DuckDbStore::open(&cfg.data, &store_cfg).map_err(Into::into),
+        &|| {
+            DuckDbStore::open(&cfg.data, &store_cfg).map_err(|error| ImportError::Open {
+                dir: cfg.data.display().to_string(),
+                error,
+            })
+        },
         &a.file,
         &tenant,
         Duration::from_millis(a.poll_ms),

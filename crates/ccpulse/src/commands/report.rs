@@ -2,12 +2,12 @@
 //! JSON or PDF.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use ccpulse_model::TenantId;
 use ccpulse_report::{operations, quality, scorecard, Format, Lang, Period};
 use ccpulse_store::DuckDbStore;
-
-use std::process::ExitCode;
 
 use super::{lang_of, open, tenant_id, Done};
 use crate::cli::ReportCommand;
@@ -35,6 +35,15 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
         ReportCommand::Scorecard { by, .. } => scorecard(&store, &common, by.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The tenant named, which must exist (said as the store says it, before any check of the
+/// name's form).
+fn known_tenant(store: &DuckDbStore, name: &str) -> anyhow::Result<TenantId> {
+    if store.tenant(name).is_none() {
+        return Err(ccpulse_store::StoreError::UnknownTenant(name.to_owned()).into());
+    }
+    tenant_id(name)
 }
 
 /// What every report takes.
@@ -85,7 +94,7 @@ fn operations(store: &DuckDbStore, c: &Common<'_>, compare: u16) -> anyhow::Resu
     let r = operations::build(
         store,
         &catalog,
-        &tenant_id(c.tenant)?,
+        &known_tenant(store, c.tenant)?,
         &period,
         compare,
         Lang::parse(c.lang),
@@ -100,7 +109,7 @@ fn scorecard(store: &DuckDbStore, c: &Common<'_>, by: Option<&str>) -> anyhow::R
     let r = scorecard::build(
         store,
         &catalog,
-        &tenant_id(c.tenant)?,
+        &known_tenant(store, c.tenant)?,
         &period,
         by,
         Lang::parse(c.lang),
@@ -115,7 +124,7 @@ fn quality(store: &DuckDbStore, c: &Common<'_>) -> anyhow::Result<()> {
     let r = quality::build(
         store,
         &catalog,
-        &tenant_id(c.tenant)?,
+        &known_tenant(store, c.tenant)?,
         &period,
         Lang::parse(c.lang),
     )?;
