@@ -21,19 +21,26 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
         | ReportCommand::Quality { args }
         | ReportCommand::Scorecard { args, .. } => args,
     };
-    let lang = lang_of(cfg, args.lang.as_deref())?;
-    let common = Common {
-        tenant: &args.tenant,
-        period: &args.period,
-        format: args.format.as_deref(),
-        out: args.out.as_deref(),
-        lang: &lang,
+    let lang = Lang::parse(&lang_of(cfg, args.lang.as_deref())?);
+    let period = Period::parse(&args.period)?;
+    let catalog = store.catalog()?;
+    let tenant = known_tenant(&store, &args.tenant)?;
+    let (store, catalog) = (&store, &catalog);
+    let (doc, json) = match &command {
+        ReportCommand::Operations { compare, .. } => {
+            let r = operations::build(store, catalog, &tenant, &period, *compare, lang)?;
+            (r.document(), r.to_json())
+        }
+        ReportCommand::Quality { .. } => {
+            let r = quality::build(store, catalog, &tenant, &period, lang)?;
+            (r.document(), r.to_json())
+        }
+        ReportCommand::Scorecard { by, .. } => {
+            let r = scorecard::build(store, catalog, &tenant, &period, by.as_deref(), lang)?;
+            (r.document(), r.to_json())
+        }
     };
-    match &command {
-        ReportCommand::Operations { compare, .. } => operations(&store, &common, *compare)?,
-        ReportCommand::Quality { .. } => quality(&store, &common)?,
-        ReportCommand::Scorecard { by, .. } => scorecard(&store, &common, by.as_deref())?,
-    }
+    emit(args.format.as_deref(), args.out.as_deref(), &doc, &json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -46,34 +53,26 @@ fn known_tenant(store: &DuckDbStore, name: &str) -> anyhow::Result<TenantId> {
     tenant_id(name)
 }
 
-/// What every report takes.
-struct Common<'a> {
-    tenant: &'a str,
-    period: &'a str,
-    format: Option<&'a str>,
-    out: Option<&'a Path>,
-    lang: &'a str,
-}
-
 /// The format: as given, else from the file's extension, else JSON on stdout.
-fn format_of(c: &Common<'_>) -> anyhow::Result<Format> {
-    if let Some(f) = c.format {
+fn format_of(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
+    if let Some(f) = format {
         return Ok(Format::parse(f)?);
     }
-    match c.out.and_then(Path::extension).and_then(|e| e.to_str()) {
+    match out.and_then(Path::extension).and_then(|e| e.to_str()) {
         Some(ext) => Ok(Format::parse(&ext.to_ascii_lowercase())
             .with_context(|| "give --format html|xlsx|json|pdf")?),
         None => Ok(Format::Json),
     }
 }
 
+/// The report to `out` in its format, or its JSON on stdout.
 fn emit(
-    c: &Common<'_>,
+    format: Option<&str>,
+    out: Option<&Path>,
     doc: &ccpulse_report::doc::Document,
     json: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    let format = format_of(c)?;
-    match (c.out, format) {
+    match (out, format_of(format, out)?) {
         (None, Format::Json) => {
             println!("{}", serde_json::to_string_pretty(json)?);
             Ok(())
@@ -85,48 +84,4 @@ fn emit(
             Ok(())
         }
     }
-}
-
-/// `ccpulse report operations`.
-fn operations(store: &DuckDbStore, c: &Common<'_>, compare: u16) -> anyhow::Result<()> {
-    let period = Period::parse(c.period)?;
-    let catalog = store.catalog()?;
-    let r = operations::build(
-        store,
-        &catalog,
-        &known_tenant(store, c.tenant)?,
-        &period,
-        compare,
-        Lang::parse(c.lang),
-    )?;
-    emit(c, &r.document(), &r.to_json())
-}
-
-/// `ccpulse report scorecard`.
-fn scorecard(store: &DuckDbStore, c: &Common<'_>, by: Option<&str>) -> anyhow::Result<()> {
-    let period = Period::parse(c.period)?;
-    let catalog = store.catalog()?;
-    let r = scorecard::build(
-        store,
-        &catalog,
-        &known_tenant(store, c.tenant)?,
-        &period,
-        by,
-        Lang::parse(c.lang),
-    )?;
-    emit(c, &r.document(), &r.to_json())
-}
-
-/// `ccpulse report quality`.
-fn quality(store: &DuckDbStore, c: &Common<'_>) -> anyhow::Result<()> {
-    let period = Period::parse(c.period)?;
-    let catalog = store.catalog()?;
-    let r = quality::build(
-        store,
-        &catalog,
-        &known_tenant(store, c.tenant)?,
-        &period,
-        Lang::parse(c.lang),
-    )?;
-    emit(c, &r.document(), &r.to_json())
 }
