@@ -236,6 +236,14 @@ impl Filter {
         }
     }
 
+    /// `dimension` takes one of the comma-separated `values` (blanks around them dropped).
+    pub fn listed(dimension: Dimension, values: &str) -> Self {
+        Self::new(
+            dimension,
+            values.split(',').map(str::trim).filter(|v| !v.is_empty()),
+        )
+    }
+
     /// Parses `KEY=V1[,V2...]`.
     pub fn parse(text: &str) -> Result<Self, QueryError> {
         let (key, values) = text
@@ -243,18 +251,14 @@ impl Filter {
             .ok_or_else(|| QueryError::BadFilter(text.to_owned()))?;
         let dimension = Dimension::parse(key.trim())
             .ok_or_else(|| QueryError::UnknownFilter(key.to_owned()))?;
-        let values: Vec<String> = values
-            .split(',')
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect();
-        if values.is_empty() {
+        let filter = Self::listed(dimension, values);
+        if filter.values.is_empty() {
             return Err(QueryError::BadFilter(text.to_owned()));
         }
-        if dimension.is_numeric() && values.iter().any(|v| v.parse::<i64>().is_err()) {
+        if dimension.is_numeric() && filter.values.iter().any(|v| v.parse::<i64>().is_err()) {
             return Err(QueryError::BadFilter(text.to_owned()));
         }
-        Ok(Self { dimension, values })
+        Ok(filter)
     }
 }
 

@@ -62,15 +62,6 @@ fn question(
     Ok(KpiQuery::of(tenant, metrics)?.between(from, to))
 }
 
-fn key_text(k: &KeyValue) -> String {
-    k.text().unwrap_or_default()
-}
-
-/// A scope's values: `for queue vip,general` judges both queues together.
-fn values(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// Today's figures of a tenant: `date`, `scopes` (`all`, `queue:Q`, `channel:C`, each with
 /// the figures of [`TODAY_METRICS`] and their `scores` by the KPI standards), `agents`
 /// (handled and AHT per agent), `trend` (per 15 minutes) and `standards`.
@@ -108,7 +99,7 @@ pub fn today(
             match row.keys.first() {
                 None | Some(KeyValue::Null) => {}
                 Some(k) => {
-                    let scope = format!("{}:{}", dim.name(), key_text(k));
+                    let scope = format!("{}:{}", dim.name(), k.text().unwrap_or_default());
                     scopes.insert(scope, figures(&r, &row.values));
                 }
             }
@@ -148,7 +139,10 @@ pub fn today(
         .iter()
         .map(|row| {
             let mut m = Map::new();
-            m.insert("slot".into(), json!(row.keys.first().map(key_text)));
+            m.insert(
+                "slot".into(),
+                json!(row.keys.first().map(|k| k.text().unwrap_or_default())),
+            );
             for (cm, v) in r.query.metrics.iter().zip(&row.values) {
                 m.insert(cm.written.clone(), json_value(*v, cm.unit));
             }
@@ -243,12 +237,12 @@ pub fn figure(
     }
 }
 
-/// The KPI filters of an alert scope.
+/// The KPI filters of an alert scope (`for queue vip,general` judges both queues together).
 fn scope_filters(scope: &Scope) -> Vec<Filter> {
     match scope {
         Scope::All => Vec::new(),
-        Scope::Queue(q) => vec![Filter::new(Dimension::Queue, values(q))],
-        Scope::Channel(ch) => vec![Filter::new(Dimension::Channel, values(ch))],
+        Scope::Queue(q) => vec![Filter::listed(Dimension::Queue, q)],
+        Scope::Channel(ch) => vec![Filter::listed(Dimension::Channel, ch)],
     }
 }
 
