@@ -60,15 +60,12 @@ pub(crate) async fn dispatch(state: &AppState, tenant: &str, events: Vec<AlertEv
             at: e.at,
         })
         .collect();
-    match state
+    state
         .writer()
-        .run(move |store| store.add_alert_records(&records))
-        .await
-    {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "writing the alert history"),
-        Err(e) => tracing::error!(error = %e, "writing the alert history"),
-    }
+        .record("writing the alert history", move |store| {
+            store.add_alert_records(&records)
+        })
+        .await;
     for e in events {
         let body = json!({
             "tenant": tenant,

@@ -70,15 +70,12 @@ pub async fn run_due_reports(state: &AppState) -> Vec<ReportRun> {
             generated_at: state.now(),
         };
         let record = run.clone();
-        match state
+        state
             .writer()
-            .run(move |store| store.add_report_run(&record))
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "recording a scheduled report"),
-            Err(e) => tracing::error!(error = %e, "recording a scheduled report"),
-        }
+            .record("recording a scheduled report", move |store| {
+                store.add_report_run(&record)
+            })
+            .await;
         tracing::info!(schedule = %s.id, tenant = %s.tenant, period = %period.label, path = %run.path, "scheduled report written");
         if let Some(url) = &s.webhook {
             let body = json!({

@@ -84,6 +84,20 @@ impl Writer {
             .map_err(ApiError::Internal)
     }
 
+    /// Writes what a background task records (an alert, a report run); a failure is logged
+    /// as `what`, since nobody waits on it.
+    pub async fn record(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&mut DuckDbStore) -> ccpulse_store::Result<()> + Send + 'static,
+    ) {
+        match self.run(f).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "{what}"),
+            Err(e) => tracing::error!(error = %e, "{what}"),
+        }
+    }
+
     /// Runs `f` on the writer's store, between groups of events.
     pub async fn run<T: Send + 'static>(
         &self,
