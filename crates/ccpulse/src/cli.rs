@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use ccpulse_model::TenantId;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::kpi::Format;
@@ -130,8 +131,8 @@ pub struct ImportArgs {
     #[arg(long, value_enum)]
     pub format: ImportFormat,
     /// Tenant of records that name none; records naming another tenant are rejected.
-    #[arg(long)]
-    pub tenant: Option<String>,
+    #[arg(long, value_parser = TenantId::new)]
+    pub tenant: Option<TenantId>,
     /// Exit 1 when any record was rejected.
     #[arg(long)]
     pub strict: bool,
@@ -151,8 +152,8 @@ pub struct ImportArgs {
 pub struct TailArgs {
     #[arg(long, value_enum)]
     pub format: TailFormat,
-    #[arg(long)]
-    pub tenant: Option<String>,
+    #[arg(long, value_parser = TenantId::new)]
+    pub tenant: Option<TenantId>,
     /// How often to look for new lines, in milliseconds.
     #[arg(long, default_value_t = 200)]
     pub poll_ms: u64,
@@ -175,8 +176,8 @@ pub struct MetricsArgs {
 
 #[derive(Args)]
 pub struct KpiArgs {
-    #[arg(long, default_value = "default")]
-    pub tenant: String,
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
     /// Comma-separated metrics, e.g. answered,service_level[threshold=15].
     #[arg(
         long,
@@ -209,8 +210,8 @@ pub struct KpiArgs {
 
 #[derive(Args)]
 pub struct DemoArgs {
-    #[arg(long, default_value = "demo")]
-    pub tenant: String,
+    #[arg(long, default_value = "demo", value_parser = TenantId::new)]
+    pub tenant: TenantId,
     #[arg(long, default_value_t = 90)]
     pub days: u32,
     /// Contacts on a typical weekday.
@@ -276,8 +277,8 @@ pub enum ScheduleCommand {
         /// operations, scorecard or quality.
         #[arg(long)]
         report: String,
-        #[arg(long, default_value = "default")]
-        tenant: String,
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
         /// day, week, month, quarter or year: the period of each report.
         #[arg(long)]
         every: String,
@@ -304,15 +305,15 @@ pub enum ScheduleCommand {
     },
     /// List schedules and the reports they made.
     List {
-        #[arg(long)]
-        tenant: Option<String>,
+        #[arg(long, value_parser = TenantId::new)]
+        tenant: Option<TenantId>,
         #[arg(long)]
         json: bool,
     },
     /// Remove a schedule (its reports stay).
     Remove {
-        #[arg(long, default_value = "default")]
-        tenant: String,
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
         id: String,
     },
 }
@@ -320,8 +321,8 @@ pub enum ScheduleCommand {
 /// What every report takes.
 #[derive(Args)]
 pub struct ReportArgs {
-    #[arg(long, default_value = "default")]
-    pub tenant: String,
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
     /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
     #[arg(long)]
     pub period: String,
@@ -397,8 +398,8 @@ pub enum TokenCommand {
 pub enum AlertsCommand {
     /// Alerts that fired and resolved, newest first.
     List {
-        #[arg(long)]
-        tenant: Option<String>,
+        #[arg(long, value_parser = TenantId::new)]
+        tenant: Option<TenantId>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
         #[arg(long)]
@@ -410,8 +411,8 @@ pub enum AlertsCommand {
 pub enum QuarantineCommand {
     /// List rejected records with file, line, field and reason.
     List {
-        #[arg(long)]
-        tenant: Option<String>,
+        #[arg(long, value_parser = TenantId::new)]
+        tenant: Option<TenantId>,
         #[arg(long)]
         json: bool,
     },
@@ -426,8 +427,8 @@ pub enum QuarantineCommand {
         /// Only this record.
         #[arg(long)]
         id: Option<i64>,
-        #[arg(long)]
-        tenant: Option<String>,
+        #[arg(long, value_parser = TenantId::new)]
+        tenant: Option<TenantId>,
         /// Only records of this import format.
         #[arg(long)]
         format: Option<String>,
@@ -444,7 +445,8 @@ pub enum QuarantineCommand {
 pub enum TenantCommand {
     /// Create or change a tenant; a new time zone recomputes its local columns.
     Set {
-        name: String,
+        #[arg(value_parser = TenantId::new)]
+        name: TenantId,
         #[arg(long)]
         timezone: Option<String>,
         /// Default service-level threshold, seconds.

@@ -352,7 +352,7 @@ pub async fn run(state: AppState, tenant: TenantId, tz: TimeZone) {
     };
     // Calls and chats the simulator had in progress when the server last stopped end now, as
     // a telephony platform ends its calls when it restarts: they do not wait on the wall.
-    for c in state.hub().contacts_in_progress(tenant.as_str()) {
+    for c in state.hub().contacts_in_progress(&tenant) {
         let kind = match c.phase {
             ccpulse_live::Phase::Talking => "ended",
             _ => "abandoned",

@@ -299,7 +299,7 @@ fn resolved_quarantine(
     tenant: &TenantId,
     events: &[QlEvent],
 ) -> crate::Result<Vec<i64>> {
-    let stored = store.quarantined_raw(tenant.as_str(), "queue_log")?;
+    let stored = store.quarantined_raw(tenant, "queue_log")?;
     if stored.is_empty() {
         return Ok(Vec::new());
     }

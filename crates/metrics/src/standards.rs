@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use ccpulse_model::TenantId;
+
 use crate::{Band, Catalog};
 
 /// The file in the data directory with per-tenant standards.
@@ -36,7 +38,7 @@ impl Standards {
     pub fn new(
         catalog: &Catalog,
         file: Option<(&str, &str)>,
-        tenant: &str,
+        tenant: &TenantId,
     ) -> Result<Self, StandardsError> {
         let mut bands: BTreeMap<String, Vec<Band>> = catalog
             .iter()
@@ -45,7 +47,7 @@ impl Standards {
             .collect();
         let mut overridden = Vec::new();
         if let Some((origin, text)) = file {
-            if let Some(mine) = read(text, origin)?.remove(tenant) {
+            if let Some(mine) = read(text, origin)?.remove(tenant.as_str()) {
                 for (metric, b) in mine {
                     if catalog.get(&metric).is_none() {
                         return Err(StandardsError(format!(
@@ -75,7 +77,7 @@ impl Standards {
     pub fn replaced(
         catalog: &Catalog,
         file: Option<(&str, &str)>,
-        tenant: &str,
+        tenant: &TenantId,
         overrides: &BTreeMap<String, Vec<Band>>,
     ) -> Result<String, StandardsError> {
         for (metric, bands) in overrides {
@@ -93,9 +95,9 @@ impl Standards {
             None => Overrides::new(),
         };
         if overrides.is_empty() {
-            all.remove(tenant);
+            all.remove(tenant.as_str());
         } else {
-            all.insert(tenant.to_owned(), overrides.clone());
+            all.insert(tenant.to_string(), overrides.clone());
         }
         toml::to_string(&all).map_err(|e| StandardsError(e.to_string()))
     }
@@ -105,32 +107,37 @@ impl Standards {
 mod tests {
     use super::*;
 
+    fn tid(name: &str) -> TenantId {
+        TenantId::new(name).expect("tenant")
+    }
+
     #[test]
     fn a_tenants_overrides_replace_the_catalogs_bands_and_nothing_else() {
         let cat = Catalog::embedded().expect("catalog");
         let file = "[bank]\nanswer_rate = [{ points = 5, gt = 0.9 }, { points = 1 }]\n";
-        let bank = Standards::new(&cat, Some(("standards.toml", file)), "bank").expect("bank");
+        let bank =
+            Standards::new(&cat, Some(("standards.toml", file)), &tid("bank")).expect("bank");
         assert_eq!(bank.overridden, vec!["answer_rate"]);
         assert_eq!(bank.score("answer_rate", Some(0.95)), Some(5));
         assert_eq!(bank.score("answer_rate", Some(0.5)), Some(1));
         assert_eq!(bank.score("answer_rate", None), None);
-        let other = Standards::new(&cat, Some(("standards.toml", file)), "tel").expect("tel");
+        let other = Standards::new(&cat, Some(("standards.toml", file)), &tid("tel")).expect("tel");
         assert!(other.overridden.is_empty());
         assert_eq!(
             other.bands,
-            Standards::new(&cat, None, "tel").expect("none").bands
+            Standards::new(&cat, None, &tid("tel")).expect("none").bands
         );
-        let bad = Standards::new(&cat, Some(("s.toml", "[bank]\nnope = []\n")), "bank");
+        let bad = Standards::new(&cat, Some(("s.toml", "[bank]\nnope = []\n")), &tid("bank"));
         assert!(bad.is_err_and(|e| e.0.contains("no such metric")));
 
-        let text =
-            Standards::replaced(&cat, Some(("s", file)), "tel", &bank.bands).expect("replaced");
-        let again = Standards::new(&cat, Some(("s", &text)), "bank").expect("bank kept");
+        let text = Standards::replaced(&cat, Some(("s", file)), &tid("tel"), &bank.bands)
+            .expect("replaced");
+        let again = Standards::new(&cat, Some(("s", &text)), &tid("bank")).expect("bank kept");
         assert_eq!(again.overridden, vec!["answer_rate"]);
-        let cleared = Standards::replaced(&cat, Some(("s", file)), "bank", &BTreeMap::new())
+        let cleared = Standards::replaced(&cat, Some(("s", file)), &tid("bank"), &BTreeMap::new())
             .expect("cleared");
         assert!(!cleared.contains("bank"));
         let empty = BTreeMap::from([("answer_rate".to_owned(), Vec::new())]);
-        assert!(Standards::replaced(&cat, None, "bank", &empty).is_err());
+        assert!(Standards::replaced(&cat, None, &tid("bank"), &empty).is_err());
     }
 }

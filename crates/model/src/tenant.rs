@@ -8,7 +8,10 @@ pub const DEFAULT_TENANT: &str = "default";
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
 /// A tenant name: 1 to 64 characters of letters, digits, `-`, `_` or `.`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
 
 /// Why a string is not a tenant name.
@@ -38,6 +41,31 @@ impl TenantId {
 
     /// The name as a string.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = TenantIdError;
+    fn try_from(name: String) -> Result<Self, TenantIdError> {
+        Self::new(&name)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(t: TenantId) -> String {
+        t.0
+    }
+}
+
+impl PartialEq<str> for TenantId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl std::borrow::Borrow<str> for TenantId {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

@@ -385,7 +385,7 @@ pub fn build(
     let survey = survey_of(&ask.total(SURVEY, period, &[])?, period, lang);
     let list = |which| -> Result<Listed, ReportError> {
         let (total, items) = store.contact_list(
-            tenant.as_str(),
+            tenant,
             which,
             &period.from_arg(),
             &period.to_arg(),
@@ -416,7 +416,7 @@ pub fn build(
         // Complaints are the tenant's complaint tickets; without tickets, the contacts whose
         // business type is complaint.
         complaints: match store.complaint_tickets(
-            tenant.as_str(),
+            tenant,
             &period.from_arg(),
             &period.to_arg(),
             LIST_LIMIT,

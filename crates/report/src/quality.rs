@@ -647,9 +647,9 @@ pub fn build(
         Some(p) => complaint_figures(&ask, p)?,
         None => (Vec::new(), ComplaintFigures::default()),
     };
-    let subs = store.subscribers(tenant.as_str(), &period.last_month())?;
+    let subs = store.subscribers(tenant, &period.last_month())?;
     let prev_subs = match &prev {
-        Some(p) => store.subscribers(tenant.as_str(), &p.last_month())?,
+        Some(p) => store.subscribers(tenant, &p.last_month())?,
         None => Vec::new(),
     };
     let sub_of = |s: &[(String, u64)], line: Option<&str>| match line {

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use ccpulse_live::AlertEvent;
+use ccpulse_model::TenantId;
 use ccpulse_store::AlertRecord;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,7 +23,7 @@ pub(crate) struct AlertsFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileRule {
-    pub(crate) tenant: String,
+    pub(crate) tenant: TenantId,
     pub(crate) id: Option<String>,
     pub(crate) when: String,
 }
@@ -46,12 +47,12 @@ pub(crate) fn load_file(path: &std::path::Path) -> Result<Option<AlertsFile>, St
 }
 
 /// Alerts go to the history, the wallboards and the webhooks (in the background, retried).
-pub(crate) async fn dispatch(state: &AppState, tenant: &str, events: Vec<AlertEvent>) {
+pub(crate) async fn dispatch(state: &AppState, tenant: &TenantId, events: Vec<AlertEvent>) {
     let records: Vec<AlertRecord> = events
         .iter()
         .map(|e| AlertRecord {
             seq: 0,
-            tenant: tenant.to_owned(),
+            tenant: tenant.to_string(),
             rule_id: e.rule.clone(),
             rule: e.text.clone(),
             scope: e.scope.clone(),

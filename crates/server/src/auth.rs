@@ -14,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::middleware::Next;
 use axum::response::Response;
+use ccpulse_model::TenantId;
 use ccpulse_store::User;
 use jiff::Timestamp;
 use rand::RngCore;
@@ -100,12 +101,11 @@ impl Principal {
     }
 
     /// `Ok` when the principal may see `tenant`, else a 403.
-    pub fn tenant(&self, tenant: &str) -> Result<(), ApiError> {
+    pub fn tenant(&self, tenant: &TenantId) -> Result<(), ApiError> {
         match &self.tenants {
-            Some(list) if !list.iter().any(|t| t == tenant) => Err(ApiError::Forbidden(format!(
-                "user `{}` may not see tenant `{tenant}`",
-                self.user
-            ))),
+            Some(list) if !list.iter().any(|t| t == tenant.as_str()) => Err(ApiError::Forbidden(
+                format!("user `{}` may not see tenant `{tenant}`", self.user),
+            )),
             _ => Ok(()),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ccpulse_live::{AlertBook, Change, Floor, NowFigures};
+use ccpulse_model::TenantId;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, Notify};
@@ -20,7 +21,7 @@ const RECENT: usize = 4096;
 pub struct Message {
     /// Increasing over the server's life: the SSE id.
     pub id: u64,
-    pub tenant: String,
+    pub tenant: TenantId,
     /// The SSE event name: `floor`, `today`, `alert`.
     pub event: &'static str,
     pub data: Value,
@@ -30,12 +31,12 @@ pub struct Message {
 
 #[derive(Default)]
 struct HubState {
-    floors: HashMap<String, Floor>,
-    today: HashMap<String, Value>,
-    alerts: HashMap<String, AlertBook>,
+    floors: HashMap<TenantId, Floor>,
+    today: HashMap<TenantId, Value>,
+    alerts: HashMap<TenantId, AlertBook>,
     seq: u64,
     recent: VecDeque<Arc<Message>>,
-    dirty: HashSet<String>,
+    dirty: HashSet<TenantId>,
 }
 
 /// Shared by the writer, the refresher and the routes.
@@ -80,9 +81,9 @@ impl Hub {
     }
 
     /// Applies committed steps to a tenant's floor and pushes what changed.
-    pub fn apply(&self, tenant: &ccpulse_model::TenantId, update: LiveUpdate) {
+    pub fn apply(&self, tenant: &TenantId, update: LiveUpdate) {
         let mut st = self.lock();
-        let floor = st.floors.entry(tenant.to_string()).or_default();
+        let floor = st.floors.entry(tenant.clone()).or_default();
         let mut changes: Vec<Change> = Vec::new();
         for (id, steps) in &update.contacts {
             let refs: Vec<(Timestamp, &ccpulse_model::ContactEvent)> =
@@ -92,12 +93,12 @@ impl Hub {
         for (at, a) in &update.agents {
             changes.extend(floor.apply_agent(*at, a));
         }
-        st.dirty.insert(tenant.to_string());
+        st.dirty.insert(tenant.clone());
         if !changes.is_empty() {
             Self::push(
                 &mut st,
                 &self.tx,
-                tenant.as_str(),
+                tenant,
                 "floor",
                 json!({ "changes": changes }),
             );
@@ -110,7 +111,7 @@ impl Hub {
     fn push(
         st: &mut HubState,
         tx: &broadcast::Sender<Arc<Message>>,
-        tenant: &str,
+        tenant: &TenantId,
         event: &'static str,
         data: Value,
     ) {
@@ -132,24 +133,24 @@ impl Hub {
     }
 
     /// Pushes a message to the tenant's streams.
-    pub fn publish(&self, tenant: &str, event: &'static str, data: Value) {
+    pub fn publish(&self, tenant: &TenantId, event: &'static str, data: Value) {
         let mut st = self.lock();
         Self::push(&mut st, &self.tx, tenant, event, data);
     }
 
     /// Tenants whose figures changed since the last call (and forgets them).
-    pub fn take_dirty(&self) -> HashSet<String> {
+    pub fn take_dirty(&self) -> HashSet<TenantId> {
         std::mem::take(&mut self.lock().dirty)
     }
 
     /// Marks a tenant for recomputing.
-    pub fn mark_dirty(&self, tenant: &str) {
+    pub fn mark_dirty(&self, tenant: &TenantId) {
         self.lock().dirty.insert(tenant.to_owned());
         self.dirty.notify_one();
     }
 
     /// The tenant's contacts in progress now.
-    pub fn contacts_in_progress(&self, tenant: &str) -> Vec<ccpulse_live::LiveContact> {
+    pub fn contacts_in_progress(&self, tenant: &TenantId) -> Vec<ccpulse_live::LiveContact> {
         self.lock()
             .floors
             .get(tenant)
@@ -158,12 +159,12 @@ impl Hub {
     }
 
     /// Tenants that have a floor.
-    pub fn tenants(&self) -> Vec<String> {
+    pub fn tenants(&self) -> Vec<TenantId> {
         self.lock().floors.keys().cloned().collect()
     }
 
     /// The figures of now of a tenant's floor.
-    pub fn now_figures(&self, tenant: &str, now: Timestamp) -> NowFigures {
+    pub fn now_figures(&self, tenant: &TenantId, now: Timestamp) -> NowFigures {
         self.lock()
             .floors
             .get(tenant)
@@ -174,7 +175,7 @@ impl Hub {
     /// Drops contacts in progress with no step since `before`.
     pub fn forget_stale(&self, before: Timestamp) {
         let mut st = self.lock();
-        let tenants: Vec<String> = st.floors.keys().cloned().collect();
+        let tenants: Vec<TenantId> = st.floors.keys().cloned().collect();
         for t in tenants {
             let changes = st
                 .floors
@@ -195,7 +196,7 @@ impl Hub {
     }
 
     /// Stores a tenant's figures of today and pushes them.
-    pub fn set_today(&self, tenant: &str, today: Value) {
+    pub fn set_today(&self, tenant: &TenantId, today: Value) {
         let mut st = self.lock();
         if st.today.get(tenant) == Some(&today) {
             return;
@@ -205,7 +206,7 @@ impl Hub {
     }
 
     /// Runs `f` with the tenant's alert book.
-    pub fn with_alerts<T>(&self, tenant: &str, f: impl FnOnce(&mut AlertBook) -> T) -> T {
+    pub fn with_alerts<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut AlertBook) -> T) -> T {
         let mut st = self.lock();
         f(st.alerts.entry(tenant.to_owned()).or_default())
     }
@@ -217,7 +218,7 @@ impl Hub {
 
     /// The tenant's messages after `after`, or `None` when they are no longer kept, or when
     /// `after` is no id of this server's (a stream from before a restart).
-    pub fn since(&self, tenant: &str, after: u64) -> Option<Vec<Arc<Message>>> {
+    pub fn since(&self, tenant: &TenantId, after: u64) -> Option<Vec<Arc<Message>>> {
         let st = self.lock();
         let oldest = st.recent.front().map_or(st.seq + 1, |m| m.id);
         if after > st.seq || (after + 1 < oldest && after < st.seq) {
@@ -226,14 +227,14 @@ impl Hub {
         Some(
             st.recent
                 .iter()
-                .filter(|m| m.id > after && m.tenant == tenant)
+                .filter(|m| m.id > after && &m.tenant == tenant)
                 .cloned()
                 .collect(),
         )
     }
 
     /// The whole picture of a tenant now, as `GET /api/v1/live` answers it.
-    pub fn snapshot(&self, tenant: &str, now: Timestamp) -> Value {
+    pub fn snapshot(&self, tenant: &TenantId, now: Timestamp) -> Value {
         let st = self.lock();
         let floor = st.floors.get(tenant);
         let figures = floor.map(|f| f.now(now)).unwrap_or_default();
@@ -356,7 +357,7 @@ mod tests {
         let before = hub.lock().seq;
         hub.apply(&tenant(), update(&[QUEUED], &[]));
         let now = at("2026-11-23T01:00:35Z");
-        let waiting = hub.now_figures("hotline", now);
+        let waiting = hub.now_figures(&tenant(), now);
         let all = &waiting.scopes[&Scope::All];
         assert_eq!(all.waiting, 1);
         assert!(
@@ -371,50 +372,57 @@ mod tests {
             (before + 1, "floor", "hotline")
         );
         assert_eq!(m.json, m.data.to_string());
-        assert_eq!(hub.take_dirty(), HashSet::from(["hotline".to_owned()]));
+        assert_eq!(hub.take_dirty(), HashSet::from([tenant()]));
         assert!(hub.take_dirty().is_empty(), "taking forgets");
 
         // The same contact answered, its agent busy: nobody waits, one talks.
         hub.apply(&tenant(), update(&[QUEUED, ANSWERED], &[BUSY]));
-        let all = hub.now_figures("hotline", now).scopes[&Scope::All].clone();
+        let all = hub.now_figures(&tenant(), now).scopes[&Scope::All].clone();
         assert_eq!((all.waiting, all.talking, all.agents_on_call), (0, 1, 1));
-        assert_eq!(hub.contacts_in_progress("hotline").len(), 1);
+        assert_eq!(hub.contacts_in_progress(&tenant()).len(), 1);
         // Another tenant sees none of it.
-        assert!(hub.now_figures("bank", now).scopes.is_empty());
-        assert_eq!(hub.tenants(), vec!["hotline".to_owned()]);
+        assert!(hub
+            .now_figures(&TenantId::new("bank").expect("tenant"), now)
+            .scopes
+            .is_empty());
+        assert_eq!(hub.tenants(), vec![tenant()]);
     }
 
     #[test]
     fn a_stream_resumes_after_its_last_id_unless_that_id_is_not_this_servers() {
         let hub = Hub::default();
-        hub.publish("hotline", "alert", json!({"n": 1}));
+        hub.publish(&tenant(), "alert", json!({"n": 1}));
         let first = hub.lock().seq;
-        hub.publish("bank", "alert", json!({"n": 2}));
-        hub.publish("hotline", "alert", json!({"n": 3}));
-        let missed = hub.since("hotline", first).expect("kept");
+        hub.publish(
+            &TenantId::new("bank").expect("tenant"),
+            "alert",
+            json!({"n": 2}),
+        );
+        hub.publish(&tenant(), "alert", json!({"n": 3}));
+        let missed = hub.since(&tenant(), first).expect("kept");
         assert_eq!(missed.len(), 1, "only the tenant's own messages");
         assert_eq!(missed[0].data, json!({"n": 3}));
         let last = hub.lock().seq;
-        assert_eq!(hub.since("hotline", last).map(|m| m.len()), Some(0));
+        assert_eq!(hub.since(&tenant(), last).map(|m| m.len()), Some(0));
         // An id above any this server gave comes from another life: no resume.
-        assert!(hub.since("hotline", last + 10).is_none());
+        assert!(hub.since(&tenant(), last + 10).is_none());
         // An id from before the kept window: no resume either.
-        assert!(hub.since("hotline", 1).is_none());
+        assert!(hub.since(&tenant(), 1).is_none());
     }
 
     #[test]
     fn todays_figures_are_pushed_only_when_they_change_and_stale_contacts_leave() {
         let hub = Hub::default();
         let mut rx = hub.subscribe();
-        hub.set_today("hotline", json!({"date": "2026-11-23"}));
-        hub.set_today("hotline", json!({"date": "2026-11-23"}));
+        hub.set_today(&tenant(), json!({"date": "2026-11-23"}));
+        hub.set_today(&tenant(), json!({"date": "2026-11-23"}));
         assert_eq!(rx.try_recv().map(|m| m.event).ok(), Some("today"));
         assert!(
             rx.try_recv().is_err(),
             "the same figures are not pushed again"
         );
         assert_eq!(
-            hub.snapshot("hotline", at("2026-11-23T02:00:00Z"))["date"],
+            hub.snapshot(&tenant(), at("2026-11-23T02:00:00Z"))["date"],
             "2026-11-23"
         );
 
@@ -422,12 +430,12 @@ mod tests {
         let _ = rx.try_recv();
         hub.forget_stale(at("2026-11-23T00:00:00Z"));
         assert_eq!(
-            hub.contacts_in_progress("hotline").len(),
+            hub.contacts_in_progress(&tenant()).len(),
             1,
             "not stale yet"
         );
         hub.forget_stale(at("2026-11-23T13:00:00Z"));
-        assert!(hub.contacts_in_progress("hotline").is_empty());
+        assert!(hub.contacts_in_progress(&tenant()).is_empty());
         assert_eq!(rx.try_recv().map(|m| m.event).ok(), Some("floor"));
     }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -19,6 +20,7 @@ use ccpulse_ingest::events::{parse_event, split_body};
 use ccpulse_live::Rule;
 use ccpulse_metrics::{KpiQuery, KpiText};
 use ccpulse_model::TenantId;
+use ccpulse_store::DuckDbStore;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -73,19 +75,47 @@ struct TenantQuery {
     tenant: Option<String>,
 }
 
-/// The tenant a request is about: as asked, else the caller's first, else `demo` when it
-/// exists, else the default tenant; checked against what the caller may see.
-fn tenant_of(state: &AppState, p: &Principal, asked: Option<&str>) -> Result<TenantId, ApiError> {
-    let name = match asked {
-        Some(t) => t.to_owned(),
-        None => match &p.tenants {
-            Some(list) if !list.is_empty() => list[0].clone(),
-            _ => state.default_tenant(),
-        },
-    };
-    let t = TenantId::new(&name).map_err(|e| ApiError::BadRequest(format!("tenant: {e}")))?;
-    p.tenant(t.as_str())?;
-    Ok(t)
+/// Who asks and about which tenant: the authenticated principal and the request's `tenant`
+/// query parameter. Every route that reads or changes a tenant's data goes through
+/// [`Asker::tenant`], which checks the role's permission and then the tenant's scope.
+struct Asker {
+    p: Principal,
+    tenant: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Asker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let p = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated)?;
+        let Query(q) = Query::<TenantQuery>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::BadQuery(e.body_text()))?;
+        Ok(Self {
+            p,
+            tenant: q.tenant,
+        })
+    }
+}
+
+impl Asker {
+    /// The tenant the request is about, once the caller is known to `need` this permission:
+    /// as asked, else the caller's first, else `demo` when it exists, else the default
+    /// tenant; checked against what the caller may see.
+    fn tenant(&self, state: &AppState, need: Permission) -> Result<TenantId, ApiError> {
+        self.p.require(need)?;
+        let t = match (&self.tenant, &self.p.tenants) {
+            (Some(asked), _) => TenantId::new(asked),
+            (None, Some(list)) if !list.is_empty() => TenantId::new(&list[0]),
+            (None, _) => Ok(state.default_tenant()),
+        }
+        .map_err(|e| ApiError::BadRequest(format!("tenant: {e}")))?;
+        self.p.tenant(&t)?;
+        Ok(t)
+    }
 }
 
 #[derive(Deserialize)]
@@ -170,12 +200,10 @@ async fn tenants(
 
 async fn post_events(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::Ingest)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let tenant = asker.tenant(&state, Permission::Ingest)?;
     let items = split_body(&body).map_err(ApiError::BadRequest)?;
     let mut good = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
@@ -212,14 +240,9 @@ async fn post_events(
         .into_response())
 }
 
-async fn live(
-    State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
-) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
-    Ok(Json(state.hub().snapshot(tenant.as_str(), state.now())))
+async fn live(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    Ok(Json(state.hub().snapshot(&tenant, state.now())))
 }
 
 fn sse(m: &Message) -> SseEvent {
@@ -231,7 +254,7 @@ fn sse(m: &Message) -> SseEvent {
 
 struct StreamState {
     state: AppState,
-    tenant: String,
+    tenant: TenantId,
     rx: tokio::sync::broadcast::Receiver<Arc<Message>>,
     /// Turns true when the server stops: the stream ends so shutdown need not wait for it.
     stop: tokio::sync::watch::Receiver<bool>,
@@ -239,7 +262,7 @@ struct StreamState {
     last: u64,
 }
 
-fn snapshot_event(state: &AppState, tenant: &str) -> (u64, SseEvent) {
+fn snapshot_event(state: &AppState, tenant: &TenantId) -> (u64, SseEvent) {
     let snap = state.hub().snapshot(tenant, state.now());
     let seq = snap["seq"].as_u64().unwrap_or(0);
     (
@@ -253,12 +276,10 @@ fn snapshot_event(state: &AppState, tenant: &str) -> (u64, SseEvent) {
 
 async fn live_stream(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?.to_string();
+    let tenant = asker.tenant(&state, Permission::Read)?;
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -324,12 +345,11 @@ async fn live_stream(
 
 async fn kpi(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Read)?;
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let tenant = tenant_of(&state, &p, get("tenant").as_deref())?;
     let metrics = get("metrics").ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
     let filters: Vec<String> = params
         .iter()
@@ -354,34 +374,26 @@ async fn kpi(
 
 #[derive(Deserialize)]
 struct HistoryQuery {
-    tenant: Option<String>,
     limit: Option<u32>,
 }
 
 async fn alert_history(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    asker: Asker,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let tenant = asker.tenant(&state, Permission::Read)?;
     let limit = q.limit.unwrap_or(200).min(10_000);
-    let t = tenant.to_string();
     let records = state
         .writer()
-        .run(move |store| store.alert_history(Some(&t), limit))
+        .run(move |store| store.alert_history(Some(&tenant), limit))
         .await??;
     Ok(Json(json!({ "alerts": records })))
 }
 
-async fn alert_rules(
-    State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
-) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
-    let rules = state.rules(tenant.as_str());
+async fn alert_rules(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let rules = state.rules(&tenant);
     Ok(Json(json!({ "rules": rules })))
 }
 
@@ -393,15 +405,13 @@ struct RuleBody {
 
 async fn put_alert_rule(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     Json(body): Json<RuleBody>,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::Admin)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let tenant = asker.tenant(&state, Permission::Admin)?;
     let rule = Rule::parse(&body.when, body.id.as_deref())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let (t, checked) = (tenant.to_string(), rule.clone());
+    let (t, checked) = (tenant.clone(), rule.clone());
     state
         .read(move |store, catalog| {
             crate::today::check_rule(store, catalog, &t, &checked).map_err(|reason| {
@@ -409,53 +419,43 @@ async fn put_alert_rule(
             })
         })
         .await?;
-    let (t, id, text) = (tenant.to_string(), rule.id.clone(), rule.text.clone());
+    let (t, id, text) = (tenant.clone(), rule.id.clone(), rule.text.clone());
     state
         .writer()
         .run(move |store| store.put_alert_rule(&t, &id, &text))
         .await??;
-    state.put_rule(tenant.as_str(), rule.clone());
+    state.put_rule(&tenant, rule.clone());
     Ok((StatusCode::CREATED, Json(json!({ "rule": rule }))).into_response())
 }
 
 async fn delete_alert_rule(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    p.require(Permission::Admin)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
-    let (t, i) = (tenant.to_string(), id.clone());
-    let existed = state
-        .writer()
-        .run(move |store| store.delete_alert_rule(&t, &i))
-        .await??;
-    if !existed {
-        return Err(ApiError::NotFound(format!(
-            "no alert rule `{id}` (rules from alerts.toml are changed in the file)"
-        )));
-    }
-    state.drop_rule(tenant.as_str(), &id);
+    let tenant = asker.tenant(&state, Permission::Admin)?;
+    delete_stored(&state, &tenant, &id, DuckDbStore::delete_alert_rule, || {
+        format!("no alert rule `{id}` (rules from alerts.toml are changed in the file)")
+    })
+    .await?;
+    state.drop_rule(&tenant, &id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Schedules and the reports they made, newest first.
 async fn reports(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    asker: Asker,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let tenant = asker.tenant(&state, Permission::Read)?;
     let limit = q.limit.unwrap_or(200).min(10_000);
-    let t = tenant.to_string();
     let (schedules, reports) = state
         .writer()
         .run(move |store| -> ccpulse_store::Result<_> {
             Ok((
-                store.schedules(Some(&t))?,
-                store.report_runs(Some(&t), limit)?,
+                store.schedules(Some(&tenant))?,
+                store.report_runs(Some(&tenant), limit)?,
             ))
         })
         .await??;
@@ -478,12 +478,10 @@ struct ScheduleBody {
 
 async fn put_schedule(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     Json(b): Json<ScheduleBody>,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::Admin)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+    let tenant = asker.tenant(&state, Permission::Admin)?;
     let s = ccpulse_store::ReportSchedule {
         tenant: tenant.to_string(),
         id: b.id.unwrap_or_else(|| format!("{}-{}", b.report, b.every)),
@@ -508,51 +506,56 @@ async fn put_schedule(
 
 async fn delete_schedule(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    p.require(Permission::Admin)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
-    let (t, i) = (tenant.to_string(), id.clone());
+    let tenant = asker.tenant(&state, Permission::Admin)?;
+    delete_stored(&state, &tenant, &id, DuckDbStore::delete_schedule, || {
+        format!("no report schedule `{id}`")
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the tenant's stored `id` with `delete` on the writer; a 404 saying `missing` when
+/// there was none.
+async fn delete_stored(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    delete: fn(&DuckDbStore, &TenantId, &str) -> ccpulse_store::Result<bool>,
+    missing: impl FnOnce() -> String,
+) -> Result<(), ApiError> {
+    let (t, i) = (tenant.clone(), id.to_owned());
     let existed = state
         .writer()
-        .run(move |store| store.delete_schedule(&t, &i))
+        .run(move |store| delete(store, &t, &i))
         .await??;
     if existed {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
-        Err(ApiError::NotFound(format!("no report schedule `{id}`")))
+        Err(ApiError::NotFound(missing()))
     }
 }
 
 /// The KPI standards a tenant is scored by (seed 002's bands unless overridden).
-async fn standards(
-    State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
-) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
+async fn standards(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
     let s = state
         .read(move |store, catalog| Ok(store.standards(catalog, &tenant)?))
         .await?;
-    Ok(Json(
-        json!({ "standards": s.bands, "overridden": s.overridden }),
-    ))
+    Ok(standards_json(&s))
 }
 
 /// Replaces the tenant's overrides: `{"answer_rate": [{"points": 5, "gt": 0.9}, ...]}`; `{}`
 /// returns it to the catalog's bands.
 async fn put_standards(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Query(q): Query<TenantQuery>,
+    asker: Asker,
     Json(body): Json<std::collections::BTreeMap<String, Vec<ccpulse_metrics::Band>>>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Admin)?;
-    let tenant = tenant_of(&state, &p, q.tenant.as_deref())?;
-    let name = tenant.to_string();
+    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let name = tenant.clone();
     let s = state
         .read(move |store, catalog| {
             store
@@ -566,7 +569,9 @@ async fn put_standards(
         .await?;
     // The wall recolours its tiles on the next refresh.
     state.hub().mark_dirty(&name);
-    Ok(Json(
-        json!({ "standards": s.bands, "overridden": s.overridden }),
-    ))
+    Ok(standards_json(&s))
+}
+
+fn standards_json(s: &ccpulse_metrics::Standards) -> Json<Value> {
+    Json(json!({ "standards": s.bands, "overridden": s.overridden }))
 }

@@ -25,13 +25,16 @@ pub async fn run_due_reports(state: &AppState) -> Vec<ReportRun> {
         .read(move |store, _| {
             let mut owed = Vec::new();
             for s in store.schedules(None)? {
-                let Some(tz) = store.tenant(&s.tenant).map(|t| t.tz.clone()) else {
+                let Some((tenant, tz)) = store
+                    .tenant(&s.tenant)
+                    .map(|t| (t.name.clone(), t.tz.clone()))
+                else {
                     continue;
                 };
                 let periods = ccpulse_report::schedule::owed(&s, &tz, now)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
                 for p in periods {
-                    if !store.has_report_run(&s.tenant, &s.id, &p.label)? {
+                    if !store.has_report_run(&tenant, &s.id, &p.label)? {
                         owed.push((s.clone(), p));
                     }
                 }

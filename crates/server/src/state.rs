@@ -60,10 +60,10 @@ pub(crate) struct Inner {
     pub(crate) reader: Arc<Mutex<DuckDbStore>>,
     pub(crate) catalog: Arc<Catalog>,
     /// Rules per tenant: from the file, then from the API.
-    pub(crate) rules: RwLock<HashMap<String, Vec<Rule>>>,
+    pub(crate) rules: RwLock<HashMap<TenantId, Vec<Rule>>>,
     pub(crate) webhooks: Vec<String>,
     pub(crate) tick: Duration,
-    pub(crate) tenants: RwLock<Vec<(String, String)>>,
+    pub(crate) tenants: RwLock<Vec<(TenantId, String)>>,
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
 }
 
@@ -96,17 +96,16 @@ impl AppState {
     }
 
     /// Tenants and their time zones.
-    pub fn tenants(&self) -> Vec<(String, String)> {
+    pub fn tenants(&self) -> Vec<(TenantId, String)> {
         self.0.tenants.read().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// The tenant a request without one is about: `demo` when it exists, else the default.
-    pub fn default_tenant(&self) -> String {
+    pub fn default_tenant(&self) -> TenantId {
         let tenants = self.tenants();
-        if tenants.iter().any(|(t, _)| t == "demo") {
-            "demo".into()
-        } else {
-            ccpulse_model::DEFAULT_TENANT.into()
+        match tenants.into_iter().find(|(t, _)| t == "demo") {
+            Some((demo, _)) => demo,
+            None => TenantId::default_tenant(),
         }
     }
 
@@ -134,7 +133,7 @@ impl AppState {
     }
 
     /// The alert rules of a tenant.
-    pub fn rules(&self, tenant: &str) -> Vec<Rule> {
+    pub fn rules(&self, tenant: &TenantId) -> Vec<Rule> {
         self.0
             .rules
             .read()
@@ -144,7 +143,7 @@ impl AppState {
     }
 
     /// Adds or replaces a rule.
-    pub fn put_rule(&self, tenant: &str, rule: Rule) {
+    pub fn put_rule(&self, tenant: &TenantId, rule: Rule) {
         if let Ok(mut r) = self.0.rules.write() {
             let list = r.entry(tenant.to_owned()).or_default();
             list.retain(|x| x.id != rule.id);
@@ -154,7 +153,7 @@ impl AppState {
     }
 
     /// Removes a rule.
-    pub fn drop_rule(&self, tenant: &str, id: &str) {
+    pub fn drop_rule(&self, tenant: &TenantId, id: &str) {
         if let Ok(mut r) = self.0.rules.write() {
             if let Some(list) = r.get_mut(tenant) {
                 list.retain(|x| x.id != id);
@@ -175,7 +174,7 @@ pub fn start(
     let catalog = store.catalog()?;
     let sessions = store.sessions(now)?;
     let auth = AuthCache::new(store.users()?, store.tokens()?, sessions);
-    let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
+    let mut rules: HashMap<TenantId, Vec<Rule>> = HashMap::new();
     let mut webhooks: Vec<String> = options.webhook.iter().cloned().collect();
     if let Some(path) = &options.alerts_file {
         if let Some(file) = alerts::load_file(path)? {
@@ -221,10 +220,8 @@ pub fn start(
         if !firing.is_empty() {
             hub.with_alerts(&t.name, |book| *book = AlertBook::restore(firing));
         }
-        if let Ok(tid) = TenantId::new(&t.name) {
-            let update = writer::rebuild(&store, &tid, since);
-            hub.apply(&tid, update);
-        }
+        let update = writer::rebuild(&store, &t.name, since);
+        hub.apply(&t.name, update);
     }
     let reader = store.reader()?;
     let (writer, _thread) = Writer::spawn(store, hub.clone());

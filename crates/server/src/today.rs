@@ -6,7 +6,7 @@ use ccpulse_metrics::{
     json_value, Bucket, ByItem, Catalog, Dimension, Filter, KeyValue, KpiQuery, KpiResult,
 };
 use ccpulse_model::TenantId;
-use ccpulse_store::{DuckDbStore, StoreError};
+use ccpulse_store::DuckDbStore;
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Map, Value};
@@ -30,7 +30,7 @@ pub const TODAY_METRICS: &[(&str, &str)] = &[
 const TREND_METRICS: &[&str] = &["offered", "answered", "abandoned", "service_level"];
 
 /// The local day of `now` in the tenant's zone: `[from, to)` as local times.
-pub fn local_day(store: &DuckDbStore, tenant: &str, now: Timestamp) -> (DateTime, DateTime) {
+pub fn local_day(store: &DuckDbStore, tenant: &TenantId, now: Timestamp) -> (DateTime, DateTime) {
     let tz = tenant_tz(store, tenant);
     let date = now.to_zoned(tz).date();
     let from = date.to_datetime(jiff::civil::Time::midnight());
@@ -42,8 +42,8 @@ pub fn local_day(store: &DuckDbStore, tenant: &str, now: Timestamp) -> (DateTime
 }
 
 /// The tenant's zone; a tenant not stored yet has the default zone.
-fn tenant_tz(store: &DuckDbStore, tenant: &str) -> jiff::tz::TimeZone {
-    store.tenant(tenant).map_or_else(
+fn tenant_tz(store: &DuckDbStore, tenant: &TenantId) -> jiff::tz::TimeZone {
+    store.tenant(tenant.as_str()).map_or_else(
         || {
             jiff::tz::TimeZone::get(ccpulse_model::DEFAULT_TIMEZONE)
                 .unwrap_or(jiff::tz::TimeZone::UTC)
@@ -54,12 +54,11 @@ fn tenant_tz(store: &DuckDbStore, tenant: &str) -> jiff::tz::TimeZone {
 
 /// The question of `metrics` of `tenant` over `[from, to)`.
 fn question(
-    tenant: &str,
+    tenant: &TenantId,
     metrics: &[&str],
     (from, to): (DateTime, DateTime),
 ) -> ccpulse_store::Result<KpiQuery> {
-    let tenant = TenantId::new(tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    Ok(KpiQuery::of(tenant, metrics)?.between(from, to))
+    Ok(KpiQuery::of(tenant.clone(), metrics)?.between(from, to))
 }
 
 /// Today's figures of a tenant: `date`, `scopes` (`all`, `queue:Q`, `channel:C`, each with
@@ -68,7 +67,7 @@ fn question(
 pub fn today(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     now: Timestamp,
 ) -> ccpulse_store::Result<Value> {
     let (from, to) = local_day(store, tenant, now);
@@ -205,7 +204,7 @@ pub fn now_figure(figures: &NowFigures, scope: &Scope, c: &Condition) -> Option<
 pub fn figure(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     scope: &Scope,
     c: &Condition,
     now: Timestamp,
@@ -251,7 +250,7 @@ fn scope_filters(scope: &Scope) -> Vec<Filter> {
 pub fn check_rule(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &str,
+    tenant: &TenantId,
     rule: &ccpulse_live::Rule,
 ) -> Result<(), String> {
     let day = local_day(store, tenant, Timestamp::now());
@@ -283,6 +282,10 @@ mod tests {
     use ccpulse_store::StoreConfig;
 
     use super::*;
+
+    fn tenant() -> TenantId {
+        TenantId::new("hotline").expect("tenant")
+    }
 
     /// 2026-11-23 10:00 in Shanghai.
     fn now() -> Timestamp {
@@ -318,7 +321,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let store = store(dir.path());
         let catalog = store.catalog().expect("catalog");
-        let t = today(&store, &catalog, "hotline", now()).expect("today");
+        let t = today(&store, &catalog, &tenant(), now()).expect("today");
         assert_eq!(t["date"], "2026-11-23");
         let all = &t["scopes"]["all"];
         // By hand: 4 offered today (yesterday's call is not), 3 answered, 1 abandoned.
@@ -334,9 +337,9 @@ mod tests {
         assert_eq!(t["agents"]["1001"]["handled"], 2);
         // The same question asked through the store directly.
         let day = question(
-            "hotline",
+            &tenant(),
             &["service_level", "aht"],
-            local_day(&store, "hotline", now()),
+            local_day(&store, &tenant(), now()),
         )
         .expect("question");
         let r = store.ask(&catalog, &day).expect("ask");
@@ -367,24 +370,24 @@ mod tests {
         let rule = Rule::parse("abandoned > 0 for queue general", None).expect("rule");
         let c = rule.conditions().next().expect("condition").clone();
         assert_eq!(
-            figure(&store, &catalog, "hotline", &rule.scope, &c, now()),
+            figure(&store, &catalog, &tenant(), &rule.scope, &c, now()),
             Some(1.0)
         );
         let vip = Scope::Queue("vip".into());
         assert_eq!(
-            figure(&store, &catalog, "hotline", &vip, &c, now()),
+            figure(&store, &catalog, &tenant(), &vip, &c, now()),
             Some(0.0)
         );
         // Over the last 30 minutes (09:30-10:00) nothing was abandoned.
         let windowed = Rule::parse("abandoned > 0 over 30m", None).expect("rule");
         let c = windowed.conditions().next().expect("condition").clone();
         assert_eq!(
-            figure(&store, &catalog, "hotline", &Scope::All, &c, now()),
+            figure(&store, &catalog, &tenant(), &Scope::All, &c, now()),
             Some(0.0)
         );
-        assert!(check_rule(&store, &catalog, "hotline", &rule).is_ok());
+        assert!(check_rule(&store, &catalog, &tenant(), &rule).is_ok());
         let bad = Rule::parse("colour > 1", None).expect("parses");
-        let why = check_rule(&store, &catalog, "hotline", &bad).expect_err("no such figure");
+        let why = check_rule(&store, &catalog, &tenant(), &bad).expect_err("no such figure");
         assert!(why.contains("neither a figure of now"), "{why}");
     }
 }

@@ -756,7 +756,7 @@ mod tests {
     const BUSY: &str = r#"{"id":"a1","type":"agent_state","agent":"1001","state":"busy","at":"2026-11-23T09:00:17+08:00"}"#;
 
     fn contacts(store: &DuckDbStore) -> u64 {
-        store.count_contacts("hotline").expect("count")
+        store.count_contacts(&tenant()).expect("count")
     }
 
     fn key() -> ContactKey {

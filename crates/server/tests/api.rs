@@ -752,7 +752,7 @@ fn agents_show_their_state_and_the_floor_survives_a_restart() {
         {"id": "q1", "type": "queued", "contact_id": "w1", "queue": "vip", "at": "2026-11-23T09:59:00+08:00"},
     ])
     .to_string();
-    let snapshot = |state: &AppState| state.hub().snapshot("demo", now());
+    let snapshot = |state: &AppState| state.hub().snapshot(&demo(), now());
     let first = {
         let store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
         store
@@ -1079,7 +1079,7 @@ fn floor_rules_fire_on_the_change_bad_rules_are_refused_and_firing_survives_a_re
             .await;
             // No refresh of today's figures: the floor's own evaluation fires it.
             ccpulse_server::floor_alerts(&state).await;
-            let live = state.hub().snapshot("demo", now());
+            let live = state.hub().snapshot(&demo(), now());
             assert_eq!(live["alerts"][0]["rule"], "agents_idle = 0 while waiting > 0", "{live}");
             assert_eq!(history(router.clone()).await, ["agents_idle = 0 while waiting > 0 firing"]);
         });
@@ -1088,7 +1088,7 @@ fn floor_rules_fire_on_the_change_bad_rules_are_refused_and_firing_survives_a_re
     // After a restart the rule still holds: still firing, not announced again.
     let (state, router) = server_over(dir.path());
     runtime().block_on(async {
-        let live = state.hub().snapshot("demo", now());
+        let live = state.hub().snapshot(&demo(), now());
         assert_eq!(live["alerts"][0]["rule"], "agents_idle = 0 while waiting > 0", "{live}");
         ccpulse_server::floor_alerts(&state).await;
         ccpulse_server::refresh(&state).await;
@@ -1260,4 +1260,8 @@ fn a_tenant_sets_its_own_kpi_standards_and_the_wall_scores_by_them() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["overridden"], json!([]));
     });
+}
+
+fn demo() -> ccpulse_model::TenantId {
+    ccpulse_model::TenantId::new("demo").expect("tenant")
 }

@@ -3,6 +3,8 @@
 use ::duckdb::params;
 use jiff::Timestamp;
 
+use ccpulse_model::TenantId;
+
 use crate::sources::ts;
 use crate::{DuckDbStore, Result, StoreError};
 
@@ -23,7 +25,8 @@ pub struct AlertRecord {
 
 impl DuckDbStore {
     /// The rules of `tenant`: (id, rule text), by id.
-    pub fn alert_rules(&self, tenant: &str) -> Result<Vec<(String, String)>> {
+    pub fn alert_rules(&self, tenant: &TenantId) -> Result<Vec<(String, String)>> {
+        let tenant = tenant.as_str();
         let mut stmt = self
             .conn
             .prepare("SELECT id, rule FROM alert_rules WHERE tenant = ? ORDER BY id")?;
@@ -32,7 +35,8 @@ impl DuckDbStore {
     }
 
     /// Adds or replaces a rule.
-    pub fn put_alert_rule(&self, tenant: &str, id: &str, rule: &str) -> Result<()> {
+    pub fn put_alert_rule(&self, tenant: &TenantId, id: &str, rule: &str) -> Result<()> {
+        let tenant = tenant.as_str();
         self.conn.execute(
             "INSERT OR REPLACE INTO alert_rules (tenant, id, rule) VALUES (?, ?, ?)",
             params![tenant, id, rule],
@@ -41,7 +45,8 @@ impl DuckDbStore {
     }
 
     /// Removes a rule; whether it existed.
-    pub fn delete_alert_rule(&self, tenant: &str, id: &str) -> Result<bool> {
+    pub fn delete_alert_rule(&self, tenant: &TenantId, id: &str) -> Result<bool> {
+        let tenant = tenant.as_str();
         let n = self.conn.execute(
             "DELETE FROM alert_rules WHERE tenant = ? AND id = ?",
             params![tenant, id],
@@ -71,7 +76,8 @@ impl DuckDbStore {
 
     /// The rules of `tenant` whose latest history entry is `firing` (they were firing when the
     /// server stopped), with since when: (rule id, time).
-    pub fn firing_alerts(&self, tenant: &str) -> Result<Vec<(String, Timestamp)>> {
+    pub fn firing_alerts(&self, tenant: &TenantId) -> Result<Vec<(String, Timestamp)>> {
+        let tenant = tenant.as_str();
         let mut stmt = self.conn.prepare(
             "SELECT rule_id, epoch_us(arg_max(event_at, seq)) FROM alert_history
              WHERE tenant = ? GROUP BY rule_id
@@ -91,7 +97,8 @@ impl DuckDbStore {
     }
 
     /// The latest `limit` history entries of `tenant` (all tenants when `None`), newest first.
-    pub fn alert_history(&self, tenant: Option<&str>, limit: u32) -> Result<Vec<AlertRecord>> {
+    pub fn alert_history(&self, tenant: Option<&TenantId>, limit: u32) -> Result<Vec<AlertRecord>> {
+        let tenant = tenant.map(TenantId::as_str);
         let mut stmt = self.conn.prepare(
             "SELECT seq, tenant, rule_id, rule, scope, state, value, epoch_us(event_at)
              FROM alert_history WHERE ? IS NULL OR tenant = ?

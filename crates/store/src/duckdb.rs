@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use ::duckdb::{Config, Connection};
 
+use ccpulse_model::TenantId;
+
 use crate::tenants::Tenant;
 use crate::{schema, Result, StoreError};
 
@@ -56,7 +58,7 @@ fn open_waiting(file: &Path, config: &StoreConfig) -> Result<Connection> {
 pub struct DuckDbStore {
     pub(crate) conn: Connection,
     dir: PathBuf,
-    pub(crate) tenants: HashMap<String, Tenant>,
+    pub(crate) tenants: HashMap<TenantId, Tenant>,
     /// The last `seq` given to a logged event, once read (this connection numbers the events
     /// it logs itself; one process writes the store).
     pub(crate) event_seq: std::cell::Cell<Option<i64>>,
@@ -172,7 +174,8 @@ impl DuckDbStore {
     }
 
     /// Number of contacts stored for `tenant`.
-    pub fn count_contacts(&self, tenant: &str) -> Result<u64> {
+    pub fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
+        let tenant = tenant.as_str();
         let n: i64 = self.conn.query_row(
             "SELECT count(*) FROM contacts WHERE tenant = ?",
             [tenant],

@@ -49,11 +49,7 @@ impl DuckDbStore {
     /// The standards `tenant` is scored by: the catalog's bands with its overrides.
     pub fn standards(&self, catalog: &Catalog, tenant: &TenantId) -> Result<Standards> {
         let file = read(self.dir(), STANDARDS_FILE)?;
-        Ok(Standards::new(
-            catalog,
-            as_pair(file.as_ref()),
-            tenant.as_str(),
-        )?)
+        Ok(Standards::new(catalog, as_pair(file.as_ref()), tenant)?)
     }
 
     /// Replaces `tenant`'s overrides (other tenants' kept; empty: the catalog's bands again).
@@ -65,8 +61,7 @@ impl DuckDbStore {
         overrides: &BTreeMap<String, Vec<Band>>,
     ) -> Result<()> {
         let file = read(self.dir(), STANDARDS_FILE)?;
-        let text =
-            Standards::replaced(catalog, as_pair(file.as_ref()), tenant.as_str(), overrides)?;
+        let text = Standards::replaced(catalog, as_pair(file.as_ref()), tenant, overrides)?;
         let path = self.dir().join(STANDARDS_FILE);
         let tmp = self.dir().join(format!("{STANDARDS_FILE}.tmp"));
         let io = |source| StoreError::Dir {

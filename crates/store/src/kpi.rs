@@ -120,7 +120,7 @@ impl DuckDbStore {
         let tenant = q.params.first().cloned().unwrap_or_default();
         let tz = self
             .tenants
-            .get(&tenant)
+            .get(tenant.as_str())
             .map(|t| t.tz.clone())
             .ok_or_else(|| StoreError::UnknownTenant(tenant.clone()))?;
         let now = Timestamp::now();

@@ -4,6 +4,8 @@
 use ::duckdb::params;
 use serde::Serialize;
 
+use ccpulse_model::TenantId;
+
 use crate::{DuckDbStore, Result};
 
 /// Which contacts a list holds.
@@ -65,12 +67,13 @@ impl DuckDbStore {
     /// first, at most `limit` of them, and how many there are in all.
     pub fn contact_list(
         &self,
-        tenant: &str,
+        tenant: &TenantId,
         list: ContactList,
         from: &str,
         to: &str,
         limit: usize,
     ) -> Result<(u64, Vec<ContactLine>)> {
+        let tenant = tenant.as_str();
         let wheres = format!(
             "tenant = ? AND local_ts >= CAST(? AS TIMESTAMP) AND local_ts < CAST(? AS TIMESTAMP) \
              AND {}",
@@ -113,11 +116,12 @@ impl DuckDbStore {
     /// (its complaints are then the contacts whose business type is `complaint`).
     pub fn complaint_tickets(
         &self,
-        tenant: &str,
+        tenant: &TenantId,
         from: &str,
         to: &str,
         limit: usize,
     ) -> Result<Option<(u64, Vec<ContactLine>)>> {
+        let tenant = tenant.as_str();
         let any: i64 = self.conn.query_row(
             "SELECT count(*) FROM tickets WHERE tenant = ?",
             params![tenant],

@@ -2,6 +2,8 @@
 
 use ::duckdb::{params, Connection};
 
+use ccpulse_model::TenantId;
+
 use crate::{DuckDbStore, Result};
 
 /// A rejection to record.
@@ -50,7 +52,8 @@ pub(crate) fn insert(conn: &Connection, r: &NewRejection) -> Result<()> {
 
 impl DuckDbStore {
     /// Rejections, oldest first; only `tenant`'s when given.
-    pub fn quarantine(&self, tenant: Option<&str>) -> Result<Vec<QuarantineEntry>> {
+    pub fn quarantine(&self, tenant: Option<&TenantId>) -> Result<Vec<QuarantineEntry>> {
+        let tenant = tenant.map(TenantId::as_str);
         let mut stmt = self.conn.prepare(
             "SELECT qid, tenant, format, file, line, field, reason, raw,
                     strftime(rejected_at, '%Y-%m-%dT%H:%M:%SZ')
@@ -89,7 +92,8 @@ impl DuckDbStore {
     }
 
     /// The raw records (with their ids) `tenant`'s imports in `format` left in the quarantine.
-    pub fn quarantined_raw(&self, tenant: &str, format: &str) -> Result<Vec<(i64, String)>> {
+    pub fn quarantined_raw(&self, tenant: &TenantId, format: &str) -> Result<Vec<(i64, String)>> {
+        let tenant = tenant.as_str();
         let mut stmt = self.conn.prepare(
             "SELECT qid, raw FROM quarantine WHERE tenant = ? AND format = ? ORDER BY qid",
         )?;

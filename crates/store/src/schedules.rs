@@ -4,6 +4,8 @@ use ::duckdb::params;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use ccpulse_model::TenantId;
+
 use crate::sources::ts;
 use crate::{DuckDbStore, Result, StoreError};
 
@@ -71,7 +73,8 @@ impl DuckDbStore {
     }
 
     /// Schedules, of one tenant or all, by tenant and id.
-    pub fn schedules(&self, tenant: Option<&str>) -> Result<Vec<ReportSchedule>> {
+    pub fn schedules(&self, tenant: Option<&TenantId>) -> Result<Vec<ReportSchedule>> {
+        let tenant = tenant.map(TenantId::as_str);
         let mut stmt = self.conn.prepare(
             "SELECT tenant, id, report, every, day, at_time, out_dir, format, lang, webhook,
                     epoch_us(created_at)
@@ -96,7 +99,8 @@ impl DuckDbStore {
     }
 
     /// Removes a schedule (its reports stay); whether it existed.
-    pub fn delete_schedule(&self, tenant: &str, id: &str) -> Result<bool> {
+    pub fn delete_schedule(&self, tenant: &TenantId, id: &str) -> Result<bool> {
+        let tenant = tenant.as_str();
         let n = self.conn.execute(
             "DELETE FROM report_schedules WHERE tenant = ? AND id = ?",
             params![tenant, id],
@@ -120,7 +124,8 @@ impl DuckDbStore {
     }
 
     /// Generated reports, newest first.
-    pub fn report_runs(&self, tenant: Option<&str>, limit: u32) -> Result<Vec<ReportRun>> {
+    pub fn report_runs(&self, tenant: Option<&TenantId>, limit: u32) -> Result<Vec<ReportRun>> {
+        let tenant = tenant.map(TenantId::as_str);
         let mut stmt = self.conn.prepare(
             "SELECT tenant, schedule_id, period, path, epoch_us(generated_at) FROM report_runs
              WHERE ? IS NULL OR tenant = ? ORDER BY generated_at DESC, period DESC LIMIT ?",
@@ -139,7 +144,8 @@ impl DuckDbStore {
     }
 
     /// Whether `schedule` already produced its report for `period`.
-    pub fn has_report_run(&self, tenant: &str, schedule: &str, period: &str) -> Result<bool> {
+    pub fn has_report_run(&self, tenant: &TenantId, schedule: &str, period: &str) -> Result<bool> {
+        let tenant = tenant.as_str();
         let n: i64 = self.conn.query_row(
             "SELECT count(*) FROM report_runs WHERE tenant = ? AND schedule_id = ? AND period = ?",
             params![tenant, schedule, period],

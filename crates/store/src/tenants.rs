@@ -12,7 +12,7 @@ use crate::{DuckDbStore, Result, StoreError};
 /// A tenant as stored.
 #[derive(Debug, Clone)]
 pub struct Tenant {
-    pub name: String,
+    pub name: TenantId,
     /// IANA name.
     pub timezone: String,
     pub tz: TimeZone,
@@ -58,7 +58,7 @@ impl DuckDbStore {
             let (name, timezone, threshold, short) = row?;
             loaded.push(Tenant {
                 tz: zone(&timezone)?,
-                name,
+                name: TenantId::new(&name).map_err(|e| StoreError::Invalid(e.to_string()))?,
                 timezone,
                 settings: TenantSettings {
                     service_level_threshold: threshold,
@@ -112,7 +112,7 @@ impl DuckDbStore {
     pub fn tenant_zones(&self) -> HashMap<String, TimeZone> {
         self.tenants
             .iter()
-            .map(|(n, t)| (n.clone(), t.tz.clone()))
+            .map(|(n, t)| (n.to_string(), t.tz.clone()))
             .collect()
     }
 
@@ -149,7 +149,7 @@ impl DuckDbStore {
             if tz_name == before.timezone {
                 Ok(())
             } else {
-                self.recompute_local(name.as_str(), &tz)
+                self.recompute_local(name, &tz)
             }
         })?;
         self.load_tenants()?;
@@ -161,7 +161,8 @@ impl DuckDbStore {
 
     /// Rewrites the local columns of a tenant's contacts for zone `tz`: the zone's offsets
     /// over the data's span go into a small table, and one UPDATE applies them.
-    fn recompute_local(&self, tenant: &str, tz: &TimeZone) -> Result<()> {
+    fn recompute_local(&self, tenant: &TenantId, tz: &TimeZone) -> Result<()> {
+        let tenant = tenant.as_str();
         let span: (Option<i64>, Option<i64>) = self.conn.query_row(
             "SELECT epoch_us(min(t)), epoch_us(max(t)) FROM (
                  SELECT bucket_at AS t FROM contacts WHERE tenant = ?

@@ -4,6 +4,8 @@
 use ::duckdb::params;
 use ccpulse_model::{naive_micros, Agent, LocalParts, Subscribers, Ticket};
 
+use ccpulse_model::TenantId;
+
 use crate::quarantine::{self, NewRejection};
 use crate::sources::{naive_ts, ts};
 use crate::{DuckDbStore, ImportCounts, Result, StoreError};
@@ -198,7 +200,8 @@ impl DuckDbStore {
     }
 
     /// Subscribers per business line in `month` (`2021-02`).
-    pub fn subscribers(&self, tenant: &str, month: &str) -> Result<Vec<(String, u64)>> {
+    pub fn subscribers(&self, tenant: &TenantId, month: &str) -> Result<Vec<(String, u64)>> {
+        let tenant = tenant.as_str();
         let mut stmt = self.conn.prepare(
             "SELECT business_line, subscribers FROM subscribers
              WHERE tenant = ? AND month = ? ORDER BY business_line",

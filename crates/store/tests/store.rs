@@ -131,7 +131,11 @@ fn reopening_keeps_data_settings_and_schema_version() {
         load(&mut s, &t);
     }
     let s = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("reopen");
-    assert_eq!(s.count_contacts("bank").expect("count"), 5);
+    assert_eq!(
+        s.count_contacts(&TenantId::new("bank").expect("tenant"))
+            .expect("count"),
+        5
+    );
     let tenant = s.tenant("bank").expect("tenant");
     assert_eq!(tenant.timezone, "Asia/Urumqi");
     assert_eq!(tenant.settings.service_level_threshold, 15.0);
@@ -161,7 +165,11 @@ fn upsert_counts() {
         (counts.inserted, counts.updated, counts.unchanged),
         (1, 2, 1)
     );
-    assert_eq!(s.count_contacts("default").expect("count"), 6);
+    assert_eq!(
+        s.count_contacts(&TenantId::new("default").expect("tenant"))
+            .expect("count"),
+        6
+    );
     let c9: String = s
         .connection()
         .query_row(

@@ -14,7 +14,7 @@ pub fn run(cfg: &Config, command: AlertsCommand) -> Done {
         json,
     } = command;
     let store = open(cfg)?;
-    let records = store.alert_history(tenant.as_deref(), limit)?;
+    let records = store.alert_history(tenant.as_ref(), limit)?;
     if json {
         println!("{}", serde_json::json!({ "alerts": records }));
     } else if records.is_empty() {

@@ -8,13 +8,13 @@ use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use jiff::Timestamp;
 
-use super::{kpi, open, tenant_id, Done};
+use super::{kpi, open, Done};
 use crate::cli::{BenchArgs, BenchServerArgs, DemoArgs};
 use crate::config::Config;
 
 /// `ccpulse demo`: the demo center's history, then this month's KPIs per queue.
 pub fn demo(cfg: &Config, a: DemoArgs) -> Done {
-    let tenant = tenant_id(&a.tenant)?;
+    let tenant = a.tenant;
     let mut store = open(cfg)?;
     let (generated, counts) =
         ccpulse_devtools::bench::demo_history(&mut store, &tenant, a.days, a.daily)?;

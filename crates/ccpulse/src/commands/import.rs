@@ -9,14 +9,14 @@ use ccpulse_import::{ImportError, ImportSummary, Source};
 use ccpulse_store::DuckDbStore;
 use clap::ValueEnum as _;
 
-use super::{open, tenant_id, tenant_or_default, Done};
+use super::{open, tenant_or_default, Done};
 use crate::cli::{ImportArgs, ImportFormat, TailArgs, TailFormat};
 use crate::config::Config;
 
 /// `ccpulse import`: exit 2 when a file could not be read, 1 with `--strict` when a record
 /// was rejected.
 pub fn import(cfg: &Config, a: ImportArgs) -> Done {
-    let tenant = a.tenant.as_deref().map(tenant_id).transpose()?;
+    let tenant = a.tenant.clone();
     let mut store = open(cfg)?;
     let started = Instant::now();
     let records = |store: &mut DuckDbStore, kind| {
@@ -27,7 +27,7 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
             ccpulse_import::import_contacts(&mut store, &a.files, tenant.as_ref(), true)?
         }
         ImportFormat::QueueLog => {
-            let tenant = tenant_or_default(a.tenant.as_deref())?;
+            let tenant = tenant_or_default(a.tenant.clone());
             ccpulse_import::import_queue_log(&mut store, &a.files, &tenant, true)?
         }
         ImportFormat::Csv
@@ -41,7 +41,7 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
                 .map(|v| v.get_name().to_owned())
                 .unwrap_or_default();
             let source = Source::new(&word, a.mapping.as_deref())?;
-            let tenant = tenant_or_default(a.tenant.as_deref())?;
+            let tenant = tenant_or_default(a.tenant.clone());
             ccpulse_import::import_converted(&mut store, &a.files, &source, &tenant, true)?
         }
         ImportFormat::Tickets => records(&mut store, Kind::Tickets)?,
@@ -62,7 +62,7 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
 /// `ccpulse tail`: follows the file until stopped (or reads it once with `--once`).
 pub fn tail(cfg: &Config, a: TailArgs) -> Done {
     let TailFormat::QueueLog = a.format;
-    let tenant = tenant_or_default(a.tenant.as_deref())?;
+    let tenant = tenant_or_default(a.tenant.clone());
     if !a.once {
         eprintln!(
             "following {} for tenant {tenant} (Ctrl-C to stop; nothing read is lost)",

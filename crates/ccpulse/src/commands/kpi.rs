@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use ccpulse_metrics::{human, Catalog, KpiQuery, KpiResult, KpiText};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde_json::{json, Value};
 
-use super::{lang_of, open, tenant_id, Done};
+use super::{known_tenant, lang_of, open, Done};
 use crate::cli::{KpiArgs, MetricsArgs};
 use crate::config::Config;
 
@@ -16,9 +15,7 @@ use crate::config::Config;
 pub fn kpi(cfg: &Config, a: KpiArgs) -> Done {
     let lang = lang_of(cfg, a.lang.as_deref())?;
     let store = open(cfg)?;
-    if store.tenant(&a.tenant).is_none() {
-        bail!("unknown tenant `{}` (see `ccpulse tenant list`)", a.tenant);
-    }
+    let tenant = known_tenant(&store, &a.tenant)?;
     let catalog = store.catalog()?;
     let text = KpiText {
         metrics: &a.metrics,
@@ -27,7 +24,7 @@ pub fn kpi(cfg: &Config, a: KpiArgs) -> Done {
         to: a.to.as_deref(),
         filters: &a.filters,
     };
-    let mut q = KpiQuery::parse(tenant_id(&a.tenant)?, &text)?;
+    let mut q = KpiQuery::parse(tenant, &text)?;
     q.fill = a.fill;
     let r = store.ask(&catalog, &q)?;
     match a.format {

@@ -39,12 +39,15 @@ pub fn lang_of(cfg: &Config, lang: Option<&str>) -> anyhow::Result<String> {
     Ok(l)
 }
 
-/// A tenant name from the command line.
-pub fn tenant_id(name: &str) -> anyhow::Result<TenantId> {
-    Ok(TenantId::new(name)?)
+/// The tenant named on the command line, else the default tenant.
+pub fn tenant_or_default(name: Option<TenantId>) -> TenantId {
+    name.unwrap_or_else(TenantId::default_tenant)
 }
 
-/// The tenant named, else the default tenant.
-pub fn tenant_or_default(name: Option<&str>) -> anyhow::Result<TenantId> {
-    tenant_id(name.unwrap_or(ccpulse_model::DEFAULT_TENANT))
+/// `tenant` when the store knows it, else an error that says so.
+pub fn known_tenant(store: &DuckDbStore, tenant: &TenantId) -> anyhow::Result<TenantId> {
+    if store.tenant(tenant.as_str()).is_none() {
+        bail!("unknown tenant `{tenant}` (see `ccpulse tenant list`)");
+    }
+    Ok(tenant.clone())
 }

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
+use ccpulse_model::TenantId;
 use ccpulse_store::QuarantineEntry;
 
 use super::{open, Done};
@@ -13,7 +14,7 @@ use crate::config::Config;
 /// Runs a quarantine command.
 pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
     match command {
-        QuarantineCommand::List { tenant, json } => list(cfg, tenant.as_deref(), json)?,
+        QuarantineCommand::List { tenant, json } => list(cfg, tenant.as_ref(), json)?,
         QuarantineCommand::Show { id, json } => show(cfg, id, json)?,
         QuarantineCommand::Replay {
             id,
@@ -24,7 +25,7 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
         } => {
             let mut store = open(cfg)?;
             let entries: Vec<_> = store
-                .quarantine(tenant.as_deref())?
+                .quarantine(tenant.as_ref())?
                 .into_iter()
                 .filter(|e| id.is_none_or(|i| e.id == i))
                 .filter(|e| format.as_deref().is_none_or(|f| e.format == f))
@@ -39,7 +40,7 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(cfg: &Config, tenant: Option<&str>, json: bool) -> anyhow::Result<()> {
+fn list(cfg: &Config, tenant: Option<&TenantId>, json: bool) -> anyhow::Result<()> {
     let store = open(cfg)?;
     let entries = store.quarantine(tenant)?;
     if json {

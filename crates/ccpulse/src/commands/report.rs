@@ -5,11 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use ccpulse_model::TenantId;
 use ccpulse_report::{operations, quality, scorecard, Format, Lang, Period};
-use ccpulse_store::DuckDbStore;
 
-use super::{lang_of, open, tenant_id, Done};
+use super::{known_tenant, lang_of, open, Done};
 use crate::cli::ReportCommand;
 use crate::config::Config;
 
@@ -46,13 +44,6 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
 
 /// The tenant named, which must exist (said as the store says it, before any check of the
 /// name's form).
-fn known_tenant(store: &DuckDbStore, name: &str) -> anyhow::Result<TenantId> {
-    if store.tenant(name).is_none() {
-        return Err(ccpulse_store::StoreError::UnknownTenant(name.to_owned()).into());
-    }
-    tenant_id(name)
-}
-
 /// The format: as given, else from the file's extension, else JSON on stdout.
 fn format_of(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
     if let Some(f) = format {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::{lang_of, open, tenant_id, Done};
+use super::{lang_of, open, Done};
 use crate::cli::ScheduleCommand;
 use crate::config::Config;
 
@@ -24,7 +24,6 @@ pub fn run(cfg: &Config, command: ScheduleCommand) -> Done {
             webhook,
             id,
         } => {
-            let tenant = tenant_id(&tenant)?;
             store.ensure_tenant(&tenant)?;
             let to = std::path::absolute(&to).unwrap_or(to);
             let s = ccpulse_store::ReportSchedule {
@@ -49,8 +48,8 @@ pub fn run(cfg: &Config, command: ScheduleCommand) -> Done {
             println!("{}", s.id);
         }
         ScheduleCommand::List { tenant, json } => {
-            let schedules = store.schedules(tenant.as_deref())?;
-            let runs = store.report_runs(tenant.as_deref(), 100)?;
+            let schedules = store.schedules(tenant.as_ref())?;
+            let runs = store.report_runs(tenant.as_ref(), 100)?;
             if json {
                 println!(
                     "{}",

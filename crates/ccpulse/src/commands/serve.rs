@@ -24,7 +24,7 @@ const DEMO_PASSWORD: &str = "demo";
 /// whether the demo user exists.
 fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<bool> {
     let tenant = TenantId::new(DEMO_TENANT)?;
-    if store.count_contacts(DEMO_TENANT)? == 0 {
+    if store.count_contacts(&tenant)? == 0 {
         eprintln!("creating the demo center (30 days of calls and chats)...");
         let (n, _) = ccpulse_devtools::bench::demo_history(store, &tenant, 30, 1500.0)?;
         eprintln!("demo tenant `{DEMO_TENANT}`: {n} contacts");

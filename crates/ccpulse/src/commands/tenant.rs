@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::{open, tenant_id, Done};
+use super::{open, Done};
 use crate::cli::TenantCommand;
 use crate::config::Config;
 
@@ -16,7 +16,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             service_level_threshold,
             short_abandon,
         } => {
-            let id = tenant_id(&name)?;
+            let id = name;
             let before = store.ensure_tenant(&id)?;
             let mut settings = before.settings.clone();
             if let Some(t) = service_level_threshold {
