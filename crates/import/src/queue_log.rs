@@ -279,17 +279,8 @@ pub fn assemble_and_write(
 /// A queue_log line's identity, written into `key`: its time as written, call, queue, agent
 /// and event (its data fields are what a fix changes).
 fn line_key<'k>(e: &QlEvent, key: &'k mut String) -> &'k str {
-    use std::fmt::Write as _;
     key.clear();
-    let _ = write!(
-        key,
-        "{}|{}|{}|{}|{}",
-        e.epoch,
-        e.call_id,
-        e.queue.as_deref().unwrap_or("NONE"),
-        e.agent.as_deref().unwrap_or("NONE"),
-        e.verb.as_str()
-    );
+    e.write_head(key);
     key
 }
 

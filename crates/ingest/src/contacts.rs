@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use ccpulse_model::{
-    BusinessType, Channel, Contact, Direction, Outcome, Survey, SurveyScore, TenantId,
+    BusinessType, Channel, Contact, Direction, Outcome, Survey, SurveyScore, TenantId, Word,
 };
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -386,18 +386,28 @@ pub(crate) fn time(
     })
 }
 
-pub(crate) fn word<T>(
+/// A word of the set `T` in `field`, if the field is there.
+pub(crate) fn word<T: Word>(
     field: &'static str,
     v: Option<&Cow<'_, str>>,
-    parse: fn(&str) -> Option<T>,
-    expected: fn() -> String,
 ) -> Result<Option<T>, Bad> {
     match v {
         None => Ok(None),
-        Some(v) => parse(v)
-            .map(Some)
-            .ok_or_else(|| bad(field, format!("`{v}` is not one of {}", expected()))),
+        Some(v) => T::parse_word(v).map(Some).ok_or_else(|| {
+            bad(
+                field,
+                format!("`{v}` is not one of {}", T::expected_words()),
+            )
+        }),
     }
+}
+
+/// A word of the set `T` in `field`, which must be there.
+pub(crate) fn required_word<T: Word>(
+    field: &'static str,
+    v: Option<&Cow<'_, str>>,
+) -> Result<T, Bad> {
+    word(field, v)?.ok_or_else(|| bad(field, format!("missing (one of {})", T::expected_words())))
 }
 
 fn not_before(
@@ -443,12 +453,7 @@ fn survey_of(raw: Option<RawSurvey<'_>>) -> Result<Option<Survey>, Bad> {
     Ok(match raw {
         None => None,
         Some(s) => {
-            let score = word(
-                "survey.score",
-                s.score.as_ref(),
-                SurveyScore::parse,
-                SurveyScore::expected,
-            )?;
+            let score = word::<SurveyScore>("survey.score", s.score.as_ref())?;
             let offered = s.offered.unwrap_or(true);
             if !offered && score.is_some() {
                 return Err(bad("survey.score", "set but the survey was not offered"));
@@ -474,33 +479,10 @@ fn survey_of(raw: Option<RawSurvey<'_>>) -> Result<Option<Survey>, Bad> {
 fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
     let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
     let tenant = tenant_of(raw.tenant.as_deref(), cli_tenant)?;
-    let direction = word(
-        "direction",
-        raw.direction.as_ref(),
-        Direction::parse,
-        Direction::expected,
-    )?
-    .ok_or_else(|| bad("direction", "missing"))?;
-    let outcome = word(
-        "outcome",
-        raw.outcome.as_ref(),
-        Outcome::parse,
-        Outcome::expected,
-    )?
-    .ok_or_else(|| bad("outcome", "missing"))?;
-    let channel = word(
-        "channel",
-        raw.channel.as_ref(),
-        Channel::parse,
-        Channel::expected,
-    )?
-    .unwrap_or(Channel::Voice);
-    let business_type = word(
-        "business_type",
-        raw.business_type.as_ref(),
-        BusinessType::parse,
-        BusinessType::expected,
-    )?;
+    let direction = required_word::<Direction>("direction", raw.direction.as_ref())?;
+    let outcome = required_word::<Outcome>("outcome", raw.outcome.as_ref())?;
+    let channel = word::<Channel>("channel", raw.channel.as_ref())?.unwrap_or(Channel::Voice);
+    let business_type = word::<BusinessType>("business_type", raw.business_type.as_ref())?;
 
     let arrived_at = time("arrived_at", raw.arrived_at.as_ref())?;
     let ivr_start = time("ivr_start", raw.ivr_start.as_ref())?;

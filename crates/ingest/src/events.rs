@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::contacts::{bad, locate_json_error, parse_contact_line, time, word, Bad};
+use crate::contacts::{bad, locate_json_error, parse_contact_line, required_word, time, word, Bad};
 use crate::Rejection;
 
 /// The longest event id accepted.
@@ -227,36 +227,11 @@ fn check(f: &mut EventFields, tenant: &TenantId) -> Result<Event, Bad> {
     let at = time("at", Some(&std::borrow::Cow::Borrowed(at_text)))?
         .ok_or_else(|| bad("at", "missing"))?;
     // Descriptive words are checked on every event so a bad one is refused when it comes.
-    let channel = word(
-        "channel",
-        cow(&f.channel).as_ref(),
-        Channel::parse,
-        Channel::expected,
-    )?;
-    let direction = word(
-        "direction",
-        cow(&f.direction).as_ref(),
-        Direction::parse,
-        Direction::expected,
-    )?;
-    word(
-        "business_type",
-        cow(&f.business_type).as_ref(),
-        BusinessType::parse,
-        BusinessType::expected,
-    )?;
-    word(
-        "outcome",
-        cow(&f.outcome).as_ref(),
-        Outcome::parse,
-        Outcome::expected,
-    )?;
-    word(
-        "score",
-        cow(&f.score).as_ref(),
-        SurveyScore::parse,
-        SurveyScore::expected,
-    )?;
+    let channel = word::<Channel>("channel", cow(&f.channel).as_ref())?;
+    let direction = word::<Direction>("direction", cow(&f.direction).as_ref())?;
+    word::<BusinessType>("business_type", cow(&f.business_type).as_ref())?;
+    word::<Outcome>("outcome", cow(&f.outcome).as_ref())?;
+    word::<SurveyScore>("score", cow(&f.score).as_ref())?;
     for (name, v) in [
         ("hold_s", f.hold_s),
         ("rating", f.rating),
@@ -268,13 +243,8 @@ fn check(f: &mut EventFields, tenant: &TenantId) -> Result<Event, Bad> {
     }
     let body = if kind == "agent_state" {
         let agent = required("agent", f.agent.as_ref())?.to_owned();
-        let state_text = required("state", f.state.as_ref())?;
-        let state = AgentState::parse(state_text).ok_or_else(|| {
-            bad(
-                "state",
-                format!("`{state_text}` is not one of {}", AgentState::expected()),
-            )
-        })?;
+        required("state", f.state.as_ref())?;
+        let state = required_word::<AgentState>("state", cow(&f.state).as_ref())?;
         EventBody::Agent(AgentEvent {
             agent,
             state,

@@ -108,7 +108,21 @@ pub struct QlEvent {
 impl QlEvent {
     /// The line again, as Asterisk wrote it (for the quarantine).
     pub fn raw(&self) -> String {
-        let mut s = format!(
+        let mut s = String::new();
+        self.write_head(&mut s);
+        if let Some(d) = &self.data {
+            s.push('|');
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// Writes the line's `epoch|call|queue|agent|verb`, without its data fields: what
+    /// places a line in its call, where a fix changes only the data.
+    pub fn write_head(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = write!(
+            out,
             "{}|{}|{}|{}|{}",
             self.epoch,
             self.call_id,
@@ -116,11 +130,6 @@ impl QlEvent {
             self.agent.as_deref().unwrap_or("NONE"),
             self.verb.as_str()
         );
-        if let Some(d) = &self.data {
-            s.push('|');
-            s.push_str(d);
-        }
-        s
     }
 
     /// `data[i]` (0-based: data1 is 0) as a non-negative number of seconds.

@@ -19,7 +19,7 @@ use ccpulse_model::{
 };
 use serde::Deserialize;
 
-use crate::contacts::{bad, locate_json_error, tenant_of, text, time, word, Bad};
+use crate::contacts::{bad, locate_json_error, required_word, tenant_of, text, time, word, Bad};
 use crate::Rejection;
 
 #[derive(Deserialize)]
@@ -124,18 +124,7 @@ fn object<'a, T: Deserialize<'a>>(bytes: &'a [u8], line: u64, what: &str) -> Res
 fn ticket(raw: RawTicket<'_>, cli: Option<&TenantId>) -> Result<Ticket, Bad> {
     let tenant = tenant_of(raw.tenant.as_deref(), cli)?;
     let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
-    let kind = word(
-        "kind",
-        raw.kind.as_ref(),
-        TicketKind::parse,
-        TicketKind::expected,
-    )?
-    .ok_or_else(|| {
-        bad(
-            "kind",
-            format!("missing (one of {})", TicketKind::expected()),
-        )
-    })?;
+    let kind = required_word::<TicketKind>("kind", raw.kind.as_ref())?;
     let created_at =
         time("created_at", raw.created_at.as_ref())?.ok_or_else(|| bad("created_at", "missing"))?;
     let closed_at = time("closed_at", raw.closed_at.as_ref())?;
@@ -152,12 +141,7 @@ fn ticket(raw: RawTicket<'_>, cli: Option<&TenantId>) -> Result<Ticket, Bad> {
             return Err(bad("refund", format!("{r} is not an amount (0 or more)")));
         }
     }
-    let satisfaction = word(
-        "satisfaction",
-        raw.satisfaction.as_ref(),
-        SurveyScore::parse,
-        SurveyScore::expected,
-    )?;
+    let satisfaction = word::<SurveyScore>("satisfaction", raw.satisfaction.as_ref())?;
     let escalated_via = text(raw.escalated_via);
     Ok(Ticket {
         tenant,
@@ -241,18 +225,7 @@ pub fn parse_agent_state_line(
 ) -> Result<AgentInterval, Rejection> {
     let raw: RawAgentState<'_> = object(bytes, line, "an agent state")?;
     let convert = || -> Result<AgentInterval, Bad> {
-        let state = word(
-            "state",
-            raw.state.as_ref(),
-            AgentState::parse,
-            AgentState::expected,
-        )?
-        .ok_or_else(|| {
-            bad(
-                "state",
-                format!("missing (one of {})", AgentState::expected()),
-            )
-        })?;
+        let state = required_word::<AgentState>("state", raw.state.as_ref())?;
         let start = time("start", raw.start.as_ref())?.ok_or_else(|| bad("start", "missing"))?;
         let end = time("end", raw.end.as_ref())?;
         if let Some(e) = end {

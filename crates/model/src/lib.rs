@@ -37,6 +37,16 @@ macro_rules! word_enum {
             }
         }
 
+        impl $crate::Word for $name {
+            fn parse_word(word: &str) -> Option<Self> {
+                Self::parse(word)
+            }
+
+            fn expected_words() -> String {
+                Self::expected()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -49,6 +59,15 @@ macro_rules! word_enum {
             }
         }
     };
+}
+
+/// A closed set of wire words (a channel, a direction, an outcome, ...), as every
+/// `word_enum!` type is: what an importer needs to check a field against the set.
+pub trait Word: Sized {
+    /// The value of a wire word; `None` when it is not one of the set.
+    fn parse_word(word: &str) -> Option<Self>;
+    /// The accepted wire words, for error messages.
+    fn expected_words() -> String;
 }
 
 pub mod agent;

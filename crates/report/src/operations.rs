@@ -252,18 +252,19 @@ pub fn period_words(p: &Period, lang: Lang) -> String {
 
 fn summary_text(s: &Summary, p: &Period, lang: Lang) -> String {
     let when = period_words(p, lang);
+    // The hours a list names, in the language's words; `none` when there are none.
+    let hours = |list: &[String], none: &str, lead: &str, tail: &str| {
+        if list.is_empty() {
+            none.to_owned()
+        } else {
+            let sep = if lang == Lang::Zh { "、" } else { ", " };
+            format!("{lead}{}{tail}", list.join(sep))
+        }
+    };
     match lang {
         Lang::Zh => {
-            let abandon = if s.abandon_hours.is_empty() {
-                "本期无呼损".to_owned()
-            } else {
-                format!("呼损集中时间{}", s.abandon_hours.join("、"))
-            };
-            let service = if s.service_hours.is_empty() {
-                String::new()
-            } else {
-                format!("电话服务时间段主要集中在{}。", s.service_hours.join("、"))
-            };
+            let abandon = hours(&s.abandon_hours, "本期无呼损", "呼损集中时间", "");
+            let service = hours(&s.service_hours, "", "电话服务时间段主要集中在", "。");
             format!(
                 "从统计数据来看，{when}受理电话总数(呼入+呼出){}通，合计通话时长(呼入+呼出){:.2}分钟，\
                  其中呼入电话{}通，自助语音电话{}通，呼损电话{}通，呼入总时长{:.2}分钟；\
@@ -279,16 +280,13 @@ fn summary_text(s: &Summary, p: &Period, lang: Lang) -> String {
             )
         }
         Lang::En => {
-            let abandon = if s.abandon_hours.is_empty() {
-                "There were no abandoned calls.".to_owned()
-            } else {
-                format!("Abandons concentrate in {}.", s.abandon_hours.join(", "))
-            };
-            let service = if s.service_hours.is_empty() {
-                String::new()
-            } else {
-                format!(" Calls concentrate in {}.", s.service_hours.join(", "))
-            };
+            let abandon = hours(
+                &s.abandon_hours,
+                "There were no abandoned calls.",
+                "Abandons concentrate in ",
+                ".",
+            );
+            let service = hours(&s.service_hours, "", " Calls concentrate in ", ".");
             format!(
                 "In {when} the center handled {} calls (inbound + outbound) with {:.2} minutes of \
                  talk: {} inbound calls, of which {} finished in self-service and {} were \
@@ -530,33 +528,26 @@ impl OperationsReport {
                     Column::new(t("数量", "Count"), Fmt::Int),
                     Column::new(t("占比", "Share"), Fmt::Percent),
                 ],
-                rows: vec![
-                    vec![
-                        t("非常满意", "Very satisfied").into(),
-                        count(s.very_satisfied_count),
-                        share(s.very_satisfied),
-                    ],
-                    vec![
-                        t("满意", "Satisfied").into(),
-                        count(s.satisfied_count),
-                        share(s.satisfied),
-                    ],
-                    vec![
-                        t("一般", "Neutral").into(),
-                        count(s.neutral_count),
-                        share(s.neutral),
-                    ],
-                    vec![
-                        t("不满意", "Dissatisfied").into(),
-                        count(s.dissatisfied_count),
-                        share(s.dissatisfied),
-                    ],
-                    vec![
-                        t("未评分", "Unrated").into(),
-                        count(s.unrated_count),
-                        share(s.unrated),
-                    ],
-                ],
+                rows: [
+                    (
+                        "非常满意",
+                        "Very satisfied",
+                        s.very_satisfied_count,
+                        s.very_satisfied,
+                    ),
+                    ("满意", "Satisfied", s.satisfied_count, s.satisfied),
+                    ("一般", "Neutral", s.neutral_count, s.neutral),
+                    (
+                        "不满意",
+                        "Dissatisfied",
+                        s.dissatisfied_count,
+                        s.dissatisfied,
+                    ),
+                    ("未评分", "Unrated", s.unrated_count, s.unrated),
+                ]
+                .into_iter()
+                .map(|(zh, en, n, part)| vec![t(zh, en).into(), count(n), share(part)])
+                .collect(),
                 total: Some(vec![
                     t("满意度触发量", "Surveys offered").into(),
                     count(s.survey_offered),

@@ -46,12 +46,7 @@ impl DuckDbStore {
 
     /// Removes a rule; whether it existed.
     pub fn delete_alert_rule(&self, tenant: &TenantId, id: &str) -> Result<bool> {
-        let tenant = tenant.as_str();
-        let n = self.conn.execute(
-            "DELETE FROM alert_rules WHERE tenant = ? AND id = ?",
-            params![tenant, id],
-        )?;
-        Ok(n > 0)
+        self.delete_row("alert_rules", tenant, id)
     }
 
     /// Appends firing / resolved events to the history.

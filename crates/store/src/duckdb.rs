@@ -173,6 +173,15 @@ impl DuckDbStore {
             .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get(0))?)
     }
 
+    /// Deletes the row of `table` keyed by (tenant, id); whether there was one.
+    pub(crate) fn delete_row(&self, table: &str, tenant: &TenantId, id: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            &format!("DELETE FROM {table} WHERE tenant = ? AND id = ?"),
+            ::duckdb::params![tenant.as_str(), id],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Number of contacts stored for `tenant`.
     pub fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
         let tenant = tenant.as_str();

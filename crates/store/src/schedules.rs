@@ -100,12 +100,7 @@ impl DuckDbStore {
 
     /// Removes a schedule (its reports stay); whether it existed.
     pub fn delete_schedule(&self, tenant: &TenantId, id: &str) -> Result<bool> {
-        let tenant = tenant.as_str();
-        let n = self.conn.execute(
-            "DELETE FROM report_schedules WHERE tenant = ? AND id = ?",
-            params![tenant, id],
-        )?;
-        Ok(n > 0)
+        self.delete_row("report_schedules", tenant, id)
     }
 
     /// Records a generated report.

@@ -238,19 +238,18 @@ pub(crate) fn write(store: &crate::DuckDbStore, s: &SourceState) -> Result<()> {
              DROP TABLE temp.staging_states;",
         )?;
     }
-    for o in &s.open_remove {
+    let close = |o: &OpenStint| {
         conn.execute(
             "DELETE FROM queue_log_open
              WHERE tenant = ? AND call_id = ? AND queue = ? AND enter_epoch = ?",
             params![o.tenant.as_str(), o.call_id, o.queue, o.enter_epoch],
-        )?;
+        )
+    };
+    for o in &s.open_remove {
+        close(o)?;
     }
     for o in &s.open_add {
-        conn.execute(
-            "DELETE FROM queue_log_open
-             WHERE tenant = ? AND call_id = ? AND queue = ? AND enter_epoch = ?",
-            params![o.tenant.as_str(), o.call_id, o.queue, o.enter_epoch],
-        )?;
+        close(o)?;
         // A stint some other import already closed is not open again.
         conn.execute(
             "INSERT INTO queue_log_open

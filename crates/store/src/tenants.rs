@@ -206,20 +206,18 @@ impl DuckDbStore {
             ])?;
             app.flush()?;
         }
-        self.conn.execute(
-            "UPDATE tickets SET local_ts = make_timestamp(epoch_us(created_at) + r.offset_us)
-             FROM tz_ranges r
-             WHERE tickets.tenant = ? AND epoch_us(tickets.created_at) >= r.start_us
-               AND epoch_us(tickets.created_at) < r.end_us",
-            [tenant],
-        )?;
-        self.conn.execute(
-            "UPDATE contacts SET local_ts = make_timestamp(epoch_us(bucket_at) + r.offset_us)
-             FROM tz_ranges r
-             WHERE contacts.tenant = ? AND epoch_us(contacts.bucket_at) >= r.start_us
-               AND epoch_us(contacts.bucket_at) < r.end_us",
-            [tenant],
-        )?;
+        // Each table's local time from its own instant column.
+        for (table, at) in [("tickets", "created_at"), ("contacts", "bucket_at")] {
+            self.conn.execute(
+                &format!(
+                    "UPDATE {table} SET local_ts = make_timestamp(epoch_us({at}) + r.offset_us)
+                     FROM tz_ranges r
+                     WHERE {table}.tenant = ? AND epoch_us({table}.{at}) >= r.start_us
+                       AND epoch_us({table}.{at}) < r.end_us"
+                ),
+                [tenant],
+            )?;
+        }
         self.conn.execute(
             "UPDATE contacts SET
                 local_date = CAST(local_ts AS DATE),
