@@ -88,6 +88,8 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// KPIs by any period and dimension.
     Kpi(KpiArgs),
+    /// The contacts behind a figure (drill-down), or one contact whole with `--id`.
+    Contacts(ContactsArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -206,6 +208,41 @@ pub struct KpiArgs {
     /// Give empty buckets a row too.
     #[arg(long)]
     pub fill: bool,
+}
+
+#[derive(Args)]
+pub struct ContactsArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    /// The metric whose contacts to list, as `kpi` takes it (service_level[threshold=15]).
+    #[arg(long, required_unless_present = "id")]
+    pub metric: Option<String>,
+    /// numerator (what the metric counts; the default) or denominator (what it divides by).
+    #[arg(long)]
+    pub part: Option<String>,
+    /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Exclusive end, tenant-local.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// KEY=V1[,V2]; repeatable, all must hold.
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// A field to sort by, `-` first for descending (-wait_s); default: arrival.
+    #[arg(long, allow_hyphen_values = true)]
+    pub sort: Option<String>,
+    /// Contacts per page (1 to 10,000; default 50).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Contacts to skip.
+    #[arg(long)]
+    pub offset: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// One contact with every field and its timeline (JSON), instead of a list.
+    #[arg(long, conflicts_with = "metric")]
+    pub id: Option<String>,
 }
 
 #[derive(Args)]

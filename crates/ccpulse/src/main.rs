@@ -48,6 +48,7 @@ fn run(cli: Cli) -> cmd::Done {
         Command::Tenant { command } => cmd::tenant::run(&cfg, command),
         Command::Metrics(a) => cmd::kpi::metrics(&cfg, a),
         Command::Kpi(a) => cmd::kpi::kpi(&cfg, a),
+        Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),
         Command::Report { command } => cmd::report::run(&cfg, command),
         Command::Schedule { command } => cmd::schedule::run(&cfg, command),
         Command::Serve(a) => cmd::serve::serve(&cfg, a),

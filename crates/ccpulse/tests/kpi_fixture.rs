@@ -733,3 +733,245 @@ numerator = "count(*) FILTER (WHERE {answered} AND channel = 'chat')"
     let rows = cli.kpi(&["--tenant", "fx", "--metrics", "chat_answered"]);
     assert_eq!(rows[0]["chat_answered"], 1);
 }
+
+/// The column an aggregate sums, counts or takes the maximum of (`THEN col END`, or the lone
+/// column of `sum(col)`), if any.
+fn aggregated_column(sql: &str) -> Option<String> {
+    if let Some(i) = sql.rfind(" THEN ") {
+        let rest = &sql[i + 6..];
+        return rest.split(" END").next().map(|c| c.trim().to_owned());
+    }
+    let inner = sql.split_once('(')?.1.split(')').next()?.trim();
+    let inner = inner.strip_prefix("DISTINCT ").unwrap_or(inner);
+    (inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && inner != "*")
+        .then(|| inner.to_owned())
+}
+
+/// `quantile_cont` as DuckDB computes it: linear between the closest ranks.
+fn quantile_cont(mut v: Vec<f64>, q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+/// Every contact metric (each variant too) drills to exactly the contacts its numerator and
+/// its denominator count: a count is the drill-down's total, a sum or maximum is recomputed
+/// from the drilled contacts' own fields, a distinct count from their distinct values.
+/// Metrics over other tables refuse with the reason.
+#[test]
+fn drill_down_lists_exactly_what_each_metric_counts() {
+    let cli = setup();
+    let catalog: Value = serde_json::from_str(&cli.ok(&["metrics", "--json"])).unwrap();
+    let mut checked = 0;
+    for m in catalog["metrics"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let mut specs = vec![name.to_owned()];
+        for v in m["variants"].as_array().unwrap() {
+            if v != "default" {
+                specs.push(format!("{name}[variant={}]", v.as_str().unwrap()));
+            }
+        }
+        for spec in specs {
+            let drill = |part: &str| {
+                cli.run(&[
+                    "contacts", "--tenant", "fx", "--metric", &spec, "--part", part, "--limit",
+                    "10000", "--format", "json",
+                ])
+            };
+            if m["table"] != "contacts" || !m["ratio_of"].is_null() {
+                let out = drill("numerator");
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(!out.status.success(), "{spec} drilled");
+                assert!(err.contains("cannot be drilled"), "{spec}: {err}");
+                continue;
+            }
+            let explain = cli.ok(&[
+                "kpi",
+                "--tenant",
+                "fx",
+                "--metrics",
+                &spec,
+                "--format",
+                "json",
+                "--explain",
+            ]);
+            let explain: Value = serde_json::from_str(&explain).unwrap();
+            let info = &explain["explain"]["metrics"][0];
+            for (part, sql_key) in [
+                ("numerator", "numerator_sql"),
+                ("denominator", "denominator_sql"),
+            ] {
+                let Some(sql) = info[sql_key].as_str() else {
+                    let out = drill(part);
+                    assert!(!out.status.success(), "{spec} has no {part}");
+                    continue;
+                };
+                let want = info["rows"][0][part].as_f64().unwrap_or(0.0);
+                let out = drill(part);
+                assert!(
+                    out.status.success(),
+                    "{spec} {part}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+                let rows = d["rows"].as_array().unwrap();
+                assert_eq!(d["total"].as_u64().unwrap() as usize, rows.len(), "{spec}");
+                let col = aggregated_column(sql);
+                let values =
+                    |c: &str| -> Vec<f64> { rows.iter().filter_map(|r| r[c].as_f64()).collect() };
+                let what = format!("{spec} {part}: {sql}");
+                let agg = sql.trim_start_matches("coalesce(");
+                if agg.starts_with("count_if(") || agg.starts_with("count(*)") {
+                    close(rows.len() as f64, want, &what);
+                } else if agg.starts_with("count(DISTINCT") {
+                    let c = col.unwrap();
+                    let distinct: std::collections::BTreeSet<String> =
+                        rows.iter().map(|r| r[&c].to_string()).collect();
+                    close(distinct.len() as f64, want, &what);
+                } else if agg.starts_with("count(") {
+                    close(rows.len() as f64, want, &what);
+                } else if agg.starts_with("sum(") {
+                    let c = col.expect("a summed column");
+                    assert_eq!(values(&c).len(), rows.len(), "{what}: every row has {c}");
+                    close(values(&c).iter().sum(), want, &what);
+                } else if agg.starts_with("max(") {
+                    let c = col.expect("a column");
+                    close(values(&c).into_iter().fold(f64::MIN, f64::max), want, &what);
+                } else if agg.starts_with("quantile_cont(") {
+                    let c = col.expect("a column");
+                    close(quantile_cont(values(&c), 0.9), want, &what);
+                } else {
+                    panic!("{what}: no hand check for this aggregate");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 60, "{checked} parts checked");
+}
+
+/// The drill-down's contract on the command line: filters and ranges as `kpi` takes them,
+/// sorting by a field, pages, CSV, masking, one contact whole, and clear refusals.
+#[test]
+fn drill_down_pages_sorts_filters_and_refuses_bad_input() {
+    let cli = setup();
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["contacts", "--tenant", "fx", "--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&cli.ok(&all)).unwrap()
+    };
+    let abandoned = json(&["--metric", "abandoned"]);
+    let k = cli.kpi(&["--tenant", "fx", "--metrics", "abandoned"]);
+    assert_eq!(abandoned["total"], k[0]["abandoned"]);
+    // Filtered to one queue, as kpi filters.
+    let q2 = json(&["--metric", "abandoned", "--filter", "queue=q2"]);
+    let kq2 = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "abandoned",
+        "--filter",
+        "queue=q2",
+    ]);
+    assert_eq!(q2["total"], kq2[0]["abandoned"]);
+    assert!(q2["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["queue"] == "q2"));
+    // A range: the first hour only (c01..c06 arrive 09:00-09:50).
+    let early = json(&[
+        "--metric",
+        "contacts",
+        "--from",
+        "2021-01-04T09:00",
+        "--to",
+        "2021-01-04T10:00",
+    ]);
+    assert_eq!(early["total"], 6);
+    // Sorted by wait, longest first; pages of 2 that add up.
+    let sorted = json(&["--metric", "answered", "--sort", "-wait_s"]);
+    let waits: Vec<f64> = sorted["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["wait_s"].as_f64().unwrap())
+        .collect();
+    assert!(waits.windows(2).all(|w| w[0] >= w[1]), "{waits:?}");
+    let page = json(&[
+        "--metric", "answered", "--sort", "-wait_s", "--limit", "2", "--offset", "2",
+    ]);
+    assert_eq!(page["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(page["rows"][0], sorted["rows"][2]);
+    assert_eq!(page["total"], sorted["total"]);
+    // Customers masked; c14 has none.
+    let c01 = &json(&["--metric", "contacts", "--limit", "1"])["rows"][0];
+    assert_eq!(c01["id"], "c01");
+    assert_eq!(c01["customer"], "138****0001");
+    // CSV: a header and a line per contact.
+    let csv = cli.ok(&[
+        "contacts",
+        "--tenant",
+        "fx",
+        "--metric",
+        "abandoned",
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.starts_with("id,time,arrived_at,"), "{csv}");
+    assert_eq!(
+        csv.lines().count() as u64,
+        abandoned["total"].as_u64().unwrap() + 1
+    );
+    // One contact whole: its own times as the timeline (it was imported, not posted).
+    let card: Value =
+        serde_json::from_str(&cli.ok(&["contacts", "--tenant", "fx", "--id", "c01"])).unwrap();
+    assert_eq!(card["contact"]["id"], "c01");
+    assert_eq!(card["timeline_source"], "contact");
+    let kinds: Vec<&str> = card["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"arrived"));
+    assert!(
+        kinds.contains(&"answered") || kinds.contains(&"ended"),
+        "{kinds:?}"
+    );
+    // Refusals name what is wrong.
+    for (args, says) in [
+        (vec!["--metric", "colour"], "unknown metric"),
+        (
+            vec!["--metric", "abandoned", "--limit", "10001"],
+            "1 to 10000",
+        ),
+        (
+            vec![
+                "--metric",
+                "abandoned",
+                "--sort",
+                "wait_s;drop table contacts",
+            ],
+            "not a field",
+        ),
+        (vec!["--metric", "abandoned", "--filter", "queue"], "KEY=V1"),
+        (
+            vec!["--metric", "abandoned", "--part", "middle"],
+            "numerator or denominator",
+        ),
+        (
+            vec!["--metric", "contacts", "--part", "denominator"],
+            "no denominator",
+        ),
+        (vec!["--id", "nope"], "no contact"),
+    ] {
+        let mut all = vec!["contacts", "--tenant", "fx"];
+        all.extend_from_slice(&args);
+        let out = cli.run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -62,6 +62,20 @@ pub enum Table {
     Agents,
 }
 
+impl Table {
+    /// The table's name as written in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Table::Contacts => "contacts",
+            Table::AgentStates => "agent_states",
+            Table::AgentPresence => "agent_presence",
+            Table::Tickets => "tickets",
+            Table::Subscribers => "subscribers",
+            Table::Agents => "agents",
+        }
+    }
+}
+
 /// Whether a higher value is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,12 +6,14 @@
 //! - [`query`]: [`KpiQuery`], what `ccpulse kpi` asks: metrics, `--by` items, range, filters.
 //! - [`sql`]: compiling a query to SQL for a [`Dialect`] ([`CompiledQuery`]), with what
 //!   `--explain` shows of each metric.
+//! - [`drill`]: the contacts behind a figure ([`DrillQuery`]), from the metric's own SQL.
 //! - [`result`]: what a question answers ([`KpiResult`]: rows of keys, values, numerators and
 //!   denominators); the store fills it.
 //! - [`present`]: every output of a figure (for people, JSON, CSV, `--explain`).
 //! - [`standards`]: seed 002's scoring bands with a tenant's overrides ([`Standards`]).
 
 pub mod catalog;
+pub mod drill;
 pub mod present;
 pub mod query;
 pub mod result;
@@ -20,6 +22,7 @@ pub mod sql;
 pub mod standards;
 
 pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Table, Unit, EMBEDDED_CATALOG};
+pub use drill::{compile_drill, Cell, CompiledDrill, DrillQuery, DrillText, Drilled, Part, Sort};
 pub use present::{human, json_value, key_json};
 pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, KpiText, TenantSettings};
 pub use result::{KeyValue, KpiResult, KpiRow};

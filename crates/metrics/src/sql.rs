@@ -509,7 +509,11 @@ fn reads_schedule(metrics: &[CompiledMetric], table: Table) -> bool {
 
 /// The rows a table's metrics run over, checking that `query`'s dimensions exist there;
 /// `schedule` adds the agents' schedules to agent-state rows.
-fn relation_for(table: Table, query: &KpiQuery, schedule: bool) -> Result<String, QueryError> {
+pub(crate) fn relation_for(
+    table: Table,
+    query: &KpiQuery,
+    schedule: bool,
+) -> Result<String, QueryError> {
     let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
         || query.filters.iter().any(|f| f.dimension == Dimension::Team);
     Ok(match table {
@@ -630,7 +634,7 @@ fn relation_for(table: Table, query: &KpiQuery, schedule: bool) -> Result<String
 }
 
 /// The WHERE clause of a query (tenant, range, filters) and its bound values.
-fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
+pub(crate) fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
     let mut params = vec![query.tenant.to_string()];
     let mut wheres = vec!["tenant = ?".to_owned()];
     if let Some(from) = query.from {

@@ -38,6 +38,8 @@ pub enum Permission {
     Ingest,
     /// Manage alert rules, users, tokens.
     Admin,
+    /// See customers' numbers unmasked.
+    Unmask,
 }
 
 /// A user's role.

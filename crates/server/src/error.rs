@@ -48,6 +48,8 @@ impl IntoResponse for ApiError {
         let (code, status) = self.code();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "internal error");
+        } else if status == StatusCode::BAD_REQUEST {
+            tracing::warn!(code, error = %self, "request refused");
         }
         (
             status,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
@@ -18,7 +18,7 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use ccpulse_ingest::events::{parse_event, split_body};
 use ccpulse_live::Rule;
-use ccpulse_metrics::{KpiQuery, KpiText};
+use ccpulse_metrics::{DrillQuery, DrillText, KpiQuery, KpiText};
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use futures_util::stream::{self, Stream};
@@ -44,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route("/live", get(live))
         .route("/live/stream", get(live_stream))
         .route("/kpi", get(kpi))
+        .route("/contacts", get(contacts))
+        .route("/contacts/{id}", get(contact))
         .route("/alerts", get(alert_history))
         .route("/alerts/rules", get(alert_rules).post(put_alert_rule))
         .route("/alerts/rules/{id}", delete(delete_alert_rule))
@@ -343,33 +345,141 @@ async fn live_stream(
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// A request's query parameters, repeatable ones (`filter`) included.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The first value of `key`.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, in order.
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| v == "true" || v == "1")
+    }
+
+    /// `format`: json (the default) or csv.
+    fn csv(&self) -> Result<bool, ApiError> {
+        match self.get("format") {
+            None | Some("json") => Ok(false),
+            Some("csv") => Ok(true),
+            Some(other) => Err(ApiError::BadQuery(format!(
+                "format `{other}`: use json or csv"
+            ))),
+        }
+    }
+}
+
+/// A CSV download named `name`.
+fn csv_download(name: &str, body: String) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn csv_error(e: csv::Error) -> ApiError {
+    ApiError::Internal(format!("writing CSV: {e}"))
+}
+
 async fn kpi(
     State(state): State<AppState>,
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Read)?;
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let metrics = get("metrics").ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
-    let filters: Vec<String> = params
-        .iter()
-        .filter(|(n, _)| n == "filter")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let (by, from, to) = (get("by"), get("from"), get("to"));
-    let lang = get("lang").unwrap_or_else(|| "zh-CN".into());
-    let explain = get("explain").is_some_and(|v| v == "true" || v == "1");
+    let p = Params(params);
+    let metrics = p
+        .get("metrics")
+        .ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
+    let filters = p.all("filter");
+    let lang = p.get("lang").unwrap_or("zh-CN").to_owned();
+    let (explain, csv) = (p.flag("explain"), p.csv()?);
     let text = KpiText {
-        metrics: &metrics,
-        by: by.as_deref(),
-        from: from.as_deref(),
-        to: to.as_deref(),
+        metrics,
+        by: p.get("by"),
+        from: p.get("from"),
+        to: p.get("to"),
         filters: &filters,
     };
     let q = KpiQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
-    state
-        .read(move |store, catalog| Ok(Json(store.ask(catalog, &q)?.to_json(&lang, explain))))
-        .await
+    let r = state
+        .read(move |store, catalog| Ok(store.ask(catalog, &q)?))
+        .await?;
+    if csv {
+        return Ok(csv_download("kpi", r.to_csv().map_err(csv_error)?));
+    }
+    Ok(Json(r.to_json(&lang, explain)).into_response())
+}
+
+/// The contacts behind a figure: `metric`, `part`, the range and filters as `kpi` takes
+/// them, `sort`, `limit` (at most 10,000) and `offset`. Customers are masked unless the
+/// caller's role may see them.
+async fn contacts(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let unmask = asker.p.role.allows(Permission::Unmask);
+    let p = Params(params);
+    let filters = p.all("filter");
+    let text = DrillText {
+        metric: p
+            .get("metric")
+            .ok_or_else(|| ApiError::BadQuery("metric: missing".into()))?,
+        part: p.get("part"),
+        from: p.get("from"),
+        to: p.get("to"),
+        filters: &filters,
+        sort: p.get("sort"),
+        limit: p.get("limit"),
+        offset: p.get("offset"),
+    };
+    let csv = p.csv()?;
+    let q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    let d = state
+        .read(move |store, catalog| Ok(store.drill(catalog, &q, unmask)?))
+        .await?;
+    if csv {
+        return Ok(csv_download("contacts", d.to_csv().map_err(csv_error)?));
+    }
+    Ok(Json(d.to_json()).into_response())
+}
+
+/// One contact whole with its timeline.
+async fn contact(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let unmask = asker.p.role.allows(Permission::Unmask);
+    let wanted = id.clone();
+    let card = state
+        .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, unmask)?))
+        .await?;
+    card.map(|c| Json(c.to_json()))
+        .ok_or_else(|| ApiError::NotFound(format!("no contact `{id}`")))
 }
 
 #[derive(Deserialize)]

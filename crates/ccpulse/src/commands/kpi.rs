@@ -94,6 +94,7 @@ pub fn list_metrics(catalog: &Catalog, lang: &str, as_json: bool) -> String {
             .map(|m| {
                 json!({
                     "name": m.name, "zh": m.zh, "en": m.en, "unit": m.unit.as_str(),
+                    "table": m.table.as_str(), "ratio_of": m.of,
                     "direction": m.direction.as_str(), "params": m.params,
                     "variants": m.variants.keys().collect::<Vec<_>>(),
                     "bands": m.bands.iter().map(|b| json!({"points": b.points, "when": b.describe()})).collect::<Vec<_>>(),

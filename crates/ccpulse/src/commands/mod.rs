@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod bench;
 pub mod config;
+pub mod contacts;
 pub mod import;
 pub mod kpi;
 pub mod quarantine;

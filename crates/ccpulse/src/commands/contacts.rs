@@ -1,0 +1,76 @@
+//! `ccpulse contacts`: the contacts behind a figure (the same drill-down as
+//! `GET /api/v1/contacts`), or one contact whole.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use ccpulse_metrics::drill::FIELDS;
+use ccpulse_metrics::{Cell as Value, DrillQuery, DrillText, Drilled};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+
+use super::kpi::Format;
+use super::{known_tenant, open, Done};
+use crate::cli::ContactsArgs;
+use crate::config::Config;
+
+/// The fields a terminal table shows (JSON and CSV have them all).
+const SHOWN: &[&str] = &[
+    "id", "time", "channel", "queue", "agent", "customer", "outcome", "wait_s", "talk_s",
+];
+
+/// `ccpulse contacts`. Customer numbers are masked, as everywhere they leave the store.
+pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
+    let store = open(cfg)?;
+    let tenant = known_tenant(&store, &a.tenant)?;
+    if let Some(id) = &a.id {
+        let Some(card) = store.contact_card(&tenant, id, false)? else {
+            bail!("no contact `{id}` in tenant `{tenant}`");
+        };
+        println!("{}", serde_json::to_string_pretty(&card.to_json())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let catalog = store.catalog()?;
+    let text = DrillText {
+        metric: a.metric.as_deref().unwrap_or_default(),
+        part: a.part.as_deref(),
+        from: a.from.as_deref(),
+        to: a.to.as_deref(),
+        filters: &a.filters,
+        sort: a.sort.as_deref(),
+        limit: a.limit.as_deref(),
+        offset: a.offset.as_deref(),
+    };
+    let q = DrillQuery::parse(tenant, &text)?;
+    let d = store.drill(&catalog, &q, false)?;
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&d.to_json())?),
+        Format::Csv => print!("{}", d.to_csv()?),
+        Format::Table => {
+            println!("{}", to_table(&d));
+            println!("{} of {} contacts", d.rows.len(), d.total);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_table(d: &Drilled) -> Table {
+    let shown: Vec<usize> = SHOWN
+        .iter()
+        .filter_map(|n| FIELDS.iter().position(|f| f.name == *n))
+        .collect();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(shown.iter().map(|&i| FIELDS[i].name));
+    for row in &d.rows {
+        t.add_row(shown.iter().map(|&i| {
+            match &row[i] {
+                // Seconds to a tenth, as people read them.
+                Value::Num(Some(n)) => {
+                    Cell::new(format!("{n:.1}")).set_alignment(CellAlignment::Right)
+                }
+                other => Cell::new(other.text()),
+            }
+        }));
+    }
+    t
+}

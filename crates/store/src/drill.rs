@@ -1,0 +1,249 @@
+//! Drill-down: the contacts behind a figure, and one contact whole with its timeline.
+
+use ::duckdb::types::Value;
+use ccpulse_metrics::drill::{compile_drill, Cell, CompiledDrill, DrillQuery, Drilled, FIELDS};
+use ccpulse_metrics::Catalog;
+use ccpulse_model::TenantId;
+
+use crate::lists::mask_customer;
+use crate::{DuckDbStore, Result};
+
+/// The columns of a contact's card beyond the drill-down fields.
+const CARD_EXTRA: &[(&str, &str, bool)] = &[
+    ("source", "source", false),
+    ("entry_point", "entry_point", false),
+    ("campaign", "campaign", false),
+    (
+        "ivr_start",
+        "strftime(ivr_start, '%Y-%m-%dT%H:%M:%SZ')",
+        false,
+    ),
+    ("ivr_end", "strftime(ivr_end, '%Y-%m-%dT%H:%M:%SZ')", false),
+    (
+        "ring_start",
+        "strftime(ring_start, '%Y-%m-%dT%H:%M:%SZ')",
+        false,
+    ),
+    (
+        "wrap_up_end",
+        "strftime(wrap_up_end, '%Y-%m-%dT%H:%M:%SZ')",
+        false,
+    ),
+    ("ivr_s", "ivr_s", true),
+    ("ring_s", "ring_s", true),
+    ("transfers", "transfers", true),
+    ("transfer_target", "transfer_target", false),
+    (
+        "transfer_correct",
+        "CAST(transfer_correct AS VARCHAR)",
+        false,
+    ),
+    ("survey_offered", "CAST(survey_offered AS VARCHAR)", false),
+    ("survey_reason", "survey_reason", false),
+    ("resolved_first", "CAST(resolved_first AS VARCHAR)", false),
+];
+
+/// A moment of a contact's life: from the events that built it, or from its own times.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Moment {
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// The event type (`queued`, `answered`, ...) or the moment's name (`arrived`, ...).
+    pub kind: String,
+    /// The event as it came (JSON text), for moments from the events API.
+    pub body: Option<String>,
+}
+
+/// One contact whole: every field by name, and its timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactCard {
+    pub fields: Vec<(&'static str, Cell)>,
+    /// `events` when the timeline is the events that built the contact, `contact` when it
+    /// is the contact's own times (imported records).
+    pub timeline_source: &'static str,
+    pub timeline: Vec<Moment>,
+}
+
+impl ContactCard {
+    /// `{"contact": {field: value, ...}, "timeline_source": ..., "timeline": [{at, kind,
+    /// event?}]}`, an event's JSON as it came.
+    pub fn to_json(&self) -> serde_json::Value {
+        let contact: serde_json::Map<String, serde_json::Value> = self
+            .fields
+            .iter()
+            .map(|(n, c)| ((*n).to_owned(), c.to_json()))
+            .collect();
+        let timeline: Vec<serde_json::Value> = self
+            .timeline
+            .iter()
+            .map(|m| {
+                let mut v = serde_json::json!({"at": m.at, "kind": m.kind});
+                if let Some(body) = &m.body {
+                    v["event"] = serde_json::from_str(body)
+                        .unwrap_or_else(|_| serde_json::Value::String(body.clone()));
+                }
+                v
+            })
+            .collect();
+        serde_json::json!({
+            "contact": contact,
+            "timeline_source": self.timeline_source,
+            "timeline": timeline,
+        })
+    }
+}
+
+fn cell(v: Value, numeric: bool) -> Cell {
+    #[allow(clippy::cast_precision_loss)]
+    let num = |v: Value| match v {
+        Value::Double(d) => Some(d),
+        Value::Float(f) => Some(f64::from(f)),
+        Value::Int(i) => Some(f64::from(i)),
+        Value::BigInt(i) => Some(i as f64),
+        Value::SmallInt(i) => Some(f64::from(i)),
+        Value::TinyInt(i) => Some(f64::from(i)),
+        _ => None,
+    };
+    if numeric {
+        Cell::Num(num(v))
+    } else {
+        Cell::Text(match v {
+            Value::Text(s) => Some(s),
+            Value::Null => None,
+            other => num(other).map(|n| n.to_string()),
+        })
+    }
+}
+
+impl DuckDbStore {
+    /// The drill-down compiled with the tenant's settings, not run.
+    pub fn compile_drill(&self, catalog: &Catalog, q: &DrillQuery) -> Result<CompiledDrill> {
+        let settings = self
+            .tenant(q.tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default();
+        Ok(compile_drill(catalog, q, &settings)?)
+    }
+
+    /// The contacts behind `q`'s figure: how many, and the page asked for. Customer numbers
+    /// are masked unless `unmask`.
+    pub fn drill(&self, catalog: &Catalog, q: &DrillQuery, unmask: bool) -> Result<Drilled> {
+        let c = self.compile_drill(catalog, q)?;
+        let params = ::duckdb::params_from_iter(c.params.iter());
+        let total: i64 = self.conn.query_row(&c.count_sql, params, |r| r.get(0))?;
+        let mut stmt = self.conn.prepare(&c.rows_sql)?;
+        let mut rows = stmt.query(::duckdb::params_from_iter(c.params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(FIELDS.len());
+            for (i, f) in FIELDS.iter().enumerate() {
+                let mut v = cell(row.get::<_, Value>(i)?, f.numeric);
+                if f.name == "customer" && !unmask {
+                    if let Cell::Text(Some(s)) = &v {
+                        v = Cell::Text(Some(mask_customer(s)));
+                    }
+                }
+                cells.push(v);
+            }
+            out.push(cells);
+        }
+        Ok(Drilled {
+            total: u64::try_from(total).unwrap_or(0),
+            rows: out,
+        })
+    }
+
+    /// One contact of `tenant` with every field and its timeline; `None` when there is no
+    /// such contact. The customer is masked unless `unmask`.
+    pub fn contact_card(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        unmask: bool,
+    ) -> Result<Option<ContactCard>> {
+        let columns: Vec<(&'static str, &str, bool)> = FIELDS
+            .iter()
+            .map(|f| (f.name, f.sql, f.numeric))
+            .chain(CARD_EXTRA.iter().copied())
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE tenant = ? AND id = ?",
+            columns
+                .iter()
+                .map(|(_, s, _)| *s)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(::duckdb::params![tenant.as_str(), id])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut fields = Vec::with_capacity(columns.len());
+        for (i, (name, _, numeric)) in columns.iter().enumerate() {
+            let mut v = cell(row.get::<_, Value>(i)?, *numeric);
+            if *name == "customer" && !unmask {
+                if let Cell::Text(Some(s)) = &v {
+                    v = Cell::Text(Some(mask_customer(s)));
+                }
+            }
+            fields.push((*name, v));
+        }
+        let events = self.timeline_events(tenant, id)?;
+        let (timeline_source, timeline) = if events.is_empty() {
+            ("contact", moments_of(&fields))
+        } else {
+            ("events", events)
+        };
+        Ok(Some(ContactCard {
+            fields,
+            timeline_source,
+            timeline,
+        }))
+    }
+
+    /// The logged events of a contact, in the order they happened.
+    fn timeline_events(&self, tenant: &TenantId, id: &str) -> Result<Vec<Moment>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), type, body FROM events
+             WHERE tenant = ? AND contact_id = ? ORDER BY event_at, seq",
+        )?;
+        let rows = stmt.query_map(::duckdb::params![tenant.as_str(), id], |r| {
+            Ok(Moment {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                body: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+/// A contact's own times as its timeline, in order.
+fn moments_of(fields: &[(&'static str, Cell)]) -> Vec<Moment> {
+    const MOMENTS: &[&str] = &[
+        "arrived_at",
+        "ivr_start",
+        "ivr_end",
+        "queued_at",
+        "ring_start",
+        "answered_at",
+        "ended_at",
+        "wrap_up_end",
+    ];
+    let mut out: Vec<Moment> = MOMENTS
+        .iter()
+        .filter_map(|m| {
+            let (_, c) = fields.iter().find(|(n, _)| n == m)?;
+            let Cell::Text(Some(at)) = c else { return None };
+            Some(Moment {
+                at: at.clone(),
+                kind: m.trim_end_matches("_at").to_owned(),
+                body: None,
+            })
+        })
+        .collect();
+    // Same-second moments keep the contact's order (a stable sort).
+    out.sort_by(|a, b| a.at.cmp(&b.at));
+    out
+}
