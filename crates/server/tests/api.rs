@@ -1333,9 +1333,9 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
         assert_eq!(card["timeline_source"], "events");
         let kinds: Vec<&str> = card["timeline"]
             .as_array()
-            .unwrap()
+            .expect("present")
             .iter()
-            .map(|m| m["kind"].as_str().unwrap())
+            .map(|m| m["kind"].as_str().expect("present"))
             .collect();
         assert_eq!(
             kinds,
@@ -1362,9 +1362,9 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
         assert_eq!(status, StatusCode::OK);
         assert!(headers[header::CONTENT_TYPE]
             .to_str()
-            .unwrap()
+            .expect("present")
             .starts_with("text/csv"));
-        assert_eq!(csv.as_str().unwrap().lines().count(), 3, "{csv}");
+        assert_eq!(csv.as_str().expect("present").lines().count(), 3, "{csv}");
         let (_, headers, kcsv) = get(
             "/api/v1/kpi?tenant=demo&metrics=offered,abandoned&by=queue&format=csv",
             "viewer-token",
@@ -1372,9 +1372,12 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
         .await;
         assert!(headers[header::CONTENT_DISPOSITION]
             .to_str()
-            .unwrap()
+            .expect("present")
             .contains("kpi.csv"));
-        assert_eq!(kcsv.as_str().unwrap(), "queue,offered,abandoned\nvip,2,1\n");
+        assert_eq!(
+            kcsv.as_str().expect("present"),
+            "queue,offered,abandoned\nvip,2,1\n"
+        );
         // A filter value is a value, never SQL: nothing matches it.
         let (status, _, inj) = get(
             "/api/v1/contacts?tenant=demo&metric=offered&filter=queue=vip%27%20OR%201=1%20--",
