@@ -9,6 +9,7 @@
 //! - [`schedule`]: which periods a schedule owes a report for; generating it.
 //! - [`doc`]: a report apart from its format; [`html`] (with [`svg`] charts) and [`xlsx`]
 //!   (native Excel charts) render it; [`pdf`] prints the HTML with headless Chromium.
+//! - [`view`]: an explore view or a drill-down as a document (their XLSX, HTML, PDF export).
 //!
 //! Every figure comes from a catalog KPI query run by the store (the same SQL as
 //! `ccpulse kpi`); Rust only arranges and rounds for display.
@@ -23,6 +24,7 @@ mod query;
 pub mod schedule;
 pub mod scorecard;
 pub mod svg;
+pub mod view;
 pub mod xlsx;
 
 use std::path::Path;

@@ -370,26 +370,40 @@ impl Params {
         self.get(key).is_some_and(|v| v == "true" || v == "1")
     }
 
-    /// `format`: json (the default) or csv.
-    fn csv(&self) -> Result<bool, ApiError> {
+    /// `format`: json (the default), csv or xlsx.
+    fn format(&self) -> Result<Export, ApiError> {
         match self.get("format") {
-            None | Some("json") => Ok(false),
-            Some("csv") => Ok(true),
+            None | Some("json") => Ok(Export::Json),
+            Some("csv") => Ok(Export::Csv),
+            Some("xlsx") => Ok(Export::Xlsx),
             Some(other) => Err(ApiError::BadQuery(format!(
-                "format `{other}`: use json or csv"
+                "format `{other}`: use json, csv or xlsx"
             ))),
         }
     }
+
+    /// `lang`: zh-CN unless `en...`.
+    fn lang(&self) -> String {
+        self.get("lang").unwrap_or("zh-CN").to_owned()
+    }
 }
 
-/// A CSV download named `name`.
-fn csv_download(name: &str, body: String) -> Response {
+/// What a view is answered as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Export {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// A download named `name.ext`.
+fn download(name: &str, ext: &str, mime: &str, body: Vec<u8>) -> Response {
     (
         [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_TYPE, mime.to_owned()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
+                format!("attachment; filename=\"{name}.{ext}\""),
             ),
         ],
         body,
@@ -397,8 +411,30 @@ fn csv_download(name: &str, body: String) -> Response {
         .into_response()
 }
 
-fn csv_error(e: csv::Error) -> ApiError {
-    ApiError::Internal(format!("writing CSV: {e}"))
+/// A view as a CSV or XLSX download (`doc` is its document, for XLSX).
+fn export(
+    name: &str,
+    format: Export,
+    csv: impl FnOnce() -> Result<String, csv::Error>,
+    doc: impl FnOnce() -> ccpulse_report::doc::Document,
+) -> Result<Response, ApiError> {
+    Ok(match format {
+        Export::Xlsx => download(
+            name,
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ccpulse_report::xlsx::render(&doc())
+                .map_err(|e| ApiError::Internal(format!("writing XLSX: {e}")))?,
+        ),
+        _ => download(
+            name,
+            "csv",
+            "text/csv; charset=utf-8",
+            csv()
+                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
+                .into_bytes(),
+        ),
+    })
 }
 
 async fn kpi(
@@ -412,8 +448,8 @@ async fn kpi(
         .get("metrics")
         .ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
     let filters = p.all("filter");
-    let lang = p.get("lang").unwrap_or("zh-CN").to_owned();
-    let (explain, csv) = (p.flag("explain"), p.csv()?);
+    let lang = p.lang();
+    let (explain, format) = (p.flag("explain"), p.format()?);
     let text = KpiText {
         metrics,
         by: p.get("by"),
@@ -425,10 +461,28 @@ async fn kpi(
     let r = state
         .read(move |store, catalog| Ok(store.ask(catalog, &q)?))
         .await?;
-    if csv {
-        return Ok(csv_download("kpi", r.to_csv().map_err(csv_error)?));
+    if format == Export::Json {
+        return Ok(Json(r.to_json(&lang, explain)).into_response());
     }
-    Ok(Json(r.to_json(&lang, explain)).into_response())
+    let title = r
+        .query
+        .metrics
+        .iter()
+        .map(|m| m.label(&lang))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let range = format!(
+        "{} – {}",
+        p.get("from").unwrap_or("…"),
+        p.get("to").unwrap_or("…")
+    );
+    let l = ccpulse_report::Lang::parse(&lang);
+    export(
+        "kpi",
+        format,
+        || r.to_csv(),
+        || ccpulse_report::view::kpi_document(&r, &title, &range, l),
+    )
 }
 
 /// The contacts behind a figure: `metric`, `part`, the range and filters as `kpi` takes
@@ -455,15 +509,22 @@ async fn contacts(
         limit: p.get("limit"),
         offset: p.get("offset"),
     };
-    let csv = p.csv()?;
+    let format = p.format()?;
     let q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    let title = format!("{} · {}", q.metric.written, q.part.name());
     let d = state
         .read(move |store, catalog| Ok(store.drill(catalog, &q, unmask)?))
         .await?;
-    if csv {
-        return Ok(csv_download("contacts", d.to_csv().map_err(csv_error)?));
+    if format == Export::Json {
+        return Ok(Json(d.to_json()).into_response());
     }
-    Ok(Json(d.to_json()).into_response())
+    let l = ccpulse_report::Lang::parse(&p.lang());
+    export(
+        "contacts",
+        format,
+        || d.to_csv(),
+        || ccpulse_report::view::contacts_document(&d, &title, l),
+    )
 }
 
 /// One contact whole with its timeline.

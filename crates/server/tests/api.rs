@@ -1403,7 +1403,7 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
             ("metric=abandoned&from=yesterday", "not a date"),
             ("metric=abandoned&part=middle", "numerator or denominator"),
             ("metric=occupancy", "cannot be drilled"),
-            ("metric=abandoned&format=pdf", "json or csv"),
+            ("metric=abandoned&format=pdf", "json, csv or xlsx"),
         ] {
             let (status, _, e) = get(
                 &format!("/api/v1/contacts?tenant=demo&{query}"),
@@ -1415,6 +1415,88 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
             assert!(msg.contains(says), "{query}: {msg}");
         }
     });
+}
+
+/// A view and a drill-down exported as XLSX: calamine reads the cells back and LibreOffice
+/// converts the workbook without complaint.
+#[test]
+fn views_and_contacts_export_to_xlsx_that_spreadsheets_open() {
+    use calamine::{Data, Reader, Xlsx};
+    let app = app(ServerOptions::default());
+    let dir = tempfile::tempdir().expect("dir");
+    runtime().block_on(async {
+        let body = Value::Array(two_calls()).to_string();
+        call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(body)).await;
+        let req = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .header(header::AUTHORIZATION, "Bearer viewer-token")
+                .body(Body::empty())
+                .expect("request")
+        };
+        for (uri, file, first_row) in [
+            ("/api/v1/kpi?tenant=demo&metrics=offered,abandoned,service_level&by=outcome&format=xlsx&lang=en", "kpi.xlsx", vec!["Outcome"]),
+            ("/api/v1/contacts?tenant=demo&metric=offered&format=xlsx", "contacts.xlsx", vec!["id", "time"]),
+        ] {
+            let res = app.router.clone().oneshot(req(uri)).await.expect("response");
+            assert_eq!(res.status(), StatusCode::OK, "{uri}");
+            assert!(res.headers()[header::CONTENT_DISPOSITION].to_str().expect("ascii").contains(file));
+            let bytes = axum::body::to_bytes(res.into_body(), 16 << 20).await.expect("body");
+            let path = dir.path().join(file);
+            std::fs::write(&path, &bytes).expect("write");
+            let mut wb: Xlsx<_> = calamine::open_workbook(&path).expect("calamine opens it");
+            let sheet = wb.sheet_names()[0].clone();
+            let range = wb.worksheet_range(&sheet).expect("sheet");
+            let cells: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
+            for want in &first_row {
+                assert!(cells.iter().any(|c| c == want), "{file}: {want} in {cells:?}");
+            }
+            if file == "kpi.xlsx" {
+                // By outcome: one answered (service level 1), one abandoned.
+                assert!(cells.iter().any(|c| c == "abandoned"), "{cells:?}");
+                let nums: Vec<f64> = range.rows().flatten().filter_map(|c| match c { Data::Float(f) => Some(*f), Data::Int(i) => Some(*i as f64), _ => None }).collect();
+                assert!(nums.contains(&1.0) && nums.contains(&0.0), "{nums:?}");
+                assert!(bytes.windows(20).any(|w| w == b"xl/charts/chart1.xml"), "a native chart");
+            } else {
+                assert!(cells.iter().any(|c| c == "c1") && cells.iter().any(|c| c == "c2"), "{cells:?}");
+            }
+        }
+    });
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("LibreOffice is not installed (scripts/setup installs it): conversion skipped");
+        return;
+    };
+    for file in ["kpi.xlsx", "contacts.xlsx"] {
+        let o = std::process::Command::new(soffice)
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                dir.path().join("lo").display()
+            ))
+            .args([
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                "--outdir",
+            ])
+            .arg(dir.path().join("csv"))
+            .arg(dir.path().join(file))
+            .output()
+            .expect("soffice");
+        assert!(
+            o.status.success(),
+            "soffice: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let csv =
+            std::fs::read_to_string(dir.path().join("csv").join(file.replace(".xlsx", ".csv")))
+                .expect("converted");
+        assert!(csv.lines().count() >= 2, "{file}: {csv}");
+    }
 }
 
 fn demo() -> ccpulse_model::TenantId {
