@@ -121,6 +121,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Saved views of the explore page: list, show, save, run for a period, delete.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
     /// Reports the running server generates for every past period (missed runs caught up).
     Schedule {
         #[command(subcommand)]
@@ -308,10 +313,60 @@ pub struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+pub enum TemplateCommand {
+    /// The tenant's templates.
+    List {
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One template's view (JSON).
+    Show {
+        name: String,
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
+    },
+    /// Save a view under a name (as the explore page does).
+    Save {
+        name: String,
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
+        /// Comma-separated metrics, as `kpi --metrics`.
+        #[arg(long)]
+        metrics: String,
+        /// Buckets and dimensions, as `kpi --by`.
+        #[arg(long)]
+        by: Option<String>,
+        /// KEY=V1[,V2]; repeatable.
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        /// Visible to everyone who may see the tenant (default: its owner only).
+        #[arg(long)]
+        shared: bool,
+        /// The owner's user name.
+        #[arg(long, default_value = "admin")]
+        owner: String,
+    },
+    /// The template's report for a period (as `report`: HTML, XLSX, JSON or PDF).
+    Run {
+        name: String,
+        #[command(flatten)]
+        args: ReportArgs,
+    },
+    /// Remove a template.
+    Delete {
+        name: String,
+        #[arg(long, default_value = "default", value_parser = TenantId::new)]
+        tenant: TenantId,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum ScheduleCommand {
     /// Add (or replace) a schedule; prints its id.
     Add {
-        /// operations, scorecard or quality.
+        /// operations, scorecard or quality, or template:NAME for a saved view.
         #[arg(long)]
         report: String,
         #[arg(long, default_value = "default", value_parser = TenantId::new)]

@@ -51,6 +51,7 @@ fn run(cli: Cli) -> cmd::Done {
         Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),
         Command::Report { command } => cmd::report::run(&cfg, command),
         Command::Schedule { command } => cmd::schedule::run(&cfg, command),
+        Command::Template { command } => cmd::template::run(&cfg, command),
         Command::Serve(a) => cmd::serve::serve(&cfg, a),
         Command::User { command } => cmd::user::user(&cfg, command),
         Command::Token { command } => cmd::user::token(&cfg, command),

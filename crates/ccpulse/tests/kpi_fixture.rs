@@ -975,3 +975,74 @@ fn drill_down_pages_sorts_filters_and_refuses_bad_input() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// A saved view runs for a period into the same figures `kpi` gives, as JSON and XLSX; a
+/// view the catalog cannot answer is refused when saved.
+#[test]
+fn a_template_runs_for_a_period_like_kpi() {
+    let cli = setup();
+    cli.ok(&[
+        "template",
+        "save",
+        "abandons by queue",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "abandoned,answer_rate",
+        "--by",
+        "queue",
+        "--shared",
+    ]);
+    let list = cli.ok(&["template", "list", "--tenant", "fx", "--json"]);
+    assert!(list.contains("abandons by queue"), "{list}");
+    let ran: Value = serde_json::from_str(&cli.ok(&[
+        "template",
+        "run",
+        "abandons by queue",
+        "--tenant",
+        "fx",
+        "--period",
+        "2021-01",
+    ]))
+    .unwrap();
+    let k = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "abandoned,answer_rate",
+        "--by",
+        "queue",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-02-01",
+    ]);
+    assert_eq!(ran["rows"].as_array().unwrap(), &k);
+    let out = cli.dir.path().join("t.xlsx");
+    cli.ok(&[
+        "template",
+        "run",
+        "abandons by queue",
+        "--tenant",
+        "fx",
+        "--period",
+        "2021-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(std::fs::metadata(&out).unwrap().len() > 5_000);
+    let bad = cli.run(&[
+        "template",
+        "save",
+        "x",
+        "--tenant",
+        "fx",
+        "--metrics",
+        "colour",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown metric `colour`"));
+    cli.ok(&["template", "delete", "abandons by queue", "--tenant", "fx"]);
+    let gone = cli.run(&["template", "show", "abandons by queue", "--tenant", "fx"]);
+    assert!(!gone.status.success());
+}

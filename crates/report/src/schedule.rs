@@ -18,6 +18,8 @@ use crate::{operations, quality, scorecard, Format, Lang, Period, ReportError};
 
 /// Reports a schedule can make.
 pub const REPORTS: [&str; 3] = ["operations", "scorecard", "quality"];
+/// A schedule's `report` that names a template (`template:NAME`) runs that saved view.
+pub const TEMPLATE_PREFIX: &str = "template:";
 /// Periods a schedule can step by.
 pub const EVERY: [&str; 5] = ["day", "week", "month", "quarter", "year"];
 
@@ -27,9 +29,12 @@ const CATCH_UP: usize = 36;
 /// Checks a schedule's words before it is stored.
 pub fn validate(s: &ReportSchedule) -> Result<(), ReportError> {
     let bad = |m: String| Err(ReportError::Invalid(m));
-    if !REPORTS.contains(&s.report.as_str()) {
+    let template = s.report.strip_prefix(TEMPLATE_PREFIX);
+    if template.is_some_and(str::is_empty)
+        || (template.is_none() && !REPORTS.contains(&s.report.as_str()))
+    {
         return bad(format!(
-            "--report {}: one of {}",
+            "--report {}: one of {}, or {TEMPLATE_PREFIX}NAME for a saved view",
             s.report,
             REPORTS.join(", ")
         ));
@@ -147,11 +152,19 @@ pub fn generate(
             let r = quality::build(store, catalog, &tenant, period, lang)?;
             (r.document(), r.to_json())
         }
-        other => return Err(ReportError::Invalid(format!("unknown report `{other}`"))),
+        other => match other.strip_prefix(TEMPLATE_PREFIX) {
+            Some(name) => {
+                let t = store.template(&tenant, name, None)?.ok_or_else(|| {
+                    ReportError::Invalid(format!("no template `{name}` in tenant {tenant}"))
+                })?;
+                crate::view::run_template(store, catalog, &tenant, &t, period, lang)?
+            }
+            None => return Err(ReportError::Invalid(format!("unknown report `{other}`"))),
+        },
     };
     let name = format!(
         "{}-{}-{}.{}",
-        s.report,
+        s.report.replace(TEMPLATE_PREFIX, "template-"),
         s.tenant,
         period.label.replace("..", "_"),
         extension(format)
@@ -250,6 +263,13 @@ mod tests {
         assert!(validate(&s).is_err());
         s.every = "month".into();
         s.at = "25:00".into();
+        assert!(validate(&s).is_err());
+        s.at = "06:00".into();
+        s.report = "template:abandons by queue".into();
+        assert!(validate(&s).is_ok(), "a saved view");
+        s.report = "template:".into();
+        assert!(validate(&s).is_err(), "a template needs a name");
+        s.report = "weather".into();
         assert!(validate(&s).is_err());
     }
 }

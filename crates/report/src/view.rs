@@ -3,10 +3,101 @@
 //! writers as the reports.
 
 use ccpulse_metrics::drill::{Cell as DrillCell, Drilled, FIELDS};
-use ccpulse_metrics::{ByItem, KpiResult, Unit};
+use ccpulse_metrics::{ByItem, Catalog, KpiQuery, KpiResult, KpiText, Unit};
+use ccpulse_model::TenantId;
+use ccpulse_store::{DuckDbStore, Template};
+use serde::{Deserialize, Serialize};
 
 use crate::doc::{Cell, Chart, ChartKind, Column, Document, Fmt, Section, Table};
-use crate::Lang;
+use crate::{Lang, Period, ReportError};
+
+/// A view as the explore page saves it in a template: the question without its period
+/// (which a run gives), and how the page shows it. Unknown keys are kept by the page only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SavedView {
+    /// Comma-separated metric references, as `kpi --metrics`.
+    pub metrics: String,
+    /// Comma-separated buckets and dimensions, as `kpi --by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// `KEY=V1[,V2]` each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<String>,
+    /// The page's period preset when saved (`this_month`, ...); a run names its own period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The chart the page shows (`line`, `bar`, `heatmap`, `pie`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+    /// A dimension across the columns (a cross-tab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pivot: Option<String>,
+}
+
+impl SavedView {
+    /// Reads a template's view.
+    pub fn parse(text: &str) -> Result<Self, ReportError> {
+        serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("template view: {e}")))
+    }
+
+    /// Reads a view to be saved for `tenant`, checking that the catalog can answer its
+    /// question (metrics, parameters, dimensions and filters).
+    pub fn checked(
+        store: &DuckDbStore,
+        catalog: &Catalog,
+        tenant: &TenantId,
+        text: &str,
+    ) -> Result<Self, ReportError> {
+        let v = Self::parse(text)?;
+        store
+            .compile(catalog, &v.question(tenant.clone(), None)?)
+            .map_err(|e| ReportError::Invalid(format!("template view: {e}")))?;
+        Ok(v)
+    }
+
+    /// The question over `period` (all history without one).
+    pub fn question(
+        &self,
+        tenant: TenantId,
+        period: Option<&Period>,
+    ) -> Result<KpiQuery, ReportError> {
+        let text = KpiText {
+            metrics: &self.metrics,
+            by: self.by.as_deref(),
+            from: None,
+            to: None,
+            filters: &self.filters,
+        };
+        let q = KpiQuery::parse(tenant, &text)
+            .map_err(|e| ReportError::Invalid(format!("template view: {e}")))?;
+        Ok(match period {
+            Some(p) => q.between(
+                p.from.to_datetime(jiff::civil::Time::midnight()),
+                p.to.to_datetime(jiff::civil::Time::midnight()),
+            ),
+            None => q,
+        })
+    }
+}
+
+/// A template run over `period`: its document and its JSON (the KPI answer).
+pub fn run_template(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    tenant: &TenantId,
+    t: &Template,
+    period: &Period,
+    lang: Lang,
+) -> Result<(Document, serde_json::Value), ReportError> {
+    let view = SavedView::parse(&t.view)?;
+    let q = view.question(tenant.clone(), Some(period))?.filled();
+    let r = store.ask(catalog, &q)?;
+    let subtitle = format!("{} · {}", period.label, tenant);
+    Ok((
+        kpi_document(&r, &t.name, &subtitle, lang),
+        r.to_json(lang.code(), false),
+    ))
+}
 
 fn fmt_of(unit: Unit) -> Fmt {
     match unit {

@@ -46,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .route("/kpi", get(kpi))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
+        .route("/templates", get(templates).post(put_template))
+        .route("/templates/{name}", get(template).delete(delete_template))
         .route("/alerts", get(alert_history))
         .route("/alerts/rules", get(alert_rules).post(put_alert_rule))
         .route("/alerts/rules/{id}", delete(delete_alert_rule))
@@ -611,6 +613,117 @@ async fn delete_alert_rule(
     .await?;
     state.drop_rule(&tenant, &id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A template as the API answers it: its view as JSON.
+fn template_json(t: &ccpulse_store::Template) -> Value {
+    json!({
+        "name": t.name,
+        "owner": t.owner,
+        "shared": t.shared,
+        "updated_at": t.updated_at,
+        "view": serde_json::from_str::<Value>(&t.view).unwrap_or(Value::Null),
+    })
+}
+
+/// The tenant's templates the caller sees: shared ones and its own.
+async fn templates(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let user = asker.p.user.clone();
+    let list = state
+        .read(move |store, _| Ok(store.templates(&tenant, Some(&user))?))
+        .await?;
+    let list: Vec<Value> = list.iter().map(template_json).collect();
+    Ok(Json(json!({ "templates": list })))
+}
+
+async fn template(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let (user, wanted) = (asker.p.user.clone(), name.clone());
+    let t = state
+        .read(move |store, _| Ok(store.template(&tenant, &wanted, Some(&user))?))
+        .await?;
+    t.map(|t| Json(template_json(&t)))
+        .ok_or_else(|| ApiError::NotFound(format!("no template `{name}`")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateBody {
+    name: String,
+    #[serde(default)]
+    shared: bool,
+    view: Value,
+}
+
+/// Saves a view under a name (replacing the caller's own template of that name).
+async fn put_template(
+    State(state): State<AppState>,
+    asker: Asker,
+    Json(b): Json<TemplateBody>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let name = b.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 64 || name.contains(['/', '\\']) {
+        return Err(ApiError::BadRequest(format!(
+            "template name `{name}`: 1 to 64 characters without slashes"
+        )));
+    }
+    let view = b.view.to_string();
+    let (t, text) = (tenant.clone(), view.clone());
+    state
+        .read(move |store, catalog| {
+            ccpulse_report::view::SavedView::checked(store, catalog, &t, &text)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))
+        })
+        .await?;
+    let t = ccpulse_store::Template {
+        tenant: tenant.to_string(),
+        name,
+        owner: asker.p.user.clone(),
+        shared: b.shared,
+        view,
+        updated_at: String::new(),
+    };
+    let now = state.now();
+    let saved = t.clone();
+    state
+        .writer()
+        .run(move |store| store.put_template(&tenant, &saved, now))
+        .await?
+        .map_err(|e| match e {
+            ccpulse_store::StoreError::Invalid(m) => ApiError::BadRequest(m),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "template": template_json(&t) })),
+    )
+        .into_response())
+}
+
+/// Removes one of the caller's templates (an admin may remove any).
+async fn delete_template(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let owner = (!asker.p.role.allows(Permission::Admin)).then(|| asker.p.user.clone());
+    let wanted = name.clone();
+    let existed = state
+        .writer()
+        .run(move |store| store.delete_template(&tenant, &wanted, owner.as_deref()))
+        .await??;
+    if existed {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no template `{name}` of yours")))
+    }
 }
 
 /// Schedules and the reports they made, newest first.

@@ -124,6 +124,10 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/kpi?metrics=offered"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
+    ("GET", "/api/v1/templates"),
+    ("POST", "/api/v1/templates"),
+    ("GET", "/api/v1/templates/x"),
+    ("DELETE", "/api/v1/templates/x"),
     ("GET", "/api/v1/alerts"),
     ("GET", "/api/v1/alerts/rules"),
     ("POST", "/api/v1/alerts/rules"),
@@ -1497,6 +1501,52 @@ fn views_and_contacts_export_to_xlsx_that_spreadsheets_open() {
                 .expect("converted");
         assert!(csv.lines().count() >= 2, "{file}: {csv}");
     }
+}
+
+/// Templates: a private view is its owner's, a shared one everyone's who sees the tenant;
+/// only the owner (or an admin) removes one; a view the catalog cannot answer is refused.
+#[test]
+fn templates_are_private_or_shared_and_checked_when_saved() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let send = |method: Method, uri: &str, token: &'static str, body: Option<Value>| {
+            let (router, uri) = (app.router.clone(), uri.to_owned());
+            async move { call(&router, method, &uri, Some(token), body.map(|b| b.to_string())).await }
+        };
+        let view = json!({"metrics": "abandoned,answer_rate", "by": "month,queue", "filters": ["channel=voice"], "period": "this_year", "chart": "bar"});
+        let (status, _, r) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(json!({"name": "mine", "view": view}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        let (status, _, _) = send(Method::POST, "/api/v1/templates?tenant=demo", "admin-token", Some(json!({"name": "team view", "shared": true, "view": view}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let names = |v: &Value| -> Vec<String> { v["templates"].as_array().expect("list").iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect() };
+        let (_, _, mine) = send(Method::GET, "/api/v1/templates?tenant=demo", "viewer-token", None).await;
+        assert_eq!(names(&mine), ["mine", "team view"]);
+        assert_eq!(mine["templates"][0]["view"], view);
+        let (_, _, admin) = send(Method::GET, "/api/v1/templates?tenant=demo", "admin-token", None).await;
+        assert_eq!(names(&admin), ["team view"], "a private view is its owner's");
+        let (status, _, one) = send(Method::GET, "/api/v1/templates/team%20view?tenant=demo", "viewer-token", None).await;
+        assert_eq!((status, one["owner"].clone()), (StatusCode::OK, json!("root")));
+        // Someone else's name cannot be taken over; someone else's template not removed.
+        let (status, _, e) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(json!({"name": "team view", "view": view}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        let (status, _, _) = send(Method::DELETE, "/api/v1/templates/team%20view?tenant=demo", "viewer-token", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = send(Method::DELETE, "/api/v1/templates/mine?tenant=demo", "viewer-token", None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // Another tenant's caller sees none of them.
+        let (status, _, _) = send(Method::GET, "/api/v1/templates?tenant=demo", "scoped-token", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (body, says) in [
+            (json!({"name": "x", "view": {"metrics": "colour"}}), "unknown metric"),
+            (json!({"name": "x", "view": {"metrics": "abandoned", "by": "shoe_size"}}), "unknown --by"),
+            (json!({"name": "a/b", "view": {"metrics": "abandoned"}}), "without slashes"),
+            (json!({"name": "x", "view": {"by": "queue"}}), "metrics"),
+        ] {
+            let (status, _, e) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(body.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
+            assert!(e["error"]["message"].as_str().unwrap_or_default().contains(says), "{body}: {e}");
+        }
+    });
 }
 
 fn demo() -> ccpulse_model::TenantId {

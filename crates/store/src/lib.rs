@@ -35,6 +35,7 @@ pub mod quarantine;
 pub mod schedules;
 pub mod schema;
 pub mod sources;
+pub mod templates;
 pub mod tenants;
 pub mod tickets;
 
@@ -52,6 +53,7 @@ pub use lists::{ContactLine, ContactList};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use schedules::{ReportRun, ReportSchedule};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
+pub use templates::Template;
 pub use tenants::Tenant;
 
 /// Errors of the store.

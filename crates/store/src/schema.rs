@@ -279,6 +279,17 @@ const MIGRATION_5: &str = "CREATE TABLE events_v5 (
          ALTER TABLE events_v5 RENAME TO events;";
 
 /// Migrations in order; index + 1 is the version.
+/// 6: saved views of the explore page (templates), per tenant, shared or their owner's.
+const MIGRATION_6: &str = "CREATE TABLE templates (
+             tenant VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             owner VARCHAR NOT NULL,
+             shared BOOLEAN NOT NULL,
+             view VARCHAR NOT NULL,
+             updated_at TIMESTAMP NOT NULL,
+             PRIMARY KEY (tenant, name)
+         );";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -286,6 +297,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_3.to_owned(),
         MIGRATION_4.to_owned(),
         MIGRATION_5.to_owned(),
+        MIGRATION_6.to_owned(),
     ]
 }
 

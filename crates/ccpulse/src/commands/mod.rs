@@ -11,6 +11,7 @@ pub mod quarantine;
 pub mod report;
 pub mod schedule;
 pub mod serve;
+pub mod template;
 pub mod tenant;
 pub mod user;
 

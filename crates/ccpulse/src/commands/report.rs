@@ -42,8 +42,6 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The tenant named, which must exist (said as the store says it, before any check of the
-/// name's form).
 /// The format: as given, else from the file's extension, else JSON on stdout.
 fn format_of(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
     if let Some(f) = format {
@@ -57,7 +55,7 @@ fn format_of(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format>
 }
 
 /// The report to `out` in its format, or its JSON on stdout.
-fn emit(
+pub fn emit(
     format: Option<&str>,
     out: Option<&Path>,
     doc: &ccpulse_report::doc::Document,
