@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{ByItem, KeyValue, KpiResult, Unit};
+use crate::{Bucket, ByItem, Catalog, Dimension, KeyValue, KpiResult, Table, Unit};
 
 /// A value for people: ratios as percentages, whole counts without decimals, the rest with
 /// two; `-` for no value.
@@ -194,5 +194,39 @@ impl KpiResult {
         }
         let _ = write!(out, "\nSQL (parameters: {:?}):\n{}\n", q.params, q.sql);
         out
+    }
+}
+
+impl Catalog {
+    /// `{"metrics": [...], "buckets": [...], "dimensions": [...]}`: every metric with its
+    /// labels, unit, formula in words, parameters, variants, bands and whether it drills to
+    /// contacts; every `--by` item with its labels. What `ccpulse metrics --json` prints and
+    /// the explore page builds its choices from.
+    pub fn to_json(&self) -> Value {
+        let metrics: Vec<Value> = self
+            .iter()
+            .map(|m| {
+                let formula = m
+                    .variants
+                    .get("default")
+                    .or_else(|| m.variants.values().next())
+                    .map(|f| f.formula.clone().unwrap_or_else(|| f.numerator.clone()));
+                json!({
+                    "name": m.name, "zh": m.zh, "en": m.en, "unit": m.unit.as_str(),
+                    "table": m.table.as_str(), "ratio_of": m.of,
+                    "direction": m.direction.as_str(), "params": m.params,
+                    "formula": formula,
+                    "variants": m.variants.keys().collect::<Vec<_>>(),
+                    "bands": m.bands.iter().map(|b| json!({"points": b.points, "when": b.describe()})).collect::<Vec<_>>(),
+                    "drill": m.table == Table::Contacts && m.of.is_none(),
+                })
+            })
+            .collect();
+        let item = |b: ByItem| json!({"name": b.name(), "zh": b.label("zh-CN"), "en": b.label("en")});
+        json!({
+            "metrics": metrics,
+            "buckets": Bucket::ALL.iter().map(|(_, b)| item(ByItem::Bucket(*b))).collect::<Vec<_>>(),
+            "dimensions": Dimension::ALL.iter().map(|(_, d)| item(ByItem::Dimension(*d))).collect::<Vec<_>>(),
+        })
     }
 }

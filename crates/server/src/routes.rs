@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/live", get(live))
         .route("/live/stream", get(live_stream))
         .route("/kpi", get(kpi))
+        .route("/metrics", get(metrics))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
         .route("/templates", get(templates).post(put_template))
@@ -345,6 +346,12 @@ async fn live_stream(
         }
     });
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The catalog: metrics with labels and formulas, `by` items with labels.
+async fn metrics(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    asker.tenant(&state, Permission::Read)?;
+    state.read(|_, catalog| Ok(Json(catalog.to_json()))).await
 }
 
 /// A request's query parameters, repeatable ones (`filter`) included.

@@ -122,6 +122,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/live"),
     ("GET", "/api/v1/live/stream"),
     ("GET", "/api/v1/kpi?metrics=offered"),
+    ("GET", "/api/v1/metrics"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),

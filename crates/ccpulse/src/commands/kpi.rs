@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use ccpulse_metrics::{human, Catalog, KpiQuery, KpiResult, KpiText};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use serde_json::{json, Value};
 
 use super::{known_tenant, lang_of, open, Done};
 use crate::cli::{KpiArgs, MetricsArgs};
@@ -89,19 +88,7 @@ pub fn to_table(r: &KpiResult, lang: &str) -> String {
 /// `ccpulse metrics`: the catalog as a table or JSON.
 pub fn list_metrics(catalog: &Catalog, lang: &str, as_json: bool) -> String {
     if as_json {
-        let v: Vec<Value> = catalog
-            .iter()
-            .map(|m| {
-                json!({
-                    "name": m.name, "zh": m.zh, "en": m.en, "unit": m.unit.as_str(),
-                    "table": m.table.as_str(), "ratio_of": m.of,
-                    "direction": m.direction.as_str(), "params": m.params,
-                    "variants": m.variants.keys().collect::<Vec<_>>(),
-                    "bands": m.bands.iter().map(|b| json!({"points": b.points, "when": b.describe()})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        return serde_json::to_string_pretty(&json!({ "metrics": v })).unwrap_or_default();
+        return serde_json::to_string_pretty(&catalog.to_json()).unwrap_or_default();
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
