@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
 
-// Two pages, hashed assets under /assets; the server embeds whatever lands in outDir.
+// The pages (login, wall, explore, reports), hashed assets under /assets; the server embeds whatever lands in outDir.
 export default defineConfig({
   base: "/",
   build: {
@@ -11,6 +11,8 @@ export default defineConfig({
       input: {
         login: resolve(__dirname, "login.html"),
         wall: resolve(__dirname, "wall.html"),
+        explore: resolve(__dirname, "explore.html"),
+        reports: resolve(__dirname, "reports.html"),
       },
     },
   },

@@ -14,6 +14,8 @@ fn main() {
         "src",
         "login.html",
         "wall.html",
+        "explore.html",
+        "reports.html",
         "package.json",
         "package-lock.json",
         "vite.config.ts",

@@ -4,6 +4,7 @@ import { BarChart, LineChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { applyLabels, bindLangSwitch, currentLang, t } from "./i18n";
+import { api, bindLogout, duration, esc, renderNav } from "./common";
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -49,35 +50,11 @@ function fmt(key: string, v: unknown): string {
   return Number.isInteger(n) ? n.toLocaleString() : n.toFixed(1);
 }
 
-/** Text from the data (agent, queue, reason, rule and tenant names) made safe inside HTML. */
-function esc(v: unknown): string {
-  return String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function duration(s: number): string {
-  const secs = Math.max(0, Math.round(s));
-  if (secs < 60) return `${secs}s`;
-  const m = Math.floor(secs / 60);
-  const r = secs % 60;
-  if (m < 60) return `${m}:${String(r).padStart(2, "0")}`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
-
 function scoreClass(score: number | undefined): string {
   if (score === undefined) return "";
   return score >= 5 ? "good" : score === 4 ? "fair" : score === 3 ? "warn" : "bad";
 }
 
-async function api<T>(path: string): Promise<T> {
-  const res = await fetch(path, { credentials: "same-origin" });
-  if (res.status === 401) {
-    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
-    // Leaving the page: nothing more to do here.
-    return new Promise<T>(() => {});
-  }
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return (await res.json()) as T;
-}
 
 function tile(key: string, value: unknown, score?: number, big = false): string {
   return `<div class="tile ${scoreClass(score)} ${big ? "big" : ""}" data-metric="${key}">
@@ -269,14 +246,13 @@ async function start() {
   select.value = tenant;
   select.addEventListener("change", () => {
     tenant = select.value;
+    renderNav("wall", tenant);
     void refetch();
     connect();
   });
   document.getElementById("fullscreen")!.addEventListener("click", () => void document.documentElement.requestFullscreen?.());
-  document.getElementById("logout")!.addEventListener("click", async () => {
-    await fetch("/api/v1/logout", { method: "POST" });
-    location.href = "/login";
-  });
+  bindLogout();
+  renderNav("wall", tenant);
   window.addEventListener("resize", () => chart?.resize());
   await refetch();
   connect();

@@ -222,7 +222,8 @@ impl Catalog {
                 })
             })
             .collect();
-        let item = |b: ByItem| json!({"name": b.name(), "zh": b.label("zh-CN"), "en": b.label("en")});
+        let item =
+            |b: ByItem| json!({"name": b.name(), "zh": b.label("zh-CN"), "en": b.label("en")});
         json!({
             "metrics": metrics,
             "buckets": Bucket::ALL.iter().map(|(_, b)| item(ByItem::Bucket(*b))).collect::<Vec<_>>(),

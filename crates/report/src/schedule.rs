@@ -120,13 +120,53 @@ pub fn owed(s: &ReportSchedule, tz: &TimeZone, now: Timestamp) -> Result<Vec<Per
     Ok(out)
 }
 
-fn extension(format: Format) -> &'static str {
+pub fn extension(format: Format) -> &'static str {
     match format {
         Format::Html => "html",
         Format::Xlsx => "xlsx",
         Format::Json => "json",
         Format::Pdf => "pdf",
     }
+}
+
+/// The document and JSON of report `name` (one of [`REPORTS`], or `template:NAME`) for
+/// `period`, as a schedule, the command line and the reports page make it.
+pub fn build(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    tenant: &TenantId,
+    name: &str,
+    period: &Period,
+    lang: Lang,
+) -> Result<(crate::doc::Document, serde_json::Value), ReportError> {
+    Ok(match name {
+        "operations" => {
+            let r = operations::build(store, catalog, tenant, period, 0, lang)?;
+            (r.document(), r.to_json())
+        }
+        "scorecard" => {
+            let r = scorecard::build(store, catalog, tenant, period, None, lang)?;
+            (r.document(), r.to_json())
+        }
+        "quality" => {
+            let r = quality::build(store, catalog, tenant, period, lang)?;
+            (r.document(), r.to_json())
+        }
+        other => match other.strip_prefix(TEMPLATE_PREFIX) {
+            Some(t) => {
+                let saved = store.template(tenant, t, None)?.ok_or_else(|| {
+                    ReportError::Invalid(format!("no template `{t}` in tenant {tenant}"))
+                })?;
+                crate::view::run_template(store, catalog, tenant, &saved, period, lang)?
+            }
+            None => {
+                return Err(ReportError::Invalid(format!(
+                    "unknown report `{other}` ({}, or {TEMPLATE_PREFIX}NAME)",
+                    REPORTS.join(", ")
+                )))
+            }
+        },
+    })
 }
 
 /// Generates the report of `s` for `period` into its folder; the file's path.
@@ -139,29 +179,7 @@ pub fn generate(
     let format = Format::parse(&s.format)?;
     let lang = Lang::parse(&s.lang);
     let tenant = TenantId::new(&s.tenant).map_err(|e| ReportError::Invalid(e.to_string()))?;
-    let (doc, json) = match s.report.as_str() {
-        "operations" => {
-            let r = operations::build(store, catalog, &tenant, period, 0, lang)?;
-            (r.document(), r.to_json())
-        }
-        "scorecard" => {
-            let r = scorecard::build(store, catalog, &tenant, period, None, lang)?;
-            (r.document(), r.to_json())
-        }
-        "quality" => {
-            let r = quality::build(store, catalog, &tenant, period, lang)?;
-            (r.document(), r.to_json())
-        }
-        other => match other.strip_prefix(TEMPLATE_PREFIX) {
-            Some(name) => {
-                let t = store.template(&tenant, name, None)?.ok_or_else(|| {
-                    ReportError::Invalid(format!("no template `{name}` in tenant {tenant}"))
-                })?;
-                crate::view::run_template(store, catalog, &tenant, &t, period, lang)?
-            }
-            None => return Err(ReportError::Invalid(format!("unknown report `{other}`"))),
-        },
-    };
+    let (doc, json) = build(store, catalog, &tenant, &s.report, period, lang)?;
     let name = format!(
         "{}-{}-{}.{}",
         s.report.replace(TEMPLATE_PREFIX, "template-"),

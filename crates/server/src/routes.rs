@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/rules/{id}", delete(delete_alert_rule))
         .route("/standards", get(standards).put(put_standards))
         .route("/reports", get(reports))
+        .route("/reports/generate", get(generate_report))
+        .route("/reports/file", get(report_file))
         .route("/reports/schedules", post(put_schedule))
         .route("/reports/schedules/{id}", delete(delete_schedule))
         .route_layer(middleware::from_fn_with_state(
@@ -65,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/", get(|| async { Redirect::to("/wall") }))
         .route("/wall", get(|| async { web::asset("/wall.html") }))
+        .route("/explore", get(|| async { web::asset("/explore.html") }))
+        .route("/reports", get(|| async { web::asset("/reports.html") }))
         .route("/login", get(|| async { web::asset("/login.html") }))
         .route(
             "/assets/{*path}",
@@ -466,7 +470,8 @@ async fn kpi(
         to: p.get("to"),
         filters: &filters,
     };
-    let q = KpiQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    let mut q = KpiQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    q.fill = p.flag("fill");
     let r = state
         .read(move |store, catalog| Ok(store.ask(catalog, &q)?))
         .await?;
@@ -751,6 +756,115 @@ async fn reports(
         })
         .await??;
     Ok(Json(json!({ "schedules": schedules, "reports": reports })))
+}
+
+/// The content type and disposition of a report file by its extension: HTML opens in the
+/// browser, the rest download.
+fn report_response(name: &str, bytes: Vec<u8>) -> Response {
+    let ext = name.rsplit('.').next().unwrap_or_default();
+    let mime = match ext {
+        "html" => "text/html; charset=utf-8",
+        "pdf" => "application/pdf",
+        "json" => "application/json",
+        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    let disposition = if ext == "html" {
+        "inline"
+    } else {
+        "attachment"
+    };
+    (
+        [
+            (CONTENT_TYPE, mime.to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A report made now: `report` (operations, scorecard, quality or template:NAME), `period`
+/// (2026-11, 2026-Q3, 2026, FROM..TO), `format` (html, xlsx, pdf, json), `lang`.
+async fn generate_report(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let p = Params(params);
+    let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
+    let report = p
+        .get("report")
+        .ok_or_else(|| ApiError::BadQuery("report: missing".into()))?
+        .to_owned();
+    let period = ccpulse_report::Period::parse(
+        p.get("period")
+            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
+    )
+    .map_err(bad)?;
+    let format = ccpulse_report::Format::parse(p.get("format").unwrap_or("html")).map_err(bad)?;
+    let lang = ccpulse_report::Lang::parse(&p.lang());
+    let name = format!(
+        "{}-{tenant}-{}.{}",
+        report.replace(ccpulse_report::schedule::TEMPLATE_PREFIX, "template-"),
+        period.label.replace("..", "_"),
+        ccpulse_report::schedule::extension(format)
+    );
+    let file = name.clone();
+    let bytes = state
+        .read(move |store, catalog| {
+            let (doc, json) =
+                ccpulse_report::schedule::build(store, catalog, &tenant, &report, &period, lang)
+                    .map_err(|e| match e {
+                        ccpulse_report::ReportError::Store(s) => ApiError::from(s),
+                        other => ApiError::BadQuery(other.to_string()),
+                    })?;
+            let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
+            let path = dir.path().join(&file);
+            ccpulse_report::write(&doc, &json, format, &path)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            std::fs::read(&path).map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(report_response(&name, bytes))
+}
+
+/// A file a schedule produced, by its schedule and period (never by a path).
+async fn report_file(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let p = Params(params);
+    let (schedule, period) = (
+        p.get("schedule").unwrap_or_default().to_owned(),
+        p.get("period").unwrap_or_default().to_owned(),
+    );
+    let runs = state
+        .writer()
+        .run(move |store| store.report_runs(Some(&tenant), 100_000))
+        .await??;
+    let run = runs
+        .into_iter()
+        .find(|r| r.schedule == schedule && r.period == period)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("no report of schedule `{schedule}` for `{period}`"))
+        })?;
+    let path = std::path::PathBuf::from(&run.path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let read = path.clone();
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(read))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::NotFound(format!("{}: {e}", run.path)))?;
+    Ok(report_response(&name, bytes))
 }
 
 #[derive(Deserialize)]

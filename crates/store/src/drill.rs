@@ -65,8 +65,8 @@ pub struct ContactCard {
 }
 
 impl ContactCard {
-    /// `{"contact": {field: value, ...}, "timeline_source": ..., "timeline": [{at, kind,
-    /// event?}]}`, an event's JSON as it came.
+    /// `{"contact": {field: value, ...}, "order": [field, ...], "timeline_source": ...,
+    /// "timeline": [{at, kind, event?}]}`, an event's JSON as it came.
     pub fn to_json(&self) -> serde_json::Value {
         let contact: serde_json::Map<String, serde_json::Value> = self
             .fields
@@ -87,6 +87,7 @@ impl ContactCard {
             .collect();
         serde_json::json!({
             "contact": contact,
+            "order": self.fields.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
             "timeline_source": self.timeline_source,
             "timeline": timeline,
         })
