@@ -387,6 +387,9 @@ pub fn run_bench(
         "peak RSS: {:.0} MiB",
         rss.unwrap_or(0) as f64 / 1048576.0
     ));
+    let (threads, memory_limit) = (store.setting("threads")?, store.setting("memory_limit")?);
+    // The explore page's questions through the API (the store moves into a server).
+    let explore = crate::bench_explore::time_explore(store, 20, &say)?;
     let report = json!({
         "contacts": n,
         "file_bytes": file_bytes,
@@ -401,8 +404,9 @@ pub fn run_bench(
         "queries": results,
         "operations_report_seconds": report_t.as_secs_f64(),
         "peak_rss_bytes": rss,
-        "threads": store.setting("threads")?,
-        "memory_limit": store.setting("memory_limit")?,
+        "explore": explore,
+        "threads": threads,
+        "memory_limit": memory_limit,
         "at": Zoned::now().to_string(),
     });
     if as_json {

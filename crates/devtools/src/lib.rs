@@ -10,6 +10,7 @@
 #![allow(clippy::print_stdout)]
 
 pub mod bench;
+pub mod bench_explore;
 pub mod bench_queue_log;
 pub mod demo;
 pub mod load;
