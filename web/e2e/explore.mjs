@@ -93,6 +93,16 @@ try {
   await page.waitForFunction(() => new URL(location.href).searchParams.get("pivot") === "hour_of_day", null, { timeout: 10000 });
   await page.waitForFunction((t) => document.querySelector("#table")?.innerText === t, table, { timeout: 10000 });
 
+  // Compared with the period before: each metric gets the compared value and the change.
+  await page.selectOption("#pivot", "");
+  await page.selectOption("#compare", "prev");
+  await page.waitForFunction(() => [...document.querySelectorAll("#table thead th")].some((th) => th.textContent === "对比值"), null, { timeout: 10000 });
+  const totalRow = await page.locator("#table tr.total td").count();
+  if (totalRow !== 3) fail(`expected the total row's value, compared value and change, got ${totalRow} cells`);
+  await page.selectOption("#compare", "");
+  await page.selectOption("#pivot", "hour_of_day");
+  await page.waitForFunction((t) => document.querySelector("#table")?.innerText === t, table, { timeout: 10000 });
+
   // Exports answer files.
   const csv = await page.locator("#export-csv").getAttribute("href");
   const res = await page.request.get(`${url}${csv}`);

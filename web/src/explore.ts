@@ -80,6 +80,7 @@ let chart: echarts.ECharts | null = null;
 let answer: Row[] = [];
 let total: Row | null = null;
 let compared: Row[] | null = null;
+let comparedTotal: Row | null = null;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -208,18 +209,21 @@ async function run(): Promise<void> {
   const by = byItems();
   try {
     const cmp = compareRange(r, S.period, S.cmp);
-    const [main, all, before] = await Promise.all([
+    const [main, all, before, beforeAll] = await Promise.all([
       api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(r, by)}`),
       by.length ? api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(r, [])}`) : Promise.resolve(null),
       cmp ? api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(cmp, by)}`) : Promise.resolve(null),
+      cmp && by.length ? api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(cmp, [])}`) : Promise.resolve(null),
     ]);
     answer = main.rows;
     total = all ? (all.rows[0] ?? null) : null;
     compared = before ? before.rows : null;
+    comparedTotal = beforeAll ? (beforeAll.rows[0] ?? null) : null;
   } catch (e) {
     answer = [];
     total = null;
     compared = null;
+    comparedTotal = null;
     showError(e);
   }
   renderTable();
@@ -261,7 +265,7 @@ function renderTable(): void {
     if (compared) head.push(`<th>${t("previous")}</th><th>${t("change")}</th>`);
   }
   const line = (row: Row, i: number | null) => {
-    const before = i === null ? undefined : comparedRow(row, i);
+    const before = i === null ? (comparedTotal ?? undefined) : comparedRow(row, i);
     const cells = S.metrics.map((m) => {
       const v = `<td${cellAttrs(m, i === null ? null : row) || ' class="num"'}>${fmt(m, row[m])}</td>`;
       if (!compared) return v;

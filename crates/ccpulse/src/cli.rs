@@ -181,6 +181,20 @@ pub struct MetricsArgs {
     pub json: bool,
 }
 
+/// The range and filters of a question (`kpi`, `contacts`).
+#[derive(Args)]
+pub struct ScopeArgs {
+    /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Exclusive end, tenant-local.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// KEY=V1[,V2]; repeatable, all must hold.
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+}
+
 #[derive(Args)]
 pub struct KpiArgs {
     #[arg(long, default_value = "default", value_parser = TenantId::new)]
@@ -194,15 +208,8 @@ pub struct KpiArgs {
     /// Buckets (15min, 30min, hour, day, week, month, quarter, year) and dimensions.
     #[arg(long)]
     pub by: Option<String>,
-    /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Exclusive end, tenant-local.
-    #[arg(long)]
-    pub to: Option<String>,
-    /// KEY=V1[,V2]; repeatable, all must hold.
-    #[arg(long = "filter")]
-    pub filters: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     #[arg(long)]
@@ -225,15 +232,8 @@ pub struct ContactsArgs {
     /// numerator (what the metric counts; the default) or denominator (what it divides by).
     #[arg(long)]
     pub part: Option<String>,
-    /// Inclusive start, tenant-local (2021-01-01 or 2021-01-01T09:00).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Exclusive end, tenant-local.
-    #[arg(long)]
-    pub to: Option<String>,
-    /// KEY=V1[,V2]; repeatable, all must hold.
-    #[arg(long = "filter")]
-    pub filters: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// A field to sort by, `-` first for descending (-wait_s); default: arrival.
     #[arg(long, allow_hyphen_values = true)]
     pub sort: Option<String>,

@@ -316,6 +316,7 @@ fn every_metric_by_hand() {
         ("abandoned", Some(7.0)),       // c09-c13, c25, c30
         ("short_abandoned", Some(2.0)), // c09 (4.9 s), c30 (3 s); c10 at 5.0 s is not short
         ("answer_rate", Some(14.0 / 23.0)),
+        ("abandon_rate", Some(7.0 / 23.0)),
         // Answered within 20 s (c02 at exactly 20 s counts): c01 c02 c05 c06 c07 c22 c23 c24 c27.
         ("service_level", Some(9.0 / 19.0)), // / (14 + 7 - 2)
         (

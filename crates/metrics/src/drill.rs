@@ -7,7 +7,7 @@
 //! predicate is read from the metric's own compiled SQL ([`rows_of`]), so it is never written
 //! a second time: a metric changed in the catalog drills to what it now counts.
 
-use crate::query::{parse_local_time, ByItem, Filter, KpiQuery, TenantSettings};
+use crate::query::{parse_scope, ByItem, Filter, KpiQuery, TenantSettings};
 use crate::sql::{relation_for, resolve, where_of, CompiledMetric};
 use crate::{Catalog, MetricSpec, QueryError, Table};
 use ccpulse_model::TenantId;
@@ -190,17 +190,14 @@ impl DrillQuery {
                 "limit {limit}: a page holds 1 to {MAX_LIMIT} contacts (use offset for more)"
             )));
         }
+        let (from, to, filters) = parse_scope(text.from, text.to, text.filters)?;
         Ok(Self {
             tenant,
             metric: MetricSpec::parse(text.metric.trim())?,
             part: text.part.map(Part::parse).transpose()?.unwrap_or_default(),
-            from: text.from.map(parse_local_time).transpose()?,
-            to: text.to.map(parse_local_time).transpose()?,
-            filters: text
-                .filters
-                .iter()
-                .map(|f| Filter::parse(f))
-                .collect::<Result<_, _>>()?,
+            from,
+            to,
+            filters,
             sort: text.sort.map(Sort::parse).transpose()?,
             limit,
             offset: count("offset", text.offset, 0)?,

@@ -346,13 +346,7 @@ impl KpiQuery {
             .map(ByItem::parse_list)
             .transpose()?
             .unwrap_or_default();
-        q.from = text.from.map(parse_local_time).transpose()?;
-        q.to = text.to.map(parse_local_time).transpose()?;
-        q.filters = text
-            .filters
-            .iter()
-            .map(|f| Filter::parse(f))
-            .collect::<Result<_, _>>()?;
+        (q.from, q.to, q.filters) = parse_scope(text.from, text.to, text.filters)?;
         Ok(q)
     }
 
@@ -384,6 +378,25 @@ impl KpiQuery {
         self.fill = true;
         self
     }
+}
+
+/// A question's range (from, to) and filters.
+pub(crate) type Scope = (Option<DateTime>, Option<DateTime>, Vec<Filter>);
+
+/// The range and filters of a question given as text (a KPI question's or a drill-down's).
+pub(crate) fn parse_scope(
+    from: Option<&str>,
+    to: Option<&str>,
+    filters: &[String],
+) -> Result<Scope, QueryError> {
+    Ok((
+        from.map(parse_local_time).transpose()?,
+        to.map(parse_local_time).transpose()?,
+        filters
+            .iter()
+            .map(|f| Filter::parse(f))
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// Parses a tenant-local `2021-01-04`, `2021-01-04T09:00` or `2021-01-04 09:00:00`.

@@ -680,11 +680,6 @@ async fn put_template(
 ) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Read)?;
     let name = b.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 64 || name.contains(['/', '\\']) {
-        return Err(ApiError::BadRequest(format!(
-            "template name `{name}`: 1 to 64 characters without slashes"
-        )));
-    }
     let view = b.view.to_string();
     let (t, text) = (tenant.clone(), view.clone());
     state

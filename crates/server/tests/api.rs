@@ -136,6 +136,11 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/standards"),
     ("PUT", "/api/v1/standards"),
     ("GET", "/api/v1/reports"),
+    (
+        "GET",
+        "/api/v1/reports/generate?report=operations&period=2026-10",
+    ),
+    ("GET", "/api/v1/reports/file?schedule=x&period=y"),
     ("POST", "/api/v1/reports/schedules"),
     ("DELETE", "/api/v1/reports/schedules/x"),
 ];
@@ -1179,6 +1184,75 @@ fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // A produced file, by its schedule and period (never by a path).
+        let (status, headers, file) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports/file?tenant=demo&schedule=monthly&period=2026-10",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .is_ok_and(|d| d.contains("operations-demo-2026-10.json")));
+        assert_eq!(file["period"], "2026-10");
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports/file?tenant=demo&schedule=monthly&period=../../etc/passwd",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // Any report made now, in any format.
+        let (status, headers, html) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-10&format=html&lang=en",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/html")));
+        assert!(html.as_str().is_some_and(|h| h.contains("<html")));
+        let (status, headers, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/reports/generate?tenant=demo&report=scorecard&period=2026-10&format=xlsx",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .is_ok_and(|d| d.contains("attachment") && d.contains("scorecard-demo-2026-10.xlsx")));
+        for (query, says) in [
+            ("report=weather&period=2026-10", "unknown report"),
+            ("report=operations&period=someday", "period"),
+            ("report=template:nope&period=2026-10", "no template"),
+            ("report=operations&period=2026-10&format=doc", "unknown format"),
+        ] {
+            let (status, _, e) = call(
+                &app.router,
+                Method::GET,
+                &format!("/api/v1/reports/generate?tenant=demo&{query}"),
+                Some("viewer-token"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {e}");
+            assert!(
+                e["error"]["message"].as_str().is_some_and(|m| m.contains(says)),
+                "{query}: {e}"
+            );
+        }
 
         // Only admins add schedules; bad ones say why.
         let body = json!({"report": "quality", "every": "month", "to": out.path()}).to_string();

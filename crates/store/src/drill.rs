@@ -116,6 +116,20 @@ fn cell(v: Value, numeric: bool) -> Cell {
     }
 }
 
+/// Column `i` of a row as the field `name`: the customer masked unless `unmask`.
+fn field_of(
+    row: &::duckdb::Row<'_>,
+    i: usize,
+    name: &str,
+    numeric: bool,
+    unmask: bool,
+) -> Result<Cell> {
+    Ok(match cell(row.get::<_, Value>(i)?, numeric) {
+        Cell::Text(Some(s)) if name == "customer" && !unmask => Cell::Text(Some(mask_customer(&s))),
+        other => other,
+    })
+}
+
 impl DuckDbStore {
     /// The drill-down compiled with the tenant's settings, not run.
     pub fn compile_drill(&self, catalog: &Catalog, q: &DrillQuery) -> Result<CompiledDrill> {
@@ -138,13 +152,7 @@ impl DuckDbStore {
         while let Some(row) = rows.next()? {
             let mut cells = Vec::with_capacity(FIELDS.len());
             for (i, f) in FIELDS.iter().enumerate() {
-                let mut v = cell(row.get::<_, Value>(i)?, f.numeric);
-                if f.name == "customer" && !unmask {
-                    if let Cell::Text(Some(s)) = &v {
-                        v = Cell::Text(Some(mask_customer(s)));
-                    }
-                }
-                cells.push(v);
+                cells.push(field_of(row, i, f.name, f.numeric, unmask)?);
             }
             out.push(cells);
         }
@@ -182,13 +190,7 @@ impl DuckDbStore {
         };
         let mut fields = Vec::with_capacity(columns.len());
         for (i, (name, _, numeric)) in columns.iter().enumerate() {
-            let mut v = cell(row.get::<_, Value>(i)?, *numeric);
-            if *name == "customer" && !unmask {
-                if let Cell::Text(Some(s)) = &v {
-                    v = Cell::Text(Some(mask_customer(s)));
-                }
-            }
-            fields.push((*name, v));
+            fields.push((*name, field_of(row, i, name, *numeric, unmask)?));
         }
         let events = self.timeline_events(tenant, id)?;
         let (timeline_source, timeline) = if events.is_empty() {

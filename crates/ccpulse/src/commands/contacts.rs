@@ -33,9 +33,9 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
     let text = DrillText {
         metric: a.metric.as_deref().unwrap_or_default(),
         part: a.part.as_deref(),
-        from: a.from.as_deref(),
-        to: a.to.as_deref(),
-        filters: &a.filters,
+        from: a.scope.from.as_deref(),
+        to: a.scope.to.as_deref(),
+        filters: &a.scope.filters,
         sort: a.sort.as_deref(),
         limit: a.limit.as_deref(),
         offset: a.offset.as_deref(),

@@ -19,9 +19,9 @@ pub fn kpi(cfg: &Config, a: KpiArgs) -> Done {
     let text = KpiText {
         metrics: &a.metrics,
         by: a.by.as_deref(),
-        from: a.from.as_deref(),
-        to: a.to.as_deref(),
-        filters: &a.filters,
+        from: a.scope.from.as_deref(),
+        to: a.scope.to.as_deref(),
+        filters: &a.scope.filters,
     };
     let mut q = KpiQuery::parse(tenant, &text)?;
     q.fill = a.fill;

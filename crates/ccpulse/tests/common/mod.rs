@@ -127,3 +127,53 @@ pub fn shared_data() -> PathBuf {
     );
     fallback
 }
+
+/// Serves `cli`'s store on loopback and runs the browser script `web/e2e/<script>` in
+/// Debian's chromium as `node e2e/<script> URL ARGS... SCREENSHOT`; asserts that it passed
+/// and left a screenshot (`<shot>` in the tests' output directory), whose path it returns.
+pub fn browser_check(cli: &Cli, script: &str, args: &[&str], shot: &str) -> PathBuf {
+    use std::io::BufRead as _;
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/setup (the README's test command does)"
+    );
+    let mut server = cli
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("ccpulse is serving on ")
+        .and_then(|s| s.strip_suffix("/wall"))
+        .unwrap()
+        .to_owned();
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(shot);
+    let _ = std::fs::remove_file(&shot);
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let status = Command::new("node")
+        .current_dir(&web)
+        .arg(format!("e2e/{script}"))
+        .arg(&url)
+        .args(args)
+        .arg(&shot)
+        .env("CHROMIUM", &chromium)
+        .status()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(status.success(), "the browser check {script} failed");
+    let size = std::fs::metadata(&shot).unwrap().len();
+    assert!(
+        size > 20_000,
+        "screenshot {} is only {size} bytes",
+        shot.display()
+    );
+    eprintln!("screenshot: {}", shot.display());
+    shot
+}
