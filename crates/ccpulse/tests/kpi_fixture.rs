@@ -1047,3 +1047,73 @@ fn a_template_runs_for_a_period_like_kpi() {
     let gone = cli.run(&["template", "show", "abandons by queue", "--tenant", "fx"]);
     assert!(!gone.status.success());
 }
+
+/// Complaint resolution time over tickets, by hand: three complaints closed after 12, 48 and
+/// 120 hours, one open since March, one opened an hour ago, and a suggestion (no complaint).
+#[test]
+fn complaint_resolution_time_by_hand() {
+    let cli = Cli::new();
+    let ago = (jiff::Timestamp::now() - SignedDuration::from_hours(1)).to_string();
+    let tickets = [
+        json!({"id": "c1", "kind": "complaint", "created_at": "2021-03-01T09:00:00+08:00", "closed_at": "2021-03-01T21:00:00+08:00"}),
+        json!({"id": "c2", "kind": "complaint", "created_at": "2021-03-02T09:00:00+08:00", "closed_at": "2021-03-04T09:00:00+08:00"}),
+        json!({"id": "c3", "kind": "complaint", "created_at": "2021-03-03T09:00:00+08:00", "closed_at": "2021-03-08T09:00:00+08:00"}),
+        json!({"id": "c4", "kind": "complaint", "created_at": "2021-03-04T09:00:00+08:00"}),
+        json!({"id": "c5", "kind": "complaint", "created_at": ago}),
+        json!({"id": "s1", "kind": "suggestion", "created_at": "2021-03-05T09:00:00+08:00", "closed_at": "2021-03-05T10:00:00+08:00"}),
+    ];
+    let lines: Vec<String> = tickets.iter().map(Value::to_string).collect();
+    let file = cli.write("tickets.jsonl", &(lines.join("\n") + "\n"));
+    cli.ok(&[
+        "import",
+        "--format",
+        "tickets",
+        "--tenant",
+        "rt",
+        "--strict",
+        file.to_str().unwrap(),
+    ]);
+    let rows = cli.kpi(&[
+        "--tenant",
+        "rt",
+        "--metrics",
+        "avg_resolution_hours,p90_resolution_hours,resolved_within,resolved_within[hours=12],open_complaints_over,open_complaints_over[hours=0.5]",
+    ]);
+    let r = &rows[0];
+    close(
+        num(r, "avg_resolution_hours"),
+        (12.0 + 48.0 + 120.0) / 3.0,
+        "avg",
+    );
+    // quantile_cont of 12, 48, 120 at 0.9: 48 + 0.8 x (120 - 48).
+    close(num(r, "p90_resolution_hours"), 48.0 + 0.8 * 72.0, "p90");
+    // Of the 5 complaints, c1 (12 h) and c2 (48 h) closed within 48 h; only c1 within 12.
+    close(num(r, "resolved_within"), 2.0 / 5.0, "within 48 h");
+    close(
+        num(r, "resolved_within[hours=12]"),
+        1.0 / 5.0,
+        "within 12 h",
+    );
+    // Open: c4 for years, c5 for an hour.
+    assert_eq!(r["open_complaints_over"], 1);
+    assert_eq!(r["open_complaints_over[hours=0.5]"], 2);
+    // By month: March's complaints alone.
+    let march = cli.kpi(&[
+        "--tenant",
+        "rt",
+        "--metrics",
+        "avg_resolution_hours,resolved_within",
+        "--by",
+        "month",
+        "--from",
+        "2021-03-01",
+        "--to",
+        "2021-04-01",
+    ]);
+    assert_eq!(march.len(), 1);
+    close(
+        num(&march[0], "resolved_within"),
+        2.0 / 4.0,
+        "March within 48 h",
+    );
+}

@@ -15,6 +15,7 @@ pub enum Unit {
     Ratio,
     Seconds,
     Minutes,
+    Hours,
     Score,
     Per100k,
 }
@@ -27,6 +28,7 @@ impl Unit {
             Unit::Ratio => "ratio",
             Unit::Seconds => "seconds",
             Unit::Minutes => "minutes",
+            Unit::Hours => "hours",
             Unit::Score => "score",
             Unit::Per100k => "per_100k",
         }
