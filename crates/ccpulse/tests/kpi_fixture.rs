@@ -1117,3 +1117,75 @@ fn complaint_resolution_time_by_hand() {
         "March within 48 h",
     );
 }
+
+/// Waits in bands (seed 001: satisfaction against the wait), by hand from the fixture's waits:
+/// answered inbound 0-10 s: c01 c07 c22 c23 c24 c27; 10-20: c05 c06; 20-30: c02 c03 c26; 30-60:
+/// c04 c29; 60-120: c08. Abandoned 0-10: c09 c10 c30; 10-20: c12; 20-30: c11; 60-120: c25;
+/// 120-300: c13 (the band's lower bound belongs to it).
+#[test]
+fn wait_bands_by_hand() {
+    let cli = setup();
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered,abandoned",
+        "--by",
+        "wait_band",
+    ]);
+    let got: Vec<(Value, Value, Value)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["wait_band"].clone(),
+                r["answered"].clone(),
+                r["abandoned"].clone(),
+            )
+        })
+        .collect();
+    let want = [
+        ("0-10", 6, 3),
+        ("10-20", 2, 1),
+        ("20-30", 3, 1),
+        ("30-60", 2, 0),
+        ("60-120", 1, 1),
+        ("120-300", 0, 1),
+    ];
+    for (i, (band, answered, abandoned)) in want.iter().enumerate() {
+        assert_eq!(
+            got[i],
+            (json!(band), json!(answered), json!(abandoned)),
+            "{got:?}"
+        );
+    }
+    // Contacts without a wait (self-service, outbound) have no band.
+    assert!(
+        got[want.len()..]
+            .iter()
+            .all(|(b, a, ab)| b.is_null() && a == 0 && ab == 0),
+        "{got:?}"
+    );
+    let within = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "answered",
+        "--filter",
+        "wait_band=20-30,30-60",
+    ]);
+    assert_eq!(within[0]["answered"], 5);
+    let d: Value = serde_json::from_str(&cli.ok(&[
+        "contacts",
+        "--tenant",
+        "fx",
+        "--metric",
+        "abandoned",
+        "--filter",
+        "wait_band=60-120",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(d["rows"][0]["id"], "c25");
+    assert_eq!(d["total"], 1);
+}

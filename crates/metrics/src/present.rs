@@ -68,6 +68,7 @@ impl ByItem {
             "outcome" => pick("结果", "Outcome"),
             "hour_of_day" => pick("时段", "Hour of day"),
             "weekday" => pick("星期", "Weekday"),
+            "wait_band" => pick("等待时长（秒）", "Wait (s)"),
             other => other,
         }
     }

@@ -132,6 +132,8 @@ pub enum Dimension {
     CallId,
     HourOfDay,
     Weekday,
+    /// The wait in bands of seconds (`0-10`, `10-20`, ..., `300+`; no wait: null).
+    WaitBand,
 }
 
 impl Dimension {
@@ -154,6 +156,7 @@ impl Dimension {
         ("call_id", Dimension::CallId),
         ("hour_of_day", Dimension::HourOfDay),
         ("weekday", Dimension::Weekday),
+        ("wait_band", Dimension::WaitBand),
     ];
 
     /// The dimension's name.

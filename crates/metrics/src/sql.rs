@@ -452,6 +452,15 @@ fn by_sql(item: ByItem, keys: &[String]) -> (Vec<&'static str>, String, OutputKi
             };
             (raw, label, OutputKind::Text)
         }
+        // Grouped by the band's number (so bands sort by wait), shown by its label.
+        ByItem::Dimension(Dimension::WaitBand) => (
+            vec![WAIT_BANDS],
+            format!(
+                "['0-10', '10-20', '20-30', '30-60', '60-120', '120-300', '300+'][{} + 1]",
+                k(0)
+            ),
+            OutputKind::Text,
+        ),
         ByItem::Dimension(d) => {
             let col = dimension_column(d);
             let kind = if d.is_numeric() {
@@ -470,9 +479,19 @@ pub fn dimension_column(d: Dimension) -> &'static str {
         Dimension::HourOfDay => "local_hour",
         Dimension::Weekday => "local_weekday",
         Dimension::Province => "split_part(region, '/', 1)",
+        Dimension::WaitBand => WAIT_BAND_LABEL,
         other => other.name(),
     }
 }
+
+/// The wait bands' upper bounds in seconds (the last band is open) and labels: the waits seed
+/// 001 compares satisfaction over.
+const WAIT_BANDS: &str = "CASE WHEN wait_s IS NULL THEN NULL WHEN wait_s < 10 THEN 0 \
+    WHEN wait_s < 20 THEN 1 WHEN wait_s < 30 THEN 2 WHEN wait_s < 60 THEN 3 WHEN wait_s < 120 THEN 4 \
+    WHEN wait_s < 300 THEN 5 ELSE 6 END";
+const WAIT_BAND_LABEL: &str = "CASE WHEN wait_s IS NULL THEN NULL WHEN wait_s < 10 THEN '0-10' \
+    WHEN wait_s < 20 THEN '10-20' WHEN wait_s < 30 THEN '20-30' WHEN wait_s < 60 THEN '30-60' \
+    WHEN wait_s < 120 THEN '60-120' WHEN wait_s < 300 THEN '120-300' ELSE '300+' END";
 
 /// Fails when `query` cuts or filters by a dimension the table does not have.
 fn check_dimensions(
