@@ -90,6 +90,8 @@ pub enum Command {
     Kpi(KpiArgs),
     /// The contacts behind a figure (drill-down), or one contact whole with `--id`.
     Contacts(ContactsArgs),
+    /// Agents against the median of their team or queue: robust z-scores and flags.
+    Agents(AgentsArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -248,6 +250,31 @@ pub struct ContactsArgs {
     /// One contact with every field and its timeline (JSON), instead of a list.
     #[arg(long, conflicts_with = "metric")]
     pub id: Option<String>,
+}
+
+#[derive(Args)]
+pub struct AgentsArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
+    #[arg(long)]
+    pub period: String,
+    /// Compare each agent with their team's or their queue's agents.
+    #[arg(long, default_value = "team")]
+    pub by: String,
+    /// Comma-separated metrics to judge.
+    #[arg(long, default_value = ccpulse_report::agents::DEFAULT_METRICS)]
+    pub metrics: String,
+    /// |z| above this flags an agent (outstanding or needs improvement).
+    #[arg(long, default_value_t = 3.0)]
+    pub threshold: f64,
+    /// Agents with fewer handled contacts are shown but not flagged.
+    #[arg(long, default_value_t = 20)]
+    pub min_handled: u64,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long)]
+    pub lang: Option<String>,
 }
 
 #[derive(Args)]

@@ -49,6 +49,7 @@ fn run(cli: Cli) -> cmd::Done {
         Command::Metrics(a) => cmd::kpi::metrics(&cfg, a),
         Command::Kpi(a) => cmd::kpi::kpi(&cfg, a),
         Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),
+        Command::Agents(a) => cmd::agents::agents(&cfg, a),
         Command::Report { command } => cmd::report::run(&cfg, command),
         Command::Schedule { command } => cmd::schedule::run(&cfg, command),
         Command::Template { command } => cmd::template::run(&cfg, command),

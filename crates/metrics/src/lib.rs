@@ -1,5 +1,6 @@
 //! The metric catalog and the queries built from it. Pure: builds SQL, runs none.
 //!
+//! - [`baseline`]: a value against its peers' median (robust z-score, flags).
 //! - [`catalog`]: `catalog.toml` (embedded) plus a user file, parsed into [`Catalog`];
 //!   scoring bands ([`Band`]).
 //! - [`spec`]: metric references as users write them, `service_level[threshold=15]`.
@@ -12,6 +13,7 @@
 //! - [`present`]: every output of a figure (for people, JSON, CSV, `--explain`).
 //! - [`standards`]: seed 002's scoring bands with a tenant's overrides ([`Standards`]).
 
+pub mod baseline;
 pub mod catalog;
 pub mod drill;
 pub mod present;

@@ -1,5 +1,6 @@
 //! Reports managers hand to their bosses, from the store's KPI queries.
 //!
+//! - [`agents`]: agents against their team's or queue's baseline (robust z-scores, flags).
 //! - [`period`]: `2021`, `2021-Q3`, `2021-06`, `2021-01-01..2021-07-01`; rows and comparisons.
 //! - [`operations`]: seed 000's operations report (summary, monthly table, satisfaction,
 //!   complaints, dissatisfied calls, trends, previous years).
@@ -14,6 +15,7 @@
 //! Every figure comes from a catalog KPI query run by the store (the same SQL as
 //! `ccpulse kpi`); Rust only arranges and rounds for display.
 
+pub mod agents;
 pub mod doc;
 pub mod html;
 pub mod operations;

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/live/stream", get(live_stream))
         .route("/kpi", get(kpi))
         .route("/metrics", get(metrics))
+        .route("/agents", get(agents))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
         .route("/templates", get(templates).post(put_template))
@@ -350,6 +351,61 @@ async fn live_stream(
         }
     });
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Agents against the median of their team or queue: `period`, `by` (team or queue),
+/// `metrics`, `threshold`, `min_handled`, `lang`, `format` (json or csv).
+async fn agents(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    use ccpulse_report::agents::{build, Group, Options};
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let p = Params(params);
+    let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
+    let number = |key: &str, default: f64| -> Result<f64, ApiError> {
+        p.get(key).map_or(Ok(default), |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| ApiError::BadQuery(format!("{key} `{v}`: a number of at least 0")))
+        })
+    };
+    let defaults = Options::default();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let options = Options {
+        group: Group::parse(p.get("by").unwrap_or("team")).map_err(bad)?,
+        metrics: p.get("metrics").unwrap_or(&defaults.metrics).to_owned(),
+        threshold: number("threshold", defaults.threshold)?,
+        min_handled: number("min_handled", defaults.min_handled as f64)? as u64,
+    };
+    let period = ccpulse_report::Period::parse(
+        p.get("period")
+            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
+    )
+    .map_err(bad)?;
+    let lang = ccpulse_report::Lang::parse(&p.lang());
+    let format = p.format()?;
+    let view = state
+        .read(move |store, catalog| {
+            build(store, catalog, &tenant, &period, &options, lang).map_err(|e| match e {
+                ccpulse_report::ReportError::Store(s) => ApiError::from(s),
+                other => ApiError::BadQuery(other.to_string()),
+            })
+        })
+        .await?;
+    match format {
+        Export::Json => Ok(Json(view.to_json()).into_response()),
+        _ => Ok(download(
+            "agents",
+            "csv",
+            "text/csv; charset=utf-8",
+            view.to_csv()
+                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
+                .into_bytes(),
+        )),
+    }
 }
 
 /// The catalog: metrics with labels and formulas, `by` items with labels.

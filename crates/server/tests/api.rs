@@ -123,6 +123,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/live/stream"),
     ("GET", "/api/v1/kpi?metrics=offered"),
     ("GET", "/api/v1/metrics"),
+    ("GET", "/api/v1/agents?period=2026-11"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -1620,6 +1621,87 @@ fn templates_are_private_or_shared_and_checked_when_saved() {
             let (status, _, e) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(body.clone())).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
             assert!(e["error"]["message"].as_str().unwrap_or_default().contains(says), "{body}: {e}");
+        }
+    });
+}
+
+/// Agents through the API: the same judgement as `ccpulse agents`, scoped like every read.
+#[test]
+fn agents_are_judged_through_the_api() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let body = Value::Array(two_calls()).to_string();
+        call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body),
+        )
+        .await;
+        let (status, _, v) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/agents?tenant=demo&period=2026-11&metrics=aht,asa&min_handled=1",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["by"], "team");
+        let r = &v["rows"][0];
+        assert_eq!(
+            (r["agent"].clone(), r["handled"].clone()),
+            (json!("1001"), json!(1))
+        );
+        assert_eq!(r["aht"]["value"].as_f64(), Some(210.0));
+        assert_eq!(
+            r["aht"]["baseline"].as_f64(),
+            Some(210.0),
+            "an agent alone is their own baseline"
+        );
+        let (status, headers, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/agents?tenant=demo&period=2026-11&format=csv",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/csv")));
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/agents?tenant=demo&period=2026-11",
+            Some("scoped-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (q, says) in [
+            ("period=2026-11&by=shoe", "team or queue"),
+            ("", "period: missing"),
+            ("period=2026-11&threshold=-1", "at least 0"),
+            ("period=2026-11&metrics=colour", "unknown metric"),
+        ] {
+            let (status, _, e) = call(
+                &app.router,
+                Method::GET,
+                &format!("/api/v1/agents?tenant=demo&{q}"),
+                Some("viewer-token"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {e}");
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(says)),
+                "{q}: {e}"
+            );
         }
     });
 }

@@ -1,6 +1,7 @@
 //! What each command does: one file per command group, each a thin layer over the library
 //! crates (parse the flags' text, call, print).
 
+pub mod agents;
 pub mod alerts;
 pub mod bench;
 pub mod config;
