@@ -389,10 +389,7 @@ async fn agents(
     let format = p.format()?;
     let view = state
         .read(move |store, catalog| {
-            build(store, catalog, &tenant, &period, &options, lang).map_err(|e| match e {
-                ccpulse_report::ReportError::Store(s) => ApiError::from(s),
-                other => ApiError::BadQuery(other.to_string()),
-            })
+            build(store, catalog, &tenant, &period, &options, lang).map_err(asked_badly)
         })
         .await?;
     match format {
@@ -809,6 +806,15 @@ async fn reports(
     Ok(Json(json!({ "schedules": schedules, "reports": reports })))
 }
 
+/// A report that could not be made from what was asked: the store's errors as they are,
+/// the rest (an unknown report, metric or template) a 400 with the reason.
+fn asked_badly(e: ccpulse_report::ReportError) -> ApiError {
+    match e {
+        ccpulse_report::ReportError::Store(s) => ApiError::from(s),
+        other => ApiError::BadQuery(other.to_string()),
+    }
+}
+
 /// The content type and disposition of a report file by its extension: HTML opens in the
 /// browser, the rest download.
 fn report_response(name: &str, bytes: Vec<u8>) -> Response {
@@ -869,10 +875,7 @@ async fn generate_report(
         .read(move |store, catalog| {
             let (doc, json) =
                 ccpulse_report::schedule::build(store, catalog, &tenant, &report, &period, lang)
-                    .map_err(|e| match e {
-                        ccpulse_report::ReportError::Store(s) => ApiError::from(s),
-                        other => ApiError::BadQuery(other.to_string()),
-                    })?;
+                    .map_err(asked_badly)?;
             let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
             let path = dir.path().join(&file);
             ccpulse_report::write(&doc, &json, format, &path)
