@@ -317,6 +317,11 @@ fn every_metric_by_hand() {
         ("short_abandoned", Some(2.0)), // c09 (4.9 s), c30 (3 s); c10 at 5.0 s is not short
         ("answer_rate", Some(14.0 / 23.0)),
         ("abandon_rate", Some(7.0 / 23.0)),
+        // Handled with less than 10 s of talk: c04 (8 s).
+        ("ultra_short_calls", Some(1.0)),
+        ("ultra_short_calls[min_talk=40]", Some(4.0)), // c04, c26 (11 s), c23 and c27 (30 s)
+        ("handled", Some(17.0)),                       // 14 inbound answered + c18, c19, c28
+        ("transfer_rate", Some(2.0 / 17.0)),           // c07 and c08 were transferred
         // Answered within 20 s (c02 at exactly 20 s counts): c01 c02 c05 c06 c07 c22 c23 c24 c27.
         ("service_level", Some(9.0 / 19.0)), // / (14 + 7 - 2)
         (
