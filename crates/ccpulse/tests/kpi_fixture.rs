@@ -1194,3 +1194,49 @@ fn wait_bands_by_hand() {
     assert_eq!(d["rows"][0]["id"], "c25");
     assert_eq!(d["total"], 1);
 }
+
+/// The quarter hour of the day (weekday x time-of-day heatmaps): contact k arrives at 09:00
+/// plus 10 (k-1) minutes, so 09:00 holds c01 and c02, 09:15 c03, 09:30 c04 and c05.
+#[test]
+fn time_of_day_by_hand() {
+    let cli = setup();
+    let rows = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--by",
+        "weekday,time_of_day",
+        "--from",
+        "2021-01-04T09:00",
+        "--to",
+        "2021-01-04T09:45",
+    ]);
+    let got: Vec<(Value, Value, Value)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["weekday"].clone(),
+                r["time_of_day"].clone(),
+                r["contacts"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!(1), json!("09:00"), json!(2)),
+            (json!(1), json!("09:15"), json!(1)),
+            (json!(1), json!("09:30"), json!(2)),
+        ]
+    );
+    let at = cli.kpi(&[
+        "--tenant",
+        "fx",
+        "--metrics",
+        "contacts",
+        "--filter",
+        "time_of_day=09:15",
+    ]);
+    assert_eq!(at[0]["contacts"], 1);
+}

@@ -132,6 +132,8 @@ pub enum Dimension {
     CallId,
     HourOfDay,
     Weekday,
+    /// The tenant-local quarter hour of the day (`09:15`), for arrival patterns.
+    TimeOfDay,
     /// The wait in bands of seconds (`0-10`, `10-20`, ..., `300+`; no wait: null).
     WaitBand,
 }
@@ -156,6 +158,7 @@ impl Dimension {
         ("call_id", Dimension::CallId),
         ("hour_of_day", Dimension::HourOfDay),
         ("weekday", Dimension::Weekday),
+        ("time_of_day", Dimension::TimeOfDay),
         ("wait_band", Dimension::WaitBand),
     ];
 

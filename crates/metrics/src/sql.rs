@@ -157,6 +157,7 @@ fn ticket_dimension(d: Dimension) -> bool {
             | Dimension::Category
             | Dimension::Channel
             | Dimension::HourOfDay
+            | Dimension::TimeOfDay
             | Dimension::Weekday
     )
 }
@@ -174,6 +175,7 @@ fn agent_dimension(d: Dimension) -> bool {
             | Dimension::Team
             | Dimension::Queue
             | Dimension::HourOfDay
+            | Dimension::TimeOfDay
             | Dimension::Weekday
     )
 }
@@ -452,6 +454,12 @@ fn by_sql(item: ByItem, keys: &[String]) -> (Vec<&'static str>, String, OutputKi
             };
             (raw, label, OutputKind::Text)
         }
+        // Grouped by the slot's number, shown as its time.
+        ByItem::Dimension(Dimension::TimeOfDay) => (
+            vec!["local_slot"],
+            format!("printf('%02d:%02d', {0} // 4, ({0} % 4) * 15)", k(0)),
+            OutputKind::Text,
+        ),
         // Grouped by the band's number (so bands sort by wait), shown by its label.
         ByItem::Dimension(Dimension::WaitBand) => (
             vec![WAIT_BANDS],
@@ -480,9 +488,13 @@ pub fn dimension_column(d: Dimension) -> &'static str {
         Dimension::Weekday => "local_weekday",
         Dimension::Province => "split_part(region, '/', 1)",
         Dimension::WaitBand => WAIT_BAND_LABEL,
+        Dimension::TimeOfDay => TIME_OF_DAY_LABEL,
         other => other.name(),
     }
 }
+
+/// A quarter hour of the day as people read it (`09:15`).
+const TIME_OF_DAY_LABEL: &str = "printf('%02d:%02d', local_slot // 4, (local_slot % 4) * 15)";
 
 /// The wait bands' upper bounds in seconds (the last band is open) and labels: the waits seed
 /// 001 compares satisfaction over.
