@@ -132,12 +132,10 @@ pub fn build(
         to: None,
         filters: &[],
     };
+    let (from, to) = period.local_range();
     let q = KpiQuery::parse(tenant.clone(), &text_q)
         .map_err(invalid)?
-        .between(
-            period.from.to_datetime(jiff::civil::Time::midnight()),
-            period.to.to_datetime(jiff::civil::Time::midnight()),
-        );
+        .between(from, to);
     let r = store.ask(catalog, &q)?;
     let cols: Vec<MetricCol> = r.query.metrics[1..]
         .iter()
@@ -175,13 +173,13 @@ pub fn build(
             })
         })
         .collect();
+    let groups: std::collections::BTreeSet<Option<String>> =
+        rows.iter().map(|r| r.group.clone()).collect();
     for (i, col) in cols.iter().enumerate() {
-        let groups: std::collections::BTreeSet<Option<String>> =
-            rows.iter().map(|r| r.group.clone()).collect();
-        for g in groups {
+        for g in &groups {
             let peers = |eligible_only: bool| -> Vec<f64> {
                 rows.iter()
-                    .filter(|r| r.group == g && (r.eligible || !eligible_only))
+                    .filter(|r| r.group == *g && (r.eligible || !eligible_only))
                     .filter_map(|r| r.judged[i].value)
                     .collect()
             };
@@ -192,7 +190,7 @@ pub fn build(
             };
             let base = median(&values);
             let spread = base.map_or(0.0, |b| robust_spread(&values, b));
-            for row in rows.iter_mut().filter(|r| r.group == g) {
+            for row in rows.iter_mut().filter(|r| r.group == *g) {
                 let j = judge(
                     row.judged[i].value,
                     base,

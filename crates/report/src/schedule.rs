@@ -120,7 +120,7 @@ pub fn owed(s: &ReportSchedule, tz: &TimeZone, now: Timestamp) -> Result<Vec<Per
     Ok(out)
 }
 
-pub fn extension(format: Format) -> &'static str {
+fn extension(format: Format) -> &'static str {
     match format {
         Format::Html => "html",
         Format::Xlsx => "xlsx",
@@ -169,6 +169,17 @@ pub fn build(
     })
 }
 
+/// The file name of report `name` of `tenant` for `period`:
+/// `operations-bank-2021-06.html`, `template-NAME-bank-2021-Q3.xlsx`.
+pub fn file_name(name: &str, tenant: &str, period: &Period, format: Format) -> String {
+    format!(
+        "{}-{tenant}-{}.{}",
+        name.replace(TEMPLATE_PREFIX, "template-"),
+        period.label.replace("..", "_"),
+        extension(format)
+    )
+}
+
 /// Generates the report of `s` for `period` into its folder; the file's path.
 pub fn generate(
     store: &DuckDbStore,
@@ -180,14 +191,7 @@ pub fn generate(
     let lang = Lang::parse(&s.lang);
     let tenant = TenantId::new(&s.tenant).map_err(|e| ReportError::Invalid(e.to_string()))?;
     let (doc, json) = build(store, catalog, &tenant, &s.report, period, lang)?;
-    let name = format!(
-        "{}-{}-{}.{}",
-        s.report.replace(TEMPLATE_PREFIX, "template-"),
-        s.tenant,
-        period.label.replace("..", "_"),
-        extension(format)
-    );
-    let path = PathBuf::from(&s.out_dir).join(name);
+    let path = PathBuf::from(&s.out_dir).join(file_name(&s.report, &s.tenant, period, format));
     crate::write(&doc, &json, format, &path)?;
     Ok(path)
 }

@@ -70,11 +70,8 @@ impl SavedView {
         };
         let q = KpiQuery::parse(tenant, &text)
             .map_err(|e| ReportError::Invalid(format!("template view: {e}")))?;
-        Ok(match period {
-            Some(p) => q.between(
-                p.from.to_datetime(jiff::civil::Time::midnight()),
-                p.to.to_datetime(jiff::civil::Time::midnight()),
-            ),
+        Ok(match period.map(Period::local_range) {
+            Some((from, to)) => q.between(from, to),
             None => q,
         })
     }

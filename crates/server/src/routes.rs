@@ -864,12 +864,7 @@ async fn generate_report(
     .map_err(bad)?;
     let format = ccpulse_report::Format::parse(p.get("format").unwrap_or("html")).map_err(bad)?;
     let lang = ccpulse_report::Lang::parse(&p.lang());
-    let name = format!(
-        "{}-{tenant}-{}.{}",
-        report.replace(ccpulse_report::schedule::TEMPLATE_PREFIX, "template-"),
-        period.label.replace("..", "_"),
-        ccpulse_report::schedule::extension(format)
-    );
+    let name = ccpulse_report::schedule::file_name(&report, tenant.as_str(), &period, format);
     let file = name.clone();
     let bytes = state
         .read(move |store, catalog| {
@@ -898,13 +893,11 @@ async fn report_file(
         p.get("schedule").unwrap_or_default().to_owned(),
         p.get("period").unwrap_or_default().to_owned(),
     );
-    let runs = state
+    let (s, p) = (schedule.clone(), period.clone());
+    let run = state
         .writer()
-        .run(move |store| store.report_runs(Some(&tenant), 100_000))
-        .await??;
-    let run = runs
-        .into_iter()
-        .find(|r| r.schedule == schedule && r.period == period)
+        .run(move |store| store.report_run(&tenant, &s, &p))
+        .await??
         .ok_or_else(|| {
             ApiError::NotFound(format!("no report of schedule `{schedule}` for `{period}`"))
         })?;

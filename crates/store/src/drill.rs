@@ -133,11 +133,7 @@ fn field_of(
 impl DuckDbStore {
     /// The drill-down compiled with the tenant's settings, not run.
     pub fn compile_drill(&self, catalog: &Catalog, q: &DrillQuery) -> Result<CompiledDrill> {
-        let settings = self
-            .tenant(q.tenant.as_str())
-            .map(|t| t.settings.clone())
-            .unwrap_or_default();
-        Ok(compile_drill(catalog, q, &settings)?)
+        Ok(compile_drill(catalog, q, &self.settings_of(&q.tenant))?)
     }
 
     /// The contacts behind `q`'s figure: how many, and the page asked for. Customer numbers

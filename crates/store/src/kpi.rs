@@ -72,12 +72,20 @@ impl DuckDbStore {
         Ok(result)
     }
 
+    /// The tenant's metric defaults (service-level threshold, short abandon); the defaults'
+    /// defaults for a tenant not stored yet.
+    pub(crate) fn settings_of(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+    ) -> ccpulse_metrics::TenantSettings {
+        self.tenant(tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default()
+    }
+
     /// The question compiled with the tenant's settings, not run: whether it can be asked.
     pub fn compile(&self, catalog: &Catalog, query: &KpiQuery) -> Result<CompiledQuery> {
-        let settings = self
-            .tenant(query.tenant.as_str())
-            .map(|t| t.settings.clone())
-            .unwrap_or_default();
+        let settings = self.settings_of(&query.tenant);
         Ok(compile(catalog, query, &settings, Dialect::DuckDb)?)
     }
 

@@ -48,6 +48,17 @@ fn when(us: i64) -> std::result::Result<Timestamp, ::duckdb::Error> {
     })
 }
 
+/// A `report_runs` row (tenant, schedule_id, period, path, epoch_us(generated_at)).
+fn run_of(r: &::duckdb::Row<'_>) -> ::duckdb::Result<ReportRun> {
+    Ok(ReportRun {
+        tenant: r.get(0)?,
+        schedule: r.get(1)?,
+        period: r.get(2)?,
+        path: r.get(3)?,
+        generated_at: when(r.get(4)?)?,
+    })
+}
+
 impl DuckDbStore {
     /// Adds or replaces a schedule.
     pub fn put_schedule(&self, s: &ReportSchedule) -> Result<()> {
@@ -125,17 +136,24 @@ impl DuckDbStore {
             "SELECT tenant, schedule_id, period, path, epoch_us(generated_at) FROM report_runs
              WHERE ? IS NULL OR tenant = ? ORDER BY generated_at DESC, period DESC LIMIT ?",
         )?;
-        let rows = stmt.query_map(params![tenant, tenant, limit], |r| {
-            Ok(ReportRun {
-                tenant: r.get(0)?,
-                schedule: r.get(1)?,
-                period: r.get(2)?,
-                path: r.get(3)?,
-                generated_at: when(r.get(4)?)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![tenant, tenant, limit], run_of)?;
         rows.collect::<std::result::Result<_, _>>()
             .map_err(StoreError::from)
+    }
+
+    /// The report `schedule` made for `period`, if it made one.
+    pub fn report_run(
+        &self,
+        tenant: &TenantId,
+        schedule: &str,
+        period: &str,
+    ) -> Result<Option<ReportRun>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT tenant, schedule_id, period, path, epoch_us(generated_at) FROM report_runs
+             WHERE tenant = ? AND schedule_id = ? AND period = ?",
+        )?;
+        let mut rows = stmt.query_map(params![tenant.as_str(), schedule, period], run_of)?;
+        Ok(rows.next().transpose()?)
     }
 
     /// Whether `schedule` already produced its report for `period`.
