@@ -264,6 +264,36 @@ fn check_pwc(format: &str, file: &str) {
         assert_eq!(n, want["per_topic_calls"][&k].as_f64().unwrap(), "{k}");
     }
     assert_eq!(kpi(&["--metrics", "contacts", "--by", "day"]).len(), 90);
+
+    // The publishers' per-agent figures through `ccpulse agents`: calls answered, resolution
+    // (resolved among answered) and mean satisfaction.
+    let view: Value = serde_json::from_str(&cli.ok(&[
+        "agents",
+        "--tenant",
+        "pwc",
+        "--period",
+        "2021-Q1",
+        "--metrics",
+        "fcr,avg_rating",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rows = view["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for r in rows {
+        let a = r["agent"].as_str().unwrap();
+        let answered = want["per_agent_answered"][a].as_f64().unwrap();
+        assert_eq!(r["handled"].as_f64().unwrap(), answered, "{a}");
+        assert!(close(
+            r["fcr"]["value"].as_f64().unwrap() * answered,
+            want["per_agent_resolved"][a].as_f64().unwrap()
+        ));
+        assert!(close(
+            r["avg_rating"]["value"].as_f64().unwrap(),
+            want["per_agent_mean_satisfaction"][a].as_f64().unwrap()
+        ));
+    }
 }
 
 #[test]
