@@ -62,6 +62,11 @@ pub enum Table {
     /// Agents over the query's range (which it needs): `left_in_range`, `at_start`, `at_end`
     /// (employed on the first day and on the day after the last), by team.
     Agents,
+    /// The calendar of the query's range (which it needs): one row per tenant-local day and
+    /// quarter hour, whether or not anything happened, with the local_* bucket columns. A
+    /// denominator of averages per day (`days`): only the time of day, the weekday and the
+    /// buckets cut or filter it; other dimensions leave the number of days as it is.
+    Days,
 }
 
 impl Table {
@@ -74,6 +79,7 @@ impl Table {
             Table::Tickets => "tickets",
             Table::Subscribers => "subscribers",
             Table::Agents => "agents",
+            Table::Days => "days",
         }
     }
 }

@@ -246,16 +246,23 @@ pub fn compile_drill(
             q.metric.written
         ))
     };
-    if metric.table != Table::Contacts || metric.denominator_table != Table::Contacts {
-        return Err(cannot("it is not computed over contacts"));
-    }
-    let aggregate = match q.part {
-        Part::Numerator => metric.numerator_sql.as_str(),
-        Part::Denominator => metric
-            .denominator_sql
-            .as_deref()
-            .ok_or_else(|| cannot("it has no denominator"))?,
+    let (aggregate, table) = match q.part {
+        Part::Numerator => (metric.numerator_sql.as_str(), metric.table),
+        Part::Denominator => (
+            metric
+                .denominator_sql
+                .as_deref()
+                .ok_or_else(|| cannot("it has no denominator"))?,
+            metric.denominator_table,
+        ),
     };
+    if table != Table::Contacts {
+        return Err(cannot(&format!(
+            "its {} is computed over {}, not contacts",
+            q.part.name(),
+            table.as_str()
+        )));
+    }
     let predicate = rows_of(aggregate)
         .ok_or_else(|| cannot("its aggregate is not a count or a sum over contacts"))?;
     let question = q.kpi_question();

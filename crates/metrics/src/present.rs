@@ -200,6 +200,14 @@ impl KpiResult {
 }
 
 impl Catalog {
+    /// The table a metric's numerator is counted in (for a ratio of two metrics, the first's).
+    pub fn numerator_table(&self, m: &crate::Metric) -> Table {
+        match &m.of {
+            Some((num, _)) => self.get(num).map_or(m.table, |n| n.table),
+            None => m.table,
+        }
+    }
+
     /// `{"metrics": [...], "buckets": [...], "dimensions": [...]}`: every metric with its
     /// labels, unit, formula in words, parameters, variants, bands and whether it drills to
     /// contacts; every `--by` item with its labels. What `ccpulse metrics --json` prints and
@@ -220,7 +228,7 @@ impl Catalog {
                     "formula": formula,
                     "variants": m.variants.keys().collect::<Vec<_>>(),
                     "bands": m.bands.iter().map(|b| json!({"points": b.points, "when": b.describe()})).collect::<Vec<_>>(),
-                    "drill": m.table == Table::Contacts && m.of.is_none(),
+                    "drill": self.numerator_table(m) == Table::Contacts,
                 })
             })
             .collect();

@@ -603,6 +603,27 @@ pub(crate) fn relation_for(
    FROM agents a)"
             )
         }
+        Table::Days => {
+            let (Some(from), Some(to)) = (query.from, query.to) else {
+                return Err(QueryError::Unsupported(
+                    "an average per day is over a period: give --from and --to".to_owned(),
+                ));
+            };
+            // Whole days around the range; the range filter trims the quarter hours.
+            let first = from.date();
+            let last = if to.time() == jiff::civil::Time::midnight() {
+                to.date()
+            } else {
+                to.date().tomorrow().unwrap_or(to.date())
+            };
+            format!(
+                "(SELECT CAST(d AS TIMESTAMP) + to_minutes(CAST(s * 15 AS BIGINT)) AS local_ts,
+          CAST(d AS DATE) AS local_date, CAST(s AS SMALLINT) AS local_slot,
+          CAST(s // 4 AS TINYINT) AS local_hour, CAST(isodow(d) AS TINYINT) AS local_weekday,
+          year(d) * 100 + month(d) AS local_month, isoyear(d) * 100 + week(d) AS local_week
+   FROM range(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) t(d) CROSS JOIN range(0, 96) u(s))"
+            )
+        }
         Table::AgentStates | Table::AgentPresence => {
             check_dimensions(
                 query,
@@ -690,6 +711,46 @@ pub(crate) fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
         params.extend(f.values.iter().cloned());
     }
     (wheres.join(" AND "), params)
+}
+
+/// Whether a `--by` item or filter is about the calendar: what the calendar of
+/// [`Table::Days`] has.
+fn calendar_item(item: ByItem) -> bool {
+    matches!(
+        item,
+        ByItem::Bucket(_)
+            | ByItem::Dimension(Dimension::HourOfDay | Dimension::Weekday | Dimension::TimeOfDay)
+    )
+}
+
+/// The WHERE clause of the calendar part: the range and the calendar's filters (the days of a
+/// range are the same for every queue or agent).
+fn where_of_days(query: &KpiQuery) -> (String, Vec<String>) {
+    let calendar = KpiQuery {
+        filters: query
+            .filters
+            .iter()
+            .filter(|f| calendar_item(ByItem::Dimension(f.dimension)))
+            .cloned()
+            .collect(),
+        ..query.clone()
+    };
+    let (wheres, mut params) = where_of(&calendar);
+    // No tenant on the calendar: drop `tenant = ?` and its value.
+    params.remove(0);
+    let wheres = wheres
+        .strip_prefix("tenant = ?")
+        .map(|w| w.strip_prefix(" AND ").unwrap_or(w))
+        .unwrap_or(&wheres)
+        .to_owned();
+    (
+        if wheres.is_empty() {
+            "true".to_owned()
+        } else {
+            wheres
+        },
+        params,
+    )
 }
 
 /// The key expressions of `--by` (aliased k0, k1, ...), their labels and output kinds.
@@ -825,15 +886,34 @@ fn compile_parts(
             }
         }
     }
-    let (where_sql, where_params) = where_of(query);
     let (inner_keys, labels, by) = keys_of(query);
     let key_names: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
+    // Which keys the calendar has: those of buckets, weekday and time of day.
+    let calendar_keys: Vec<bool> = query
+        .by
+        .iter()
+        .flat_map(|item| vec![calendar_item(*item); by_sql(*item, &[]).0.len()])
+        .collect();
+    // The keys each part groups by and joins on.
+    let keys_of_part = |table: Table| -> Vec<usize> {
+        (0..key_names.len())
+            .filter(|k| table != Table::Days || calendar_keys[*k])
+            .collect()
+    };
     let mut ctes = Vec::new();
     let mut empty_ctes = Vec::new();
     let mut ranges = Vec::new();
     let mut params = Vec::new();
     for (g, table) in tables.iter().enumerate() {
         let relation = relation_for(*table, query, reads_schedule(&metrics, *table))?;
+        let (where_sql, where_params) = if *table == Table::Days {
+            where_of_days(query)
+        } else {
+            where_of(query)
+        };
+        let own = keys_of_part(*table);
+        let part_inner: Vec<String> = own.iter().map(|k| inner_keys[*k].clone()).collect();
+        let part_names: Vec<String> = own.iter().map(|k| key_names[*k].clone()).collect();
         let mut aggs = Vec::new();
         for (i, m) in metrics.iter().enumerate() {
             if m.table == *table {
@@ -848,8 +928,8 @@ fn compile_parts(
             *table,
             &relation,
             &aggs,
-            &inner_keys,
-            &key_names,
+            &part_inner,
+            &part_names,
             &where_sql,
         ));
         let empty_relation = if *table == Table::AgentPresence {
@@ -890,16 +970,24 @@ fn compile_parts(
         let all: Vec<String> = (0..tables.len()).map(|g| format!("p{g}")).collect();
         (all.join(" CROSS JOIN "), all.join(" CROSS JOIN "))
     } else {
+        // The rows are the key tuples of the parts that have every key (the calendar's days
+        // cut by queue are the same days for every queue: they join, they do not add rows).
         let union: Vec<String> = (0..tables.len())
+            .filter(|g| keys_of_part(tables[*g]).len() == key_names.len())
             .map(|g| format!("SELECT {} FROM p{g}", key_names.join(", ")))
             .collect();
         ctes.push(format!("keys AS ({})", union.join(" UNION ")));
         let mut from = "keys".to_owned();
         for g in 0..tables.len() {
-            let on: Vec<String> = key_names
+            let on: Vec<String> = keys_of_part(tables[g])
                 .iter()
-                .map(|k| format!("keys.{k} IS NOT DISTINCT FROM p{g}.{k}"))
+                .map(|k| format!("keys.k{k} IS NOT DISTINCT FROM p{g}.k{k}"))
                 .collect();
+            let on = if on.is_empty() {
+                vec!["true".to_owned()]
+            } else {
+                on
+            };
             let _ = write!(from, " LEFT JOIN p{g} ON {}", on.join(" AND "));
         }
         let all: Vec<String> = (0..tables.len()).map(|g| format!("p{g}")).collect();
@@ -973,8 +1061,9 @@ pub fn compile(
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    // Several tables, or the two-level presence count: one part per table, joined on keys.
-    if table == Table::AgentPresence
+    // Several tables, the two-level presence count, or the calendar (which has no tenant):
+    // one part per table, joined on keys.
+    if matches!(table, Table::AgentPresence | Table::Days)
         || metrics
             .iter()
             .any(|m| m.table != table || m.denominator_table != table)

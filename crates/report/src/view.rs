@@ -3,7 +3,7 @@
 //! writers as the reports.
 
 use ccpulse_metrics::drill::{Cell as DrillCell, Drilled, FIELDS};
-use ccpulse_metrics::{ByItem, Catalog, KpiQuery, KpiResult, KpiText, Unit};
+use ccpulse_metrics::{ByItem, Catalog, CompiledMetric, KpiQuery, KpiResult, KpiText, Unit};
 use ccpulse_model::TenantId;
 use ccpulse_store::{DuckDbStore, Template};
 use serde::{Deserialize, Serialize};
@@ -96,10 +96,12 @@ pub fn run_template(
     ))
 }
 
-fn fmt_of(unit: Unit) -> Fmt {
-    match unit {
+/// How a metric's values are written: counts whole, averages of counts (per day) with two
+/// decimals.
+fn fmt_of(m: &CompiledMetric) -> Fmt {
+    match m.unit {
         Unit::Ratio => Fmt::Percent,
-        Unit::Count => Fmt::Int,
+        Unit::Count if m.denominator_sql.is_none() => Fmt::Int,
         _ => Fmt::Dec2,
     }
 }
@@ -116,7 +118,7 @@ pub fn kpi_document(r: &KpiResult, title: &str, subtitle: &str, lang: Lang) -> D
     columns.extend(
         q.metrics
             .iter()
-            .map(|m| Column::new(m.label(code), fmt_of(m.unit))),
+            .map(|m| Column::new(m.label(code), fmt_of(m))),
     );
     let rows: Vec<Vec<Cell>> = r
         .rows
