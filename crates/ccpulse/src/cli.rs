@@ -574,6 +574,20 @@ pub enum TenantCommand {
         /// Abandons shorter than this are short abandons, seconds.
         #[arg(long)]
         short_abandon: Option<f64>,
+        /// Upper bounds of the wait bands, seconds, ascending (`10,20,30,60,120,300`).
+        #[arg(long, value_parser = ccpulse_metrics::TenantSettings::parse_wait_bands)]
+        wait_bands: Option<Vec<f64>>,
+        /// Handled calls shorter than this are ultra-short, seconds (default 10).
+        #[arg(long)]
+        ultra_short_talk: Option<f64>,
+        /// Handled calls longer than this many times their queue's 95th percentile of talk
+        /// (over the last 30 days) are ultra-long (default 3).
+        #[arg(long)]
+        ultra_long_factor: Option<f64>,
+        /// A contact is a repeat when the same customer came about the same category this
+        /// many days before or less (default 7).
+        #[arg(long)]
+        repeat_days: Option<f64>,
     },
     /// List tenants.
     List {

@@ -8,7 +8,7 @@
 //! a second time: a metric changed in the catalog drills to what it now counts.
 
 use crate::query::{parse_scope, ByItem, Filter, KpiQuery, TenantSettings};
-use crate::sql::{relation_for, resolve, where_of, CompiledMetric};
+use crate::sql::{relation_for, resolve, where_of, CompiledMetric, Reads};
 use crate::{Catalog, MetricSpec, QueryError, Table};
 use ccpulse_model::TenantId;
 use serde_json::{json, Map, Value};
@@ -266,7 +266,8 @@ pub fn compile_drill(
     let predicate = rows_of(aggregate)
         .ok_or_else(|| cannot("its aggregate is not a count or a sum over contacts"))?;
     let question = q.kpi_question();
-    let relation = relation_for(Table::Contacts, &question, false)?;
+    let reads = Reads::of(std::slice::from_ref(&metric), Table::Contacts);
+    let relation = relation_for(Table::Contacts, &question, &reads, settings)?;
     let (where_sql, params) = where_of(&question);
     let wheres = format!("{where_sql} AND ({predicate})");
     let columns: Vec<&str> = FIELDS.iter().map(|f| f.sql).collect();

@@ -69,6 +69,7 @@ impl ByItem {
             "hour_of_day" => pick("时段", "Hour of day"),
             "weekday" => pick("星期", "Weekday"),
             "wait_band" => pick("等待时长（秒）", "Wait (s)"),
+            "anomaly" => pick("异常通话", "Anomaly"),
             "time_of_day" => pick("时刻（15分钟）", "Time of day (15 min)"),
             other => other,
         }

@@ -134,8 +134,12 @@ pub enum Dimension {
     Weekday,
     /// The tenant-local quarter hour of the day (`09:15`), for arrival patterns.
     TimeOfDay,
-    /// The wait in bands of seconds (`0-10`, `10-20`, ..., `300+`; no wait: null).
+    /// The wait in bands of seconds (`0-10`, `10-20`, ..., `300+`; no wait: null), the bands
+    /// per tenant.
     WaitBand,
+    /// A handled call's talk: `ultra_short`, `ultra_long` (against its queue's 95th
+    /// percentile over the 30 days where the range ends) or `none`.
+    Anomaly,
 }
 
 impl Dimension {
@@ -160,6 +164,7 @@ impl Dimension {
         ("weekday", Dimension::Weekday),
         ("time_of_day", Dimension::TimeOfDay),
         ("wait_band", Dimension::WaitBand),
+        ("anomaly", Dimension::Anomaly),
     ];
 
     /// The dimension's name.
@@ -275,6 +280,17 @@ pub struct TenantSettings {
     pub service_level_threshold: f64,
     /// Abandons shorter than this many seconds are short abandons (default 5).
     pub short_abandon: f64,
+    /// The upper bounds in seconds of the `wait_band` dimension's bands, ascending; the last
+    /// band is open (default 10, 20, 30, 60, 120, 300).
+    pub wait_bands: Vec<f64>,
+    /// Handled calls that talked less than this many seconds are `ultra_short` (default 10).
+    pub ultra_short_talk: f64,
+    /// Handled calls that talked more than this many times their queue's 95th percentile of
+    /// talk are `ultra_long` (default 3).
+    pub ultra_long_factor: f64,
+    /// A contact is a repeat when the same customer came about the same category this many
+    /// days before or less (default 7).
+    pub repeat_days: f64,
 }
 
 impl Default for TenantSettings {
@@ -282,7 +298,46 @@ impl Default for TenantSettings {
         Self {
             service_level_threshold: 20.0,
             short_abandon: 5.0,
+            wait_bands: DEFAULT_WAIT_BANDS.to_vec(),
+            ultra_short_talk: 10.0,
+            ultra_long_factor: 3.0,
+            repeat_days: 7.0,
         }
+    }
+}
+
+/// The wait bands seed 001 compares satisfaction over, in seconds.
+pub const DEFAULT_WAIT_BANDS: [f64; 6] = [10.0, 20.0, 30.0, 60.0, 120.0, 300.0];
+
+impl TenantSettings {
+    /// Wait bands from `10,20,30`: ascending positive numbers.
+    pub fn parse_wait_bands(text: &str) -> Result<Vec<f64>, String> {
+        let bands: Vec<f64> = text
+            .split(',')
+            .map(|b| {
+                b.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .ok_or_else(|| format!("wait bands `{text}`: `{b}` is not a number of seconds > 0"))
+            })
+            .collect::<Result<_, _>>()?;
+        if bands.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(format!("wait bands `{text}`: the bounds must ascend"));
+        }
+        if bands.len() > 20 {
+            return Err(format!("wait bands `{text}`: at most 20 bounds"));
+        }
+        Ok(bands)
+    }
+
+    /// The wait bands as written: `10,20,30`.
+    pub fn wait_bands_text(&self) -> String {
+        self.wait_bands
+            .iter()
+            .map(|b| format!("{b}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 

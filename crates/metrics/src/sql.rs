@@ -162,11 +162,6 @@ fn ticket_dimension(d: Dimension) -> bool {
     )
 }
 
-/// Contacts with their agent's team, for `--by team` and `--filter team=...`: the join is
-/// there only when a query asks for teams.
-const CONTACTS_WITH_TEAM: &str = "(SELECT c.*, ag.team FROM contacts c
-   LEFT JOIN agents ag ON ag.tenant = c.tenant AND ag.id = c.agent)";
-
 /// Dimensions agent intervals have.
 fn agent_dimension(d: Dimension) -> bool {
     matches!(
@@ -189,6 +184,23 @@ pub fn resolve(
     let metric: &Metric = catalog
         .get(&spec.name)
         .ok_or_else(|| QueryError::UnknownMetric(spec.name.clone()))?;
+    // `method` names the variant too (`fcr[method=repeat]`), for metrics without a
+    // parameter of that name.
+    let renamed;
+    let spec = if spec.params.contains_key("method")
+        && metric.variants.len() > 1
+        && !metric.params.contains_key("method")
+        && !spec.params.contains_key("variant")
+    {
+        let mut s = spec.clone();
+        if let Some(v) = s.params.remove("method") {
+            s.params.insert("variant".to_owned(), v);
+        }
+        renamed = s;
+        &renamed
+    } else {
+        spec
+    };
     if let Some((num, den)) = &metric.of {
         return resolve_ratio(catalog, metric, spec, settings, num, den);
     }
@@ -197,6 +209,9 @@ pub fn resolve(
         let value = match default.as_str() {
             "tenant.service_level_threshold" => fmt_num(settings.service_level_threshold),
             "tenant.short_abandon" => fmt_num(settings.short_abandon),
+            "tenant.ultra_short_talk" => fmt_num(settings.ultra_short_talk),
+            "tenant.ultra_long_factor" => fmt_num(settings.ultra_long_factor),
+            "tenant.repeat_days" => fmt_num(settings.repeat_days),
             other => other.to_owned(),
         };
         params.insert(k.clone(), value);
@@ -462,11 +477,8 @@ fn by_sql(item: ByItem, keys: &[String]) -> (Vec<&'static str>, String, OutputKi
         ),
         // Grouped by the band's number (so bands sort by wait), shown by its label.
         ByItem::Dimension(Dimension::WaitBand) => (
-            vec![WAIT_BANDS],
-            format!(
-                "['0-10', '10-20', '20-30', '30-60', '60-120', '120-300', '300+'][{} + 1]",
-                k(0)
-            ),
+            vec!["wait_band_no", "wait_band"],
+            k(1).to_owned(),
             OutputKind::Text,
         ),
         ByItem::Dimension(d) => {
@@ -487,7 +499,6 @@ pub fn dimension_column(d: Dimension) -> &'static str {
         Dimension::HourOfDay => "local_hour",
         Dimension::Weekday => "local_weekday",
         Dimension::Province => "split_part(region, '/', 1)",
-        Dimension::WaitBand => WAIT_BAND_LABEL,
         Dimension::TimeOfDay => TIME_OF_DAY_LABEL,
         other => other.name(),
     }
@@ -496,14 +507,23 @@ pub fn dimension_column(d: Dimension) -> &'static str {
 /// A quarter hour of the day as people read it (`09:15`).
 const TIME_OF_DAY_LABEL: &str = "printf('%02d:%02d', local_slot // 4, (local_slot % 4) * 15)";
 
-/// The wait bands' upper bounds in seconds (the last band is open) and labels: the waits seed
-/// 001 compares satisfaction over.
-const WAIT_BANDS: &str = "CASE WHEN wait_s IS NULL THEN NULL WHEN wait_s < 10 THEN 0 \
-    WHEN wait_s < 20 THEN 1 WHEN wait_s < 30 THEN 2 WHEN wait_s < 60 THEN 3 WHEN wait_s < 120 THEN 4 \
-    WHEN wait_s < 300 THEN 5 ELSE 6 END";
-const WAIT_BAND_LABEL: &str = "CASE WHEN wait_s IS NULL THEN NULL WHEN wait_s < 10 THEN '0-10' \
-    WHEN wait_s < 20 THEN '10-20' WHEN wait_s < 30 THEN '20-30' WHEN wait_s < 60 THEN '30-60' \
-    WHEN wait_s < 120 THEN '60-120' WHEN wait_s < 300 THEN '120-300' ELSE '300+' END";
+/// The wait band columns for a tenant's bands: `wait_band_no` (0, 1, ...; sorts by wait) and
+/// `wait_band` (`0-10`, ..., `300+`); null without a wait.
+fn wait_band_columns(settings: &TenantSettings) -> String {
+    let bounds = &settings.wait_bands;
+    let mut no = String::from("CASE WHEN wait_s IS NULL THEN NULL");
+    let mut label = no.clone();
+    let mut lower = "0".to_owned();
+    for (i, b) in bounds.iter().enumerate() {
+        let upper = fmt_num(*b);
+        let _ = write!(no, " WHEN wait_s < {upper} THEN {i}");
+        let _ = write!(label, " WHEN wait_s < {upper} THEN '{lower}-{upper}'");
+        lower = upper;
+    }
+    let _ = write!(no, " ELSE {} END AS wait_band_no", bounds.len());
+    let _ = write!(label, " ELSE '{lower}+' END AS wait_band");
+    format!("{no}, {label}")
+}
 
 /// Fails when `query` cuts or filters by a dimension the table does not have.
 fn check_dimensions(
@@ -530,15 +550,135 @@ fn check_dimensions(
     Ok(())
 }
 
-/// Whether `metrics` read the agents' schedules (for `table`).
-fn reads_schedule(metrics: &[CompiledMetric], table: Table) -> bool {
-    metrics.iter().any(|m| {
-        (m.table == table && m.numerator_sql.contains("sched_"))
-            || (m.denominator_table == table
-                && m.denominator_sql
-                    .as_deref()
-                    .is_some_and(|d| d.contains("sched_")))
-    })
+/// What a query's metrics read beyond a table's own columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Reads {
+    /// The agents' schedules (`sched_*`).
+    pub schedule: bool,
+    /// Each contact's gaps to the same customer's inbound contacts about the same category
+    /// (`prev_gap_s`, `next_gap_s`), looked for this many days around the range.
+    pub repeat_days: Option<f64>,
+    /// The contact's queue's 95th percentile of talk (`talk_p95`).
+    pub talk_p95: bool,
+}
+
+impl Reads {
+    /// What `metrics` read in `table` (their numerators there, and their denominators).
+    pub(crate) fn of(metrics: &[CompiledMetric], table: Table) -> Self {
+        let mut reads = Reads::default();
+        for m in metrics {
+            let parts = [
+                (m.table, Some(m.numerator_sql.as_str())),
+                (m.denominator_table, m.denominator_sql.as_deref()),
+            ];
+            for (t, sql) in parts {
+                let Some(sql) = sql.filter(|_| t == table) else {
+                    continue;
+                };
+                reads.schedule |= sql.contains("sched_");
+                reads.talk_p95 |= sql.contains("talk_p95");
+                if sql.contains("_gap_s") {
+                    let days = m
+                        .params
+                        .get("days")
+                        .and_then(|d| d.parse::<f64>().ok())
+                        .unwrap_or(0.0);
+                    reads.repeat_days = Some(reads.repeat_days.unwrap_or(0.0).max(days));
+                }
+            }
+        }
+        reads
+    }
+}
+
+/// The tenant as an SQL literal (a tenant id is letters, digits, `-` and `_`; quoted anyway).
+fn tenant_literal(query: &KpiQuery) -> String {
+    format!("'{}'", query.tenant.as_str().replace('\'', "''"))
+}
+
+/// Contacts with what the query needs beside their own columns: the agent's team, the
+/// tenant's wait bands, the anomaly flag against the queue's 95th percentile of talk, the
+/// gaps to the customer's contacts about the same category. Plain `contacts` when none.
+fn contacts_relation(query: &KpiQuery, reads: &Reads, settings: &TenantSettings) -> String {
+    let wants = |d: Dimension| {
+        query.by.contains(&ByItem::Dimension(d)) || query.filters.iter().any(|f| f.dimension == d)
+    };
+    let anomaly = wants(Dimension::Anomaly);
+    let p95 = anomaly || reads.talk_p95;
+    let mut cols = vec!["c.*".to_owned()];
+    let mut joins = String::new();
+    let mut wheres = Vec::new();
+    let mut window = "";
+    if wants(Dimension::Team) {
+        cols.push("ag.team".to_owned());
+        joins.push_str("\n   LEFT JOIN agents ag ON ag.tenant = c.tenant AND ag.id = c.agent");
+    }
+    if wants(Dimension::WaitBand) {
+        cols.push(wait_band_columns(settings));
+    }
+    let tenant = tenant_literal(query);
+    if p95 {
+        // The queue's 95th percentile of talk over the 30 days where the range ends (or the
+        // tenant's data ends, without a range).
+        let end = query.to.map_or_else(
+            || format!("(SELECT max(local_ts) + INTERVAL 1 SECOND FROM contacts WHERE tenant = {tenant})"),
+            |to| format!("TIMESTAMP '{}'", to.strftime("%Y-%m-%d %H:%M:%S")),
+        );
+        cols.push("p95.talk_p95".to_owned());
+        let _ = write!(
+            joins,
+            "\n   LEFT JOIN (SELECT queue, quantile_cont(talk_s, 0.95) AS talk_p95 FROM contacts
+              WHERE tenant = {tenant} AND is_answered AND talk_s IS NOT NULL
+                AND local_ts >= {end} - INTERVAL 30 DAY AND local_ts < {end}
+              GROUP BY queue) p95 ON p95.queue IS NOT DISTINCT FROM c.queue"
+        );
+    }
+    if anomaly {
+        cols.push(format!(
+            "CASE WHEN c.is_answered AND c.talk_s < {short} THEN 'ultra_short' \
+             WHEN c.is_answered AND c.talk_s > {factor} * p95.talk_p95 THEN 'ultra_long' \
+             ELSE 'none' END AS anomaly",
+            short = fmt_num(settings.ultra_short_talk),
+            factor = fmt_num(settings.ultra_long_factor),
+        ));
+    }
+    if let Some(days) = reads.repeat_days {
+        // Inbound contacts of a known customer and category, in time order per customer and
+        // category; the window reads the days around the range a repeat can reach.
+        let known = "c.is_inbound AND c.customer IS NOT NULL AND c.category IS NOT NULL";
+        cols.push(format!(
+            "CASE WHEN {known} THEN (epoch_us(c.bucket_at) - epoch_us(lag(c.bucket_at) OVER w)) / 1e6 END AS prev_gap_s, \
+             CASE WHEN {known} THEN (epoch_us(lead(c.bucket_at) OVER w) - epoch_us(c.bucket_at)) / 1e6 END AS next_gap_s"
+        ));
+        window = "\n   WINDOW w AS (PARTITION BY c.is_inbound AND c.customer IS NOT NULL AND c.category IS NOT NULL, c.customer, c.category ORDER BY c.bucket_at, c.id)";
+        wheres.push(format!("c.tenant = {tenant}"));
+        // A day more than the window on each side: local time and UTC differ by hours.
+        let margin = (days.ceil() as i64).saturating_add(1);
+        if let Some(from) = query.from {
+            wheres.push(format!(
+                "c.local_ts >= TIMESTAMP '{}' - INTERVAL {margin} DAY",
+                from.strftime("%Y-%m-%d %H:%M:%S")
+            ));
+        }
+        if let Some(to) = query.to {
+            wheres.push(format!(
+                "c.local_ts < TIMESTAMP '{}' + INTERVAL {margin} DAY",
+                to.strftime("%Y-%m-%d %H:%M:%S")
+            ));
+        }
+    }
+    if cols.len() == 1 {
+        return "contacts".to_owned();
+    }
+    let where_sql = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("\n   WHERE {}", wheres.join(" AND "))
+    };
+    format!(
+        "(SELECT {} FROM contacts c{joins}{where_sql}{window})",
+        cols.join(",\n          ")
+    )
 }
 
 /// The rows a table's metrics run over, checking that `query`'s dimensions exist there;
@@ -546,13 +686,14 @@ fn reads_schedule(metrics: &[CompiledMetric], table: Table) -> bool {
 pub(crate) fn relation_for(
     table: Table,
     query: &KpiQuery,
-    schedule: bool,
+    reads: &Reads,
+    settings: &TenantSettings,
 ) -> Result<String, QueryError> {
     let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
         || query.filters.iter().any(|f| f.dimension == Dimension::Team);
+    let schedule = reads.schedule;
     Ok(match table {
-        Table::Contacts if wants_team => CONTACTS_WITH_TEAM.to_owned(),
-        Table::Contacts => "contacts".to_owned(),
+        Table::Contacts => contacts_relation(query, reads, settings),
         Table::Tickets => {
             check_dimensions(query, ticket_dimension, "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday")?;
             TICKET_RELATION.to_owned()
@@ -877,6 +1018,7 @@ fn part_cte(
 fn compile_parts(
     query: &KpiQuery,
     metrics: Vec<CompiledMetric>,
+    settings: &TenantSettings,
 ) -> Result<CompiledQuery, QueryError> {
     let mut tables: Vec<Table> = Vec::new();
     for m in &metrics {
@@ -905,7 +1047,7 @@ fn compile_parts(
     let mut ranges = Vec::new();
     let mut params = Vec::new();
     for (g, table) in tables.iter().enumerate() {
-        let relation = relation_for(*table, query, reads_schedule(&metrics, *table))?;
+        let relation = relation_for(*table, query, &Reads::of(&metrics, *table), settings)?;
         let (where_sql, where_params) = if *table == Table::Days {
             where_of_days(query)
         } else {
@@ -1068,9 +1210,9 @@ pub fn compile(
             .iter()
             .any(|m| m.table != table || m.denominator_table != table)
     {
-        return compile_parts(query, metrics);
+        return compile_parts(query, metrics, settings);
     }
-    let relation = relation_for(table, query, reads_schedule(&metrics, table))?;
+    let relation = relation_for(table, query, &Reads::of(&metrics, table), settings)?;
 
     let (where_sql, params) = where_of(query);
 

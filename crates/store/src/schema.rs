@@ -290,6 +290,12 @@ const MIGRATION_6: &str = "CREATE TABLE templates (
              PRIMARY KEY (tenant, name)
          );";
 
+/// 7: per-tenant settings of seed 001's analyses: wait bands, anomalous talk, repeat window.
+const MIGRATION_7: &str = "ALTER TABLE tenants ADD COLUMN wait_bands VARCHAR DEFAULT '10,20,30,60,120,300';
+         ALTER TABLE tenants ADD COLUMN ultra_short_talk DOUBLE DEFAULT 10;
+         ALTER TABLE tenants ADD COLUMN ultra_long_factor DOUBLE DEFAULT 3;
+         ALTER TABLE tenants ADD COLUMN repeat_days DOUBLE DEFAULT 7;";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -298,6 +304,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_4.to_owned(),
         MIGRATION_5.to_owned(),
         MIGRATION_6.to_owned(),
+        MIGRATION_7.to_owned(),
     ]
 }
 

@@ -43,27 +43,38 @@ impl DuckDbStore {
     /// Reads the tenants again (another connection may have added some).
     pub fn load_tenants(&mut self) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT name, timezone, service_level_threshold, short_abandon FROM tenants",
+            "SELECT name, timezone, service_level_threshold, short_abandon, wait_bands,
+                    ultra_short_talk, ultra_long_factor, repeat_days FROM tenants",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, f64>(3)?,
-            ))
+            let name: String = r.get(0)?;
+            let timezone: String = r.get(1)?;
+            let bands: Option<String> = r.get(4)?;
+            let defaults = TenantSettings::default();
+            let settings = TenantSettings {
+                service_level_threshold: r.get(2)?,
+                short_abandon: r.get(3)?,
+                wait_bands: bands
+                    .and_then(|b| TenantSettings::parse_wait_bands(&b).ok())
+                    .unwrap_or(defaults.wait_bands),
+                ultra_short_talk: r
+                    .get::<_, Option<f64>>(5)?
+                    .unwrap_or(defaults.ultra_short_talk),
+                ultra_long_factor: r
+                    .get::<_, Option<f64>>(6)?
+                    .unwrap_or(defaults.ultra_long_factor),
+                repeat_days: r.get::<_, Option<f64>>(7)?.unwrap_or(defaults.repeat_days),
+            };
+            Ok((name, timezone, settings))
         })?;
         let mut loaded = Vec::new();
         for row in rows {
-            let (name, timezone, threshold, short) = row?;
+            let (name, timezone, settings) = row?;
             loaded.push(Tenant {
                 tz: zone(&timezone)?,
                 name: TenantId::new(&name).map_err(|e| StoreError::Invalid(e.to_string()))?,
                 timezone,
-                settings: TenantSettings {
-                    service_level_threshold: threshold,
-                    short_abandon: short,
-                },
+                settings,
             });
         }
         drop(stmt);
@@ -137,12 +148,18 @@ impl DuckDbStore {
         let settings = settings.unwrap_or(before.settings.clone());
         self.in_transaction(|| {
             self.conn.execute(
-                "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?
+                "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?,
+                        wait_bands = ?, ultra_short_talk = ?, ultra_long_factor = ?,
+                        repeat_days = ?
                  WHERE name = ?",
                 ::duckdb::params![
                     tz_name,
                     settings.service_level_threshold,
                     settings.short_abandon,
+                    settings.wait_bands_text(),
+                    settings.ultra_short_talk,
+                    settings.ultra_long_factor,
+                    settings.repeat_days,
                     name.as_str()
                 ],
             )?;

@@ -15,6 +15,10 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             timezone,
             service_level_threshold,
             short_abandon,
+            wait_bands,
+            ultra_short_talk,
+            ultra_long_factor,
+            repeat_days,
         } => {
             let id = name;
             let before = store.ensure_tenant(&id)?;
@@ -25,10 +29,35 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             if let Some(s) = short_abandon {
                 settings.short_abandon = s;
             }
+            if let Some(b) = wait_bands {
+                settings.wait_bands = b;
+            }
+            for (given, field, what) in [
+                (ultra_short_talk, &mut settings.ultra_short_talk, "--ultra-short-talk"),
+                (ultra_long_factor, &mut settings.ultra_long_factor, "--ultra-long-factor"),
+                (repeat_days, &mut settings.repeat_days, "--repeat-days"),
+            ] {
+                if let Some(v) = given {
+                    if !(v.is_finite() && v > 0.0) {
+                        anyhow::bail!("{what} {v}: give a number > 0");
+                    }
+                    *field = v;
+                }
+            }
             let t = store.set_tenant(&id, timezone.as_deref(), Some(settings))?;
+            let s = &t.settings;
             println!(
-                "tenant {}: time zone {}, service-level threshold {} s, short abandon {} s",
-                t.name, t.timezone, t.settings.service_level_threshold, t.settings.short_abandon
+                "tenant {}: time zone {}, service-level threshold {} s, short abandon {} s, \
+                 wait bands {} s, ultra-short talk < {} s, ultra-long talk > {} x the queue's \
+                 p95, repeat within {} days",
+                t.name,
+                t.timezone,
+                s.service_level_threshold,
+                s.short_abandon,
+                s.wait_bands_text(),
+                s.ultra_short_talk,
+                s.ultra_long_factor,
+                s.repeat_days
             );
         }
         TenantCommand::List { json } => {
@@ -41,6 +70,10 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                             "name": t.name, "timezone": t.timezone,
                             "service_level_threshold": t.settings.service_level_threshold,
                             "short_abandon": t.settings.short_abandon,
+                            "wait_bands": t.settings.wait_bands,
+                            "ultra_short_talk": t.settings.ultra_short_talk,
+                            "ultra_long_factor": t.settings.ultra_long_factor,
+                            "repeat_days": t.settings.repeat_days,
                         })
                     })
                     .collect();
