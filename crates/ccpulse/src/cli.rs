@@ -575,8 +575,8 @@ pub enum TenantCommand {
         #[arg(long)]
         short_abandon: Option<f64>,
         /// Upper bounds of the wait bands, seconds, ascending (`10,20,30,60,120,300`).
-        #[arg(long, value_parser = ccpulse_metrics::TenantSettings::parse_wait_bands)]
-        wait_bands: Option<Vec<f64>>,
+        #[arg(long)]
+        wait_bands: Option<String>,
         /// Handled calls shorter than this are ultra-short, seconds (default 10).
         #[arg(long)]
         ultra_short_talk: Option<f64>,

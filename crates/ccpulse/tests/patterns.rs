@@ -170,3 +170,211 @@ fn arrivals_per_day_divide_by_the_days_of_the_range() {
     .unwrap();
     assert_eq!(drilled["total"], 3);
 }
+
+/// Customer c1 about billing: voice on day 0, chat on day 7 (a repeat: 7 days or less), voice
+/// on day 15 (8 days after the chat: not one), an outbound call between (the center calling
+/// is not the customer coming back). Customer c2: billing, then plans the next day (another
+/// category). A call without a customer cannot be judged.
+#[test]
+fn repeat_contacts_across_channels_by_hand() {
+    let billing = |c: &str| json!({"customer": c, "category": "billing"});
+    let cli = load(&[
+        contact("v1", "2021-03-01T10:00", 60.0, billing("c1")),
+        contact(
+            "ch1",
+            "2021-03-08T10:00",
+            60.0,
+            json!({"customer": "c1", "category": "billing", "channel": "chat"}),
+        ),
+        contact(
+            "o1",
+            "2021-03-09T10:00",
+            60.0,
+            json!({"customer": "c1", "category": "billing", "direction": "outbound"}),
+        ),
+        contact("v2", "2021-03-16T10:00", 60.0, billing("c1")),
+        contact("v3", "2021-03-02T09:00", 60.0, billing("c2")),
+        contact(
+            "v4",
+            "2021-03-03T09:00",
+            60.0,
+            json!({"customer": "c2", "category": "plans"}),
+        ),
+        contact(
+            "v5",
+            "2021-03-04T09:00",
+            60.0,
+            json!({"category": "billing"}),
+        ),
+    ]);
+    let ask = |from: &str, to: &str, metrics: &str, extra: &[&str]| {
+        let mut a = vec!["--metrics", metrics, "--from", from, "--to", to];
+        a.extend_from_slice(extra);
+        kpi(&cli, &a)[0].clone()
+    };
+    let m = "repeat_contacts,repeat_rate,fcr[method=repeat],repeat_contacts[days=8]";
+    let march = ask("2021-03-01", "2021-04-01", m, &[]);
+    assert_eq!(march["repeat_contacts"], 1, "the chat on day 7");
+    assert_eq!(
+        march["repeat_contacts[days=8]"], 2,
+        "and the call on day 15"
+    );
+    assert_eq!(march["repeat_rate"], 1.0 / 5.0);
+    // v1 came back within 7 days; ch1 (8 days), v2, v3 and v4 did not.
+    assert_eq!(march["fcr[method=repeat]"], 4.0 / 5.0);
+    // Across channels: the chat repeats a voice call.
+    let chat = ask("2021-03-01", "2021-04-01", m, &["--filter", "channel=chat"]);
+    assert_eq!(chat["repeat_contacts"], 1);
+    let voice = ask(
+        "2021-03-01",
+        "2021-04-01",
+        m,
+        &["--filter", "channel=voice"],
+    );
+    assert_eq!(voice["repeat_contacts"], 0);
+    // The window looks before and after the range.
+    let day7 = ask("2021-03-08", "2021-03-09", m, &[]);
+    assert_eq!(day7["repeat_contacts"], 1);
+    let day0 = ask("2021-03-01", "2021-03-02", m, &[]);
+    assert_eq!(
+        day0["fcr[method=repeat]"], 0.0,
+        "v1's customer came back on day 7"
+    );
+    // The repeat drills to the chat.
+    let drilled: Value = serde_json::from_str(&cli.ok(&[
+        "contacts",
+        "--tenant",
+        "pt",
+        "--metric",
+        "repeat_contacts",
+        "--from",
+        "2021-03-01",
+        "--to",
+        "2021-04-01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(drilled["total"], 1);
+    assert_eq!(drilled["rows"][0]["id"], "ch1");
+    // The tenant's window: 8 days.
+    cli.ok(&["tenant", "set", "pt", "--repeat-days", "8"]);
+    let wider = ask("2021-03-01", "2021-04-01", "repeat_contacts", &[]);
+    assert_eq!(wider["repeat_contacts"], 2);
+}
+
+/// Queue q1: twenty calls talking 100 s, one 1,000 s (over 3 x the queue's p95 of 100 s),
+/// one 5 s (under 10 s). Queue q2: one call of 400 s (its own p95). An abandon has no talk.
+#[test]
+fn anomalous_calls_by_hand() {
+    let mut calls: Vec<Value> = (0..20)
+        .map(|k| {
+            contact(
+                &format!("n{k}"),
+                &format!("2021-03-10T{:02}:00", 8 + k / 2),
+                100.0,
+                json!({}),
+            )
+        })
+        .collect();
+    calls.push(contact("long", "2021-03-11T09:00", 1000.0, json!({})));
+    calls.push(contact("short", "2021-03-11T10:00", 5.0, json!({})));
+    calls.push(contact(
+        "q2",
+        "2021-03-11T11:00",
+        400.0,
+        json!({"queue": "q2"}),
+    ));
+    calls.push(abandon("ab", "2021-03-11T12:00", 30.0, json!({})));
+    calls.push(abandon("ab2", "2021-03-11T12:30", 100.0, json!({})));
+    let cli = load(&calls);
+    let range = ["--from", "2021-03-01", "--to", "2021-04-01"];
+    let ask = |metrics: &str, extra: &[&str]| {
+        let mut a = vec!["--metrics", metrics];
+        a.extend_from_slice(&range);
+        a.extend_from_slice(extra);
+        kpi(&cli, &a)
+    };
+    let all = &ask(
+        "ultra_short_calls,ultra_long_calls,ultra_long_calls[factor=15]",
+        &[],
+    )[0];
+    assert_eq!(all["ultra_short_calls"], 1);
+    assert_eq!(all["ultra_long_calls"], 1);
+    assert_eq!(all["ultra_long_calls[factor=15]"], 0);
+    let by: Vec<(Value, Value)> = ask("contacts", &["--by", "anomaly"])
+        .iter()
+        .map(|r| (r["anomaly"].clone(), r["contacts"].clone()))
+        .collect();
+    assert_eq!(
+        by,
+        vec![
+            (json!("none"), json!(23)),
+            (json!("ultra_long"), json!(1)),
+            (json!("ultra_short"), json!(1)),
+        ]
+    );
+    let drilled: Value = serde_json::from_str(&cli.ok(&[
+        "contacts",
+        "--tenant",
+        "pt",
+        "--metric",
+        "contacts",
+        "--from",
+        "2021-03-01",
+        "--to",
+        "2021-04-01",
+        "--filter",
+        "anomaly=ultra_long",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(drilled["total"], 1);
+    assert_eq!(drilled["rows"][0]["id"], "long");
+    // The reference is the 30 days where the range ends: a range ending in May has no
+    // calls in its 30 days, so nothing is ultra-long there.
+    let later = kpi(
+        &cli,
+        &[
+            "--metrics",
+            "ultra_long_calls",
+            "--from",
+            "2021-03-01",
+            "--to",
+            "2021-05-01",
+        ],
+    );
+    assert_eq!(later[0]["ultra_long_calls"], 0);
+
+    // The tenant's thresholds and wait bands.
+    cli.ok(&[
+        "tenant",
+        "set",
+        "pt",
+        "--ultra-short-talk",
+        "4",
+        "--ultra-long-factor",
+        "20",
+        "--wait-bands",
+        "15,45",
+    ]);
+    let all = &ask("ultra_short_calls,ultra_long_calls", &[])[0];
+    assert_eq!(all["ultra_short_calls"], 0);
+    assert_eq!(all["ultra_long_calls"], 0);
+    let bands: Vec<(Value, Value)> = ask("contacts", &["--by", "wait_band"])
+        .iter()
+        .map(|r| (r["wait_band"].clone(), r["contacts"].clone()))
+        .collect();
+    assert_eq!(
+        bands,
+        vec![
+            (json!("0-15"), json!(23)),
+            (json!("15-45"), json!(1)),
+            (json!("45+"), json!(1)),
+        ]
+    );
+    let out = cli.run(&["tenant", "set", "pt", "--wait-bands", "30,10"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ascend"));
+}

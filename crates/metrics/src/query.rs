@@ -319,7 +319,9 @@ impl TenantSettings {
                     .parse::<f64>()
                     .ok()
                     .filter(|x| x.is_finite() && *x > 0.0)
-                    .ok_or_else(|| format!("wait bands `{text}`: `{b}` is not a number of seconds > 0"))
+                    .ok_or_else(|| {
+                        format!("wait bands `{text}`: `{b}` is not a number of seconds > 0")
+                    })
             })
             .collect::<Result<_, _>>()?;
         if bands.windows(2).any(|w| w[0] >= w[1]) {

@@ -1120,8 +1120,8 @@ fn compile_parts(
             .collect();
         ctes.push(format!("keys AS ({})", union.join(" UNION ")));
         let mut from = "keys".to_owned();
-        for g in 0..tables.len() {
-            let on: Vec<String> = keys_of_part(tables[g])
+        for (g, table) in tables.iter().enumerate() {
+            let on: Vec<String> = keys_of_part(*table)
                 .iter()
                 .map(|k| format!("keys.k{k} IS NOT DISTINCT FROM p{g}.k{k}"))
                 .collect();

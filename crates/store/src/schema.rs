@@ -291,7 +291,8 @@ const MIGRATION_6: &str = "CREATE TABLE templates (
          );";
 
 /// 7: per-tenant settings of seed 001's analyses: wait bands, anomalous talk, repeat window.
-const MIGRATION_7: &str = "ALTER TABLE tenants ADD COLUMN wait_bands VARCHAR DEFAULT '10,20,30,60,120,300';
+const MIGRATION_7: &str =
+    "ALTER TABLE tenants ADD COLUMN wait_bands VARCHAR DEFAULT '10,20,30,60,120,300';
          ALTER TABLE tenants ADD COLUMN ultra_short_talk DOUBLE DEFAULT 10;
          ALTER TABLE tenants ADD COLUMN ultra_long_factor DOUBLE DEFAULT 3;
          ALTER TABLE tenants ADD COLUMN repeat_days DOUBLE DEFAULT 7;";

@@ -30,11 +30,20 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                 settings.short_abandon = s;
             }
             if let Some(b) = wait_bands {
-                settings.wait_bands = b;
+                settings.wait_bands = ccpulse_metrics::TenantSettings::parse_wait_bands(&b)
+                    .map_err(|e| anyhow::anyhow!("--wait-bands: {e}"))?;
             }
             for (given, field, what) in [
-                (ultra_short_talk, &mut settings.ultra_short_talk, "--ultra-short-talk"),
-                (ultra_long_factor, &mut settings.ultra_long_factor, "--ultra-long-factor"),
+                (
+                    ultra_short_talk,
+                    &mut settings.ultra_short_talk,
+                    "--ultra-short-talk",
+                ),
+                (
+                    ultra_long_factor,
+                    &mut settings.ultra_long_factor,
+                    "--ultra-long-factor",
+                ),
                 (repeat_days, &mut settings.repeat_days, "--repeat-days"),
             ] {
                 if let Some(v) = given {
