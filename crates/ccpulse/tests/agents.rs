@@ -203,4 +203,34 @@ fn agents_are_judged_against_their_teams_median() {
         "agents", "--tenant", "ag", "--period", "2021-03", "--by", "shoe",
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("team or queue"));
+
+    // The center's own baseline from standards.toml: AHT judged against 100 s, the spread
+    // still the team's (1.4826 x 15).
+    std::fs::write(
+        cli.data().join("standards.toml"),
+        "[ag.baseline]\naht = 100\n",
+    )
+    .unwrap();
+    let v = view(&cli, &[]);
+    assert_eq!(v["metrics"][0]["baseline"], "tenant");
+    assert_eq!(v["metrics"][1]["baseline"], "team");
+    let a5 = &row(&v, "a5")["aht"];
+    close(a5["baseline"].as_f64().unwrap(), 100.0, "fixed baseline");
+    close(a5["z"].as_f64().unwrap(), 300.0 / spread, "a5 z");
+    assert!(
+        a5["reason"]
+            .as_str()
+            .unwrap()
+            .contains("above the center's baseline of 100.00"),
+        "{a5}"
+    );
+    let a6 = &row(&v, "a6")["aht"];
+    close(a6["z"].as_f64().unwrap(), -70.0 / spread, "a6 z");
+    assert_eq!(a6["flag"], "outstanding");
+    // Satisfaction has no baseline of the center: still the team's median.
+    close(
+        row(&v, "a5")["satisfaction"]["baseline"].as_f64().unwrap(),
+        1.0,
+        "team median",
+    );
 }

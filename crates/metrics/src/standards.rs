@@ -17,8 +17,18 @@ pub const STANDARDS_FILE: &str = "standards.toml";
 #[error("{0}")]
 pub struct StandardsError(pub String);
 
+/// One tenant's table of the file: metrics' bands, and `baseline`, the values agents are
+/// judged against instead of their team's median (`[bank.baseline]` `aht = 180`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+struct TenantStandards {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    baseline: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    bands: BTreeMap<String, Vec<Band>>,
+}
+
 /// Every tenant's overrides, as the file holds them.
-type Overrides = BTreeMap<String, BTreeMap<String, Vec<Band>>>;
+type Overrides = BTreeMap<String, TenantStandards>;
 
 /// The standards a tenant is scored by.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +36,8 @@ pub struct Standards {
     pub bands: BTreeMap<String, Vec<Band>>,
     /// Metrics whose bands come from the tenant's overrides.
     pub overridden: Vec<String>,
+    /// The tenant's own baselines for judging agents, by metric.
+    pub baselines: BTreeMap<String, f64>,
 }
 
 fn read(text: &str, origin: &str) -> Result<Overrides, StandardsError> {
@@ -46,9 +58,23 @@ impl Standards {
             .map(|m| (m.name.clone(), m.bands.clone()))
             .collect();
         let mut overridden = Vec::new();
+        let mut baselines = BTreeMap::new();
         if let Some((origin, text)) = file {
             if let Some(mine) = read(text, origin)?.remove(tenant.as_str()) {
-                for (metric, b) in mine {
+                for (metric, value) in mine.baseline {
+                    if catalog.get(&metric).is_none() {
+                        return Err(StandardsError(format!(
+                            "{origin}: [{tenant}.baseline] {metric}: no such metric in the catalog"
+                        )));
+                    }
+                    if !value.is_finite() {
+                        return Err(StandardsError(format!(
+                            "{origin}: [{tenant}.baseline] {metric}: not a number"
+                        )));
+                    }
+                    baselines.insert(metric, value);
+                }
+                for (metric, b) in mine.bands {
                     if catalog.get(&metric).is_none() {
                         return Err(StandardsError(format!(
                             "{origin}: [{tenant}] {metric}: no such metric in the catalog"
@@ -59,7 +85,11 @@ impl Standards {
                 }
             }
         }
-        Ok(Self { bands, overridden })
+        Ok(Self {
+            bands,
+            overridden,
+            baselines,
+        })
     }
 
     /// Points for `value` of `metric` by these standards.
@@ -94,10 +124,19 @@ impl Standards {
             Some((origin, text)) => read(text, origin)?,
             None => Overrides::new(),
         };
-        if overrides.is_empty() {
-            all.remove(tenant.as_str());
-        } else {
-            all.insert(tenant.to_string(), overrides.clone());
+        // The tenant's baselines stay as they are.
+        let baseline = all
+            .remove(tenant.as_str())
+            .map(|t| t.baseline)
+            .unwrap_or_default();
+        if !overrides.is_empty() || !baseline.is_empty() {
+            all.insert(
+                tenant.to_string(),
+                TenantStandards {
+                    baseline,
+                    bands: overrides.clone(),
+                },
+            );
         }
         toml::to_string(&all).map_err(|e| StandardsError(e.to_string()))
     }
@@ -137,6 +176,26 @@ mod tests {
         let cleared = Standards::replaced(&cat, Some(("s", file)), &tid("bank"), &BTreeMap::new())
             .expect("cleared");
         assert!(!cleared.contains("bank"));
+        let with_baseline = format!("{file}\n[bank.baseline]\naht = 180.5\n");
+        let bank = Standards::new(&cat, Some(("s", &with_baseline)), &tid("bank")).expect("bank");
+        assert_eq!(bank.baselines.get("aht"), Some(&180.5));
+        assert_eq!(bank.overridden, vec!["answer_rate"]);
+        let kept = Standards::replaced(
+            &cat,
+            Some(("s", &with_baseline)),
+            &tid("bank"),
+            &BTreeMap::new(),
+        )
+        .expect("replaced");
+        let kept = Standards::new(&cat, Some(("s", &kept)), &tid("bank")).expect("kept");
+        assert!(kept.overridden.is_empty());
+        assert_eq!(
+            kept.baselines.get("aht"),
+            Some(&180.5),
+            "bands cleared, baseline kept"
+        );
+        let bad = "[bank.baseline]\nnope = 1\n";
+        assert!(Standards::new(&cat, Some(("s", bad)), &tid("bank")).is_err());
         let empty = BTreeMap::from([("answer_rate".to_owned(), Vec::new())]);
         assert!(Standards::replaced(&cat, None, &tid("bank"), &empty).is_err());
     }

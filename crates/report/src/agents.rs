@@ -82,6 +82,9 @@ pub struct MetricCol {
     pub label: String,
     pub unit: Unit,
     pub direction: Direction,
+    /// The tenant's own baseline from `standards.toml` (`[TENANT.baseline]`), judged against
+    /// instead of the group's median.
+    pub fixed: Option<f64>,
 }
 
 /// One agent (in one queue, with `--by queue`).
@@ -137,6 +140,7 @@ pub fn build(
         .map_err(invalid)?
         .between(from, to);
     let r = store.ask(catalog, &q)?;
+    let standards = store.standards(catalog, tenant)?;
     let cols: Vec<MetricCol> = r.query.metrics[1..]
         .iter()
         .map(|m| MetricCol {
@@ -146,6 +150,11 @@ pub fn build(
             direction: catalog
                 .get(&m.name)
                 .map_or(Direction::Neutral, |c| c.direction),
+            fixed: standards
+                .baselines
+                .get(&m.written)
+                .or_else(|| standards.baselines.get(&m.name))
+                .copied(),
         })
         .collect();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -188,8 +197,10 @@ pub fn build(
                 v if v.is_empty() => peers(false),
                 v => v,
             };
-            let base = median(&values);
-            let spread = base.map_or(0.0, |b| robust_spread(&values, b));
+            // The spread is the peers' around their median, whatever the baseline.
+            let mid = median(&values);
+            let spread = mid.map_or(0.0, |b| robust_spread(&values, b));
+            let base = col.fixed.or(mid);
             for row in rows.iter_mut().filter(|r| r.group == *g) {
                 let j = judge(
                     row.judged[i].value,
@@ -219,21 +230,25 @@ pub fn build(
 fn reason(col: &MetricCol, j: &Judged, group: Group, lang: Lang) -> String {
     let (v, b, z) = (j.value, j.baseline, j.z.unwrap_or(0.0));
     let above = z > 0.0;
+    let against = match (lang, col.fixed.is_some()) {
+        (Lang::Zh, true) => "中心基准".to_owned(),
+        (Lang::Zh, false) => format!("{}中位数", group.words(lang)),
+        (Lang::En, true) => "the center's baseline".to_owned(),
+        (Lang::En, false) => format!("the {} median", group.words(lang)),
+    };
     match lang {
         Lang::Zh => format!(
-            "{} {}，{}{}中位数 {}（z = {z:.1}）",
+            "{} {}，{}{against} {}（z = {z:.1}）",
             col.label,
             human(v, col.unit),
             if above { "高于" } else { "低于" },
-            group.words(lang),
             human(b, col.unit)
         ),
         Lang::En => format!(
-            "{} {} is {} the {} median of {} (z = {z:.1})",
+            "{} {} is {} {against} of {} (z = {z:.1})",
             col.label,
             human(v, col.unit),
             if above { "above" } else { "below" },
-            group.words(lang),
             human(b, col.unit)
         ),
     }
@@ -277,6 +292,7 @@ impl AgentsView {
             "min_handled": self.options.min_handled,
             "metrics": self.metrics.iter().map(|c| json!({
                 "key": c.key, "label": c.label, "unit": c.unit.as_str(), "direction": c.direction.as_str(),
+                "baseline": if c.fixed.is_some() { "tenant" } else { group },
             })).collect::<Vec<_>>(),
             "rows": rows,
         })
