@@ -92,6 +92,9 @@ pub enum Command {
     Contacts(ContactsArgs),
     /// Agents against the median of their team or queue: robust z-scores and flags.
     Agents(AgentsArgs),
+    /// Hot topics: categories of contacts and complaints ranked by volume, their change on
+    /// the previous period, the biggest risers.
+    Topics(TopicsArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -271,6 +274,22 @@ pub struct AgentsArgs {
     /// Agents with fewer handled contacts are shown but not flagged.
     #[arg(long, default_value_t = 20)]
     pub min_handled: u64,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long)]
+    pub lang: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TopicsArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
+    #[arg(long)]
+    pub period: String,
+    /// How many topics and risers of each kind to show.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     #[arg(long)]

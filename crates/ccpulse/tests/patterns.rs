@@ -378,3 +378,116 @@ fn anomalous_calls_by_hand() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ascend"));
 }
+
+/// February: billing 3, plans 1, roaming 1. March: billing 2, plans 4, cards 1 (new); an
+/// outbound call is no inquiry. Complaints: February billing 1; March billing 3, network 1.
+#[test]
+fn hot_topics_against_the_previous_period() {
+    let mut calls = Vec::new();
+    let mut add = |month: &str, category: &str, n: usize| {
+        for k in 0..n {
+            calls.push(contact(
+                &format!("{month}-{category}-{k}"),
+                &format!("2021-{month}-{:02}T10:00", 2 + k),
+                60.0,
+                json!({ "category": category }),
+            ));
+        }
+    };
+    add("02", "billing", 3);
+    add("02", "plans", 1);
+    add("02", "roaming", 1);
+    add("03", "billing", 2);
+    add("03", "plans", 4);
+    add("03", "cards", 1);
+    calls.push(contact(
+        "out",
+        "2021-03-09T10:00",
+        60.0,
+        json!({"category": "cards", "direction": "outbound"}),
+    ));
+    let cli = load(&calls);
+    let tickets: Vec<String> = [
+        ("t1", "2021-02-03", "billing"),
+        ("t2", "2021-03-03", "billing"),
+        ("t3", "2021-03-04", "billing"),
+        ("t4", "2021-03-05", "billing"),
+        ("t5", "2021-03-06", "network"),
+    ]
+    .iter()
+    .map(|(id, day, cat)| {
+        json!({"id": id, "kind": "complaint", "category": cat,
+               "created_at": format!("{day}T09:00:00+08:00")})
+        .to_string()
+    })
+    .collect();
+    let f = cli.write("tickets.jsonl", &(tickets.join("\n") + "\n"));
+    cli.ok(&[
+        "import",
+        "--format",
+        "tickets",
+        "--tenant",
+        "pt",
+        "--strict",
+        f.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_str(&cli.ok(&[
+        "topics", "--tenant", "pt", "--period", "2021-03", "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["previous"], "2021-02");
+    let rows: Vec<(String, f64, f64)> = v["contacts"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["category"].as_str().unwrap().to_owned(),
+                t["volume"].as_f64().unwrap(),
+                t["previous"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("plans".to_owned(), 4.0, 1.0),
+            ("billing".to_owned(), 2.0, 3.0),
+            ("cards".to_owned(), 1.0, 0.0),
+            ("roaming".to_owned(), 0.0, 1.0),
+        ]
+    );
+    let plans = &v["contacts"]["topics"][0];
+    assert_eq!(plans["change"], 3.0, "4 against 1: +300 %");
+    assert_eq!(plans["share"], 4.0 / 7.0);
+    assert!(v["contacts"]["topics"][2]["change"].is_null(), "new");
+    let risers: Vec<&str> = v["contacts"]["risers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(risers, ["plans", "cards"]);
+    let complaints = &v["complaints"]["topics"];
+    assert_eq!(complaints[0]["category"], "billing");
+    assert_eq!(complaints[0]["volume"], 3.0);
+    assert_eq!(complaints[0]["previous"], 1.0);
+    assert_eq!(complaints[1]["category"], "network");
+    assert_eq!(v["complaints"]["risers"][0]["category"], "billing");
+    // The table says it in words.
+    let table = cli.ok(&[
+        "topics", "--tenant", "pt", "--period", "2021-03", "--lang", "en",
+    ]);
+    assert!(
+        table.contains("Biggest risers: plans +3 (+300.0%), cards +1 (new)"),
+        "{table}"
+    );
+    let csv = cli.ok(&[
+        "topics", "--tenant", "pt", "--period", "2021-03", "--format", "csv",
+    ]);
+    assert!(csv.starts_with("kind,rank,category,volume,previous,delta,change,share\n"));
+    assert!(
+        csv.contains("\ncomplaints,1,billing,3,1,2,2,0.75\n"),
+        "{csv}"
+    );
+}

@@ -26,6 +26,7 @@ mod query;
 pub mod schedule;
 pub mod scorecard;
 pub mod svg;
+pub mod topics;
 pub mod view;
 pub mod xlsx;
 

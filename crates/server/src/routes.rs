@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kpi", get(kpi))
         .route("/metrics", get(metrics))
         .route("/agents", get(agents))
+        .route("/topics", get(topics))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
         .route("/templates", get(templates).post(put_template))
@@ -396,6 +397,50 @@ async fn agents(
         Export::Json => Ok(Json(view.to_json()).into_response()),
         _ => Ok(download(
             "agents",
+            "csv",
+            "text/csv; charset=utf-8",
+            view.to_csv()
+                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
+                .into_bytes(),
+        )),
+    }
+}
+
+/// Hot topics of a period: categories of contacts and complaints by volume, their change on
+/// the previous period, the risers (`?tenant=&period=&limit=&format=json|csv&lang=`).
+async fn topics(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let p = Params(params);
+    let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
+    let period = ccpulse_report::Period::parse(
+        p.get("period")
+            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
+    )
+    .map_err(bad)?;
+    let limit = match p.get("limit") {
+        None => 10,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to 1000")))?,
+    };
+    let lang = ccpulse_report::Lang::parse(&p.lang());
+    let format = p.format()?;
+    let view = state
+        .read(move |store, catalog| {
+            ccpulse_report::topics::build(store, catalog, &tenant, &period, limit, lang)
+                .map_err(asked_badly)
+        })
+        .await?;
+    match format {
+        Export::Json => Ok(Json(view.to_json()).into_response()),
+        _ => Ok(download(
+            "topics",
             "csv",
             "text/csv; charset=utf-8",
             view.to_csv()

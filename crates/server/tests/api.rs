@@ -124,6 +124,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/kpi?metrics=offered"),
     ("GET", "/api/v1/metrics"),
     ("GET", "/api/v1/agents?period=2026-11"),
+    ("GET", "/api/v1/topics?period=2026-11"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -1621,6 +1622,79 @@ fn templates_are_private_or_shared_and_checked_when_saved() {
             let (status, _, e) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(body.clone())).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
             assert!(e["error"]["message"].as_str().unwrap_or_default().contains(says), "{body}: {e}");
+        }
+    });
+}
+
+/// Hot topics through the API: the period's inbound volume by category against the previous
+/// month, scoped like every read.
+#[test]
+fn topics_through_the_api() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let body = Value::Array(two_calls()).to_string();
+        call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body),
+        )
+        .await;
+        let get = |path: String, token: &'static str| {
+            let router = app.router.clone();
+            async move { call(&router, Method::GET, &path, Some(token), None).await }
+        };
+        let (status, _, v) = get(
+            "/api/v1/topics?tenant=demo&period=2026-11".into(),
+            "viewer-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["previous"], "2026-10");
+        let (_, _, k) = get(
+            "/api/v1/kpi?tenant=demo&metrics=offered&from=2026-11-01&to=2026-12-01".into(),
+            "viewer-token",
+        )
+        .await;
+        let volume: f64 = v["contacts"]["topics"]
+            .as_array()
+            .expect("topics")
+            .iter()
+            .map(|t| t["volume"].as_f64().unwrap_or(0.0))
+            .sum();
+        assert_eq!(Some(volume), k["rows"][0]["offered"].as_f64(), "{v} {k}");
+        assert!(volume > 0.0);
+        let (status, headers, _) = get(
+            "/api/v1/topics?tenant=demo&period=2026-11&format=csv".into(),
+            "viewer-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/csv")));
+        let (status, _, _) = get(
+            "/api/v1/topics?tenant=demo&period=2026-11".into(),
+            "scoped-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (q, says) in [
+            ("", "period: missing"),
+            ("period=2026-11&limit=0", "1 to 1000"),
+            ("period=someday", "someday"),
+        ] {
+            let (status, _, e) =
+                get(format!("/api/v1/topics?tenant=demo&{q}"), "viewer-token").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {e}");
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(says),
+                "{q}: {e}"
+            );
         }
     });
 }

@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod serve;
 pub mod template;
 pub mod tenant;
+pub mod topics;
 pub mod user;
 
 use std::process::ExitCode;
