@@ -247,7 +247,7 @@ mod tests {
         let names: Vec<_> = r
             .topics
             .iter()
-            .map(|t| t.category.clone().unwrap())
+            .map(|t| t.category.clone().expect("category"))
             .collect();
         assert_eq!(names, ["billing", "plans", "roaming", "gone"]);
         assert_eq!(r.topics[0].share, 0.5);
@@ -256,7 +256,7 @@ mod tests {
         let risers: Vec<_> = r
             .risers
             .iter()
-            .map(|t| (t.category.clone().unwrap(), t.delta()))
+            .map(|t| (t.category.clone().expect("category"), t.delta()))
             .collect();
         assert_eq!(
             risers,
