@@ -491,3 +491,70 @@ fn hot_topics_against_the_previous_period() {
         "{csv}"
     );
 }
+
+/// Spearman by hand. Waits 5, 15, 15, 40, 100 s rank 1, 2.5, 2.5, 4, 5; ratings 5, 4, 5, 3, 1
+/// rank 4.5, 3, 4.5, 2, 1 (ties share the average of their ranks). Deviations from the mean
+/// rank 3: wait -2, -0.5, -0.5, 1, 2 and rating 1.5, 0, 1.5, -1, -2; their products sum to
+/// -8.75 and each side's squares to 9.5, so rho = -8.75 / 9.5. A call without a survey and an
+/// abandon (no answer to rate) are not pairs.
+#[test]
+fn wait_satisfaction_correlation_by_hand() {
+    let pairs = [
+        (5.0, 5.0),
+        (15.0, 4.0),
+        (15.0, 5.0),
+        (40.0, 3.0),
+        (100.0, 1.0),
+    ];
+    let mut calls: Vec<Value> = pairs
+        .iter()
+        .enumerate()
+        .map(|(k, (wait, rating))| {
+            let at: jiff::Timestamp = format!("2021-03-01T{:02}:00:00+08:00", 9 + k)
+                .parse()
+                .unwrap();
+            let ans = at + jiff::SignedDuration::from_secs_f64(*wait);
+            let end = ans + jiff::SignedDuration::from_secs(60);
+            contact(
+                &format!("s{k}"),
+                &format!("2021-03-01T{:02}:00", 9 + k),
+                60.0,
+                json!({"answered_at": ans.to_string(), "ended_at": end.to_string(),
+                       "queue": if k < 3 { "q1" } else { "q2" },
+                       "survey": {"offered": true, "rating": rating}}),
+            )
+        })
+        .collect();
+    calls.push(contact("nosurvey", "2021-03-02T09:00", 60.0, json!({})));
+    calls.push(abandon("ab", "2021-03-02T10:00", 30.0, json!({})));
+    let cli = load(&calls);
+    let m = "wait_satisfaction_correlation,wait_satisfaction_pairs";
+    let all = &kpi(&cli, &["--metrics", m])[0];
+    assert_eq!(all["wait_satisfaction_pairs"], 5);
+    let rho = all["wait_satisfaction_correlation"].as_f64().unwrap();
+    assert!((rho - (-8.75 / 9.5)).abs() < 1e-12, "{rho}");
+    // Ranked within each group: q1 has waits 5, 15, 15 (ranks 1, 2.5, 2.5) and ratings 5, 4,
+    // 5 (2.5, 1, 2.5): deviations -1, 0.5, 0.5 and 0.5, -1, 0.5 give -0.5 + -0.5 + 0.25 =
+    // -0.75 over sqrt(1.5 x 1.5): -0.5. q2: 40 s rated 3 and 100 s rated 1: -1.
+    let by = kpi(&cli, &["--metrics", m, "--by", "queue"]);
+    let q1 = by[0]["wait_satisfaction_correlation"].as_f64().unwrap();
+    assert!((q1 - (-0.5)).abs() < 1e-12, "{q1}");
+    assert_eq!(by[1]["wait_satisfaction_correlation"], -1.0);
+    assert_eq!(by[1]["wait_satisfaction_pairs"], 2);
+    // Beside satisfaction by wait band, as the explore page draws it.
+    let bands = kpi(
+        &cli,
+        &[
+            "--metrics",
+            "avg_rating,wait_satisfaction_pairs",
+            "--by",
+            "wait_band",
+        ],
+    );
+    let labels: Vec<&str> = bands
+        .iter()
+        .map(|r| r["wait_band"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(labels, ["0-10", "10-20", "30-60", "60-120"]);
+    assert_eq!(bands[1]["avg_rating"], 4.5);
+}

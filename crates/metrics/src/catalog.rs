@@ -67,6 +67,10 @@ pub enum Table {
     /// denominator of averages per day (`days`): only the time of day, the weekday and the
     /// buckets cut or filter it; other dimensions leave the number of days as it is.
     Days,
+    /// Surveyed contacts that waited, with their wait's and their score's rank among the
+    /// query's group (`wait_rank`, `score_rank`: average ranks, ties sharing theirs), for
+    /// rank correlations. Every dimension of contacts cuts it.
+    SurveyRanks,
 }
 
 impl Table {
@@ -80,6 +84,7 @@ impl Table {
             Table::Subscribers => "subscribers",
             Table::Agents => "agents",
             Table::Days => "days",
+            Table::SurveyRanks => "survey_ranks",
         }
     }
 }

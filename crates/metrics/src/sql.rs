@@ -525,6 +525,13 @@ fn wait_band_columns(settings: &TenantSettings) -> String {
     format!("{no}, {label}")
 }
 
+/// A contact's survey answer as a number: its rating when the source gave one (1-5, 1-10),
+/// its score's order otherwise (dissatisfied 1 ... very satisfied 4). Only the order counts
+/// for a rank correlation.
+const SURVEY_SCORE_NUMBER: &str = "coalesce(survey_rating, CASE survey_score \
+    WHEN 'dissatisfied' THEN 1 WHEN 'neutral' THEN 2 WHEN 'satisfied' THEN 3 \
+    WHEN 'very_satisfied' THEN 4 END)";
+
 /// Fails when `query` cuts or filters by a dimension the table does not have.
 fn check_dimensions(
     query: &KpiQuery,
@@ -693,7 +700,7 @@ pub(crate) fn relation_for(
         || query.filters.iter().any(|f| f.dimension == Dimension::Team);
     let schedule = reads.schedule;
     Ok(match table {
-        Table::Contacts => contacts_relation(query, reads, settings),
+        Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
         Table::Tickets => {
             check_dimensions(query, ticket_dimension, "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday")?;
             TICKET_RELATION.to_owned()
@@ -985,7 +992,43 @@ fn part_cte(
     } else {
         format!("\n    GROUP BY {}", key_names.join(", "))
     };
-    if table == Table::AgentPresence {
+    if table == Table::SurveyRanks {
+        // Three levels: the pairs of the group, their average ranks within it, the
+        // aggregate over the ranks per key.
+        let by: Vec<&str> = key_names.iter().map(String::as_str).collect();
+        let within = |col: &str| {
+            let part: Vec<&str> = by.iter().copied().chain([col]).collect();
+            let over = if by.is_empty() {
+                format!("ORDER BY {col}")
+            } else {
+                format!("PARTITION BY {} ORDER BY {col}", by.join(", "))
+            };
+            format!(
+                "rank() OVER ({over}) + (count(*) OVER (PARTITION BY {}) - 1) / 2.0",
+                part.join(", ")
+            )
+        };
+        let inner: Vec<String> = inner_keys
+            .iter()
+            .cloned()
+            .chain([
+                "wait_s".to_owned(),
+                format!("{SURVEY_SCORE_NUMBER} AS score"),
+            ])
+            .collect();
+        format!(
+            "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, {} AS wait_rank, {} AS score_rank\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql} AND wait_s IS NOT NULL AND {SURVEY_SCORE_NUMBER} IS NOT NULL))\n    {group}\n  )",
+            key_names
+                .iter()
+                .cloned()
+                .chain(aggs.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(",\n           "),
+            within("wait_s"),
+            within("score"),
+            inner.join(", "),
+        )
+    } else if table == Table::AgentPresence {
         // Two levels: the running count of logged-in agents within each slot and key
         // (filters applied first), then the metric's aggregate over it per key.
         let keys: Vec<String> = key_names.iter().map(|k| format!(", {k}")).collect();
@@ -1074,10 +1117,12 @@ fn compile_parts(
             &part_names,
             &where_sql,
         ));
-        let empty_relation = if *table == Table::AgentPresence {
-            format!("(SELECT *, 0 AS logged_in FROM {relation})")
-        } else {
-            relation.clone()
+        let empty_relation = match table {
+            Table::AgentPresence => format!("(SELECT *, 0 AS logged_in FROM {relation})"),
+            Table::SurveyRanks => {
+                format!("(SELECT *, 0.0 AS wait_rank, 0.0 AS score_rank FROM {relation})")
+            }
+            _ => relation.clone(),
         };
         empty_ctes.push(format!(
             "p{g} AS (SELECT {} FROM {empty_relation} WHERE false)",
@@ -1205,10 +1250,12 @@ pub fn compile(
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     // Several tables, the two-level presence count, or the calendar (which has no tenant):
     // one part per table, joined on keys.
-    if matches!(table, Table::AgentPresence | Table::Days)
-        || metrics
-            .iter()
-            .any(|m| m.table != table || m.denominator_table != table)
+    if matches!(
+        table,
+        Table::AgentPresence | Table::Days | Table::SurveyRanks
+    ) || metrics
+        .iter()
+        .any(|m| m.table != table || m.denominator_table != table)
     {
         return compile_parts(query, metrics, settings);
     }
