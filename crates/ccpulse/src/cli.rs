@@ -95,6 +95,9 @@ pub enum Command {
     /// Hot topics: categories of contacts and complaints ranked by volume, their change on
     /// the previous period, the biggest risers.
     Topics(TopicsArgs),
+    /// Channel efficiency: requests, resolution in the channel, satisfaction, AHT and cost
+    /// share per service channel (IVR, voice bot, agent, chat ...).
+    Channels(ChannelsArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -290,6 +293,19 @@ pub struct TopicsArgs {
     /// How many topics and risers of each kind to show.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long)]
+    pub lang: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ChannelsArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    /// 2021, 2021-Q3, 2021-06 or 2021-01-01..2021-07-01 (end exclusive).
+    #[arg(long)]
+    pub period: String,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     #[arg(long)]

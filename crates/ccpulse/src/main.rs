@@ -51,6 +51,7 @@ fn run(cli: Cli) -> cmd::Done {
         Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),
         Command::Agents(a) => cmd::agents::agents(&cfg, a),
         Command::Topics(a) => cmd::topics::topics(&cfg, a),
+        Command::Channels(a) => cmd::topics::channels(&cfg, a),
         Command::Report { command } => cmd::report::run(&cfg, command),
         Command::Schedule { command } => cmd::schedule::run(&cfg, command),
         Command::Template { command } => cmd::template::run(&cfg, command),

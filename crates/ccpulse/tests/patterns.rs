@@ -558,3 +558,152 @@ fn wait_satisfaction_correlation_by_hand() {
     assert_eq!(labels, ["0-10", "10-20", "30-60", "60-120"]);
     assert_eq!(bands[1]["avg_rating"], 4.5);
 }
+
+/// A self-service IVR call; `entry` names the entry point (a voice bot says so).
+fn self_served(id: &str, at: &str, entry: &str) -> Value {
+    let start: jiff::Timestamp = format!("{at}:00+08:00").parse().unwrap();
+    let end = start + jiff::SignedDuration::from_secs(40);
+    json!({
+        "id": id, "direction": "inbound", "outcome": "self_service", "channel": "voice",
+        "entry_point": entry, "arrived_at": start.to_string(), "ivr_start": start.to_string(),
+        "ivr_end": end.to_string(), "ended_at": end.to_string(),
+    })
+}
+
+/// Channels by hand. IVR: i1 served itself, i2 and i3 went on to an agent (i3 abandoned
+/// there): 3 requests, 1 resolved. Voice bot: b1 served itself. Agent: i2 (resolved), i3
+/// (abandoned), a1 (transferred), a2 (marked unresolved): 4 requests, 1 resolved. Chat: one
+/// answered, one abandoned. An outbound call is no request. Surveys: a1 satisfied, i2
+/// dissatisfied: the agent channel's satisfaction 1/2.
+#[test]
+fn channel_efficiency_by_hand() {
+    let via_ivr = |at: &str, extra: Value| {
+        // 30 s in the IVR before the queue.
+        let queued: jiff::Timestamp = format!("{at}:00+08:00").parse().unwrap();
+        let start = queued - jiff::SignedDuration::from_secs(30);
+        let mut c = extra;
+        c["ivr_start"] = json!(start.to_string());
+        c["ivr_end"] = json!(queued.to_string());
+        c["arrived_at"] = json!(start.to_string());
+        c
+    };
+    let i2 = contact(
+        "i2",
+        "2021-03-01T10:00",
+        60.0,
+        json!({"survey": {"offered": true, "score": "dissatisfied"}}),
+    );
+    let cli = load(&[
+        self_served("i1", "2021-03-01T09:00", "4008001234"),
+        via_ivr("2021-03-01T10:00", i2),
+        via_ivr(
+            "2021-03-01T11:00",
+            abandon("i3", "2021-03-01T11:00", 90.0, json!({})),
+        ),
+        self_served("b1", "2021-03-01T12:00", "voicebot-1"),
+        contact(
+            "a1",
+            "2021-03-02T09:00",
+            60.0,
+            json!({"transfers": 1, "survey": {"offered": true, "score": "satisfied"}}),
+        ),
+        contact(
+            "a2",
+            "2021-03-02T10:00",
+            60.0,
+            json!({"resolved_first": false}),
+        ),
+        contact("ch1", "2021-03-02T11:00", 60.0, json!({"channel": "chat"})),
+        abandon("ch2", "2021-03-02T12:00", 20.0, json!({"channel": "chat"})),
+        contact(
+            "o1",
+            "2021-03-02T13:00",
+            60.0,
+            json!({"direction": "outbound"}),
+        ),
+    ]);
+    let rows = kpi(
+        &cli,
+        &[
+            "--metrics",
+            "channel_requests,resolution_rate,satisfaction",
+            "--by",
+            "service_channel",
+            "--from",
+            "2021-03-01",
+            "--to",
+            "2021-04-01",
+        ],
+    );
+    let got: Vec<(String, Value, Value, Value)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["service_channel"].as_str().unwrap().to_owned(),
+                r["channel_requests"].clone(),
+                r["resolution_rate"].clone(),
+                r["satisfaction"].clone(),
+            )
+        })
+        .collect();
+    let row = |c: &str, n: u64, rate: f64, sat: Value| (c.to_owned(), json!(n), json!(rate), sat);
+    assert_eq!(
+        got,
+        [
+            row("agent", 4, 0.25, json!(0.5)),
+            row("chat", 2, 0.5, Value::Null),
+            row("ivr", 3, 1.0 / 3.0, Value::Null),
+            row("voice_bot", 1, 1.0, Value::Null),
+        ]
+    );
+    // The resolved requests drill to their contacts.
+    let drilled: Value = serde_json::from_str(&cli.ok(&[
+        "contacts",
+        "--tenant",
+        "pt",
+        "--metric",
+        "contacts",
+        "--filter",
+        "service_channel=voice_bot",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(drilled["rows"][0]["id"], "b1");
+
+    // The view, with the center's costs per request: IVR 0.5 x 3, bot 1 x 1, agent 10 x 4,
+    // chat 4 x 2: 50.5 in all.
+    let view = |cli: &Cli| -> Value {
+        serde_json::from_str(&cli.ok(&[
+            "channels", "--tenant", "pt", "--period", "2021-03", "--format", "json",
+        ]))
+        .unwrap()
+    };
+    let v = view(&cli);
+    assert_eq!(v["costs_known"], false);
+    assert!(v["channels"][0]["cost_share"].is_null());
+    std::fs::write(
+        cli.data().join("standards.toml"),
+        "[pt.channel_cost]\nivr = 0.5\nvoice_bot = 1\nagent = 10\nchat = 4\n",
+    )
+    .unwrap();
+    let v = view(&cli);
+    let agent = &v["channels"][0];
+    assert_eq!(agent["channel"], "agent");
+    assert_eq!(agent["cost"], 40.0);
+    assert_eq!(agent["cost_share"], 40.0 / 50.5);
+    assert_eq!(agent["request_share"], 0.4);
+    // The operations report carries it.
+    let report: Value = serde_json::from_str(&cli.ok(&[
+        "report",
+        "operations",
+        "--tenant",
+        "pt",
+        "--period",
+        "2021-03",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(report["channels"], v["channels"]);
+}

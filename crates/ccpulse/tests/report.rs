@@ -264,8 +264,10 @@ fn the_operations_report_reads_as_html_in_both_languages() {
     }
     assert!(html.contains("钟山") || html.contains("总话务数据报表"));
     assert!(html.contains("投诉案例（无）"), "complaints show as none");
-    // Charts are inline SVG: the trend (four series), the minutes and the satisfaction pie.
-    assert_eq!(html.matches("<svg").count(), 3);
+    // Charts are inline SVG: the trend (four series), the minutes, the requests by channel
+    // and the satisfaction pie.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("服务渠道效能"));
     assert!(html.contains("<polyline"));
     assert!(html.contains("@media print"));
     assert!(!html.contains("<script"), "one offline file, no scripts");
@@ -372,7 +374,7 @@ fn the_operations_report_is_a_workbook_with_the_same_cells_and_native_charts() {
     let names = wb.sheet_names();
     assert_eq!(
         names,
-        ["概括总结", "话务数据", "满意度"],
+        ["概括总结", "话务数据", "服务渠道", "满意度"],
         "one sheet per table"
     );
     let traffic = wb.worksheet_range("话务数据").unwrap();

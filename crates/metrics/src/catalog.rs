@@ -71,6 +71,12 @@ pub enum Table {
     /// query's group (`wait_rank`, `score_rank`: average ranks, ties sharing theirs), for
     /// rank correlations. Every dimension of contacts cuts it.
     SurveyRanks,
+    /// Each inbound contact once per service channel it used (`service_channel`): `ivr` or
+    /// `voice_bot` for a voice contact with an IVR stage or that ended in self service,
+    /// `agent` for one that asked for an agent, `chat`, `email`, `video`; `resolved_here`
+    /// when it ended there (self service without asking for an agent; answered without a
+    /// transfer and not marked unresolved). Every dimension of contacts cuts it.
+    ChannelLegs,
 }
 
 impl Table {
@@ -85,6 +91,7 @@ impl Table {
             Table::Agents => "agents",
             Table::Days => "days",
             Table::SurveyRanks => "survey_ranks",
+            Table::ChannelLegs => "channel_legs",
         }
     }
 }

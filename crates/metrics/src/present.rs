@@ -70,6 +70,7 @@ impl ByItem {
             "weekday" => pick("星期", "Weekday"),
             "wait_band" => pick("等待时长（秒）", "Wait (s)"),
             "anomaly" => pick("异常通话", "Anomaly"),
+            "service_channel" => pick("服务渠道", "Service channel"),
             "time_of_day" => pick("时刻（15分钟）", "Time of day (15 min)"),
             other => other,
         }

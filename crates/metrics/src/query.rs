@@ -140,6 +140,11 @@ pub enum Dimension {
     /// A handled call's talk: `ultra_short`, `ultra_long` (against its queue's 95th
     /// percentile over the 30 days where the range ends) or `none`.
     Anomaly,
+    /// The service channel: `ivr` or `voice_bot` (self service), `agent` (a voice contact
+    /// that asked for an agent), `chat`, `email`, `video`. On contacts, the channel that
+    /// served the contact last; on channel legs (`channel_requests`, `resolution_rate`),
+    /// every channel it used.
+    ServiceChannel,
 }
 
 impl Dimension {
@@ -165,6 +170,7 @@ impl Dimension {
         ("time_of_day", Dimension::TimeOfDay),
         ("wait_band", Dimension::WaitBand),
         ("anomaly", Dimension::Anomaly),
+        ("service_channel", Dimension::ServiceChannel),
     ];
 
     /// The dimension's name.

@@ -610,9 +610,55 @@ fn contacts_relation(query: &KpiQuery, reads: &Reads, settings: &TenantSettings)
     let wants = |d: Dimension| {
         query.by.contains(&ByItem::Dimension(d)) || query.filters.iter().any(|f| f.dimension == d)
     };
+    let mut extra = Vec::new();
+    if wants(Dimension::ServiceChannel) {
+        extra.push(format!(
+            "{} AS service_channel",
+            SERVED_BY.replace("{bot}", VOICE_BOT)
+        ));
+    }
+    contacts_with(query, reads, settings, &extra)
+}
+
+/// A voice contact's self service was a voice bot: its entry point or source says so.
+const VOICE_BOT: &str = "regexp_matches(lower(coalesce(entry_point, '') || ' ' || \
+    coalesce(source, '')), 'bot|机器人|智能语音')";
+
+/// The channel that served a contact last.
+const SERVED_BY: &str =
+    "CASE WHEN channel <> 'voice' THEN channel WHEN reached_queue THEN 'agent' \
+    WHEN ivr_start IS NOT NULL OR outcome = 'self_service' THEN \
+    CASE WHEN {bot} THEN 'voice_bot' ELSE 'ivr' END ELSE 'agent' END";
+
+/// Inbound contacts once per service channel they used (see [`Table::ChannelLegs`]).
+fn channel_legs_relation(query: &KpiQuery, reads: &Reads, settings: &TenantSettings) -> String {
+    let base = contacts_with(query, reads, settings, &[]);
+    format!(
+        "(SELECT *, CASE WHEN {VOICE_BOT} THEN 'voice_bot' ELSE 'ivr' END AS service_channel,
+          outcome = 'self_service' AND NOT reached_queue AS resolved_here
+   FROM {base} WHERE is_inbound AND channel = 'voice'
+     AND (ivr_start IS NOT NULL OR outcome = 'self_service')
+   UNION ALL
+   SELECT *, CASE WHEN channel = 'voice' THEN 'agent' ELSE channel END AS service_channel,
+          is_answered AND transfers = 0 AND coalesce(resolved_first, true) AS resolved_here
+   FROM {base} WHERE is_inbound AND (reached_queue OR channel <> 'voice'))"
+    )
+}
+
+/// Contacts with the columns `extra` and what the query needs.
+fn contacts_with(
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+    extra: &[String],
+) -> String {
+    let wants = |d: Dimension| {
+        query.by.contains(&ByItem::Dimension(d)) || query.filters.iter().any(|f| f.dimension == d)
+    };
     let anomaly = wants(Dimension::Anomaly);
     let p95 = anomaly || reads.talk_p95;
     let mut cols = vec!["c.*".to_owned()];
+    cols.extend(extra.iter().cloned());
     let mut joins = String::new();
     let mut wheres = Vec::new();
     let mut window = "";
@@ -701,6 +747,7 @@ pub(crate) fn relation_for(
     let schedule = reads.schedule;
     Ok(match table {
         Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
+        Table::ChannelLegs => channel_legs_relation(query, reads, settings),
         Table::Tickets => {
             check_dimensions(query, ticket_dimension, "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday")?;
             TICKET_RELATION.to_owned()

@@ -23,6 +23,9 @@ pub struct StandardsError(pub String);
 struct TenantStandards {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     baseline: BTreeMap<String, f64>,
+    /// What a request costs in each service channel (`[bank.channel_cost]` `agent = 12.5`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    channel_cost: BTreeMap<String, f64>,
     #[serde(flatten)]
     bands: BTreeMap<String, Vec<Band>>,
 }
@@ -38,6 +41,8 @@ pub struct Standards {
     pub overridden: Vec<String>,
     /// The tenant's own baselines for judging agents, by metric.
     pub baselines: BTreeMap<String, f64>,
+    /// What one request costs, by service channel (`ivr`, `voice_bot`, `agent`, `chat`...).
+    pub channel_cost: BTreeMap<String, f64>,
 }
 
 fn read(text: &str, origin: &str) -> Result<Overrides, StandardsError> {
@@ -59,8 +64,17 @@ impl Standards {
             .collect();
         let mut overridden = Vec::new();
         let mut baselines = BTreeMap::new();
+        let mut channel_cost = BTreeMap::new();
         if let Some((origin, text)) = file {
             if let Some(mine) = read(text, origin)?.remove(tenant.as_str()) {
+                for (channel, cost) in mine.channel_cost {
+                    if !(cost.is_finite() && cost >= 0.0) {
+                        return Err(StandardsError(format!(
+                            "{origin}: [{tenant}.channel_cost] {channel}: a cost of at least 0"
+                        )));
+                    }
+                    channel_cost.insert(channel, cost);
+                }
                 for (metric, value) in mine.baseline {
                     if catalog.get(&metric).is_none() {
                         return Err(StandardsError(format!(
@@ -89,6 +103,7 @@ impl Standards {
             bands,
             overridden,
             baselines,
+            channel_cost,
         })
     }
 
@@ -124,19 +139,11 @@ impl Standards {
             Some((origin, text)) => read(text, origin)?,
             None => Overrides::new(),
         };
-        // The tenant's baselines stay as they are.
-        let baseline = all
-            .remove(tenant.as_str())
-            .map(|t| t.baseline)
-            .unwrap_or_default();
-        if !overrides.is_empty() || !baseline.is_empty() {
-            all.insert(
-                tenant.to_string(),
-                TenantStandards {
-                    baseline,
-                    bands: overrides.clone(),
-                },
-            );
+        // The tenant's baselines and channel costs stay as they are.
+        let mut mine = all.remove(tenant.as_str()).unwrap_or_default();
+        mine.bands = overrides.clone();
+        if !mine.bands.is_empty() || !mine.baseline.is_empty() || !mine.channel_cost.is_empty() {
+            all.insert(tenant.to_string(), mine);
         }
         toml::to_string(&all).map_err(|e| StandardsError(e.to_string()))
     }

@@ -16,6 +16,7 @@
 //! `ccpulse kpi`); Rust only arranges and rounds for display.
 
 pub mod agents;
+pub mod channels;
 pub mod doc;
 pub mod html;
 pub mod operations;

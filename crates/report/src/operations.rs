@@ -106,6 +106,8 @@ pub struct OperationsReport {
     pub survey: Survey,
     pub complaints: Listed,
     pub dissatisfied: Listed,
+    /// Channel efficiency: requests, resolution, satisfaction, AHT and cost per channel.
+    pub channels: crate::channels::ChannelsView,
     pub previous_years: Vec<PreviousYear>,
 }
 
@@ -423,6 +425,7 @@ pub fn build(
             None => list(ContactList::Complaints)?,
         },
         dissatisfied: list(ContactList::Dissatisfied)?,
+        channels: crate::channels::build(store, catalog, tenant, period, lang)?,
         previous_years,
     })
 }
@@ -460,6 +463,7 @@ impl OperationsReport {
             "survey": self.survey,
             "complaints": self.complaints,
             "dissatisfied": self.dissatisfied,
+            "channels": self.channels.to_json()["channels"],
             "previous_years": self.previous_years.iter().map(|y| json!({
                 "period": y.period,
                 "monthly": rows_json(key, &y.rows),
@@ -503,6 +507,7 @@ impl OperationsReport {
             table: Some(table),
             sheet: Some(t("话务数据", "Traffic")),
         });
+        sections.push(self.channels.section());
         sections.push(list_section(
             &format!("{when}{}", t("投诉案例", " complaints")),
             &self.complaints,

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/agents", get(agents))
         .route("/topics", get(topics))
+        .route("/channels", get(channels))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
         .route("/templates", get(templates).post(put_template))
@@ -441,6 +442,40 @@ async fn topics(
         Export::Json => Ok(Json(view.to_json()).into_response()),
         _ => Ok(download(
             "topics",
+            "csv",
+            "text/csv; charset=utf-8",
+            view.to_csv()
+                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
+                .into_bytes(),
+        )),
+    }
+}
+
+/// Channel efficiency of a period (`?tenant=&period=&format=json|csv&lang=`).
+async fn channels(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let tenant = asker.tenant(&state, Permission::Read)?;
+    let p = Params(params);
+    let period = ccpulse_report::Period::parse(
+        p.get("period")
+            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
+    )
+    .map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    let lang = ccpulse_report::Lang::parse(&p.lang());
+    let format = p.format()?;
+    let view = state
+        .read(move |store, catalog| {
+            ccpulse_report::channels::build(store, catalog, &tenant, &period, lang)
+                .map_err(asked_badly)
+        })
+        .await?;
+    match format {
+        Export::Json => Ok(Json(view.to_json()).into_response()),
+        _ => Ok(download(
+            "channels",
             "csv",
             "text/csv; charset=utf-8",
             view.to_csv()

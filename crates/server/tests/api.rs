@@ -125,6 +125,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/metrics"),
     ("GET", "/api/v1/agents?period=2026-11"),
     ("GET", "/api/v1/topics?period=2026-11"),
+    ("GET", "/api/v1/channels?period=2026-11"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -1626,8 +1627,8 @@ fn templates_are_private_or_shared_and_checked_when_saved() {
     });
 }
 
-/// Hot topics through the API: the period's inbound volume by category against the previous
-/// month, scoped like every read.
+/// Hot topics and channel efficiency through the API: the period's inbound volume by
+/// category against the previous month, the requests per channel, scoped like every read.
 #[test]
 fn topics_through_the_api() {
     let app = app(ServerOptions::default());
@@ -1680,6 +1681,22 @@ fn topics_through_the_api() {
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Channel efficiency beside it: the inbound voice calls asked for an agent.
+        let (status, _, c) = get(
+            "/api/v1/channels?tenant=demo&period=2026-11".into(),
+            "viewer-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert_eq!(c["channels"][0]["channel"], "agent", "{c}");
+        let (status, _, _) = get(
+            "/api/v1/channels?tenant=demo&period=2026-11".into(),
+            "scoped-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = get("/api/v1/channels?tenant=demo".into(), "viewer-token").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
         for (q, says) in [
             ("", "period: missing"),
             ("period=2026-11&limit=0", "1 to 1000"),

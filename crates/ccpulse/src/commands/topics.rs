@@ -1,4 +1,5 @@
-//! `ccpulse topics`: hot topics of a period against the previous one.
+//! `ccpulse topics`: hot topics of a period against the previous one; `ccpulse channels`:
+//! the efficiency of each service channel.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 
 use super::kpi::Format;
 use super::{known_tenant, lang_of, open, Done};
-use crate::cli::TopicsArgs;
+use crate::cli::{ChannelsArgs, TopicsArgs};
 use crate::config::Config;
 
 /// `ccpulse topics`.
@@ -90,4 +91,45 @@ fn table(v: &TopicsView, r: &Ranking) -> Table {
         ]);
     }
     t
+}
+
+/// `ccpulse channels`.
+pub fn channels(cfg: &Config, a: ChannelsArgs) -> Done {
+    use ccpulse_metrics::{human, Unit};
+    use ccpulse_report::channels::{build, channel_words};
+    let lang = Lang::parse(&lang_of(cfg, a.lang.as_deref())?);
+    let store = open(cfg)?;
+    let tenant = known_tenant(&store, &a.tenant)?;
+    let period = Period::parse(&a.period)?;
+    let view = build(&store, &store.catalog()?, &tenant, &period, lang)?;
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&view.to_json())?),
+        Format::Csv => print!("{}", view.to_csv()?),
+        Format::Table => {
+            let section = view.section();
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            if let Some(table) = &section.table {
+                t.set_header(table.columns.iter().map(|c| c.label.clone()));
+            }
+            for r in &view.rows {
+                let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+                t.add_row(vec![
+                    Cell::new(channel_words(&r.channel, lang)),
+                    right(human(Some(r.requests), Unit::Count)),
+                    right(human(view.request_share(r), Unit::Ratio)),
+                    right(human(r.resolution_rate, Unit::Ratio)),
+                    right(human(r.satisfaction, Unit::Ratio)),
+                    right(human(r.aht, Unit::Seconds)),
+                    right(human(view.cost_share(r), Unit::Ratio)),
+                ]);
+            }
+            println!("{}", section.heading);
+            println!("{t}");
+            for p in section.paragraphs.iter().skip(1) {
+                println!("{p}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
