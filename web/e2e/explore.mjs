@@ -109,6 +109,19 @@ try {
   if (!res.ok() || !(await res.text()).startsWith("queue,hour_of_day,abandoned")) fail(`CSV export: ${res.status()}`);
   await page.screenshot({ path: shot, fullPage: true });
 
+  // Satisfaction by wait band, and how strong the link is, as the server computes it.
+  await page.goto(`${url}/explore?tenant=${tenant}&period=custom&from=${from}&to=${to}&metrics=avg_rating,satisfaction&by=wait_band`);
+  await page.waitForSelector("#insight:not([hidden])", { timeout: 15000 });
+  const insight = await page.locator("#insight").textContent();
+  const api = await page.request.get(`${url}/api/v1/kpi?tenant=${tenant}&from=${from}&to=${to}&metrics=wait_satisfaction_correlation,wait_satisfaction_pairs`);
+  const row = (await api.json()).rows[0];
+  const rho = row.wait_satisfaction_correlation;
+  if (typeof rho !== "number" || !insight.includes(`ρ = ${rho.toFixed(2)}`) || !insight.includes(`n = ${row.wait_satisfaction_pairs.toLocaleString()}`)) {
+    fail(`the wait-satisfaction line says "${insight}", the API ${JSON.stringify(row)}`);
+  }
+  const bands = await page.locator("#table tbody tr th").allTextContents();
+  if (bands[0] !== "0-10") fail(`wait bands in order from 0-10, got ${bands}`);
+
   // English on request.
   await page.click('[data-lang="en"]');
   const en = (await page.locator('[data-i18n="metrics"]').first().textContent())?.trim();

@@ -228,8 +228,47 @@ async function run(): Promise<void> {
   }
   renderTable();
   renderChart();
+  await renderInsight(r);
   if (S.dm) await loadDrill();
   if (S.c) await openCard(S.c);
+}
+
+/** How strong a rank correlation is, in words. */
+function strength(rho: number): string {
+  const a = Math.abs(rho);
+  const zh = currentLang() !== "en";
+  if (a < 0.1) return zh ? "几乎无关" : "no real link";
+  const size = a < 0.3 ? (zh ? "弱" : "weak") : a < 0.5 ? (zh ? "中度" : "moderate") : zh ? "强" : "strong";
+  if (zh) return `${size}${rho < 0 ? "负" : "正"}相关：等待越久，评价${rho < 0 ? "越低" : "越高"}`;
+  return `${size} ${rho < 0 ? "negative" : "positive"} link: the longer the wait, the ${rho < 0 ? "lower" : "higher"} the score`;
+}
+
+/** Cut by wait band, the page says how strongly the wait goes with the survey answer
+ *  (Spearman's rho over the same range and filters, computed by the server). */
+async function renderInsight(r: Range): Promise<void> {
+  const el = $("insight");
+  if (!byItems().includes("wait_band")) {
+    el.hidden = true;
+    return;
+  }
+  const q = new URLSearchParams({ tenant: S.tenant, metrics: "wait_satisfaction_correlation,wait_satisfaction_pairs", from: r.from, to: r.to });
+  S.filters.forEach((f) => q.append("filter", f));
+  try {
+    const a = await api<KpiAnswer>(`/api/v1/kpi?${q}`);
+    const row = a.rows[0] ?? {};
+    const rho = row["wait_satisfaction_correlation"];
+    const n = Number(row["wait_satisfaction_pairs"] ?? 0);
+    const zh = currentLang() !== "en";
+    el.textContent =
+      typeof rho === "number"
+        ? `${zh ? "等待时长与满意度" : "Wait and satisfaction"}: Spearman ρ = ${rho.toFixed(2)} (n = ${n.toLocaleString()}), ${strength(rho)}.`
+        : zh
+          ? `等待时长与满意度：样本不足（n = ${n}）。`
+          : `Wait and satisfaction: too few surveyed waits (n = ${n}).`;
+    el.hidden = false;
+  } catch {
+    el.hidden = true;
+  }
 }
 
 /** The row of the compared period that matches `row`: same keys for dimensions, same place

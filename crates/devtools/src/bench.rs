@@ -286,6 +286,68 @@ fn time_queries(
     Ok(results)
 }
 
+/// Seed 001's analyses for June (best of three each): agents against their team, the
+/// repeat-contact metrics, hot topics, channel efficiency.
+fn time_analytics(
+    store: &DuckDbStore,
+    catalog: &ccpulse_metrics::Catalog,
+    say: &dyn Fn(String),
+) -> anyhow::Result<serde_json::Value> {
+    use ccpulse_report::{Lang, Period};
+    let tenant = TenantId::new("bench")?;
+    let june = Period::parse("2021-06")?;
+    let mut out = serde_json::Map::new();
+    let (agents_t, agents_n) = best_of(3, || {
+        let options = ccpulse_report::agents::Options::default();
+        let v = ccpulse_report::agents::build(store, catalog, &tenant, &june, &options, Lang::Zh)?;
+        Ok(v.rows.len())
+    })?;
+    say(format!(
+        "agents of a month against their team ({} metrics): {:.3} s ({agents_n} agents)",
+        ccpulse_report::agents::DEFAULT_METRICS.split(',').count(),
+        agents_t.as_secs_f64()
+    ));
+    out.insert("agents_month_seconds".into(), json!(agents_t.as_secs_f64()));
+    let text = KpiText {
+        metrics: "repeat_contacts,repeat_rate,fcr[method=repeat]",
+        by: Some("queue"),
+        from: Some("2021-06-01"),
+        to: Some("2021-07-01"),
+        filters: &[],
+    };
+    let (repeat_t, _) = best_of(3, || {
+        let q = KpiQuery::parse(tenant.clone(), &text)?;
+        Ok(store.ask(catalog, &q)?.rows.len())
+    })?;
+    say(format!(
+        "repeat contacts of a month by queue (repeat_contacts, repeat_rate, fcr[method=repeat]): {:.3} s",
+        repeat_t.as_secs_f64()
+    ));
+    out.insert("repeat_month_seconds".into(), json!(repeat_t.as_secs_f64()));
+    let (topics_t, _) = best_of(3, || {
+        let v = ccpulse_report::topics::build(store, catalog, &tenant, &june, 10, Lang::Zh)?;
+        Ok(v.contacts.topics.len())
+    })?;
+    say(format!(
+        "hot topics of a month against the previous: {:.3} s",
+        topics_t.as_secs_f64()
+    ));
+    out.insert("topics_month_seconds".into(), json!(topics_t.as_secs_f64()));
+    let (channels_t, _) = best_of(3, || {
+        let v = ccpulse_report::channels::build(store, catalog, &tenant, &june, Lang::Zh)?;
+        Ok(v.rows.len())
+    })?;
+    say(format!(
+        "channel efficiency of a month: {:.3} s",
+        channels_t.as_secs_f64()
+    ));
+    out.insert(
+        "channels_month_seconds".into(),
+        json!(channels_t.as_secs_f64()),
+    );
+    Ok(serde_json::Value::Object(out))
+}
+
 /// The best of three of the year's operations report, with its HTML and XLSX size.
 fn time_report(
     store: &DuckDbStore,
@@ -382,6 +444,7 @@ pub fn run_bench(
         "operations report for 2021 (queries, HTML and XLSX): {:.3} s ({report_bytes} bytes)",
         report_t.as_secs_f64()
     ));
+    let analytics = time_analytics(&store, &catalog, &say)?;
     let rss = peak_rss_bytes();
     say(format!(
         "peak RSS: {:.0} MiB",
@@ -403,6 +466,7 @@ pub fn run_bench(
         "import_vs_read_json": import_s / rj_s,
         "queries": results,
         "operations_report_seconds": report_t.as_secs_f64(),
+        "analytics": analytics,
         "peak_rss_bytes": rss,
         "explore": explore,
         "threads": threads,

@@ -621,8 +621,9 @@ fn contacts_relation(query: &KpiQuery, reads: &Reads, settings: &TenantSettings)
 }
 
 /// A voice contact's self service was a voice bot: its entry point or source says so.
-const VOICE_BOT: &str = "regexp_matches(lower(coalesce(entry_point, '') || ' ' || \
-    coalesce(source, '')), 'bot|机器人|智能语音')";
+const VOICE_BOT: &str = "(entry_point ILIKE '%bot%' OR source ILIKE '%bot%' \
+    OR contains(entry_point, '机器人') OR contains(entry_point, '智能语音') \
+    OR contains(source, '机器人') OR contains(source, '智能语音'))";
 
 /// The channel that served a contact last.
 const SERVED_BY: &str =
