@@ -22,6 +22,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod audit;
 mod columns;
 pub mod contacts;
 pub mod drill;
