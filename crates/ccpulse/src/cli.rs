@@ -92,6 +92,11 @@ pub enum Command {
     Contacts(ContactsArgs),
     /// Agents against the median of their team or queue: robust z-scores and flags.
     Agents(AgentsArgs),
+    /// The audit log: who asked what (list), and whether it is intact (verify).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Hot topics: categories of contacts and complaints ranked by volume, their change on
     /// the previous period, the biggest risers.
     Topics(TopicsArgs),
@@ -256,6 +261,12 @@ pub struct ContactsArgs {
     /// One contact with every field and its timeline (JSON), instead of a list.
     #[arg(long, conflicts_with = "metric")]
     pub id: Option<String>,
+    /// Show customers' numbers unmasked; needs --reason, and goes into the audit log.
+    #[arg(long, requires = "reason")]
+    pub unmask: bool,
+    /// Why the numbers are needed unmasked (recorded in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(Args)]
@@ -297,6 +308,30 @@ pub struct TopicsArgs {
     pub format: Format,
     #[arg(long)]
     pub lang: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Records, oldest first (the newest --limit).
+    List {
+        /// At or after this time (RFC 3339, UTC: 2026-12-04T08:00:00Z, or a date).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// Records whose action contains this (`kpi`, `login`, `contacts`, `cli import`).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks every record's chain and hash and the head: exit 0 with the count when intact,
+    /// 1 naming the first record changed, removed or inserted, or a cut tail.
+    Verify,
 }
 
 #[derive(Args)]

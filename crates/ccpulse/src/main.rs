@@ -40,6 +40,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> cmd::Done {
     let cfg = Config::load(&cli.data, cli.config.as_deref())?;
+    if !matches!(
+        cli.command,
+        Command::Config | Command::Metrics(_) | Command::Bench(_) | Command::BenchServer(_)
+    ) {
+        cmd::audit::record_invocation(&cfg)?;
+    }
     match cli.command {
         Command::Config => cmd::config::run(&cfg),
         Command::Import(a) => cmd::import::import(&cfg, a),
@@ -51,6 +57,7 @@ fn run(cli: Cli) -> cmd::Done {
         Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),
         Command::Agents(a) => cmd::agents::agents(&cfg, a),
         Command::Topics(a) => cmd::topics::topics(&cfg, a),
+        Command::Audit { command } => cmd::audit::run(&cfg, command),
         Command::Channels(a) => cmd::topics::channels(&cfg, a),
         Command::Report { command } => cmd::report::run(&cfg, command),
         Command::Schedule { command } => cmd::schedule::run(&cfg, command),

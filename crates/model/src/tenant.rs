@@ -22,8 +22,11 @@ pub struct TenantIdError(pub String);
 impl TenantId {
     /// Parses a tenant name.
     pub fn new(name: &str) -> Result<Self, TenantIdError> {
+        // Letters, digits, `-`, `_` and `.`, starting with a letter or digit: never `..`,
+        // a hidden name or anything a path or a page could take for more than a name.
         let ok = !name.is_empty()
             && name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -86,6 +89,10 @@ mod tests {
         assert!(TenantId::new("").is_err());
         assert!(TenantId::new("a b").is_err());
         assert!(TenantId::new("x'; drop").is_err());
+        for bad in ["..", ".", ".hidden", "../etc", "a/b", "<b>", "-x"] {
+            assert!(TenantId::new(bad).is_err(), "{bad}");
+        }
+        assert!(TenantId::new("bank.cn").is_ok());
         assert_eq!(
             TenantId::new(&"a".repeat(65)).map(|_| ()),
             Err(TenantIdError("a".repeat(65)))

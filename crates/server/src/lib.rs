@@ -20,6 +20,7 @@
 //! shutdown future resolves, so tests start it on port 0.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod hub;

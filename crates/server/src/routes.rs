@@ -61,6 +61,12 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/file", get(report_file))
         .route("/reports/schedules", post(put_schedule))
         .route("/reports/schedules/{id}", delete(delete_schedule))
+        .route("/audit", get(audit_log))
+        // Inner: the audit record of every request, once its principal is known.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::record_request,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_principal,
@@ -78,8 +84,37 @@ pub fn router(state: AppState) -> Router {
             get(|Path(path): Path<String>| async move { web::asset(&format!("/assets/{path}")) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// What every answer carries: pages run only their own scripts, talk only to this server and
+/// are never framed; no type is sniffed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(req: axum::extract::Request, next: middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        axum::http::header::X_FRAME_OPTIONS,
+        axum::http::HeaderValue::from_static("DENY"),
+    );
+    h.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    res
 }
 
 #[derive(Deserialize)]
@@ -147,9 +182,17 @@ async fn login(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let audit = |ok: bool| {
+        state
+            .audit()
+            .record(&body.name, "login", None, json!({ "ok": ok }))
+            .map_err(|e| ApiError::Internal(format!("audit log: {e}")))
+    };
     let Some(user) = user.filter(|_| ok) else {
+        audit(false)?;
         return Err(ApiError::BadLogin);
     };
+    audit(true)?;
     let session = auth::new_secret();
     let hash = auth::secret_hash(&session);
     let expires = state
@@ -485,6 +528,46 @@ async fn channels(
     }
 }
 
+/// The audit log (admins; an admin of some tenants sees their records and logins):
+/// `?since=&actor=&action=&tenant=&limit=` (newest `limit`, default 1000).
+async fn audit_log(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    asker.p.require(Permission::Admin)?;
+    let p = Params(params);
+    let limit = match p.get("limit") {
+        None => 1000,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to 100000")))?,
+    };
+    let filter = ccpulse_store::audit::AuditFilter {
+        since: p.get("since").map(str::to_owned),
+        actor: p.get("actor").map(str::to_owned),
+        action: p.get("action").map(str::to_owned),
+        tenant: p.get("tenant").map(str::to_owned),
+        limit: None,
+    };
+    let mut records = state
+        .audit()
+        .list(&filter)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(mine) = &asker.p.tenants {
+        records.retain(|r| r.tenant.as_ref().is_some_and(|t| mine.contains(t)));
+    }
+    let skip = records.len().saturating_sub(limit);
+    let records: Vec<Value> = records
+        .into_iter()
+        .skip(skip)
+        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+        .collect();
+    Ok(Json(json!({ "records": records })))
+}
+
 /// The catalog: metrics with labels and formulas, `by` items with labels.
 async fn metrics(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
     asker.tenant(&state, Permission::Read)?;
@@ -535,7 +618,7 @@ impl Params {
 }
 
 /// What a view is answered as.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Export {
     Json,
     Csv,
@@ -641,8 +724,8 @@ async fn contacts(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Read)?;
-    let unmask = asker.p.role.allows(Permission::Unmask);
     let p = Params(params);
+    let unmask = unmask_asked(&asker, &p)?;
     let filters = p.all("filter");
     let text = DrillText {
         metric: p
@@ -659,19 +742,42 @@ async fn contacts(
     let format = p.format()?;
     let q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let title = format!("{} · {}", q.metric.written, q.part.name());
+    let shown = unmask.is_some();
     let d = state
-        .read(move |store, catalog| Ok(store.drill(catalog, &q, unmask)?))
+        .read(move |store, catalog| Ok(store.drill(catalog, &q, shown)?))
         .await?;
-    if format == Export::Json {
-        return Ok(Json(d.to_json()).into_response());
+    let note = crate::audit::AuditNote(json!({
+        "format": format!("{format:?}").to_lowercase(), "rows": d.rows.len(), "total": d.total,
+        "unmasked": shown, "reason": unmask,
+    }));
+    let mut res = if format == Export::Json {
+        Json(d.to_json()).into_response()
+    } else {
+        let l = ccpulse_report::Lang::parse(&p.lang());
+        export(
+            "contacts",
+            format,
+            || d.to_csv(),
+            || ccpulse_report::view::contacts_document(&d, &title, l),
+        )?
+    };
+    res.extensions_mut().insert(note);
+    Ok(res)
+}
+
+/// Whether the request asks for customers unmasked (`unmask=true&reason=...`), and may: the
+/// reason, which goes into the audit log. Masked unless asked, whatever the role.
+fn unmask_asked(asker: &Asker, p: &Params) -> Result<Option<String>, ApiError> {
+    if !p.flag("unmask") {
+        return Ok(None);
     }
-    let l = ccpulse_report::Lang::parse(&p.lang());
-    export(
-        "contacts",
-        format,
-        || d.to_csv(),
-        || ccpulse_report::view::contacts_document(&d, &title, l),
-    )
+    asker.p.require(Permission::Unmask)?;
+    match p.get("reason").map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(Some(r.to_owned())),
+        _ => Err(ApiError::BadQuery(
+            "unmask: give the reason (reason=...): it goes into the audit log".into(),
+        )),
+    }
 }
 
 /// One contact whole with its timeline.
@@ -679,15 +785,21 @@ async fn contact(
     State(state): State<AppState>,
     asker: Asker,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Read)?;
-    let unmask = asker.p.role.allows(Permission::Unmask);
+    let unmask = unmask_asked(&asker, &Params(params))?;
     let wanted = id.clone();
+    let shown = unmask.is_some();
     let card = state
-        .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, unmask)?))
+        .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, shown)?))
         .await?;
-    card.map(|c| Json(c.to_json()))
-        .ok_or_else(|| ApiError::NotFound(format!("no contact `{id}`")))
+    let card = card.ok_or_else(|| ApiError::NotFound(format!("no contact `{id}`")))?;
+    let mut res = Json(card.to_json()).into_response();
+    res.extensions_mut().insert(crate::audit::AuditNote(json!({
+        "contact": id, "unmasked": shown, "reason": unmask,
+    })));
+    Ok(res)
 }
 
 #[derive(Deserialize)]

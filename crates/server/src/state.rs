@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) tick: Duration,
     pub(crate) tenants: RwLock<Vec<(TenantId, String)>>,
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    /// Who asked what: every API request, every login.
+    pub(crate) audit: ccpulse_store::audit::AuditLog,
 }
 
 /// What every route shares.
@@ -88,6 +90,11 @@ impl AppState {
     /// The authentication cache.
     pub fn auth(&self) -> &AuthCache {
         &self.0.auth
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &ccpulse_store::audit::AuditLog {
+        &self.0.audit
     }
 
     /// Now, by the server's clock.
@@ -224,6 +231,7 @@ pub fn start(
         hub.apply(&t.name, update);
     }
     let reader = store.reader()?;
+    let audit = ccpulse_store::audit::AuditLog::new(store.dir());
     let (writer, _thread) = Writer::spawn(store, hub.clone());
     Ok(AppState(Arc::new(Inner {
         writer,
@@ -237,5 +245,6 @@ pub fn start(
         tick: options.tick.unwrap_or(Duration::from_secs(5)),
         tenants: RwLock::new(tenants),
         stopping: tokio::sync::watch::channel(false).0,
+        audit,
     })))
 }

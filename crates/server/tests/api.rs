@@ -126,6 +126,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/agents?period=2026-11"),
     ("GET", "/api/v1/topics?period=2026-11"),
     ("GET", "/api/v1/channels?period=2026-11"),
+    ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -147,6 +148,53 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/reports/schedules"),
     ("DELETE", "/api/v1/reports/schedules/x"),
 ];
+
+/// Every answer, page or API, carries the security headers; a tenant name that is a path is
+/// refused.
+#[test]
+fn security_headers_and_path_like_tenants() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        for (path, auth) in [
+            ("/wall", None),
+            ("/api/v1/me", Some("viewer-token")),
+            ("/api/v1/me", None),
+        ] {
+            let (_, headers, _) = call(&app.router, Method::GET, path, auth, None).await;
+            let csp = headers
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(
+                csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+                "{path}: {csp}"
+            );
+            assert_eq!(
+                headers.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()),
+                Some(&b"DENY"[..]),
+                "{path}"
+            );
+            assert_eq!(
+                headers
+                    .get(header::X_CONTENT_TYPE_OPTIONS)
+                    .map(|v| v.as_bytes()),
+                Some(&b"nosniff"[..]),
+                "{path}"
+            );
+        }
+        for tenant in ["..", "..%2F..%2Fetc", ".hidden", "%3Cb%3E"] {
+            let (status, _, e) = call(
+                &app.router,
+                Method::GET,
+                &format!("/api/v1/kpi?tenant={tenant}&metrics=offered"),
+                Some("admin-token"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{tenant}: {e}");
+        }
+    });
+}
 
 #[test]
 fn every_api_route_needs_credentials() {
@@ -1394,7 +1442,8 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
             (num["total"].clone(), den["total"].clone()),
             (json!(1), json!(2))
         );
-        // Masked for a viewer, whole for an admin.
+        // Masked for everyone by default; whole for a role that may unmask, asked with a
+        // reason, which the audit log keeps.
         let (_, _, v) = get(
             "/api/v1/contacts?tenant=demo&metric=answered",
             "viewer-token",
@@ -1406,7 +1455,48 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
             "admin-token",
         )
         .await;
+        assert_eq!(a["rows"][0]["customer"], "138****5678");
+        let (status, _, _) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered&unmask=true&reason=callback",
+            "viewer-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, e) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered&unmask=true",
+            "admin-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(e.to_string().contains("reason"), "{e}");
+        let (_, _, a) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered&unmask=true&reason=customer%20callback",
+            "admin-token",
+        )
+        .await;
         assert_eq!(a["rows"][0]["customer"], "13812345678");
+        let (_, _, card) = get(
+            "/api/v1/contacts/c1?tenant=demo&unmask=true&reason=dispute",
+            "admin-token",
+        )
+        .await;
+        assert_eq!(card["contact"]["customer"], "13812345678");
+        let (status, _, log) = get("/api/v1/audit?action=contacts", "admin-token").await;
+        assert_eq!(status, StatusCode::OK, "{log}");
+        let unmasked: Vec<&Value> = log["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .filter(|r| r["detail"]["unmasked"] == true)
+            .collect();
+        assert_eq!(unmasked.len(), 2, "{log}");
+        assert_eq!(unmasked[0]["actor"], "root");
+        assert_eq!(unmasked[0]["detail"]["reason"], "customer callback");
+        assert_eq!(unmasked[0]["detail"]["rows"], 1);
+        assert_eq!(unmasked[1]["detail"]["contact"], "c1");
+        assert_eq!(unmasked[1]["detail"]["reason"], "dispute");
+        let (status, _, _) = get("/api/v1/audit", "viewer-token").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         // One contact: every field and the events that built it, in order.
         let (status, _, card) = get("/api/v1/contacts/c1?tenant=demo", "viewer-token").await;
         assert_eq!(status, StatusCode::OK, "{card}");

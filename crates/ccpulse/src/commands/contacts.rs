@@ -18,12 +18,19 @@ const SHOWN: &[&str] = &[
     "id", "time", "channel", "queue", "agent", "customer", "outcome", "wait_s", "talk_s",
 ];
 
-/// `ccpulse contacts`. Customer numbers are masked, as everywhere they leave the store.
+/// `ccpulse contacts`. Customer numbers are masked, as everywhere they leave the store, unless
+/// `--unmask --reason` asks.
 pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
     let store = open(cfg)?;
     let tenant = known_tenant(&store, &a.tenant)?;
+    // Unmasked only when asked with a reason; the invocation (reason included) is already in
+    // the audit log.
+    let unmask = a.unmask && a.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+    if a.unmask && !unmask {
+        bail!("--unmask: give the reason (--reason TEXT): it goes into the audit log");
+    }
     if let Some(id) = &a.id {
-        let Some(card) = store.contact_card(&tenant, id, false)? else {
+        let Some(card) = store.contact_card(&tenant, id, unmask)? else {
             bail!("no contact `{id}` in tenant `{tenant}`");
         };
         println!("{}", serde_json::to_string_pretty(&card.to_json())?);
@@ -41,7 +48,7 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
         offset: a.offset.as_deref(),
     };
     let q = DrillQuery::parse(tenant, &text)?;
-    let d = store.drill(&catalog, &q, false)?;
+    let d = store.drill(&catalog, &q, unmask)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d.to_json())?),
         Format::Csv => print!("{}", d.to_csv()?),

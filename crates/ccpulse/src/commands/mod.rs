@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod alerts;
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod contacts;
