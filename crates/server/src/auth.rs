@@ -157,7 +157,14 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, Default)]
 pub struct AuthCache {
     inner: RwLock<AuthInner>,
+    /// Failed sign-ins of the last minute, by `user:NAME` and `addr:IP`.
+    failures: std::sync::Mutex<HashMap<String, Vec<Timestamp>>>,
 }
+
+/// Failed sign-ins allowed per user name and per address within [`LOGIN_WINDOW_SECS`].
+pub const LOGIN_FAILURES: usize = 5;
+/// The window the failures are counted over.
+pub const LOGIN_WINDOW_SECS: i64 = 60;
 
 #[derive(Debug, Default)]
 struct AuthInner {
@@ -180,6 +187,41 @@ impl AuthCache {
         };
         Self {
             inner: RwLock::new(inner),
+            failures: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds to wait)` while any of `keys` has had [`LOGIN_FAILURES`] failed sign-ins
+    /// in the last minute.
+    pub fn login_allowed(&self, keys: &[String], now: Timestamp) -> Result<(), u64> {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let window = jiff::SignedDuration::from_secs(LOGIN_WINDOW_SECS);
+        let mut wait = 0u64;
+        for k in keys {
+            if let Some(times) = f.get_mut(k) {
+                times.retain(|t| now.duration_since(*t) < window);
+                if times.len() >= LOGIN_FAILURES {
+                    let oldest = times.iter().min().copied().unwrap_or(now);
+                    let left = window - now.duration_since(oldest);
+                    #[allow(clippy::cast_sign_loss)]
+                    let secs = left.as_secs().max(1) as u64;
+                    wait = wait.max(secs);
+                }
+            }
+        }
+        f.retain(|_, t| !t.is_empty());
+        if wait > 0 {
+            Err(wait)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a failed sign-in against each of `keys`.
+    pub fn login_failed(&self, keys: &[String], now: Timestamp) {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for k in keys {
+            f.entry(k.clone()).or_default().push(now);
         }
     }
 

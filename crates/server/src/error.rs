@@ -23,6 +23,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("the server is shutting down")]
     Unavailable,
+    #[error("too many failed sign-ins: try again in {0} s")]
+    TooManyLogins(u64),
     #[error("{0}")]
     Internal(String),
 }
@@ -38,6 +40,7 @@ impl ApiError {
             ApiError::BadQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST),
             ApiError::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
             ApiError::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            ApiError::TooManyLogins(_) => ("too_many_logins", StatusCode::TOO_MANY_REQUESTS),
             ApiError::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -51,11 +54,17 @@ impl IntoResponse for ApiError {
         } else if status == StatusCode::BAD_REQUEST {
             tracing::warn!(code, error = %self, "request refused");
         }
-        (
+        let mut res = (
             status,
             Json(json!({"error": {"code": code, "message": self.to_string()}})),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::TooManyLogins(secs) = self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        res
     }
 }
 

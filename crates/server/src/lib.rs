@@ -56,9 +56,13 @@ pub async fn serve(
         // Open event streams end, so the graceful shutdown does not wait on them.
         state.0.stopping.send_replace(true);
     };
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await;
+    // The client's address reaches the handlers (the sign-in limit counts per address too).
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await;
     refresher.abort();
     floor_alerts.abort();
     scheduler.abort();

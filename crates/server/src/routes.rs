@@ -165,6 +165,23 @@ impl Asker {
     }
 }
 
+/// The client's address, when the server was started with it (tests calling the router
+/// directly have none).
+struct ClientAddr(Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 #[derive(Deserialize)]
 struct LoginBody {
     name: String,
@@ -173,8 +190,27 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
+    // At most 5 failures a minute per user name and per address, then 429 and Retry-After.
+    let mut keys = vec![format!("user:{}", body.name)];
+    if let Some(ip) = addr {
+        keys.push(format!("addr:{ip}"));
+    }
+    let now = state.now();
+    if let Err(secs) = state.auth().login_allowed(&keys, now) {
+        state
+            .audit()
+            .record(
+                &body.name,
+                "login",
+                None,
+                json!({ "ok": false, "limited": true }),
+            )
+            .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
+        return Err(ApiError::TooManyLogins(secs));
+    }
     let user = state.auth().user(&body.name);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || {
@@ -190,6 +226,7 @@ async fn login(
     };
     let Some(user) = user.filter(|_| ok) else {
         audit(false)?;
+        state.auth().login_failed(&keys, now);
         return Err(ApiError::BadLogin);
     };
     audit(true)?;

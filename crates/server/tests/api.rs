@@ -149,6 +149,59 @@ const API: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/reports/schedules/x"),
 ];
 
+/// Five failed sign-ins a minute for a user name, then 429 with Retry-After, even with the
+/// right password; another user signs in; every attempt is in the audit log.
+#[test]
+fn sign_ins_are_limited_and_audited() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let login = |name: &'static str, pw: &'static str| {
+            let router = app.router.clone();
+            async move {
+                call(
+                    &router,
+                    Method::POST,
+                    "/api/v1/login",
+                    None,
+                    Some(format!(r#"{{"name":"{name}","password":"{pw}"}}"#)),
+                )
+                .await
+            }
+        };
+        for _ in 0..5 {
+            let (status, _, _) = login("watcher", "guess").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let (status, headers, e) = login("watcher", "watcher-pw").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{e}");
+        let wait: u64 = headers[header::RETRY_AFTER]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&wait), "{wait}");
+        let (status, _, _) = login("root", "root-pw").await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, _, log) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/audit?action=login",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        let oks: Vec<(Value, Value)> = log["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| (r["actor"].clone(), r["detail"]["ok"].clone()))
+            .collect();
+        assert_eq!(oks.len(), 7, "{log}");
+        assert_eq!(oks[5], (json!("watcher"), json!(false)));
+        assert_eq!(oks[6], (json!("root"), json!(true)));
+    });
+}
+
 /// Every answer, page or API, carries the security headers; a tenant name that is a path is
 /// refused.
 #[test]
