@@ -581,6 +581,13 @@ pub enum TokenCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Every token: its id (never the token), user, label, when it was made.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id (as `token list` shows it).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]

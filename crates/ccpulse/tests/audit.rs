@@ -164,3 +164,34 @@ fn verify_catches_an_edit_a_deletion_and_a_cut_tail() {
     // The verify itself was recorded after the cut: numbered on from the head, the gap shows.
     assert!(out.contains("record 4 expected"), "{out}");
 }
+
+#[test]
+fn tokens_are_listed_by_id_and_revoked() {
+    let cli = setup();
+    cli.run_stdin(
+        &["user", "add", "pbx", "--role", "ingest", "--password-stdin"],
+        b"long-password\n",
+    );
+    let token = cli.ok(&["token", "create", "--user", "pbx", "--label", "switch"]);
+    let token = token.trim();
+    let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
+    let t = &list["tokens"][0];
+    assert_eq!(
+        (t["user"].as_str(), t["label"].as_str()),
+        (Some("pbx"), Some("switch"))
+    );
+    let id = t["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 12);
+    assert!(
+        !list.to_string().contains(token),
+        "the token itself is never shown again"
+    );
+    cli.ok(&["token", "revoke", &id]);
+    let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 0);
+    assert!(!cli.run(&["token", "revoke", &id]).status.success());
+    // The token never reached the audit log either.
+    assert!(!std::fs::read_to_string(cli.data().join("audit.jsonl"))
+        .unwrap()
+        .contains(token));
+}

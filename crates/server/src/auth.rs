@@ -234,6 +234,13 @@ impl AuthCache {
         })
     }
 
+    /// Forgets a revoked token at once.
+    pub fn remove_token(&self, hash: &str) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.tokens.remove(hash);
+        }
+    }
+
     /// The principal of a bearer token.
     pub fn by_token(&self, token: &str) -> Option<Principal> {
         let inner = self.inner.read().ok()?;

@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/schedules", post(put_schedule))
         .route("/reports/schedules/{id}", delete(delete_schedule))
         .route("/audit", get(audit_log))
+        .route("/tokens", get(token_list))
+        .route("/tokens/{id}", delete(revoke_token))
         // Inner: the audit record of every request, once its principal is known.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -563,6 +565,46 @@ async fn channels(
                 .into_bytes(),
         )),
     }
+}
+
+/// Every API token (admins of every tenant): id, user, label, made.
+async fn token_list(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    require_platform_admin(&asker)?;
+    let tokens = state.read(|store, _| Ok(store.token_list()?)).await?;
+    Ok(Json(json!({ "tokens": tokens })))
+}
+
+/// Revokes a token at once (admins of every tenant): a leaked token stops working without a
+/// restart.
+async fn revoke_token(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_platform_admin(&asker)?;
+    let wanted = id.clone();
+    let revoked = state
+        .writer()
+        .run(move |store| store.revoke_token(&wanted))
+        .await?
+        .map_err(|e| match e {
+            ccpulse_store::StoreError::Invalid(m) => ApiError::BadRequest(m),
+            other => other.into(),
+        })?;
+    let hash = revoked.ok_or_else(|| ApiError::NotFound(format!("no token `{id}`")))?;
+    state.auth().remove_token(&hash);
+    Ok(Json(json!({ "revoked": id })))
+}
+
+/// Tokens and users span tenants: only an admin of every tenant manages them.
+fn require_platform_admin(asker: &Asker) -> Result<(), ApiError> {
+    asker.p.require(Permission::Admin)?;
+    if asker.p.tenants.is_some() {
+        return Err(ApiError::Forbidden(
+            "tokens are managed by an admin of every tenant".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The audit log (admins; an admin of some tenants sees their records and logins):

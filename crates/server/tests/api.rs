@@ -127,6 +127,8 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/topics?period=2026-11"),
     ("GET", "/api/v1/channels?period=2026-11"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/abcdef123456"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -148,6 +150,86 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/reports/schedules"),
     ("DELETE", "/api/v1/reports/schedules/x"),
 ];
+
+/// A leaked token is revoked through the API and stops working at once.
+#[test]
+fn tokens_are_listed_and_revoked_without_a_restart() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let (status, _, v) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/tokens",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let tokens = v["tokens"].as_array().expect("tokens");
+        assert_eq!(tokens.len(), 4);
+        assert!(
+            !v.to_string().contains("viewer-token"),
+            "never the token itself"
+        );
+        let id = &secret_hash("viewer-token")[..12];
+        assert!(
+            tokens
+                .iter()
+                .any(|t| t["id"] == id && t["user"] == "watcher"),
+            "{v}"
+        );
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/tokens",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (bad, want) in [
+            ("zz", StatusCode::BAD_REQUEST),
+            ("abcdef123456", StatusCode::NOT_FOUND),
+        ] {
+            let (status, _, e) = call(
+                &app.router,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{bad}"),
+                Some("admin-token"),
+                None,
+            )
+            .await;
+            assert_eq!(status, want, "{bad}: {e}");
+        }
+        let (status, _, _) = call(
+            &app.router,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
+    });
+}
 
 /// Five failed sign-ins a minute for a user name, then 429 with Retry-After, even with the
 /// right password; another user signs in; every attempt is in the audit log.

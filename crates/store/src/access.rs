@@ -32,6 +32,15 @@ fn user_of(r: &::duckdb::Row<'_>) -> ::duckdb::Result<User> {
     })
 }
 
+/// A token as `token list` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user: String,
+    pub label: Option<String>,
+    pub created_at: String,
+}
+
 impl DuckDbStore {
     /// Adds a user, or replaces its role, password and tenants.
     pub fn put_user(&self, user: &User) -> Result<()> {
@@ -84,6 +93,53 @@ impl DuckDbStore {
             .prepare("SELECT token_hash, user_name FROM tokens")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Every token for people: its id (the first 12 characters of its hash: never the token),
+    /// user, label and when it was made, oldest first.
+    pub fn token_list(&self) -> Result<Vec<TokenInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT left(token_hash, 12), user_name, label, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ')
+             FROM tokens ORDER BY created_at, token_hash",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenInfo {
+                id: r.get(0)?,
+                user: r.get(1)?,
+                label: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Revokes the token whose id (see [`Self::token_list`]) is `id`: its full hash, or
+    /// `None` when there is no such token.
+    pub fn revoke_token(&self, id: &str) -> Result<Option<String>> {
+        if id.len() < 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(StoreError::Invalid(format!(
+                "token id `{id}`: the first 12 characters `token list` shows"
+            )));
+        }
+        let hashes: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT token_hash FROM tokens WHERE starts_with(token_hash, ?)")?;
+            let rows = stmt.query_map(params![id.to_ascii_lowercase()], |r| r.get(0))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        match hashes.as_slice() {
+            [] => Ok(None),
+            [hash] => {
+                self.conn
+                    .execute("DELETE FROM tokens WHERE token_hash = ?", params![hash])?;
+                Ok(Some(hash.clone()))
+            }
+            _ => Err(StoreError::Invalid(format!(
+                "token id `{id}` names {} tokens: give more of it",
+                hashes.len()
+            ))),
+        }
     }
 
     /// Records a login session (by its hash) until `expires`.

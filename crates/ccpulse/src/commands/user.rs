@@ -33,11 +33,37 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
 
 /// Runs a token command.
 pub fn token(cfg: &Config, command: TokenCommand) -> Done {
-    let TokenCommand::Create { user, label } = command;
     let store = open(cfg)?;
-    let token = create_token(&store, &user, label.as_deref())?;
-    eprintln!("token for `{user}` (shown once; send it as `Authorization: Bearer TOKEN`):");
-    println!("{token}");
+    match command {
+        TokenCommand::Create { user, label } => {
+            let token = create_token(&store, &user, label.as_deref())?;
+            eprintln!("token for `{user}` (shown once; send it as `Authorization: Bearer TOKEN`):");
+            println!("{token}");
+        }
+        TokenCommand::List { json } => {
+            let tokens = store.token_list()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "tokens": tokens }))?
+                );
+            } else {
+                for t in tokens {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.id,
+                        t.user,
+                        t.label.as_deref().unwrap_or("-"),
+                        t.created_at
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => match store.revoke_token(&id)? {
+            Some(_) => println!("token {id} revoked"),
+            None => bail!("no token `{id}` (see `ccpulse token list`)"),
+        },
+    }
     Ok(ExitCode::SUCCESS)
 }
 
