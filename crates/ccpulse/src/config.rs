@@ -19,6 +19,11 @@ pub struct FileConfig {
     pub checkpoint_threshold: Option<String>,
     /// Default output language, `zh-CN` or `en`.
     pub lang: Option<String>,
+    /// The folder report schedules write inside (default: `reports` in the data directory).
+    pub reports_dir: Option<PathBuf>,
+    /// URL prefixes a report schedule's webhook may start with (default: none allowed).
+    #[serde(default)]
+    pub webhook_allow: Vec<String>,
 }
 
 /// The effective configuration.
@@ -31,6 +36,8 @@ pub struct Config {
     pub threads: Option<u32>,
     pub checkpoint_threshold: Option<String>,
     pub lang: String,
+    pub reports_dir: PathBuf,
+    pub webhook_allow: Vec<String>,
 }
 
 impl Config {
@@ -75,6 +82,10 @@ impl Config {
             checkpoint_threshold: env("CCPULSE_CHECKPOINT_THRESHOLD")
                 .or(from_file.checkpoint_threshold),
             lang,
+            reports_dir: from_file
+                .reports_dir
+                .unwrap_or_else(|| data.join("reports")),
+            webhook_allow: from_file.webhook_allow,
         })
     }
 

@@ -1400,8 +1400,41 @@ fn the_quality_analysis_states_each_change_by_hand() {
 #[test]
 fn schedules_are_added_listed_and_removed_from_the_command_line() {
     let cli = Cli::new();
-    let to = cli.dir.path().join("reports");
+    // Inside the data directory's reports folder (the default `reports_dir`).
+    let to = cli.data().join("reports").join("monthly");
     let to = to.to_str().unwrap();
+    // Anywhere else, `..` or a webhook not on the allow-list: refused with the reason.
+    for (bad, says) in [
+        (vec!["--to", "/tmp"], "reports are written inside"),
+        (vec!["--to", "../../etc"], "`..`"),
+        (
+            vec![
+                "--to",
+                "monthly",
+                "--webhook",
+                "http://169.254.169.254/latest",
+            ],
+            "allow-list",
+        ),
+    ] {
+        let mut args = vec![
+            "schedule",
+            "add",
+            "--report",
+            "operations",
+            "--tenant",
+            "bank",
+            "--every",
+            "month",
+        ];
+        args.extend(bad.iter().copied());
+        let out = cli.run(&args);
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{bad:?}"
+        );
+    }
     let id = cli.ok(&[
         "schedule",
         "add",

@@ -55,6 +55,58 @@ pub fn validate(s: &ReportSchedule) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// Where a schedule may write and call: its folder inside `reports_dir` (a relative `to` is
+/// taken inside it; `..` is refused), its webhook starting with one of `webhook_allow`.
+/// Returns the folder to store.
+pub fn check_destination(
+    to: &str,
+    webhook: Option<&str>,
+    reports_dir: &std::path::Path,
+    webhook_allow: &[String],
+) -> Result<PathBuf, ReportError> {
+    use std::path::Component;
+    let bad = |m: String| Err(ReportError::Invalid(m));
+    let given = std::path::Path::new(to);
+    if given
+        .components()
+        .any(|c| matches!(c, Component::ParentDir))
+    {
+        return bad(format!(
+            "--to {to}: `..` is not allowed in a reports folder"
+        ));
+    }
+    let root = std::path::absolute(reports_dir).unwrap_or_else(|_| reports_dir.to_owned());
+    let folder = if given.is_absolute() {
+        given.to_owned()
+    } else {
+        root.join(given)
+    };
+    if !folder.starts_with(&root) {
+        return bad(format!(
+            "--to {to}: reports are written inside {} (set `reports_dir` in ccpulse.toml to move it)",
+            root.display()
+        ));
+    }
+    if let Some(url) = webhook {
+        let web = url.starts_with("https://") || url.starts_with("http://");
+        if !web
+            || !webhook_allow
+                .iter()
+                .any(|a| !a.is_empty() && url.starts_with(a.as_str()))
+        {
+            return bad(format!(
+                "--webhook {url}: not in the allow-list (`webhook_allow` in ccpulse.toml: {})",
+                if webhook_allow.is_empty() {
+                    "empty".to_owned()
+                } else {
+                    webhook_allow.join(", ")
+                }
+            ));
+        }
+    }
+    Ok(folder)
+}
+
 /// The period of kind `every` that contains `d`.
 pub fn period_of(every: &str, d: Date) -> Result<Period, ReportError> {
     let range = |from: Date, to: Date| Period::parse(&format!("{from}..{to}"));

@@ -1205,6 +1205,14 @@ async fn put_schedule(
     Json(b): Json<ScheduleBody>,
 ) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Admin)?;
+    let (reports_dir, allow) = state.destinations();
+    let folder = ccpulse_report::schedule::check_destination(
+        &b.to,
+        b.webhook.as_deref(),
+        reports_dir,
+        allow,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let s = ccpulse_store::ReportSchedule {
         tenant: tenant.to_string(),
         id: b.id.unwrap_or_else(|| format!("{}-{}", b.report, b.every)),
@@ -1212,7 +1220,7 @@ async fn put_schedule(
         every: b.every,
         day: b.day.unwrap_or(1),
         at: b.at.unwrap_or_else(|| "06:00".into()),
-        out_dir: b.to,
+        out_dir: folder.display().to_string(),
         format: b.format.unwrap_or_else(|| "html".into()),
         lang: b.lang.unwrap_or_else(|| "zh-CN".into()),
         webhook: b.webhook,

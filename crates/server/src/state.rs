@@ -41,6 +41,10 @@ pub struct ServerOptions {
     /// How often the figures are recomputed when nothing changes (longest waits grow, windows
     /// slide).
     pub tick: Option<Duration>,
+    /// The folder schedules write inside (default: `reports` in the data directory).
+    pub reports_dir: Option<PathBuf>,
+    /// URL prefixes a schedule's webhook may start with (none: no schedule webhooks).
+    pub webhook_allow: Vec<String>,
 }
 
 /// Why the server could not start.
@@ -67,6 +71,8 @@ pub(crate) struct Inner {
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
     /// Who asked what: every API request, every login.
     pub(crate) audit: ccpulse_store::audit::AuditLog,
+    pub(crate) reports_dir: PathBuf,
+    pub(crate) webhook_allow: Vec<String>,
 }
 
 /// What every route shares.
@@ -95,6 +101,11 @@ impl AppState {
     /// The audit log.
     pub fn audit(&self) -> &ccpulse_store::audit::AuditLog {
         &self.0.audit
+    }
+
+    /// Where schedules may write and call: the reports folder and the webhook allow-list.
+    pub fn destinations(&self) -> (&std::path::Path, &[String]) {
+        (&self.0.reports_dir, &self.0.webhook_allow)
     }
 
     /// Now, by the server's clock.
@@ -232,6 +243,10 @@ pub fn start(
     }
     let reader = store.reader()?;
     let audit = ccpulse_store::audit::AuditLog::new(store.dir());
+    let reports_dir = options
+        .reports_dir
+        .clone()
+        .unwrap_or_else(|| store.dir().join("reports"));
     let (writer, _thread) = Writer::spawn(store, hub.clone());
     Ok(AppState(Arc::new(Inner {
         writer,
@@ -246,5 +261,7 @@ pub fn start(
         tenants: RwLock::new(tenants),
         stopping: tokio::sync::watch::channel(false).0,
         audit,
+        reports_dir,
+        webhook_allow: options.webhook_allow.clone(),
     })))
 }

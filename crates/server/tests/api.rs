@@ -1441,7 +1441,19 @@ fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
         }
 
         // Only admins add schedules; bad ones say why.
-        let body = json!({"report": "quality", "every": "month", "to": out.path()}).to_string();
+        // The folder is taken inside the reports folder; anywhere else, `..` and webhooks off
+        // the allow-list are refused.
+        for (to, hook, says) in [
+            ("/tmp", None, "reports are written inside"),
+            ("../../etc", None, "`..`"),
+            ("q", Some("http://169.254.169.254/latest/meta-data"), "allow-list"),
+        ] {
+            let bad = json!({"report": "quality", "every": "month", "to": to, "webhook": hook}).to_string();
+            let (status, _, e) = call(&app.router, Method::POST, "/api/v1/reports/schedules?tenant=demo", Some("admin-token"), Some(bad)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{to}: {e}");
+            assert!(e.to_string().contains(says), "{to}: {e}");
+        }
+        let body = json!({"report": "quality", "every": "month", "to": "quality"}).to_string();
         let (status, _, _) = call(
             &app.router,
             Method::POST,
@@ -1461,7 +1473,8 @@ fn scheduled_reports_catch_up_what_was_missed_and_are_listed() {
         .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         assert_eq!(created["schedule"]["id"], "quality-month");
-        let bad = json!({"report": "quality", "every": "fortnight", "to": "/tmp"}).to_string();
+        assert!(created["schedule"]["out_dir"].as_str().is_some_and(|d| d.ends_with("reports/quality")), "{created}");
+        let bad = json!({"report": "quality", "every": "fortnight", "to": "q"}).to_string();
         let (status, _, err) = call(
             &app.router,
             Method::POST,

@@ -25,7 +25,12 @@ pub fn run(cfg: &Config, command: ScheduleCommand) -> Done {
             id,
         } => {
             store.ensure_tenant(&tenant)?;
-            let to = std::path::absolute(&to).unwrap_or(to);
+            let to = ccpulse_report::schedule::check_destination(
+                &to.display().to_string(),
+                webhook.as_deref(),
+                &cfg.reports_dir,
+                &cfg.webhook_allow,
+            )?;
             let s = ccpulse_store::ReportSchedule {
                 tenant: tenant.to_string(),
                 id: id.unwrap_or_else(|| format!("{report}-{every}")),

@@ -65,7 +65,7 @@ pub fn serve(cfg: &Config, a: ServeArgs) -> Done {
         .get_or_insert_with(|| SERVE_CHECKPOINT_THRESHOLD.to_owned());
     let store = DuckDbStore::open(&cfg.data, &store_cfg)
         .with_context(|| format!("cannot open the store in {}", cfg.data.display()))?;
-    run(store, &a.listen, a.demo, a.webhook)?;
+    run(store, &a.listen, a.demo, a.webhook, cfg)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -75,6 +75,7 @@ fn run(
     listen: &str,
     demo: bool,
     webhook: Option<String>,
+    cfg: &Config,
 ) -> anyhow::Result<()> {
     let demo_user = demo && prepare_demo(&mut store)?;
     if store.users()?.is_empty() {
@@ -87,6 +88,8 @@ fn run(
         alerts_file: Some(store.dir().join("alerts.toml")),
         webhook,
         tick: None,
+        reports_dir: Some(cfg.reports_dir.clone()),
+        webhook_allow: cfg.webhook_allow.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
