@@ -570,6 +570,15 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// Change a user's password (read from the first line of standard input); their sessions
+    /// end.
+    Password {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user with their tokens and sessions.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]

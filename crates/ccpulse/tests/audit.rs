@@ -190,6 +190,17 @@ fn tokens_are_listed_by_id_and_revoked() {
     let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 0);
     assert!(!cli.run(&["token", "revoke", &id]).status.success());
+    // A new password; then the user goes, with every token they had.
+    cli.run_stdin(
+        &["user", "password", "pbx", "--password-stdin"],
+        b"another-password\n",
+    );
+    cli.ok(&["token", "create", "--user", "pbx"]);
+    cli.ok(&["user", "remove", "pbx"]);
+    assert!(!cli.ok(&["user", "list"]).contains("pbx"));
+    let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 0);
+    assert!(!cli.run(&["user", "remove", "pbx"]).status.success());
     // The token never reached the audit log either.
     assert!(!std::fs::read_to_string(cli.data().join("audit.jsonl"))
         .unwrap()

@@ -234,6 +234,15 @@ impl AuthCache {
         })
     }
 
+    /// Forgets a removed user at once: their tokens and sessions open nothing more.
+    pub fn remove_user(&self, name: &str) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.users.remove(name);
+            inner.tokens.retain(|_, u| u != name);
+            inner.sessions.retain(|_, (u, _)| u != name);
+        }
+    }
+
     /// Forgets a revoked token at once.
     pub fn remove_token(&self, hash: &str) {
         if let Ok(mut inner) = self.inner.write() {

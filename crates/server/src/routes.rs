@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit_log))
         .route("/tokens", get(token_list))
         .route("/tokens/{id}", delete(revoke_token))
+        .route("/users", get(user_list))
+        .route("/users/{name}", delete(remove_user))
         // Inner: the audit record of every request, once its principal is known.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -594,6 +596,42 @@ async fn revoke_token(
     let hash = revoked.ok_or_else(|| ApiError::NotFound(format!("no token `{id}`")))?;
     state.auth().remove_token(&hash);
     Ok(Json(json!({ "revoked": id })))
+}
+
+/// Every user (admins of every tenant): name, role, tenants; never a password hash.
+async fn user_list(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    require_platform_admin(&asker)?;
+    let users = state.read(|store, _| Ok(store.users()?)).await?;
+    let users: Vec<Value> = users
+        .iter()
+        .map(|u| json!({"name": u.name, "role": u.role, "tenants": u.tenants}))
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+/// Removes a user with their tokens and sessions, refused at once (admins of every tenant;
+/// not oneself).
+async fn remove_user(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_platform_admin(&asker)?;
+    if name == asker.p.user {
+        return Err(ApiError::BadRequest(
+            "an admin does not remove themselves".into(),
+        ));
+    }
+    let wanted = name.clone();
+    let removed = state
+        .writer()
+        .run(move |store| store.remove_user(&wanted))
+        .await??;
+    if !removed {
+        return Err(ApiError::NotFound(format!("no user `{name}`")));
+    }
+    state.auth().remove_user(&name);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Tokens and users span tenants: only an admin of every tenant manages them.

@@ -129,6 +129,8 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/abcdef123456"),
+    ("GET", "/api/v1/users"),
+    ("DELETE", "/api/v1/users/nobody"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -228,6 +230,67 @@ fn tokens_are_listed_and_revoked_without_a_restart() {
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
+        // A removed user's tokens stop working at once; users are listed without hashes.
+        let (status, _, users) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/users",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(users["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .any(|u| u["name"] == "pbx"));
+        assert!(!users.to_string().contains("argon2"), "{users}");
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("ingest-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = call(
+            &app.router,
+            Method::DELETE,
+            "/api/v1/users/pbx",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("ingest-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "removed at once");
+        let (status, _, _) = call(
+            &app.router,
+            Method::DELETE,
+            "/api/v1/users/root",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "not oneself");
+        let (status, _, _) = call(
+            &app.router,
+            Method::DELETE,
+            "/api/v1/users/pbx",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     });
 }
 

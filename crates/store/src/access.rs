@@ -95,6 +95,35 @@ impl DuckDbStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Ends every session of a user.
+    pub fn end_sessions(&self, name: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE user_name = ?", params![name])?;
+        Ok(())
+    }
+
+    /// Removes a user with its tokens and sessions; whether there was one.
+    pub fn remove_user(&self, name: &str) -> Result<bool> {
+        if self.user(name)?.is_none() {
+            return Ok(false);
+        }
+        self.in_transaction(|| {
+            for table in ["tokens", "sessions", "users"] {
+                let column = if table == "users" {
+                    "name"
+                } else {
+                    "user_name"
+                };
+                self.conn.execute(
+                    &format!("DELETE FROM {table} WHERE {column} = ?"),
+                    params![name],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+
     /// Every token for people: its id (the first 12 characters of its hash: never the token),
     /// user, label and when it was made, oldest first.
     pub fn token_list(&self) -> Result<Vec<TokenInfo>> {

@@ -1,4 +1,5 @@
-//! `ccpulse user add|list` and `ccpulse token create`: who may use the server.
+//! `ccpulse user add|list|password|remove` and `ccpulse token create|list|revoke`: who may
+//! use the server.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -26,6 +27,29 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
                 let tenants = u.tenants.map_or("all tenants".into(), |t| t.join(","));
                 println!("{}\t{}\t{tenants}", u.name, u.role);
             }
+        }
+        UserCommand::Password {
+            name,
+            password_stdin,
+        } => {
+            let Some(u) = store.user(&name)? else {
+                bail!("no user `{name}`");
+            };
+            add_user(
+                &store,
+                &u.name,
+                &u.role,
+                password_stdin,
+                u.tenants.map(|t| t.join(",")).as_deref(),
+            )?;
+            store.end_sessions(&name)?;
+            eprintln!("password of `{name}` changed; their sessions ended");
+        }
+        UserCommand::Remove { name } => {
+            if !store.remove_user(&name)? {
+                bail!("no user `{name}`");
+            }
+            eprintln!("user `{name}` removed with their tokens and sessions");
         }
     }
     Ok(ExitCode::SUCCESS)
