@@ -85,5 +85,5 @@ pub use contact::{
 pub use event::{AgentEvent, ContactEvent, ContactEventKind, Event, EventBody};
 pub use local_time::{days_since_epoch, naive_micros, LocalParts};
 pub use stint::OpenStint;
-pub use tenant::{TenantId, TenantIdError, DEFAULT_TENANT, DEFAULT_TIMEZONE};
+pub use tenant::{check_name, TenantId, TenantIdError, DEFAULT_TENANT, DEFAULT_TIMEZONE};
 pub use ticket::{Subscribers, Ticket, TicketKind};

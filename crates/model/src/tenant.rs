@@ -79,6 +79,28 @@ impl fmt::Display for TenantId {
     }
 }
 
+/// Checks a name people give to a thing that may end up in a file name, a URL or a page (a
+/// template, a schedule, an alert rule): 1 to 64 characters, no outer spaces, no path
+/// separators or markup characters, no control characters, not starting with a dot (so never
+/// `..`). `what` names the thing in the error.
+pub fn check_name(what: &str, n: &str) -> Result<(), String> {
+    let ok = !n.is_empty()
+        && n.trim() == n
+        && n.chars().count() <= 64
+        && !n.starts_with('.')
+        && !n
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '<' | '>' | '"' | '\'' | '`'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} `{n}`: 1 to 64 characters, not starting with a dot, without outer spaces, \
+             slashes or the characters < > \" ' `"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +115,12 @@ mod tests {
             assert!(TenantId::new(bad).is_err(), "{bad}");
         }
         assert!(TenantId::new("bank.cn").is_ok());
+        for bad in ["", "..", "../x", "a/b", "<script>", " x", "x\n", "it's"] {
+            assert!(check_name("template", bad).is_err(), "{bad:?}");
+        }
+        for good in ["abandons by queue", "月报-2026", "vip.queue"] {
+            assert!(check_name("template", good).is_ok(), "{good}");
+        }
         assert_eq!(
             TenantId::new(&"a".repeat(65)).map(|_| ()),
             Err(TenantIdError("a".repeat(65)))

@@ -49,8 +49,8 @@ pub fn validate(s: &ReportSchedule) -> Result<(), ReportError> {
         return bad(format!("--at {}: a time like 06:00", s.at));
     }
     Format::parse(&s.format)?;
-    if s.id.is_empty() || s.id.contains(['/', '\\']) {
-        return bad(format!("schedule id `{}`: a name without slashes", s.id));
+    if let Err(e) = ccpulse_model::check_name("schedule id", &s.id) {
+        return bad(e);
     }
     Ok(())
 }

@@ -956,6 +956,21 @@ async fn put_alert_rule(
     Json(body): Json<RuleBody>,
 ) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Admin)?;
+    // A rule's id is often its text (`waiting > 10`): comparison signs are fine (pages escape
+    // them), paths are not.
+    if let Some(id) = body.id.as_deref() {
+        if id.is_empty()
+            || id.starts_with('.')
+            || id.chars().count() > 200
+            || id
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '/' | '\\'))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "rule id `{id}`: up to 200 characters, not starting with a dot, without slashes"
+            )));
+        }
+    }
     let rule = Rule::parse(&body.when, body.id.as_deref())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let (t, checked) = (tenant.clone(), rule.clone());

@@ -522,6 +522,13 @@ fn roles_and_tenants_decide_what_a_caller_may_do() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            "admin-token",
+            "POST",
+            "/api/v1/alerts/rules?tenant=demo",
+            Some(r#"{"when":"waiting > 10","id":"../../etc"}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             "viewer-token",
             "GET",
             "/api/v1/alerts/rules?tenant=demo",
@@ -1918,7 +1925,9 @@ fn templates_are_private_or_shared_and_checked_when_saved() {
         for (body, says) in [
             (json!({"name": "x", "view": {"metrics": "colour"}}), "unknown metric"),
             (json!({"name": "x", "view": {"metrics": "abandoned", "by": "shoe_size"}}), "unknown --by"),
-            (json!({"name": "a/b", "view": {"metrics": "abandoned"}}), "without slashes"),
+            (json!({"name": "a/b", "view": {"metrics": "abandoned"}}), "slashes"),
+            (json!({"name": "..", "view": {"metrics": "abandoned"}}), "not starting with a dot"),
+            (json!({"name": "<script>", "view": {"metrics": "abandoned"}}), "characters"),
             (json!({"name": "x", "view": {"by": "queue"}}), "metrics"),
         ] {
             let (status, _, e) = send(Method::POST, "/api/v1/templates?tenant=demo", "viewer-token", Some(body.clone())).await;

@@ -27,12 +27,7 @@ impl DuckDbStore {
     /// belongs to someone else.
     pub fn put_template(&self, tenant: &TenantId, t: &Template, now: Timestamp) -> Result<()> {
         // A template's name becomes part of the file names its scheduled runs write.
-        let n = &t.name;
-        if n.trim() != n || n.is_empty() || n.chars().count() > 64 || n.contains(['/', '\\']) {
-            return Err(StoreError::Invalid(format!(
-                "template name `{n}`: 1 to 64 characters without slashes or outer spaces"
-            )));
-        }
+        ccpulse_model::check_name("template name", &t.name).map_err(StoreError::Invalid)?;
         if let Some(old) = self.template(tenant, &t.name, None)? {
             if old.owner != t.owner {
                 return Err(StoreError::Invalid(format!(
