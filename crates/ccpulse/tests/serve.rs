@@ -417,6 +417,19 @@ fn serve_demo_prints_its_login_and_its_simulator_moves_the_floor() {
         "{k}"
     );
     server.stop();
+    // The audit log of a server that served the demo (its sign-in, every poll of the floor,
+    // the KPI question) and of the command that started it is intact.
+    let out = cli.run(&["audit", "verify"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(cli.data().join("audit.jsonl")).unwrap();
+    for action in ["\"cli serve\"", "\"login\"", "\"GET live\"", "\"GET kpi\""] {
+        assert!(log.contains(action), "{action} not in the audit log");
+    }
 }
 
 /// Rules from `alerts.toml` fire on the running server (judged on the floor's change), and the
