@@ -567,6 +567,15 @@ pub enum UserCommand {
         /// Tenants the user may see, comma-separated (default: all).
         #[arg(long)]
         tenants: Option<String>,
+        /// Within them, only the contacts of these queues (comma-separated).
+        #[arg(long)]
+        queues: Option<String>,
+        /// ... of callers from these provinces (comma-separated, e.g. 广东,北京).
+        #[arg(long)]
+        regions: Option<String>,
+        /// ... handled by this agent (an agent sees their own).
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// List users.
     List,

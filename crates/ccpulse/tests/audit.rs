@@ -190,6 +190,27 @@ fn tokens_are_listed_by_id_and_revoked() {
     let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 0);
     assert!(!cli.run(&["token", "revoke", &id]).status.success());
+    // A supervisor of one queue and province: the scope is kept with the user.
+    cli.run_stdin(
+        &[
+            "user",
+            "add",
+            "sup",
+            "--role",
+            "supervisor",
+            "--queues",
+            "vip,gold",
+            "--regions",
+            "广东",
+            "--password-stdin",
+        ],
+        b"long-password\n",
+    );
+    let users = cli.ok(&["user", "list"]);
+    assert!(
+        users.contains("sup\tsupervisor\tall tenants\tqueues vip,gold; regions 广东"),
+        "{users}"
+    );
     // A new password; then the user goes, with every token they had.
     cli.run_stdin(
         &["user", "password", "pbx", "--password-stdin"],

@@ -58,6 +58,7 @@ pub fn time_explore(
         password_hash: ccpulse_server::auth::hash_password("explore-bench-password")
             .map_err(anyhow::Error::msg)?,
         tenants: None,
+        ..Default::default()
     })?;
     store.add_token(
         &ccpulse_server::auth::secret_hash(TOKEN),

@@ -144,6 +144,7 @@ fn add_bench_user(dir: &Path, token: &str) -> anyhow::Result<()> {
         password_hash: ccpulse_server::auth::hash_password("bench-password")
             .map_err(anyhow::Error::msg)?,
         tenants: None,
+        ..Default::default()
     })?;
     store.add_token(&ccpulse_server::auth::secret_hash(token), "bench", None)?;
     Ok(())

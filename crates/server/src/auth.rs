@@ -87,6 +87,8 @@ pub struct Principal {
     pub role: Role,
     /// Tenants it may see; `None` for all.
     pub tenants: Option<Vec<String>>,
+    /// Within them, the contacts it may see.
+    pub scope: ccpulse_store::DataScope,
 }
 
 impl Principal {
@@ -231,6 +233,7 @@ impl AuthCache {
             user: u.name.clone(),
             role: Role::parse(&u.role)?,
             tenants: u.tenants.clone(),
+            scope: u.scope.clone(),
         })
     }
 

@@ -153,6 +153,63 @@ impl FromRequestParts<AppState> for Asker {
 }
 
 impl Asker {
+    /// As [`Asker::tenant`], for views of the whole tenant (the live floor, agents, reports,
+    /// rankings): refused to a user whose scope is narrower, until those views are cut to it.
+    fn whole_tenant(&self, state: &AppState, need: Permission) -> Result<TenantId, ApiError> {
+        let t = self.tenant(state, need)?;
+        if self.p.scope.is_limited() {
+            return Err(ApiError::Forbidden(
+                "this view shows the whole tenant; your access is limited to some queues, regions \
+                 or an agent: ask for figures and contacts (kpi, contacts, explore)"
+                    .into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// The filters the caller's scope adds to every question about contacts.
+    fn scope_filters(&self) -> Vec<ccpulse_metrics::Filter> {
+        use ccpulse_metrics::{Dimension, Filter};
+        let sc = &self.p.scope;
+        let mut f = Vec::new();
+        if let Some(q) = &sc.queues {
+            f.push(Filter {
+                dimension: Dimension::Queue,
+                values: q.clone(),
+            });
+        }
+        if let Some(r) = &sc.regions {
+            f.push(Filter {
+                dimension: Dimension::Province,
+                values: r.clone(),
+            });
+        }
+        if let Some(a) = &sc.agent {
+            f.push(Filter {
+                dimension: Dimension::Agent,
+                values: vec![a.clone()],
+            });
+        }
+        f
+    }
+
+    /// Whether one contact (as its card shows it) lies in the caller's scope.
+    fn sees(&self, contact: &Value) -> bool {
+        let sc = &self.p.scope;
+        let field = |k: &str| contact[k].as_str().map(str::to_owned);
+        let province = field("region").map(|r| r.split('/').next().unwrap_or_default().to_owned());
+        sc.queues
+            .as_ref()
+            .is_none_or(|q| field("queue").is_some_and(|v| q.contains(&v)))
+            && sc
+                .regions
+                .as_ref()
+                .is_none_or(|r| province.is_some_and(|v| r.contains(&v)))
+            && sc
+                .agent
+                .as_ref()
+                .is_none_or(|a| field("agent").as_deref() == Some(a.as_str()))
+    }
     /// The tenant the request is about, once the caller is known to `need` this permission:
     /// as asked, else the caller's first, else `demo` when it exists, else the default
     /// tenant; checked against what the caller may see.
@@ -337,7 +394,7 @@ async fn post_events(
 }
 
 async fn live(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     Ok(Json(state.hub().snapshot(&tenant, state.now())))
 }
 
@@ -375,7 +432,7 @@ async fn live_stream(
     asker: Asker,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -447,7 +504,7 @@ async fn agents(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     use ccpulse_report::agents::{build, Group, Options};
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
     let number = |key: &str, default: f64| -> Result<f64, ApiError> {
@@ -498,7 +555,7 @@ async fn topics(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
     let period = ccpulse_report::Period::parse(
@@ -541,7 +598,7 @@ async fn channels(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let period = ccpulse_report::Period::parse(
         p.get("period")
@@ -805,6 +862,8 @@ async fn kpi(
     };
     let mut q = KpiQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     q.fill = p.flag("fill");
+    // A scoped caller's figures count only the contacts of its scope.
+    q.filters.extend(asker.scope_filters());
     let r = state
         .read(move |store, catalog| Ok(store.ask(catalog, &q)?))
         .await?;
@@ -857,7 +916,8 @@ async fn contacts(
         offset: p.get("offset"),
     };
     let format = p.format()?;
-    let q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    let mut q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
+    q.filters.extend(asker.scope_filters());
     let title = format!("{} · {}", q.metric.written, q.part.name());
     let shown = unmask.is_some();
     let d = state
@@ -911,8 +971,11 @@ async fn contact(
     let card = state
         .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, shown)?))
         .await?;
-    let card = card.ok_or_else(|| ApiError::NotFound(format!("no contact `{id}`")))?;
-    let mut res = Json(card.to_json()).into_response();
+    let card = card
+        .map(|c| c.to_json())
+        .filter(|c| asker.sees(&c["contact"]))
+        .ok_or_else(|| ApiError::NotFound(format!("no contact `{id}`")))?;
+    let mut res = Json(card).into_response();
     res.extensions_mut().insert(crate::audit::AuditNote(json!({
         "contact": id, "unmasked": shown, "reason": unmask,
     })));
@@ -1174,7 +1237,7 @@ async fn generate_report(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
     let report = p
@@ -1211,7 +1274,7 @@ async fn report_file(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let (schedule, period) = (
         p.get("schedule").unwrap_or_default().to_owned(),

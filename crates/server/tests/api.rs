@@ -60,9 +60,26 @@ fn app(options: ServerOptions) -> App {
                 role: role.into(),
                 password_hash: hash_password(&format!("{name}-pw")).expect("hash"),
                 tenants,
+                ..Default::default()
             })
             .expect("user");
     }
+    // A supervisor of queue vip only.
+    store
+        .put_user(&User {
+            name: "vipsup".into(),
+            role: "supervisor".into(),
+            password_hash: hash_password("vipsup-pw").expect("hash"),
+            tenants: None,
+            scope: ccpulse_store::DataScope {
+                queues: Some(vec!["vip".to_owned()]),
+                ..Default::default()
+            },
+        })
+        .expect("user");
+    store
+        .add_token(&secret_hash("vip-token"), "vipsup", None)
+        .expect("token");
     for (token, user) in [
         ("admin-token", "root"),
         ("viewer-token", "watcher"),
@@ -153,6 +170,99 @@ const API: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/reports/schedules/x"),
 ];
 
+/// A user scoped to queue vip: their figures count only vip's contacts, their drill-downs
+/// and contact cards hold only vip's, and whole-tenant views are refused.
+#[test]
+fn a_queue_scope_is_applied_where_the_data_is_read() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let mut events = two_calls();
+        events.push(ev(
+            "g1",
+            "queued",
+            "g1",
+            "2026-11-23T10:00:00+08:00",
+            json!({"queue": "general"}),
+        ));
+        events.push(ev(
+            "g2",
+            "abandoned",
+            "g1",
+            "2026-11-23T10:00:30+08:00",
+            json!({}),
+        ));
+        let body = Value::Array(events).to_string();
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let get = |path: &'static str, token: &'static str| {
+            let router = app.router.clone();
+            async move { call(&router, Method::GET, path, Some(token), None).await }
+        };
+        let (_, _, all) = get(
+            "/api/v1/kpi?tenant=demo&metrics=offered,abandoned",
+            "admin-token",
+        )
+        .await;
+        assert_eq!(all["rows"][0]["offered"], 3);
+        let (_, _, vip) = get(
+            "/api/v1/kpi?tenant=demo&metrics=offered,abandoned&filter=queue=vip",
+            "admin-token",
+        )
+        .await;
+        let (status, _, mine) = get(
+            "/api/v1/kpi?tenant=demo&metrics=offered,abandoned",
+            "vip-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        assert_eq!(
+            mine["rows"], vip["rows"],
+            "the scoped figure is the unscoped one filtered by the scope"
+        );
+        assert_eq!(mine["rows"][0]["offered"], 2);
+        // Drilling into another queue finds nothing; their own, only theirs.
+        let (_, _, other) = get(
+            "/api/v1/contacts?tenant=demo&metric=offered&filter=queue=general",
+            "vip-token",
+        )
+        .await;
+        assert_eq!(other["total"], 0);
+        let (_, _, own) = get("/api/v1/contacts?tenant=demo&metric=offered", "vip-token").await;
+        assert_eq!(own["total"], 2);
+        assert!(own["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["queue"] == "vip"));
+        let (status, _, _) = get("/api/v1/contacts/g1?tenant=demo", "vip-token").await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "another queue's contact is not there for them"
+        );
+        let (status, _, _) = get("/api/v1/contacts/c1?tenant=demo", "vip-token").await;
+        assert_eq!(status, StatusCode::OK);
+        // Views of the whole tenant are refused until they are cut to a scope.
+        for path in [
+            "/api/v1/live?tenant=demo",
+            "/api/v1/agents?tenant=demo&period=2026-11",
+            "/api/v1/topics?tenant=demo&period=2026-11",
+            "/api/v1/channels?tenant=demo&period=2026-11",
+            "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-11",
+        ] {
+            let (status, _, e) = get(path, "vip-token").await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {e}");
+        }
+    });
+}
+
 /// A leaked token is revoked through the API and stops working at once.
 #[test]
 fn tokens_are_listed_and_revoked_without_a_restart() {
@@ -168,7 +278,7 @@ fn tokens_are_listed_and_revoked_without_a_restart() {
         .await;
         assert_eq!(status, StatusCode::OK, "{v}");
         let tokens = v["tokens"].as_array().expect("tokens");
-        assert_eq!(tokens.len(), 4);
+        assert_eq!(tokens.len(), 5);
         assert!(
             !v.to_string().contains("viewer-token"),
             "never the token itself"
@@ -776,6 +886,7 @@ fn server_over(dir: &std::path::Path) -> (AppState, Router) {
                 role: "admin".into(),
                 password_hash: hash_password("x-pw").expect("hash"),
                 tenants: None,
+                ..Default::default()
             })
             .expect("user");
         store
@@ -1029,6 +1140,7 @@ fn agents_show_their_state_and_the_floor_survives_a_restart() {
                 role: "admin".into(),
                 password_hash: hash_password("x-pw").expect("hash"),
                 tenants: None,
+                ..Default::default()
             })
             .expect("user");
         store

@@ -8,29 +8,58 @@ use crate::sources::ts;
 use crate::{DuckDbStore, Result, StoreError};
 
 /// A user as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct User {
     pub name: String,
     pub role: String,
     pub password_hash: String,
     /// Tenants the user may see; `None` for all.
     pub tenants: Option<Vec<String>>,
+    /// Within them, the contacts the user may see: `None` for all.
+    pub scope: DataScope,
+}
+
+/// The contacts a user may see within their tenants: of these queues, of these provinces, of
+/// this agent (each `None`: not limited by it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct DataScope {
+    pub queues: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub agent: Option<String>,
+}
+
+impl DataScope {
+    /// Whether the scope limits anything.
+    pub fn is_limited(&self) -> bool {
+        self.queues.is_some() || self.regions.is_some() || self.agent.is_some()
+    }
+}
+
+fn list(text: Option<String>) -> Option<Vec<String>> {
+    text.map(|t| {
+        t.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 fn user_of(r: &::duckdb::Row<'_>) -> ::duckdb::Result<User> {
-    let tenants: Option<String> = r.get(3)?;
     Ok(User {
         name: r.get(0)?,
         role: r.get(1)?,
         password_hash: r.get(2)?,
-        tenants: tenants.map(|t| {
-            t.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        }),
+        tenants: list(r.get(3)?),
+        scope: DataScope {
+            queues: list(r.get(4)?),
+            regions: list(r.get(5)?),
+            agent: r.get(6)?,
+        },
     })
 }
+
+/// The columns [`user_of`] reads.
+const USER_COLUMNS: &str = "name, role, password_hash, tenants, queues, regions, agent";
 
 /// A token as `token list` shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -45,12 +74,16 @@ impl DuckDbStore {
     /// Adds a user, or replaces its role, password and tenants.
     pub fn put_user(&self, user: &User) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO users (name, role, password_hash, tenants) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO users (name, role, password_hash, tenants, queues, regions, agent)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![
                 user.name,
                 user.role,
                 user.password_hash,
-                user.tenants.as_ref().map(|t| t.join(","))
+                user.tenants.as_ref().map(|t| t.join(",")),
+                user.scope.queues.as_ref().map(|t| t.join(",")),
+                user.scope.regions.as_ref().map(|t| t.join(",")),
+                user.scope.agent
             ],
         )?;
         Ok(())
@@ -60,7 +93,7 @@ impl DuckDbStore {
     pub fn user(&self, name: &str) -> Result<Option<User>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name, role, password_hash, tenants FROM users WHERE name = ?")?;
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"))?;
         let mut rows = stmt.query_map([name], user_of)?;
         Ok(rows.next().transpose()?)
     }
@@ -69,7 +102,7 @@ impl DuckDbStore {
     pub fn users(&self) -> Result<Vec<User>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name, role, password_hash, tenants FROM users ORDER BY name")?;
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
         let rows = stmt.query_map([], user_of)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }

@@ -297,6 +297,11 @@ const MIGRATION_7: &str =
          ALTER TABLE tenants ADD COLUMN ultra_long_factor DOUBLE DEFAULT 3;
          ALTER TABLE tenants ADD COLUMN repeat_days DOUBLE DEFAULT 7;";
 
+/// 8: what a user may see within their tenants: queues, provinces, one agent.
+const MIGRATION_8: &str = "ALTER TABLE users ADD COLUMN queues VARCHAR;
+         ALTER TABLE users ADD COLUMN regions VARCHAR;
+         ALTER TABLE users ADD COLUMN agent VARCHAR;";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -306,6 +311,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_5.to_owned(),
         MIGRATION_6.to_owned(),
         MIGRATION_7.to_owned(),
+        MIGRATION_8.to_owned(),
     ]
 }
 

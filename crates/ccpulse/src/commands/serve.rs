@@ -35,6 +35,7 @@ fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<bool> {
             role: "admin".into(),
             password_hash: hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?,
             tenants: None,
+            ..Default::default()
         })?;
     }
     Ok(store.users()?.iter().any(|u| u.name == DEMO_USER))

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use ccpulse_server::auth::{hash_password, new_secret, secret_hash, Role};
-use ccpulse_store::{DuckDbStore, User};
+use ccpulse_store::{DataScope, DuckDbStore, User};
 
 use super::{open, Done};
 use crate::cli::{TokenCommand, UserCommand};
@@ -21,11 +21,51 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
             role,
             password_stdin,
             tenants,
-        } => add_user(&store, &name, &role, password_stdin, tenants.as_deref())?,
+            queues,
+            regions,
+            agent,
+        } => {
+            let split = |t: Option<String>| {
+                t.map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+            };
+            let scope = DataScope {
+                queues: split(queues),
+                regions: split(regions),
+                agent,
+            };
+            add_user(
+                &store,
+                &name,
+                &role,
+                password_stdin,
+                tenants.as_deref(),
+                scope,
+            )?;
+        }
         UserCommand::List => {
             for u in store.users()? {
                 let tenants = u.tenants.map_or("all tenants".into(), |t| t.join(","));
-                println!("{}\t{}\t{tenants}", u.name, u.role);
+                let mut scope = Vec::new();
+                if let Some(q) = &u.scope.queues {
+                    scope.push(format!("queues {}", q.join(",")));
+                }
+                if let Some(r) = &u.scope.regions {
+                    scope.push(format!("regions {}", r.join(",")));
+                }
+                if let Some(a) = &u.scope.agent {
+                    scope.push(format!("agent {a}"));
+                }
+                let scope = if scope.is_empty() {
+                    "all contacts".to_owned()
+                } else {
+                    scope.join("; ")
+                };
+                println!("{}\t{}\t{tenants}\t{scope}", u.name, u.role);
             }
         }
         UserCommand::Password {
@@ -41,6 +81,7 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
                 &u.role,
                 password_stdin,
                 u.tenants.map(|t| t.join(",")).as_deref(),
+                u.scope,
             )?;
             store.end_sessions(&name)?;
             eprintln!("password of `{name}` changed; their sessions ended");
@@ -98,6 +139,7 @@ fn add_user(
     role: &str,
     password_stdin: bool,
     tenants: Option<&str>,
+    scope: DataScope,
 ) -> anyhow::Result<()> {
     if Role::parse(role).is_none() {
         bail!("--role `{role}`: use one of {}", Role::NAMES);
@@ -122,6 +164,7 @@ fn add_user(
                 .filter(|s| !s.is_empty())
                 .collect()
         }),
+        scope,
     })?;
     eprintln!("user `{name}` ({role}) saved");
     Ok(())
