@@ -2,12 +2,13 @@
 //! bot, agent, chat, ...) its requests, resolution rate in the channel, satisfaction, AHT and
 //! its share of the cost, from the center's costs per request in `standards.toml`.
 
-use ccpulse_metrics::{Catalog, KeyValue, KpiQuery, KpiText};
+use ccpulse_metrics::{ByItem, Catalog, Dimension};
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use serde_json::{json, Value};
 
 use crate::doc::{Cell, Chart, ChartKind, Column, Fmt, Section, Table};
+use crate::query::Ask;
 use crate::{Lang, Period, ReportError};
 
 /// The figures asked per channel.
@@ -64,35 +65,26 @@ pub fn build(
     period: &Period,
     lang: Lang,
 ) -> Result<ChannelsView, ReportError> {
-    let q = KpiQuery::parse(
-        tenant.clone(),
-        &KpiText {
-            metrics: METRICS,
-            by: Some("service_channel"),
-            from: None,
-            to: None,
-            filters: &[],
-        },
-    )
-    .map_err(|e| ReportError::Invalid(e.to_string()))?;
-    let (from, to) = period.local_range();
-    let r = store.ask(catalog, &q.between(from, to))?;
+    let metrics: Vec<&str> = METRICS.split(',').collect();
+    let asked = Ask::new(store, catalog, tenant).by(
+        &metrics,
+        Some(ByItem::Dimension(Dimension::ServiceChannel)),
+        period,
+        &[],
+        false,
+    )?;
     let costs = store.standards(catalog, tenant)?.channel_cost;
-    let mut rows: Vec<ChannelRow> = r
-        .rows
-        .iter()
-        .filter_map(|row| {
-            let channel = match &row.keys[0] {
-                KeyValue::Null => return None,
-                k => k.text()?,
-            };
+    let mut rows: Vec<ChannelRow> = asked
+        .into_iter()
+        .filter_map(|(channel, f)| {
+            let channel = channel?;
             Some(ChannelRow {
                 unit_cost: costs.get(&channel).copied(),
                 channel,
-                requests: row.values[0].unwrap_or(0.0),
-                resolution_rate: row.values[1],
-                satisfaction: row.values[2],
-                aht: row.values[3],
+                requests: f.get("channel_requests").unwrap_or(0.0),
+                resolution_rate: f.get("resolution_rate"),
+                satisfaction: f.get("satisfaction"),
+                aht: f.get("aht"),
             })
         })
         // A channel that served only outbound contacts took no requests.

@@ -2,11 +2,12 @@
 //! each with its change on the previous period, and the biggest risers; the same for the
 //! categories of complaints.
 
-use ccpulse_metrics::{Catalog, KeyValue, KpiQuery, KpiText};
+use ccpulse_metrics::{ByItem, Catalog, Dimension};
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 use serde_json::{json, Value};
 
+use crate::query::Ask;
 use crate::{Lang, Period, ReportError};
 
 /// One category of one period against the previous.
@@ -74,34 +75,20 @@ pub struct TopicsView {
 
 /// Volume by category of `metric` over a period.
 fn volumes(
-    store: &DuckDbStore,
-    catalog: &Catalog,
-    tenant: &TenantId,
+    ask: &Ask<'_>,
     metric: &str,
     period: &Period,
 ) -> Result<Vec<(Option<String>, f64)>, ReportError> {
-    let q = KpiQuery::parse(
-        tenant.clone(),
-        &KpiText {
-            metrics: metric,
-            by: Some("category"),
-            from: None,
-            to: None,
-            filters: &[],
-        },
-    )
-    .map_err(|e| ReportError::Invalid(e.to_string()))?;
-    let (from, to) = period.local_range();
-    let r = store.ask(catalog, &q.between(from, to))?;
-    Ok(r.rows
-        .iter()
-        .map(|row| {
-            let category = match &row.keys[0] {
-                KeyValue::Null => None,
-                k => k.text(),
-            };
-            (category, row.values[0].unwrap_or(0.0))
-        })
+    Ok(ask
+        .by(
+            &[metric],
+            Some(ByItem::Dimension(Dimension::Category)),
+            period,
+            &[],
+            false,
+        )?
+        .into_iter()
+        .map(|(category, f)| (category, f.get(metric).unwrap_or(0.0)))
         .filter(|(_, v)| *v > 0.0)
         .collect())
 }
@@ -159,10 +146,11 @@ pub fn build(
     let previous = period
         .previous()
         .ok_or_else(|| ReportError::Period(format!("`{}` has no previous period", period.label)))?;
+    let ask = Ask::new(store, catalog, tenant);
     let mut kinds = Vec::new();
     for metric in ["offered", "complaints"] {
-        let now = volumes(store, catalog, tenant, metric, period)?;
-        let before = volumes(store, catalog, tenant, metric, &previous)?;
+        let now = volumes(&ask, metric, period)?;
+        let before = volumes(&ask, metric, &previous)?;
         kinds.push(rank(&now, &before, limit));
     }
     let complaints = kinds.pop().unwrap_or(Ranking {

@@ -504,7 +504,6 @@ async fn agents(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     use ccpulse_report::agents::{build, Group, Options};
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
     let number = |key: &str, default: f64| -> Result<f64, ApiError> {
@@ -523,29 +522,16 @@ async fn agents(
         threshold: number("threshold", defaults.threshold)?,
         min_handled: number("min_handled", defaults.min_handled as f64)? as u64,
     };
-    let period = ccpulse_report::Period::parse(
-        p.get("period")
-            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
+    let view = period_view(
+        &state,
+        &asker,
+        &p,
+        move |store, catalog, tenant, period, lang| {
+            build(store, catalog, tenant, period, &options, lang)
+        },
     )
-    .map_err(bad)?;
-    let lang = ccpulse_report::Lang::parse(&p.lang());
-    let format = p.format()?;
-    let view = state
-        .read(move |store, catalog| {
-            build(store, catalog, &tenant, &period, &options, lang).map_err(asked_badly)
-        })
-        .await?;
-    match format {
-        Export::Json => Ok(Json(view.to_json()).into_response()),
-        _ => Ok(download(
-            "agents",
-            "csv",
-            "text/csv; charset=utf-8",
-            view.to_csv()
-                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
-                .into_bytes(),
-        )),
-    }
+    .await?;
+    answer_view(&p, "agents", view.to_json(), || view.to_csv())
 }
 
 /// Hot topics of a period: categories of contacts and complaints by volume, their change on
@@ -555,14 +541,7 @@ async fn topics(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
-    let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
-    let period = ccpulse_report::Period::parse(
-        p.get("period")
-            .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
-    )
-    .map_err(bad)?;
     let limit = match p.get("limit") {
         None => 10,
         Some(v) => v
@@ -571,25 +550,16 @@ async fn topics(
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to 1000")))?,
     };
-    let lang = ccpulse_report::Lang::parse(&p.lang());
-    let format = p.format()?;
-    let view = state
-        .read(move |store, catalog| {
-            ccpulse_report::topics::build(store, catalog, &tenant, &period, limit, lang)
-                .map_err(asked_badly)
-        })
-        .await?;
-    match format {
-        Export::Json => Ok(Json(view.to_json()).into_response()),
-        _ => Ok(download(
-            "topics",
-            "csv",
-            "text/csv; charset=utf-8",
-            view.to_csv()
-                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
-                .into_bytes(),
-        )),
-    }
+    let view = period_view(
+        &state,
+        &asker,
+        &p,
+        move |store, catalog, tenant, period, lang| {
+            ccpulse_report::topics::build(store, catalog, tenant, period, limit, lang)
+        },
+    )
+    .await?;
+    answer_view(&p, "topics", view.to_json(), || view.to_csv())
 }
 
 /// Channel efficiency of a period (`?tenant=&period=&format=json|csv&lang=`).
@@ -598,28 +568,54 @@ async fn channels(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
+    let view = period_view(&state, &asker, &p, ccpulse_report::channels::build).await?;
+    answer_view(&p, "channels", view.to_json(), || view.to_csv())
+}
+
+/// A view of the whole tenant over the request's `period` in its `lang`, built on the reader.
+async fn period_view<V: Send + 'static>(
+    state: &AppState,
+    asker: &Asker,
+    p: &Params,
+    build: impl FnOnce(
+            &DuckDbStore,
+            &ccpulse_metrics::Catalog,
+            &TenantId,
+            &ccpulse_report::Period,
+            ccpulse_report::Lang,
+        ) -> Result<V, ccpulse_report::ReportError>
+        + Send
+        + 'static,
+) -> Result<V, ApiError> {
+    let tenant = asker.whole_tenant(state, Permission::Read)?;
     let period = ccpulse_report::Period::parse(
         p.get("period")
             .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
     )
     .map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let lang = ccpulse_report::Lang::parse(&p.lang());
-    let format = p.format()?;
-    let view = state
+    state
         .read(move |store, catalog| {
-            ccpulse_report::channels::build(store, catalog, &tenant, &period, lang)
-                .map_err(asked_badly)
+            build(store, catalog, &tenant, &period, lang).map_err(asked_badly)
         })
-        .await?;
-    match format {
-        Export::Json => Ok(Json(view.to_json()).into_response()),
+        .await
+}
+
+/// A view as JSON, or as a CSV download named `name` (`format=csv`).
+fn answer_view(
+    p: &Params,
+    name: &str,
+    json: Value,
+    csv: impl FnOnce() -> Result<String, csv::Error>,
+) -> Result<Response, ApiError> {
+    match p.format()? {
+        Export::Json => Ok(Json(json).into_response()),
         _ => Ok(download(
-            "channels",
+            name,
             "csv",
             "text/csv; charset=utf-8",
-            view.to_csv()
+            csv()
                 .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?
                 .into_bytes(),
         )),
