@@ -1066,12 +1066,7 @@ fn part_cte(
             .collect();
         format!(
             "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, {} AS wait_rank, {} AS score_rank\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql} AND wait_s IS NOT NULL AND {SURVEY_SCORE_NUMBER} IS NOT NULL))\n    {group}\n  )",
-            key_names
-                .iter()
-                .cloned()
-                .chain(aggs.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(",\n           "),
+            outer_columns(key_names, aggs),
             within("wait_s"),
             within("score"),
             inner.join(", "),
@@ -1087,12 +1082,7 @@ fn part_cte(
             .collect();
         format!(
             "p{g} AS (\n    SELECT {}\n    FROM (SELECT *, sum(delta) OVER (PARTITION BY slot_start{} ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS logged_in\n          FROM (SELECT {}\n                FROM {relation}\n                WHERE {where_sql}))\n    {group}\n  )",
-            key_names
-                .iter()
-                .cloned()
-                .chain(aggs.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(",\n           "),
+            outer_columns(key_names, aggs),
             keys.concat(),
             inner.join(", "),
         )
@@ -1102,6 +1092,16 @@ fn part_cte(
             select.join(",\n           ")
         )
     }
+}
+
+/// The outer level of a part computed in levels: its keys, then its aggregates.
+fn outer_columns(key_names: &[String], aggs: &[String]) -> String {
+    key_names
+        .iter()
+        .chain(aggs)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",\n           ")
 }
 
 /// Metrics over several tables (or a metric whose numerator and denominator live in two):
