@@ -263,6 +263,172 @@ fn a_queue_scope_is_applied_where_the_data_is_read() {
     });
 }
 
+/// Hostile strings in every parameter of every read route: a 4xx with the reason (or an
+/// answer about nothing), never a 500, and the data unchanged.
+#[test]
+fn hostile_parameters_are_refused_and_change_nothing() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let body = Value::Array(two_calls()).to_string();
+        call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body),
+        )
+        .await;
+        let offered = |router: axum::Router| async move {
+            call(
+                &router,
+                Method::GET,
+                "/api/v1/kpi?tenant=demo&metrics=offered",
+                Some("admin-token"),
+                None,
+            )
+            .await
+            .2["rows"][0]["offered"]
+                .clone()
+        };
+        let before = offered(app.router.clone()).await;
+        assert_eq!(before, 2);
+        let routes: &[(&str, &[(&str, &str)])] = &[
+            (
+                "/api/v1/kpi",
+                &[
+                    ("tenant", "demo"),
+                    ("metrics", "offered"),
+                    ("by", "queue"),
+                    ("from", "2026-11-01"),
+                    ("to", "2026-12-01"),
+                    ("filter", "queue=vip"),
+                    ("format", "json"),
+                ],
+            ),
+            (
+                "/api/v1/contacts",
+                &[
+                    ("tenant", "demo"),
+                    ("metric", "offered"),
+                    ("part", "numerator"),
+                    ("sort", "-wait_s"),
+                    ("limit", "10"),
+                    ("offset", "0"),
+                    ("filter", "queue=vip"),
+                ],
+            ),
+            (
+                "/api/v1/contacts/c1",
+                &[("tenant", "demo"), ("unmask", "true"), ("reason", "x")],
+            ),
+            (
+                "/api/v1/agents",
+                &[
+                    ("tenant", "demo"),
+                    ("period", "2026-11"),
+                    ("by", "team"),
+                    ("metrics", "aht"),
+                    ("threshold", "3"),
+                ],
+            ),
+            (
+                "/api/v1/topics",
+                &[("tenant", "demo"), ("period", "2026-11"), ("limit", "5")],
+            ),
+            (
+                "/api/v1/channels",
+                &[("tenant", "demo"), ("period", "2026-11")],
+            ),
+            ("/api/v1/templates/x", &[("tenant", "demo")]),
+            (
+                "/api/v1/reports/generate",
+                &[
+                    ("tenant", "demo"),
+                    ("report", "operations"),
+                    ("period", "2026-11"),
+                    ("format", "json"),
+                ],
+            ),
+            (
+                "/api/v1/reports/file",
+                &[("tenant", "demo"), ("schedule", "s"), ("period", "2026-11")],
+            ),
+            (
+                "/api/v1/audit",
+                &[("since", "2026-01-01"), ("actor", "root"), ("limit", "5")],
+            ),
+            ("/api/v1/live", &[("tenant", "demo")]),
+        ];
+        let hostile = [
+            "x' OR 1=1--",
+            "queue;drop table contacts",
+            "../../etc/passwd",
+            "<script>alert(1)</script>",
+            "%00",
+        ];
+        let enc = |v: &str| {
+            v.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        for (path, params) in routes {
+            for i in 0..params.len() {
+                for h in hostile {
+                    let q: Vec<String> = params
+                        .iter()
+                        .enumerate()
+                        .map(|(j, (k, v))| {
+                            let v = if i == j && *k == "filter" {
+                                format!("queue={h}")
+                            } else if i == j {
+                                h.to_owned()
+                            } else {
+                                (*v).to_owned()
+                            };
+                            format!("{k}={}", enc(&v))
+                        })
+                        .collect();
+                    let url = format!("{path}?{}", q.join("&"));
+                    let (status, _, e) =
+                        call(&app.router, Method::GET, &url, Some("admin-token"), None).await;
+                    assert!(status.as_u16() < 500, "{url}: {status} {e}");
+                    if status.is_client_error() {
+                        assert!(
+                            e["error"]["message"]
+                                .as_str()
+                                .is_some_and(|m| !m.is_empty()),
+                            "{url}: {e}"
+                        );
+                    }
+                }
+            }
+        }
+        // A hostile path segment too.
+        for h in ["..%2F..%2Fetc%2Fpasswd", "x'%20OR%201=1--"] {
+            let (status, _, _) = call(
+                &app.router,
+                Method::GET,
+                &format!("/api/v1/contacts/{h}?tenant=demo"),
+                Some("admin-token"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{h}");
+        }
+        assert_eq!(
+            offered(app.router.clone()).await,
+            before,
+            "the data is unchanged"
+        );
+    });
+}
+
 /// A leaked token is revoked through the API and stops working at once.
 #[test]
 fn tokens_are_listed_and_revoked_without_a_restart() {
