@@ -2,8 +2,15 @@
 // safe text in markup, the navigation bar's links and sign-out.
 import { t } from "./i18n";
 
+/** The header the server asks of changes made with a session cookie. */
+export const CSRF_HEADER = "X-Ccpulse-Request";
+
 export async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(path, { credentials: "same-origin", ...init });
+  // The header a page adds to every call: a cross-site form or script cannot (no CORS), so a
+  // change asked with this session's cookie comes from our own pages.
+  const headers = new Headers(init?.headers);
+  headers.set(CSRF_HEADER, "1");
+  const res = await fetch(path, { credentials: "same-origin", ...init, headers });
   if (res.status === 401) {
     location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
     // Leaving the page: nothing more to do here.
@@ -50,7 +57,7 @@ export function renderNav(current: "wall" | "explore" | "reports", tenant: strin
 
 export function bindLogout(): void {
   document.getElementById("logout")?.addEventListener("click", async () => {
-    await fetch("/api/v1/logout", { method: "POST", credentials: "same-origin" });
+    await fetch("/api/v1/logout", { method: "POST", credentials: "same-origin", headers: { [CSRF_HEADER]: "1" } });
     location.href = "/login";
   });
 }

@@ -12,6 +12,7 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Salt
 use argon2::{Argon2, PasswordVerifier};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use ccpulse_model::TenantId;
@@ -162,6 +163,9 @@ pub struct AuthCache {
     /// Failed sign-ins of the last minute, by `user:NAME` and `addr:IP`.
     failures: std::sync::Mutex<HashMap<String, Vec<Timestamp>>>,
 }
+
+/// The header a change made with a session cookie must carry (see `web/src/common.ts`).
+pub const CSRF_HEADER: &str = "x-ccpulse-request";
 
 /// Failed sign-ins allowed per user name and per address within [`LOGIN_WINDOW_SECS`].
 pub const LOGIN_FAILURES: usize = 5;
@@ -329,7 +333,18 @@ pub async fn require_principal(
         .map(str::trim);
     let principal = match bearer {
         Some(token) => state.auth().by_token(token),
-        None => session_cookie(headers).and_then(|s| state.auth().by_session(&s, state.now())),
+        None => {
+            let p = session_cookie(headers).and_then(|s| state.auth().by_session(&s, state.now()));
+            // A change made with a session cookie must come from our pages: they add a header
+            // that a cross-site form cannot, and a cross-site script may not (no CORS).
+            let safe = matches!(req.method(), &Method::GET | &Method::HEAD);
+            if p.is_some() && !safe && !headers.contains_key(CSRF_HEADER) {
+                return Err(ApiError::Forbidden(format!(
+                    "a change made with a session cookie needs the `{CSRF_HEADER}` header (the pages send it)"
+                )));
+            }
+            p
+        }
     };
     let Some(principal) = principal else {
         return Err(ApiError::Unauthenticated);

@@ -109,7 +109,15 @@ async fn call(
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(a) = auth {
         if a.starts_with("ccpulse_session=") {
-            req = req.header(header::COOKIE, a);
+            // `ccpulse_session=...;csrf`: the cookie with the header the pages add.
+            match a.strip_suffix(";csrf") {
+                Some(cookie) => {
+                    req = req
+                        .header(header::COOKIE, cookie)
+                        .header(ccpulse_server::auth::CSRF_HEADER, "1");
+                }
+                None => req = req.header(header::COOKIE, a),
+            }
         } else {
             req = req.header(header::AUTHORIZATION, format!("Bearer {a}"));
         }
@@ -905,11 +913,31 @@ fn login_sets_a_session_that_logout_ends() {
             call(&app.router, Method::GET, "/api/v1/me", Some(&session), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(me["user"], "watcher");
-        let (status, _, _) = call(
+        // A change made with the cookie alone (as a cross-site form would) is refused; the
+        // pages' header lets it through.
+        let (status, _, e) = call(
             &app.router,
             Method::POST,
             "/api/v1/logout",
             Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/templates?tenant=demo",
+            Some(&session),
+            Some(json!({"name": "x", "view": {"metrics": "offered"}}).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/logout",
+            Some(&format!("{session};csrf")),
             None,
         )
         .await;
