@@ -598,6 +598,12 @@ pub enum TokenCommand {
         user: String,
         #[arg(long)]
         label: Option<String>,
+        /// The token stops working after this many days (default: until revoked).
+        #[arg(long)]
+        expires_days: Option<u32>,
+        /// The token only reads, whatever the user's role may do.
+        #[arg(long)]
+        read_only: bool,
     },
     /// Every token: its id (never the token), user, label, when it was made.
     List {

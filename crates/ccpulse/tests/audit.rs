@@ -186,6 +186,26 @@ fn tokens_are_listed_by_id_and_revoked() {
         !list.to_string().contains(token),
         "the token itself is never shown again"
     );
+    // A token that only reads and expires.
+    cli.ok(&[
+        "token",
+        "create",
+        "--user",
+        "pbx",
+        "--read-only",
+        "--expires-days",
+        "30",
+    ]);
+    let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
+    let limited = &list["tokens"][1];
+    assert_eq!(limited["read_only"], true);
+    assert!(
+        limited["expires_at"]
+            .as_str()
+            .is_some_and(|e| e.ends_with('Z')),
+        "{limited}"
+    );
+    cli.ok(&["token", "revoke", limited["id"].as_str().unwrap()]);
     cli.ok(&["token", "revoke", &id]);
     let list: Value = serde_json::from_str(&cli.ok(&["token", "list", "--json"])).unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 0);

@@ -90,11 +90,19 @@ pub struct Principal {
     pub tenants: Option<Vec<String>>,
     /// Within them, the contacts it may see.
     pub scope: ccpulse_store::DataScope,
+    /// Asked with a read-only token: only [`Permission::Read`].
+    pub read_only: bool,
 }
 
 impl Principal {
     /// `Ok` when the principal may do `p`, else a 403.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.read_only && p != Permission::Read {
+            return Err(ApiError::Forbidden(format!(
+                "this token of `{}` only reads ({p:?} refused)",
+                self.user
+            )));
+        }
         if self.role.allows(p) {
             Ok(())
         } else {
@@ -175,7 +183,7 @@ pub const LOGIN_WINDOW_SECS: i64 = 60;
 #[derive(Debug, Default)]
 struct AuthInner {
     users: HashMap<String, User>,
-    tokens: HashMap<String, String>,
+    tokens: HashMap<String, ccpulse_store::TokenGrant>,
     sessions: HashMap<String, (String, Timestamp)>,
 }
 
@@ -183,7 +191,7 @@ impl AuthCache {
     /// A cache holding what the store holds.
     pub fn new(
         users: Vec<User>,
-        tokens: Vec<(String, String)>,
+        tokens: Vec<(String, ccpulse_store::TokenGrant)>,
         sessions: Vec<(String, String, Timestamp)>,
     ) -> Self {
         let inner = AuthInner {
@@ -238,6 +246,7 @@ impl AuthCache {
             role: Role::parse(&u.role)?,
             tenants: u.tenants.clone(),
             scope: u.scope.clone(),
+            read_only: false,
         })
     }
 
@@ -245,7 +254,7 @@ impl AuthCache {
     pub fn remove_user(&self, name: &str) {
         if let Ok(mut inner) = self.inner.write() {
             inner.users.remove(name);
-            inner.tokens.retain(|_, u| u != name);
+            inner.tokens.retain(|_, g| g.user != name);
             inner.sessions.retain(|_, (u, _)| u != name);
         }
     }
@@ -258,10 +267,17 @@ impl AuthCache {
     }
 
     /// The principal of a bearer token.
-    pub fn by_token(&self, token: &str) -> Option<Principal> {
+    /// The principal of a bearer token still valid at `now` (a read-only token's principal
+    /// only reads).
+    pub fn by_token(&self, token: &str, now: Timestamp) -> Option<Principal> {
         let inner = self.inner.read().ok()?;
-        let user = inner.tokens.get(&secret_hash(token))?;
-        Self::principal_of(&inner, user)
+        let grant = inner.tokens.get(&secret_hash(token))?;
+        if grant.expires.is_some_and(|e| e <= now) {
+            return None;
+        }
+        let mut p = Self::principal_of(&inner, &grant.user)?;
+        p.read_only = grant.read_only;
+        Some(p)
     }
 
     /// The principal of a session id still valid at `now`.
@@ -287,9 +303,9 @@ impl AuthCache {
     }
 
     /// Remembers a token hash.
-    pub fn put_token(&self, hash: String, user: String) {
+    pub fn put_token(&self, hash: String, grant: ccpulse_store::TokenGrant) {
         if let Ok(mut inner) = self.inner.write() {
-            inner.tokens.insert(hash, user);
+            inner.tokens.insert(hash, grant);
         }
     }
 
@@ -332,7 +348,7 @@ pub async fn require_principal(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let principal = match bearer {
-        Some(token) => state.auth().by_token(token),
+        Some(token) => state.auth().by_token(token, state.now()),
         None => {
             let p = session_cookie(headers).and_then(|s| state.auth().by_session(&s, state.now()));
             // A change made with a session cookie must come from our pages: they add a header

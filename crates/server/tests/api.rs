@@ -437,6 +437,81 @@ fn hostile_parameters_are_refused_and_change_nothing() {
     });
 }
 
+/// A read-only token of an admin reads but changes nothing; an expired token opens nothing.
+#[test]
+fn read_only_and_expired_tokens() {
+    let app = app(ServerOptions::default());
+    let grant = |read_only: bool, expires: Option<jiff::Timestamp>| ccpulse_store::TokenGrant {
+        user: "root".into(),
+        expires,
+        read_only,
+    };
+    app.state
+        .auth()
+        .put_token(secret_hash("ro-token"), grant(true, None));
+    let past = now()
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .expect("time");
+    app.state
+        .auth()
+        .put_token(secret_hash("old-token"), grant(false, Some(past)));
+    let later = now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .expect("time");
+    app.state
+        .auth()
+        .put_token(secret_hash("new-token"), grant(false, Some(later)));
+    runtime().block_on(async {
+        let rule = Some(r#"{"when":"waiting > 10"}"#.to_owned());
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            Some("ro-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, e) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/alerts/rules?tenant=demo",
+            Some("ro-token"),
+            rule.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+        assert!(e.to_string().contains("only reads"), "{e}");
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/contacts?tenant=demo&metric=offered&unmask=true&reason=x",
+            Some("ro-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "unmasking is not reading");
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("old-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/alerts/rules?tenant=demo",
+            Some("new-token"),
+            rule,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    });
+}
+
 /// A leaked token is revoked through the API and stops working at once.
 #[test]
 fn tokens_are_listed_and_revoked_without_a_restart() {

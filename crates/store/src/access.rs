@@ -68,6 +68,17 @@ pub struct TokenInfo {
     pub user: String,
     pub label: Option<String>,
     pub created_at: String,
+    /// UTC, RFC 3339; `None`: until revoked.
+    pub expires_at: Option<String>,
+    pub read_only: bool,
+}
+
+/// What a token grants: its user's rights (only reading, when `read_only`), until `expires`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub user: String,
+    pub expires: Option<Timestamp>,
+    pub read_only: bool,
 }
 
 impl DuckDbStore {
@@ -107,25 +118,74 @@ impl DuckDbStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// Records a token (by its hash) for `user`.
+    /// Records a token (by its hash) for `user`, valid until revoked, with the user's rights.
     pub fn add_token(&self, token_hash: &str, user: &str, label: Option<&str>) -> Result<()> {
-        if self.user(user)?.is_none() {
-            return Err(StoreError::Invalid(format!("no user `{user}`")));
+        self.add_token_with(
+            token_hash,
+            &TokenGrant {
+                user: user.to_owned(),
+                expires: None,
+                read_only: false,
+            },
+            label,
+        )
+    }
+
+    /// Records a token (by its hash) with its grant: until when, and whether it only reads.
+    pub fn add_token_with(
+        &self,
+        token_hash: &str,
+        grant: &TokenGrant,
+        label: Option<&str>,
+    ) -> Result<()> {
+        if self.user(&grant.user)?.is_none() {
+            return Err(StoreError::Invalid(format!("no user `{}`", grant.user)));
         }
         self.conn.execute(
-            "INSERT INTO tokens (token_hash, user_name, label) VALUES (?, ?, ?)",
-            params![token_hash, user, label],
+            "INSERT INTO tokens (token_hash, user_name, label, expires_at, read_only)
+             VALUES (?, ?, ?, ?, ?)",
+            params![
+                token_hash,
+                grant.user,
+                label,
+                grant.expires.map(ts),
+                grant.read_only
+            ],
         )?;
         Ok(())
     }
 
-    /// Every token hash with its user.
-    pub fn tokens(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT token_hash, user_name FROM tokens")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    /// Every token hash with its grant.
+    pub fn tokens(&self) -> Result<Vec<(String, TokenGrant)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT token_hash, user_name, epoch_us(expires_at), coalesce(read_only, false)
+             FROM tokens",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, user, expires, read_only) = row?;
+            let expires = expires
+                .map(Timestamp::from_microsecond)
+                .transpose()
+                .map_err(|e| StoreError::Invalid(format!("token expiry: {e}")))?;
+            out.push((
+                hash,
+                TokenGrant {
+                    user,
+                    expires,
+                    read_only,
+                },
+            ));
+        }
+        Ok(out)
     }
 
     /// Ends every session of a user.
@@ -161,7 +221,8 @@ impl DuckDbStore {
     /// user, label and when it was made, oldest first.
     pub fn token_list(&self) -> Result<Vec<TokenInfo>> {
         let mut stmt = self.conn.prepare(
-            "SELECT left(token_hash, 12), user_name, label, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ')
+            "SELECT left(token_hash, 12), user_name, label, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ'),
+                    strftime(expires_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(read_only, false)
              FROM tokens ORDER BY created_at, token_hash",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -170,6 +231,8 @@ impl DuckDbStore {
                 user: r.get(1)?,
                 label: r.get(2)?,
                 created_at: r.get(3)?,
+                expires_at: r.get(4)?,
+                read_only: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -302,6 +302,10 @@ const MIGRATION_8: &str = "ALTER TABLE users ADD COLUMN queues VARCHAR;
          ALTER TABLE users ADD COLUMN regions VARCHAR;
          ALTER TABLE users ADD COLUMN agent VARCHAR;";
 
+/// 9: tokens that expire, and tokens that only read.
+const MIGRATION_9: &str = "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMP;
+         ALTER TABLE tokens ADD COLUMN read_only BOOLEAN DEFAULT false;";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -312,6 +316,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_6.to_owned(),
         MIGRATION_7.to_owned(),
         MIGRATION_8.to_owned(),
+        MIGRATION_9.to_owned(),
     ]
 }
 

@@ -100,8 +100,24 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
 pub fn token(cfg: &Config, command: TokenCommand) -> Done {
     let store = open(cfg)?;
     match command {
-        TokenCommand::Create { user, label } => {
-            let token = create_token(&store, &user, label.as_deref())?;
+        TokenCommand::Create {
+            user,
+            label,
+            expires_days,
+            read_only,
+        } => {
+            let expires = expires_days
+                .map(|d| {
+                    jiff::Timestamp::now()
+                        .checked_add(jiff::SignedDuration::from_hours(i64::from(d) * 24))
+                })
+                .transpose()?;
+            let grant = ccpulse_store::TokenGrant {
+                user: user.clone(),
+                expires,
+                read_only,
+            };
+            let token = create_token(&store, &grant, label.as_deref())?;
             eprintln!("token for `{user}` (shown once; send it as `Authorization: Bearer TOKEN`):");
             println!("{token}");
         }
@@ -115,11 +131,13 @@ pub fn token(cfg: &Config, command: TokenCommand) -> Done {
             } else {
                 for t in tokens {
                     println!(
-                        "{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}",
                         t.id,
                         t.user,
                         t.label.as_deref().unwrap_or("-"),
-                        t.created_at
+                        t.created_at,
+                        t.expires_at.as_deref().unwrap_or("until revoked"),
+                        if t.read_only { "read-only" } else { "full" }
                     );
                 }
             }
@@ -171,10 +189,15 @@ fn add_user(
 }
 
 /// Creates a token for `user`; returns it (only its hash is stored).
-fn create_token(store: &DuckDbStore, user: &str, label: Option<&str>) -> anyhow::Result<String> {
+fn create_token(
+    store: &DuckDbStore,
+    grant: &ccpulse_store::TokenGrant,
+    label: Option<&str>,
+) -> anyhow::Result<String> {
+    let user = &grant.user;
     let token = new_secret();
     store
-        .add_token(&secret_hash(&token), user, label)
+        .add_token_with(&secret_hash(&token), grant, label)
         .with_context(|| format!("cannot create a token for `{user}` (add the user first: ccpulse user add {user} --role admin --password-stdin)"))?;
     Ok(token)
 }
