@@ -542,14 +542,7 @@ async fn topics(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let p = Params(params);
-    let limit = match p.get("limit") {
-        None => 10,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to 1000")))?,
-    };
+    let limit = p.limit(10, 1000)?;
     let view = period_view(
         &state,
         &asker,
@@ -707,14 +700,7 @@ async fn audit_log(
 ) -> Result<Json<Value>, ApiError> {
     asker.p.require(Permission::Admin)?;
     let p = Params(params);
-    let limit = match p.get("limit") {
-        None => 1000,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100_000).contains(n))
-            .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to 100000")))?,
-    };
+    let limit = p.limit(1000, 100_000)?;
     let filter = ccpulse_store::audit::AuditFilter {
         since: p.get("since").map(str::to_owned),
         actor: p.get("actor").map(str::to_owned),
@@ -749,6 +735,16 @@ struct Params(Vec<(String, String)>);
 
 impl Params {
     /// The first value of `key`.
+    /// `limit`: `default` when absent, else a whole number from 1 to `max`.
+    fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        self.get("limit").map_or(Ok(default), |v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ApiError::BadQuery(format!("limit `{v}`: a number from 1 to {max}")))
+        })
+    }
+
     fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
