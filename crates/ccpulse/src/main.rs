@@ -9,7 +9,7 @@ mod config;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::cli::{Cli, Command};
 use crate::commands as cmd;
@@ -28,8 +28,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    match run(cli) {
+    // Parsed once: the audit record names the subcommands from the same matches.
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match run(cli, &matches) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -38,13 +43,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> cmd::Done {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
     let cfg = Config::load(&cli.data, cli.config.as_deref())?;
     if !matches!(
         cli.command,
         Command::Config | Command::Metrics(_) | Command::Bench(_) | Command::BenchServer(_)
     ) {
-        cmd::audit::record_invocation(&cfg)?;
+        cmd::audit::record_invocation(&cfg, matches)?;
     }
     match cli.command {
         Command::Config => cmd::config::run(&cfg),

@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use ccpulse_store::audit::{AuditFilter, AuditLog};
-use clap::CommandFactory as _;
+use clap::ArgMatches;
 use serde_json::json;
 
 use super::Done;
-use crate::cli::{AuditCommand, Cli};
+use crate::cli::AuditCommand;
 use crate::config::Config;
 
 /// Who runs the command: the operating-system user.
@@ -43,14 +43,13 @@ fn sanitized(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Records this invocation (`cli import`, `cli user add`, ...) before it runs.
-pub fn record_invocation(cfg: &Config) -> anyhow::Result<()> {
+/// Records this invocation (`cli import`, `cli user add`, ...) before it runs, from the
+/// command line's `matches`.
+pub fn record_invocation(cfg: &Config, matches: &ArgMatches) -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let matches = Cli::command()
-        .try_get_matches_from(std::iter::once("ccpulse".to_owned()).chain(args.iter().cloned()))?;
     let mut names = vec!["cli".to_owned()];
     let mut tenant = None;
-    let mut m = &matches;
+    let mut m = matches;
     while let Some((name, sub)) = m.subcommand() {
         names.push(name.to_owned());
         if let Ok(Some(mut raw)) = sub.try_get_raw("tenant") {
