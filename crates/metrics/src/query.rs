@@ -382,6 +382,11 @@ pub struct KpiText<'a> {
 }
 
 impl KpiQuery {
+    /// Whether the question cuts or filters by `d`.
+    pub fn uses(&self, d: Dimension) -> bool {
+        self.by.contains(&ByItem::Dimension(d)) || self.filters.iter().any(|f| f.dimension == d)
+    }
+
     /// `metrics` of `tenant` over all of its history, not broken down.
     pub fn new(tenant: TenantId, metrics: Vec<MetricSpec>) -> Self {
         Self {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::query::{Bucket, ByItem, Dimension, KpiQuery, TenantSettings};
+use crate::query::{Bucket, ByItem, Dimension, Filter, KpiQuery, TenantSettings};
 use crate::{Catalog, Metric, MetricSpec, QueryError, Table, Unit};
 
 /// The SQL dialect to compile for.
@@ -607,11 +607,8 @@ fn tenant_literal(query: &KpiQuery) -> String {
 /// tenant's wait bands, the anomaly flag against the queue's 95th percentile of talk, the
 /// gaps to the customer's contacts about the same category. Plain `contacts` when none.
 fn contacts_relation(query: &KpiQuery, reads: &Reads, settings: &TenantSettings) -> String {
-    let wants = |d: Dimension| {
-        query.by.contains(&ByItem::Dimension(d)) || query.filters.iter().any(|f| f.dimension == d)
-    };
     let mut extra = Vec::new();
-    if wants(Dimension::ServiceChannel) {
+    if query.uses(Dimension::ServiceChannel) {
         extra.push(format!(
             "{} AS service_channel",
             SERVED_BY.replace("{bot}", VOICE_BOT)
@@ -653,21 +650,18 @@ fn contacts_with(
     settings: &TenantSettings,
     extra: &[String],
 ) -> String {
-    let wants = |d: Dimension| {
-        query.by.contains(&ByItem::Dimension(d)) || query.filters.iter().any(|f| f.dimension == d)
-    };
-    let anomaly = wants(Dimension::Anomaly);
+    let anomaly = query.uses(Dimension::Anomaly);
     let p95 = anomaly || reads.talk_p95;
     let mut cols = vec!["c.*".to_owned()];
     cols.extend(extra.iter().cloned());
     let mut joins = String::new();
     let mut wheres = Vec::new();
     let mut window = "";
-    if wants(Dimension::Team) {
+    if query.uses(Dimension::Team) {
         cols.push("ag.team".to_owned());
         joins.push_str("\n   LEFT JOIN agents ag ON ag.tenant = c.tenant AND ag.id = c.agent");
     }
-    if wants(Dimension::WaitBand) {
+    if query.uses(Dimension::WaitBand) {
         cols.push(wait_band_columns(settings));
     }
     let tenant = tenant_literal(query);
@@ -743,8 +737,7 @@ pub(crate) fn relation_for(
     reads: &Reads,
     settings: &TenantSettings,
 ) -> Result<String, QueryError> {
-    let wants_team = query.by.contains(&ByItem::Dimension(Dimension::Team))
-        || query.filters.iter().any(|f| f.dimension == Dimension::Team);
+    let wants_team = query.uses(Dimension::Team);
     let schedule = reads.schedule;
     Ok(match table {
         Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
@@ -886,8 +879,17 @@ pub(crate) fn relation_for(
 
 /// The WHERE clause of a query (tenant, range, filters) and its bound values.
 pub(crate) fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
-    let mut params = vec![query.tenant.to_string()];
-    let mut wheres = vec!["tenant = ?".to_owned()];
+    where_clause(query, query.filters.iter().collect(), true)
+}
+
+/// The WHERE clause over the range and `filters`, and the tenant when `tenant`.
+fn where_clause(query: &KpiQuery, filters: Vec<&Filter>, tenant: bool) -> (String, Vec<String>) {
+    let mut params = Vec::new();
+    let mut wheres = Vec::new();
+    if tenant {
+        wheres.push("tenant = ?".to_owned());
+        params.push(query.tenant.to_string());
+    }
     if let Some(from) = query.from {
         wheres.push("local_ts >= CAST(? AS TIMESTAMP)".to_owned());
         params.push(from.strftime("%Y-%m-%d %H:%M:%S").to_string());
@@ -896,7 +898,7 @@ pub(crate) fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
         wheres.push("local_ts < CAST(? AS TIMESTAMP)".to_owned());
         params.push(to.strftime("%Y-%m-%d %H:%M:%S").to_string());
     }
-    for f in &query.filters {
+    for f in filters {
         let cast = if f.dimension.is_numeric() {
             "CAST(? AS INTEGER)"
         } else {
@@ -905,6 +907,9 @@ pub(crate) fn where_of(query: &KpiQuery) -> (String, Vec<String>) {
         let marks = vec![cast; f.values.len()].join(", ");
         wheres.push(format!("{} IN ({marks})", dimension_column(f.dimension)));
         params.extend(f.values.iter().cloned());
+    }
+    if wheres.is_empty() {
+        wheres.push("true".to_owned());
     }
     (wheres.join(" AND "), params)
 }
@@ -922,31 +927,13 @@ fn calendar_item(item: ByItem) -> bool {
 /// The WHERE clause of the calendar part: the range and the calendar's filters (the days of a
 /// range are the same for every queue or agent).
 fn where_of_days(query: &KpiQuery) -> (String, Vec<String>) {
-    let calendar = KpiQuery {
-        filters: query
-            .filters
-            .iter()
-            .filter(|f| calendar_item(ByItem::Dimension(f.dimension)))
-            .cloned()
-            .collect(),
-        ..query.clone()
-    };
-    let (wheres, mut params) = where_of(&calendar);
-    // No tenant on the calendar: drop `tenant = ?` and its value.
-    params.remove(0);
-    let wheres = wheres
-        .strip_prefix("tenant = ?")
-        .map(|w| w.strip_prefix(" AND ").unwrap_or(w))
-        .unwrap_or(&wheres)
-        .to_owned();
-    (
-        if wheres.is_empty() {
-            "true".to_owned()
-        } else {
-            wheres
-        },
-        params,
-    )
+    let calendar = query
+        .filters
+        .iter()
+        .filter(|f| calendar_item(ByItem::Dimension(f.dimension)))
+        .collect();
+    // No tenant on the calendar.
+    where_clause(query, calendar, false)
 }
 
 /// The key expressions of `--by` (aliased k0, k1, ...), their labels and output kinds.
