@@ -558,27 +558,34 @@ pub enum UserCommand {
     /// Add a user (or change its role and password).
     Add {
         name: String,
-        /// admin, supervisor, viewer or ingest.
+        /// admin, manager, supervisor, analyst, agent, viewer, ingest or operator.
         #[arg(long, default_value = "viewer")]
         role: String,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
-        /// Tenants the user may see, comma-separated (default: all).
-        #[arg(long)]
-        tenants: Option<String>,
-        /// Within them, only the contacts of these queues (comma-separated).
-        #[arg(long)]
-        queues: Option<String>,
-        /// ... of callers from these provinces (comma-separated, e.g. 广东,北京).
-        #[arg(long)]
-        regions: Option<String>,
-        /// ... handled by this agent (an agent sees their own).
-        #[arg(long)]
-        agent: Option<String>,
+        #[command(flatten)]
+        scope: UserScopeArgs,
     },
+    /// Change a user's role or scope (what is not given stays; an empty list, e.g.
+    /// `--queues ""`, lifts that limit).
+    Set {
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[command(flatten)]
+        scope: UserScopeArgs,
+    },
+    /// Disable a user: they sign in no more and their tokens and sessions open nothing,
+    /// until `user enable`.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
     /// List users.
-    List,
+    List {
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a user's password (read from the first line of standard input); their sessions
     /// end.
     Password {
@@ -588,6 +595,23 @@ pub enum UserCommand {
     },
     /// Remove a user with their tokens and sessions.
     Remove { name: String },
+}
+
+/// What a user may see: tenants, and within them queues, provinces or one agent.
+#[derive(clap::Args, Debug, Default)]
+pub struct UserScopeArgs {
+    /// Tenants the user may see, comma-separated (default: all).
+    #[arg(long)]
+    pub tenants: Option<String>,
+    /// Within them, only the contacts of these queues (comma-separated).
+    #[arg(long)]
+    pub queues: Option<String>,
+    /// ... of callers from these provinces (comma-separated, e.g. 广东,北京).
+    #[arg(long)]
+    pub regions: Option<String>,
+    /// ... handled by this agent (role agent: the agent the user is).
+    #[arg(long)]
+    pub agent: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -689,6 +713,10 @@ pub enum TenantCommand {
         /// many days before or less (default 7).
         #[arg(long)]
         repeat_days: Option<f64>,
+        /// How customers' numbers are masked wherever they leave the store: the characters
+        /// kept at the start and the end (default `3,4`: 138****5678; `0,4`: *******5678).
+        #[arg(long)]
+        mask: Option<String>,
     },
     /// List tenants.
     List {

@@ -299,7 +299,8 @@ fn time_analytics(
     let mut out = serde_json::Map::new();
     let (agents_t, agents_n) = best_of(3, || {
         let options = ccpulse_report::agents::Options::default();
-        let v = ccpulse_report::agents::build(store, catalog, &tenant, &june, &options, Lang::Zh)?;
+        let v =
+            ccpulse_report::agents::build(store, catalog, &tenant, &june, &[], &options, Lang::Zh)?;
         Ok(v.rows.len())
     })?;
     say(format!(
@@ -325,7 +326,7 @@ fn time_analytics(
     ));
     out.insert("repeat_month_seconds".into(), json!(repeat_t.as_secs_f64()));
     let (topics_t, _) = best_of(3, || {
-        let v = ccpulse_report::topics::build(store, catalog, &tenant, &june, 10, Lang::Zh)?;
+        let v = ccpulse_report::topics::build(store, catalog, &tenant, &june, &[], 10, Lang::Zh)?;
         Ok(v.contacts.topics.len())
     })?;
     say(format!(
@@ -334,7 +335,7 @@ fn time_analytics(
     ));
     out.insert("topics_month_seconds".into(), json!(topics_t.as_secs_f64()));
     let (channels_t, _) = best_of(3, || {
-        let v = ccpulse_report::channels::build(store, catalog, &tenant, &june, Lang::Zh)?;
+        let v = ccpulse_report::channels::build(store, catalog, &tenant, &june, &[], Lang::Zh)?;
         Ok(v.rows.len())
     })?;
     say(format!(

@@ -297,6 +297,9 @@ pub struct TenantSettings {
     /// A contact is a repeat when the same customer came about the same category this many
     /// days before or less (default 7).
     pub repeat_days: f64,
+    /// How customers' numbers are masked: the first and last characters kept (default 3
+    /// and 4: `138****5678`).
+    pub mask_keep: [usize; 2],
 }
 
 impl Default for TenantSettings {
@@ -308,6 +311,7 @@ impl Default for TenantSettings {
             ultra_short_talk: 10.0,
             ultra_long_factor: 3.0,
             repeat_days: 7.0,
+            mask_keep: [3, 4],
         }
     }
 }
@@ -337,6 +341,27 @@ impl TenantSettings {
             return Err(format!("wait bands `{text}`: at most 20 bounds"));
         }
         Ok(bands)
+    }
+
+    /// A masking rule from `3,4`: the characters kept at the start and at the end (each at
+    /// most 8).
+    pub fn parse_mask(text: &str) -> Result<[usize; 2], String> {
+        let parts: Vec<Option<usize>> = text
+            .split(',')
+            .map(|p| p.trim().parse::<usize>().ok().filter(|n| *n <= 8))
+            .collect();
+        match parts.as_slice() {
+            [Some(head), Some(tail)] => Ok([*head, *tail]),
+            _ => Err(format!(
+                "mask `{text}`: give the characters kept at the start and at the end, each 0 \
+                 to 8 (`3,4` masks 13812345678 as 138****5678)"
+            )),
+        }
+    }
+
+    /// The masking rule as written: `3,4`.
+    pub fn mask_text(&self) -> String {
+        format!("{},{}", self.mask_keep[0], self.mask_keep[1])
     }
 
     /// The wait bands as written: `10,20,30`.

@@ -116,12 +116,14 @@ fn text(k: &KeyValue) -> Option<String> {
     k.text()
 }
 
-/// Judges every agent of `tenant` over `period`.
+/// Judges every agent of `tenant` over `period` by the contacts in `scope` (the baseline
+/// too: a supervisor of some queues compares their agents on those queues' contacts).
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,
+    scope: &[ccpulse_metrics::Filter],
     options: &Options,
     lang: Lang,
 ) -> Result<AgentsView, ReportError> {
@@ -136,9 +138,10 @@ pub fn build(
         filters: &[],
     };
     let (from, to) = period.local_range();
-    let q = KpiQuery::parse(tenant.clone(), &text_q)
+    let mut q = KpiQuery::parse(tenant.clone(), &text_q)
         .map_err(invalid)?
         .between(from, to);
+    q.filters.extend_from_slice(scope);
     let r = store.ask(catalog, &q)?;
     let standards = store.standards(catalog, tenant)?;
     let cols: Vec<MetricCol> = r.query.metrics[1..]

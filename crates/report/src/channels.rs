@@ -57,16 +57,17 @@ pub fn channel_words(channel: &str, lang: Lang) -> String {
     lang.pick(zh, en).to_owned()
 }
 
-/// The channels of `tenant` over `period`.
+/// The channels of `tenant` over `period` (of the contacts in `scope`).
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,
+    scope: &[ccpulse_metrics::Filter],
     lang: Lang,
 ) -> Result<ChannelsView, ReportError> {
     let metrics: Vec<&str> = METRICS.split(',').collect();
-    let asked = Ask::new(store, catalog, tenant).by(
+    let asked = Ask::new(store, catalog, tenant).scoped(scope).by(
         &metrics,
         Some(ByItem::Dimension(Dimension::ServiceChannel)),
         period,

@@ -425,7 +425,7 @@ pub fn build(
             None => list(ContactList::Complaints)?,
         },
         dissatisfied: list(ContactList::Dissatisfied)?,
-        channels: crate::channels::build(store, catalog, tenant, period, lang)?,
+        channels: crate::channels::build(store, catalog, tenant, period, &[], lang)?,
         previous_years,
     })
 }

@@ -30,6 +30,8 @@ pub(crate) struct Ask<'a> {
     pub store: &'a DuckDbStore,
     pub catalog: &'a Catalog,
     pub tenant: TenantId,
+    /// Added to every question: the asking user's scope (none for the whole tenant).
+    pub scope: Vec<Filter>,
 }
 
 impl<'a> Ask<'a> {
@@ -39,7 +41,14 @@ impl<'a> Ask<'a> {
             store,
             catalog,
             tenant: tenant.clone(),
+            scope: Vec::new(),
         }
+    }
+
+    /// As [`Ask::new`], every question cut to `scope`.
+    pub fn scoped(mut self, scope: &[Filter]) -> Self {
+        self.scope = scope.to_vec();
+        self
     }
 
     /// `metrics` over `period`, one row per value of `by` (keys as text; `None` for contacts
@@ -57,7 +66,7 @@ impl<'a> Ask<'a> {
             .map_err(ccpulse_store::StoreError::from)?
             .by(by)
             .between(from, to);
-        q.filters = filters.to_vec();
+        q.filters = filters.iter().chain(&self.scope).cloned().collect();
         q.fill = fill;
         let r = self.store.ask(self.catalog, &q)?;
         Ok(r.rows

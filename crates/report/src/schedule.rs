@@ -189,8 +189,15 @@ pub fn build(
     tenant: &TenantId,
     name: &str,
     period: &Period,
+    scope: &[ccpulse_metrics::Filter],
     lang: Lang,
 ) -> Result<(crate::doc::Document, serde_json::Value), ReportError> {
+    if !scope.is_empty() && !name.starts_with(TEMPLATE_PREFIX) {
+        return Err(ReportError::Invalid(format!(
+            "report `{name}` covers the whole tenant; a user limited to some queues, regions \
+             or an agent runs templates ({TEMPLATE_PREFIX}NAME), figures and contacts"
+        )));
+    }
     Ok(match name {
         "operations" => {
             let r = operations::build(store, catalog, tenant, period, 0, lang)?;
@@ -209,7 +216,7 @@ pub fn build(
                 let saved = store.template(tenant, t, None)?.ok_or_else(|| {
                     ReportError::Invalid(format!("no template `{t}` in tenant {tenant}"))
                 })?;
-                crate::view::run_template(store, catalog, tenant, &saved, period, lang)?
+                crate::view::run_template(store, catalog, tenant, &saved, period, scope, lang)?
             }
             None => {
                 return Err(ReportError::Invalid(format!(
@@ -242,7 +249,7 @@ pub fn generate(
     let format = Format::parse(&s.format)?;
     let lang = Lang::parse(&s.lang);
     let tenant = TenantId::new(&s.tenant).map_err(|e| ReportError::Invalid(e.to_string()))?;
-    let (doc, json) = build(store, catalog, &tenant, &s.report, period, lang)?;
+    let (doc, json) = build(store, catalog, &tenant, &s.report, period, &[], lang)?;
     let path = PathBuf::from(&s.out_dir).join(file_name(&s.report, &s.tenant, period, format));
     crate::write(&doc, &json, format, &path)?;
     Ok(path)

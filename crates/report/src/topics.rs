@@ -133,22 +133,29 @@ fn rank(now: &[(Option<String>, f64)], before: &[(Option<String>, f64)], limit: 
     Ranking { topics, risers }
 }
 
-/// The hot topics of `tenant` over `period`: at most `limit` risers of each kind (and of
+/// The hot topics of `tenant` over `period` (of the contacts in `scope`): at most `limit` risers of each kind (and of
 /// topics, in JSON and tables).
 pub fn build(
     store: &DuckDbStore,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,
+    scope: &[ccpulse_metrics::Filter],
     limit: usize,
     lang: Lang,
 ) -> Result<TopicsView, ReportError> {
     let previous = period
         .previous()
         .ok_or_else(|| ReportError::Period(format!("`{}` has no previous period", period.label)))?;
-    let ask = Ask::new(store, catalog, tenant);
+    let ask = Ask::new(store, catalog, tenant).scoped(scope);
     let mut kinds = Vec::new();
     for metric in ["offered", "complaints"] {
+        // Complaint tickets carry no queue, province or agent: a scoped caller's ranking of
+        // them would be the whole tenant's, so it has none.
+        if metric == "complaints" && !scope.is_empty() {
+            kinds.push(rank(&[], &[], limit));
+            continue;
+        }
         let now = volumes(&ask, metric, period)?;
         let before = volumes(&ask, metric, &previous)?;
         kinds.push(rank(&now, &before, limit));

@@ -77,17 +77,19 @@ impl SavedView {
     }
 }
 
-/// A template run over `period`: its document and its JSON (the KPI answer).
+/// A template run over `period` on the contacts in `scope`: its document and its JSON (the KPI answer).
 pub fn run_template(
     store: &DuckDbStore,
     catalog: &Catalog,
     tenant: &TenantId,
     t: &Template,
     period: &Period,
+    scope: &[ccpulse_metrics::Filter],
     lang: Lang,
 ) -> Result<(Document, serde_json::Value), ReportError> {
     let view = SavedView::parse(&t.view)?;
-    let q = view.question(tenant.clone(), Some(period))?.filled();
+    let mut q = view.question(tenant.clone(), Some(period))?.filled();
+    q.filters.extend_from_slice(scope);
     let r = store.ask(catalog, &q)?;
     let subtitle = format!("{} · {}", period.label, tenant);
     Ok((

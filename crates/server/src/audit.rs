@@ -2,8 +2,9 @@
 //! and what came of it, written before the answer leaves.
 
 use axum::extract::{MatchedPath, Query, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Principal;
@@ -21,6 +22,26 @@ fn secret(key: &str) -> bool {
     ["password", "token", "secret"]
         .iter()
         .any(|s| k.contains(s))
+}
+
+/// A JSON body with the values of secret keys (at any depth) redacted.
+fn redacted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if secret(&k) {
+                        json!("***")
+                    } else {
+                        redacted(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(redacted).collect()),
+        other => other,
+    }
 }
 
 /// The query's parameters as an object (repeated ones as arrays), secrets redacted.
@@ -67,12 +88,44 @@ pub async fn record_request(
         .find(|(k, _)| k == "tenant")
         .map(|(_, v)| v.clone());
     let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+    // A change's body (the rule, template, schedule or standards set) goes into the record;
+    // posted events only by their size (they are in the event log).
+    let changes = !matches!(req.method(), &Method::GET | &Method::HEAD);
+    let (res, body) = if changes {
+        let (parts, body) = req.into_parts();
+        match axum::body::to_bytes(body, crate::routes::BODY_LIMIT).await {
+            Ok(bytes) => {
+                let noted = if route.ends_with("/events") {
+                    json!({ "bytes": bytes.len() })
+                } else {
+                    redacted(
+                        serde_json::from_slice(&bytes)
+                            .unwrap_or_else(|_| json!({ "bytes": bytes.len() })),
+                    )
+                };
+                let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+                (next.run(req).await, Some(noted))
+            }
+            Err(_) => (
+                ApiError::TooLarge(format!(
+                    "the request body is over {} bytes",
+                    crate::routes::BODY_LIMIT
+                ))
+                .into_response(),
+                None,
+            ),
+        }
+    } else {
+        (next.run(req).await, None)
+    };
     let mut detail = json!({
         "path": path,
         "query": parameters(pairs),
         "status": res.status().as_u16(),
     });
+    if let Some(b) = body {
+        detail["body"] = b;
+    }
     if let Some(AuditNote(Value::Object(note))) = res.extensions().get::<AuditNote>() {
         for (k, v) in note {
             detail[k] = v.clone();

@@ -30,54 +30,152 @@ pub const SESSION_COOKIE: &str = "ccpulse_session";
 /// How long a login lasts.
 pub const SESSION_HOURS: i64 = 12;
 
-/// What a role may do.
+/// What a role may do. A read-only token keeps only the permissions that change nothing
+/// ([`Permission::refused_to_read_only`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
-    /// Read KPIs, the live picture and alerts.
-    Read,
+    /// Figures: KPIs, the catalog, standards, alerts and rules, templates (reading them).
+    Figures,
+    /// The contacts behind a figure and each contact's card.
+    Contacts,
+    /// The live floor and its stream.
+    Floor,
+    /// Reports and the period views (agents, topics, channels).
+    Reports,
+    /// Downloads of figures and contacts (CSV, XLSX).
+    Export,
+    /// Save and remove templates.
+    Templates,
+    /// Change alert rules and report schedules.
+    Rules,
+    /// Change the tenant's KPI standards.
+    Settings,
     /// Post events.
     Ingest,
-    /// Manage alert rules, users, tokens.
-    Admin,
-    /// See customers' numbers unmasked.
+    /// Manage users and tokens.
+    Users,
+    /// Read the audit log.
+    Audit,
+    /// See one contact's customer unmasked, with a reason.
     Unmask,
+    /// The platform: every tenant's name and health, no contact data.
+    Platform,
+}
+
+impl Permission {
+    /// Whether a read-only token is refused this: it changes something, or shows a
+    /// customer unmasked.
+    pub fn refused_to_read_only(self) -> bool {
+        matches!(
+            self,
+            Permission::Unmask
+                | Permission::Templates
+                | Permission::Rules
+                | Permission::Settings
+                | Permission::Ingest
+                | Permission::Users
+        )
+    }
 }
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Everything within its tenants.
     Admin,
-    /// Watches the floor and reads reports; no administration.
+    /// All figures and drill-down of its scope, reports, templates, alert rules, unmask.
+    Manager,
+    /// The floor, figures and drill-down of its queues.
     Supervisor,
-    /// Reads only.
+    /// Figures, explore, export; customers never shown, not even masked.
+    Analyst,
+    /// Their own figures and contacts (the user's `agent` scope).
+    Agent,
+    /// Reads figures, the floor and reports.
     Viewer,
     /// A system that posts events (a telephony platform's connector).
     Ingest,
+    /// A platform operator: tenants, users, health; no contact data of any tenant.
+    Operator,
 }
 
 impl Role {
+    /// Every role, in the order of [`Role::NAMES`].
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Analyst,
+        Role::Agent,
+        Role::Viewer,
+        Role::Ingest,
+        Role::Operator,
+    ];
+
     /// Parses a role name.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            "viewer" => Role::Viewer,
-            "ingest" => Role::Ingest,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|r| r.name() == s)
+    }
+
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Supervisor => "supervisor",
+            Role::Analyst => "analyst",
+            Role::Agent => "agent",
+            Role::Viewer => "viewer",
+            Role::Ingest => "ingest",
+            Role::Operator => "operator",
+        }
     }
 
     /// The role names, for messages.
-    pub const NAMES: &'static str = "admin, supervisor, viewer, ingest";
+    pub const NAMES: &'static str =
+        "admin, manager, supervisor, analyst, agent, viewer, ingest, operator";
 
-    /// Whether this role may do `p`.
+    /// Whether this role may do `p`: the whole table of roles and permissions.
     pub fn allows(self, p: Permission) -> bool {
+        use Permission as P;
         match self {
             Role::Admin => true,
-            Role::Supervisor => matches!(p, Permission::Read),
-            Role::Viewer => matches!(p, Permission::Read),
-            Role::Ingest => matches!(p, Permission::Ingest),
+            Role::Manager => matches!(
+                p,
+                P::Figures
+                    | P::Contacts
+                    | P::Floor
+                    | P::Reports
+                    | P::Export
+                    | P::Templates
+                    | P::Rules
+                    | P::Unmask
+            ),
+            Role::Supervisor | Role::Viewer => matches!(
+                p,
+                P::Figures | P::Contacts | P::Floor | P::Reports | P::Export | P::Templates
+            ),
+            Role::Analyst => matches!(
+                p,
+                P::Figures | P::Contacts | P::Reports | P::Export | P::Templates
+            ),
+            Role::Agent => matches!(p, P::Figures | P::Contacts),
+            Role::Ingest => matches!(p, P::Ingest),
+            Role::Operator => matches!(p, P::Users | P::Platform),
         }
+    }
+
+    /// Whether customers are kept from this role entirely (not even masked).
+    pub fn hides_customers(self) -> bool {
+        matches!(self, Role::Analyst | Role::Operator | Role::Ingest)
+    }
+
+    /// What a user of this role needs in its scope: an agent sees only their own contacts.
+    pub fn check_scope(self, scope: &ccpulse_store::DataScope) -> Result<(), String> {
+        if self == Role::Agent && scope.agent.is_none() {
+            return Err("role agent needs the agent it is (--agent ID): an agent sees only their own contacts".into());
+        }
+        Ok(())
     }
 }
 
@@ -90,14 +188,14 @@ pub struct Principal {
     pub tenants: Option<Vec<String>>,
     /// Within them, the contacts it may see.
     pub scope: ccpulse_store::DataScope,
-    /// Asked with a read-only token: only [`Permission::Read`].
+    /// Asked with a read-only token: nothing [`Permission::refused_to_read_only`].
     pub read_only: bool,
 }
 
 impl Principal {
     /// `Ok` when the principal may do `p`, else a 403.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
-        if self.read_only && p != Permission::Read {
+        if self.read_only && p.refused_to_read_only() {
             return Err(ApiError::Forbidden(format!(
                 "this token of `{}` only reads ({p:?} refused)",
                 self.user
@@ -240,7 +338,7 @@ impl AuthCache {
     }
 
     fn principal_of(inner: &AuthInner, user: &str) -> Option<Principal> {
-        let u = inner.users.get(user)?;
+        let u = inner.users.get(user).filter(|u| !u.disabled)?;
         Some(Principal {
             user: u.name.clone(),
             role: Role::parse(&u.role)?,
@@ -387,10 +485,19 @@ mod tests {
 
     #[test]
     fn roles_allow_what_their_table_says() {
-        assert!(Role::Admin.allows(Permission::Admin));
-        assert!(Role::Viewer.allows(Permission::Read));
+        assert!(Role::Admin.allows(Permission::Users));
+        assert!(Role::Viewer.allows(Permission::Figures));
         assert!(!Role::Viewer.allows(Permission::Ingest));
-        assert!(!Role::Ingest.allows(Permission::Read));
-        assert!(!Role::Supervisor.allows(Permission::Admin));
+        assert!(!Role::Ingest.allows(Permission::Figures));
+        assert!(!Role::Supervisor.allows(Permission::Users));
+        assert!(Role::Manager.allows(Permission::Unmask));
+        assert!(!Role::Analyst.allows(Permission::Unmask));
+        assert!(!Role::Operator.allows(Permission::Contacts));
+        assert!(!Role::Operator.allows(Permission::Figures));
+        assert!(!Role::Agent.allows(Permission::Floor));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.name()), Some(r));
+            assert!(Role::NAMES.contains(r.name()));
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum ApiError {
     #[error("too many failed sign-ins: try again in {0} s")]
     TooManyLogins(u64),
     #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -41,6 +43,7 @@ impl ApiError {
             ApiError::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
             ApiError::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
             ApiError::TooManyLogins(_) => ("too_many_logins", StatusCode::TOO_MANY_REQUESTS),
+            ApiError::TooLarge(_) => ("too_large", StatusCode::PAYLOAD_TOO_LARGE),
             ApiError::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

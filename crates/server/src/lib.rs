@@ -11,6 +11,7 @@
 //! - [`refresh`]: today's figures and alert rules kept current.
 //! - [`alerts`]: `alerts.toml`, and alerts to the history, the walls and the webhooks.
 //! - [`schedules`]: scheduled reports generated when due.
+//! - [`scope`]: a user's data scope applied where the data is read.
 //! - [`live_update`]: [`live_update::LiveUpdate`], what a commit changes on the floor (the
 //!   writer makes it, the hub applies it).
 //! - [`error`]: the table of error codes and statuses.
@@ -28,6 +29,7 @@ pub mod live_update;
 pub mod refresh;
 pub mod routes;
 pub mod schedules;
+pub mod scope;
 pub mod state;
 pub mod today;
 pub mod web;

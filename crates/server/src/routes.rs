@@ -32,7 +32,7 @@ use crate::hub::Message;
 use crate::{web, AppState};
 
 /// Largest request body (a batch of events).
-const BODY_LIMIT: usize = 64 * 1024 * 1024;
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
@@ -62,10 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/schedules", post(put_schedule))
         .route("/reports/schedules/{id}", delete(delete_schedule))
         .route("/audit", get(audit_log))
+        .route("/health", get(health))
         .route("/tokens", get(token_list))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/users", get(user_list))
-        .route("/users/{name}", delete(remove_user))
+        .route("/users/{name}", delete(remove_user).put(set_user))
         // Inner: the audit record of every request, once its principal is known.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -153,14 +154,15 @@ impl FromRequestParts<AppState> for Asker {
 }
 
 impl Asker {
-    /// As [`Asker::tenant`], for views of the whole tenant (the live floor, agents, reports,
-    /// rankings): refused to a user whose scope is narrower, until those views are cut to it.
+    /// As [`Asker::tenant`], for views of the whole tenant that cannot be cut to a scope (the
+    /// operations, scorecard and quality reports): refused to a user whose scope is narrower.
     fn whole_tenant(&self, state: &AppState, need: Permission) -> Result<TenantId, ApiError> {
         let t = self.tenant(state, need)?;
         if self.p.scope.is_limited() {
             return Err(ApiError::Forbidden(
-                "this view shows the whole tenant; your access is limited to some queues, regions \
-                 or an agent: ask for figures and contacts (kpi, contacts, explore)"
+                "this report covers the whole tenant; your access is limited to some queues, \
+                 regions or an agent: ask for figures, contacts, agents, topics, channels or a \
+                 template's report"
                     .into(),
             ));
         }
@@ -169,47 +171,44 @@ impl Asker {
 
     /// The filters the caller's scope adds to every question about contacts.
     fn scope_filters(&self) -> Vec<ccpulse_metrics::Filter> {
-        use ccpulse_metrics::{Dimension, Filter};
-        let sc = &self.p.scope;
-        let mut f = Vec::new();
-        if let Some(q) = &sc.queues {
-            f.push(Filter {
-                dimension: Dimension::Queue,
-                values: q.clone(),
-            });
-        }
-        if let Some(r) = &sc.regions {
-            f.push(Filter {
-                dimension: Dimension::Province,
-                values: r.clone(),
-            });
-        }
-        if let Some(a) = &sc.agent {
-            f.push(Filter {
-                dimension: Dimension::Agent,
-                values: vec![a.clone()],
-            });
-        }
-        f
+        crate::scope::filters(&self.p.scope)
     }
 
     /// Whether one contact (as its card shows it) lies in the caller's scope.
     fn sees(&self, contact: &Value) -> bool {
-        let sc = &self.p.scope;
-        let field = |k: &str| contact[k].as_str().map(str::to_owned);
-        let province = field("region").map(|r| r.split('/').next().unwrap_or_default().to_owned());
-        sc.queues
-            .as_ref()
-            .is_none_or(|q| field("queue").is_some_and(|v| q.contains(&v)))
-            && sc
-                .regions
-                .as_ref()
-                .is_none_or(|r| province.is_some_and(|v| r.contains(&v)))
-            && sc
-                .agent
-                .as_ref()
-                .is_none_or(|a| field("agent").as_deref() == Some(a.as_str()))
+        crate::scope::sees(&self.p.scope, contact)
     }
+
+    /// How customers leave the store for this caller: hidden from roles that see no personal
+    /// data, shown when an unmask was asked (and allowed), masked otherwise.
+    fn reveal(&self, unmask: bool) -> ccpulse_store::Reveal {
+        if self.p.role.hides_customers() {
+            ccpulse_store::Reveal::Hidden
+        } else if unmask {
+            ccpulse_store::Reveal::Shown
+        } else {
+            ccpulse_store::Reveal::Masked
+        }
+    }
+
+    /// The tenant of a live-floor request: the floor may be cut to queues, not to provinces
+    /// or an agent.
+    fn floor_tenant(&self, state: &AppState) -> Result<TenantId, ApiError> {
+        let t = self.tenant(state, Permission::Floor)?;
+        if let Some(why) = crate::scope::floor_refusal(&self.p.scope) {
+            return Err(ApiError::Forbidden(why.into()));
+        }
+        Ok(t)
+    }
+
+    /// The floor snapshot as this caller may see it.
+    fn floor(&self, snap: Value) -> Value {
+        match &self.p.scope.queues {
+            Some(q) => crate::scope::cut_floor(snap, q),
+            None => snap,
+        }
+    }
+
     /// The tenant the request is about, once the caller is known to `need` this permission:
     /// as asked, else the caller's first, else `demo` when it exists, else the default
     /// tenant; checked against what the caller may see.
@@ -252,6 +251,7 @@ struct LoginBody {
 async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
     // At most 5 failures a minute per user name and per address, then 429 and Retry-After.
@@ -272,7 +272,7 @@ async fn login(
             .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
         return Err(ApiError::TooManyLogins(secs));
     }
-    let user = state.auth().user(&body.name);
+    let user = state.auth().user(&body.name).filter(|u| !u.disabled);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || {
         hash.is_some_and(|h| auth::verify_password(&body.password, &h))
@@ -303,10 +303,17 @@ async fn login(
         .run(move |store| store.add_session(&h, &u, expires))
         .await??;
     state.auth().put_session(hash, user.name.clone(), expires);
+    // Behind a proxy that ends TLS (it says so in X-Forwarded-Proto) the cookie is only ever
+    // sent over HTTPS.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
     let cookie = format!(
-        "{}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         auth::SESSION_COOKIE,
-        auth::SESSION_HOURS * 3600
+        auth::SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
     );
     Ok((
         [(SET_COOKIE, cookie)],
@@ -341,7 +348,9 @@ async fn tenants(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
 ) -> Result<Json<Value>, ApiError> {
-    p.require(Permission::Read)?;
+    if p.require(Permission::Figures).is_err() {
+        p.require(Permission::Platform)?;
+    }
     let list: Vec<Value> = state
         .tenants()
         .into_iter()
@@ -394,8 +403,10 @@ async fn post_events(
 }
 
 async fn live(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
-    Ok(Json(state.hub().snapshot(&tenant, state.now())))
+    let tenant = asker.floor_tenant(&state)?;
+    Ok(Json(
+        asker.floor(state.hub().snapshot(&tenant, state.now())),
+    ))
 }
 
 fn sse(m: &Message) -> SseEvent {
@@ -409,14 +420,20 @@ struct StreamState {
     state: AppState,
     tenant: TenantId,
     rx: tokio::sync::broadcast::Receiver<Arc<Message>>,
+    /// The queues a scoped caller sees: each change then comes as the whole floor cut to
+    /// them (a change message may speak of other queues).
+    cut: Option<Vec<String>>,
     /// Turns true when the server stops: the stream ends so shutdown need not wait for it.
     stop: tokio::sync::watch::Receiver<bool>,
     queue: VecDeque<SseEvent>,
     last: u64,
 }
 
-fn snapshot_event(state: &AppState, tenant: &TenantId) -> (u64, SseEvent) {
-    let snap = state.hub().snapshot(tenant, state.now());
+fn snapshot_event(state: &AppState, tenant: &TenantId, cut: Option<&[String]>) -> (u64, SseEvent) {
+    let mut snap = state.hub().snapshot(tenant, state.now());
+    if let Some(queues) = cut {
+        snap = crate::scope::cut_floor(snap, queues);
+    }
     let seq = snap["seq"].as_u64().unwrap_or(0);
     (
         seq,
@@ -432,7 +449,8 @@ async fn live_stream(
     asker: Asker,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
+    let tenant = asker.floor_tenant(&state)?;
+    let cut = asker.p.scope.queues.clone();
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -440,7 +458,10 @@ async fn live_stream(
     // Subscribe first, then read the backlog: nothing falls between the two.
     let rx = state.hub().subscribe();
     let mut queue = VecDeque::new();
-    let last = match last_id.and_then(|id| state.hub().since(&tenant, id).map(|b| (id, b))) {
+    let backlog = last_id
+        .filter(|_| cut.is_none())
+        .and_then(|id| state.hub().since(&tenant, id).map(|b| (id, b)));
+    let last = match backlog {
         Some((id, backlog)) => {
             let mut last = id;
             for m in backlog {
@@ -450,7 +471,7 @@ async fn live_stream(
             last
         }
         None => {
-            let (seq, ev) = snapshot_event(&state, &tenant);
+            let (seq, ev) = snapshot_event(&state, &tenant, cut.as_deref());
             queue.push_back(ev);
             seq
         }
@@ -460,6 +481,7 @@ async fn live_stream(
         state,
         tenant,
         rx,
+        cut,
         stop,
         queue,
         last,
@@ -479,13 +501,18 @@ async fn live_stream(
             };
             match received {
                 Ok(m) if m.tenant == st.tenant && m.id > st.last => {
+                    if st.cut.is_some() {
+                        let (seq, ev) = snapshot_event(&st.state, &st.tenant, st.cut.as_deref());
+                        st.last = seq.max(m.id);
+                        return Some((Ok(ev), st));
+                    }
                     st.last = m.id;
                     return Some((Ok(sse(&m)), st));
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
                     // Too slow to follow every change: start again from the whole picture.
-                    let (seq, ev) = snapshot_event(&st.state, &st.tenant);
+                    let (seq, ev) = snapshot_event(&st.state, &st.tenant, st.cut.as_deref());
                     st.last = seq;
                     return Some((Ok(ev), st));
                 }
@@ -526,12 +553,12 @@ async fn agents(
         &state,
         &asker,
         &p,
-        move |store, catalog, tenant, period, lang| {
-            build(store, catalog, tenant, period, &options, lang)
+        move |store, catalog, tenant, period, scope, lang| {
+            build(store, catalog, tenant, period, scope, &options, lang)
         },
     )
     .await?;
-    answer_view(&p, "agents", view.to_json(), || view.to_csv())
+    answer_view(&asker, &p, "agents", view.to_json(), || view.to_csv())
 }
 
 /// Hot topics of a period: categories of contacts and complaints by volume, their change on
@@ -547,12 +574,12 @@ async fn topics(
         &state,
         &asker,
         &p,
-        move |store, catalog, tenant, period, lang| {
-            ccpulse_report::topics::build(store, catalog, tenant, period, limit, lang)
+        move |store, catalog, tenant, period, scope, lang| {
+            ccpulse_report::topics::build(store, catalog, tenant, period, scope, limit, lang)
         },
     )
     .await?;
-    answer_view(&p, "topics", view.to_json(), || view.to_csv())
+    answer_view(&asker, &p, "topics", view.to_json(), || view.to_csv())
 }
 
 /// Channel efficiency of a period (`?tenant=&period=&format=json|csv&lang=`).
@@ -563,10 +590,11 @@ async fn channels(
 ) -> Result<Response, ApiError> {
     let p = Params(params);
     let view = period_view(&state, &asker, &p, ccpulse_report::channels::build).await?;
-    answer_view(&p, "channels", view.to_json(), || view.to_csv())
+    answer_view(&asker, &p, "channels", view.to_json(), || view.to_csv())
 }
 
-/// A view of the whole tenant over the request's `period` in its `lang`, built on the reader.
+/// A view of the tenant over the request's `period` in its `lang`, cut to the caller's scope,
+/// built on the reader.
 async fn period_view<V: Send + 'static>(
     state: &AppState,
     asker: &Asker,
@@ -576,12 +604,14 @@ async fn period_view<V: Send + 'static>(
             &ccpulse_metrics::Catalog,
             &TenantId,
             &ccpulse_report::Period,
+            &[ccpulse_metrics::Filter],
             ccpulse_report::Lang,
         ) -> Result<V, ccpulse_report::ReportError>
         + Send
         + 'static,
 ) -> Result<V, ApiError> {
-    let tenant = asker.whole_tenant(state, Permission::Read)?;
+    let tenant = asker.tenant(state, Permission::Reports)?;
+    let scope = asker.scope_filters();
     let period = ccpulse_report::Period::parse(
         p.get("period")
             .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
@@ -590,19 +620,20 @@ async fn period_view<V: Send + 'static>(
     let lang = ccpulse_report::Lang::parse(&p.lang());
     state
         .read(move |store, catalog| {
-            build(store, catalog, &tenant, &period, lang).map_err(asked_badly)
+            build(store, catalog, &tenant, &period, &scope, lang).map_err(asked_badly)
         })
         .await
 }
 
 /// A view as JSON, or as a CSV download named `name` (`format=csv`).
 fn answer_view(
+    asker: &Asker,
     p: &Params,
     name: &str,
     json: Value,
     csv: impl FnOnce() -> Result<String, csv::Error>,
 ) -> Result<Response, ApiError> {
-    match p.format()? {
+    match p.export_by(asker)? {
         Export::Json => Ok(Json(json).into_response()),
         _ => Ok(download(
             name,
@@ -648,10 +679,7 @@ async fn revoke_token(
 async fn user_list(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
     require_platform_admin(&asker)?;
     let users = state.read(|store, _| Ok(store.users()?)).await?;
-    let users: Vec<Value> = users
-        .iter()
-        .map(|u| json!({"name": u.name, "role": u.role, "tenants": u.tenants}))
-        .collect();
+    let users: Vec<Value> = users.iter().map(ccpulse_store::User::to_json).collect();
     Ok(Json(json!({ "users": users })))
 }
 
@@ -680,9 +708,95 @@ async fn remove_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Tokens and users span tenants: only an admin of every tenant manages them.
+/// What `PUT /api/v1/users/{name}` changes; what is absent stays, an empty list lifts that
+/// limit, an empty agent too.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserChange {
+    role: Option<String>,
+    tenants: Option<Vec<String>>,
+    queues: Option<Vec<String>>,
+    regions: Option<Vec<String>>,
+    agent: Option<String>,
+    disabled: Option<bool>,
+}
+
+/// Changes a user's role, scope or whether it is disabled, at once (admins of every tenant
+/// and operators; only an admin makes or changes an admin; not oneself).
+async fn set_user(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path(name): Path<String>,
+    Json(c): Json<UserChange>,
+) -> Result<Json<Value>, ApiError> {
+    require_platform_admin(&asker)?;
+    if name == asker.p.user {
+        return Err(ApiError::BadRequest(
+            "a user does not change their own role or scope".into(),
+        ));
+    }
+    let mut user = state
+        .auth()
+        .user(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("no user `{name}`")))?;
+    let is_admin = asker.p.role == auth::Role::Admin;
+    if !is_admin && (user.role == "admin" || c.role.as_deref() == Some("admin")) {
+        return Err(ApiError::Forbidden(
+            "only an admin makes or changes an admin".into(),
+        ));
+    }
+    let list = |v: Vec<String>| {
+        let v: Vec<String> = v
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!v.is_empty()).then_some(v)
+    };
+    if let Some(r) = c.role {
+        user.role = r;
+    }
+    if let Some(t) = c.tenants {
+        let t = list(t);
+        for name in t.iter().flatten() {
+            TenantId::new(name).map_err(|e| ApiError::BadRequest(format!("tenants: {e}")))?;
+        }
+        user.tenants = t;
+    }
+    if let Some(q) = c.queues {
+        user.scope.queues = list(q);
+    }
+    if let Some(r) = c.regions {
+        user.scope.regions = list(r);
+    }
+    if let Some(a) = c.agent {
+        let a = a.trim().to_owned();
+        user.scope.agent = (!a.is_empty()).then_some(a);
+    }
+    if let Some(d) = c.disabled {
+        user.disabled = d;
+    }
+    let role = auth::Role::parse(&user.role).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "role `{}`: use one of {}",
+            user.role,
+            auth::Role::NAMES
+        ))
+    })?;
+    role.check_scope(&user.scope)
+        .map_err(ApiError::BadRequest)?;
+    let stored = user.clone();
+    state
+        .writer()
+        .run(move |store| store.put_user(&stored))
+        .await??;
+    state.auth().put_user(user.clone());
+    Ok(Json(json!({ "user": user.to_json() })))
+}
+
+/// Tokens and users span tenants: only an admin of every tenant or an operator manages them.
 fn require_platform_admin(asker: &Asker) -> Result<(), ApiError> {
-    asker.p.require(Permission::Admin)?;
+    asker.p.require(Permission::Users)?;
     if asker.p.tenants.is_some() {
         return Err(ApiError::Forbidden(
             "tokens are managed by an admin of every tenant".into(),
@@ -698,7 +812,7 @@ async fn audit_log(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    asker.p.require(Permission::Admin)?;
+    asker.p.require(Permission::Audit)?;
     let p = Params(params);
     let limit = p.limit(1000, 100_000)?;
     let filter = ccpulse_store::audit::AuditFilter {
@@ -724,9 +838,31 @@ async fn audit_log(
     Ok(Json(json!({ "records": records })))
 }
 
+/// The platform's health (operators and admins of every tenant): each tenant's counts and
+/// newest arrivals, the audit log's length; nothing of any contact.
+async fn health(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
+    asker.p.require(Permission::Platform)?;
+    if asker.p.tenants.is_some() {
+        return Err(ApiError::Forbidden(
+            "the platform's health is for operators and admins of every tenant".into(),
+        ));
+    }
+    let tenants = state.read(|store, _| Ok(store.tenant_health()?)).await?;
+    let audit = state
+        .audit()
+        .last_seq()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "at": state.now().to_string(),
+        "tenants": tenants,
+        "audit_records": audit,
+    })))
+}
+
 /// The catalog: metrics with labels and formulas, `by` items with labels.
 async fn metrics(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    asker.tenant(&state, Permission::Read)?;
+    asker.tenant(&state, Permission::Figures)?;
     state.read(|_, catalog| Ok(Json(catalog.to_json()))).await
 }
 
@@ -775,6 +911,15 @@ impl Params {
                 "format `{other}`: use json, csv or xlsx"
             ))),
         }
+    }
+
+    /// `format` as [`Params::format`], a download only for a caller that may export.
+    fn export_by(&self, asker: &Asker) -> Result<Export, ApiError> {
+        let f = self.format()?;
+        if f != Export::Json {
+            asker.p.require(Permission::Export)?;
+        }
+        Ok(f)
     }
 
     /// `lang`: zh-CN unless `en...`.
@@ -837,14 +982,14 @@ async fn kpi(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let p = Params(params);
     let metrics = p
         .get("metrics")
         .ok_or_else(|| ApiError::BadQuery("metrics: missing".into()))?;
     let filters = p.all("filter");
     let lang = p.lang();
-    let (explain, format) = (p.flag("explain"), p.format()?);
+    let (explain, format) = (p.flag("explain"), p.export_by(&asker)?);
     let text = KpiText {
         metrics,
         by: p.get("by"),
@@ -891,7 +1036,7 @@ async fn contacts(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Contacts)?;
     let p = Params(params);
     let unmask = unmask_asked(&asker, &p)?;
     let filters = p.all("filter");
@@ -907,13 +1052,14 @@ async fn contacts(
         limit: p.get("limit"),
         offset: p.get("offset"),
     };
-    let format = p.format()?;
+    let format = p.export_by(&asker)?;
     let mut q = DrillQuery::parse(tenant, &text).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     q.filters.extend(asker.scope_filters());
     let title = format!("{} · {}", q.metric.written, q.part.name());
     let shown = unmask.is_some();
+    let reveal = asker.reveal(shown);
     let d = state
-        .read(move |store, catalog| Ok(store.drill(catalog, &q, shown)?))
+        .read(move |store, catalog| Ok(store.drill(catalog, &q, reveal)?))
         .await?;
     let note = crate::audit::AuditNote(json!({
         "format": format!("{format:?}").to_lowercase(), "rows": d.rows.len(), "total": d.total,
@@ -956,12 +1102,13 @@ async fn contact(
     Path(id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Contacts)?;
     let unmask = unmask_asked(&asker, &Params(params))?;
     let wanted = id.clone();
     let shown = unmask.is_some();
+    let reveal = asker.reveal(shown);
     let card = state
-        .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, shown)?))
+        .read(move |store, _| Ok(store.contact_card(&tenant, &wanted, reveal)?))
         .await?;
     let card = card
         .map(|c| c.to_json())
@@ -984,7 +1131,7 @@ async fn alert_history(
     asker: Asker,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let limit = q.limit.unwrap_or(200).min(10_000);
     let records = state
         .writer()
@@ -994,7 +1141,7 @@ async fn alert_history(
 }
 
 async fn alert_rules(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let rules = state.rules(&tenant);
     Ok(Json(json!({ "rules": rules })))
 }
@@ -1010,7 +1157,7 @@ async fn put_alert_rule(
     asker: Asker,
     Json(body): Json<RuleBody>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let tenant = asker.tenant(&state, Permission::Rules)?;
     // A rule's id is often its text (`waiting > 10`): comparison signs are fine (pages escape
     // them), paths are not.
     if let Some(id) = body.id.as_deref() {
@@ -1050,7 +1197,7 @@ async fn delete_alert_rule(
     asker: Asker,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let tenant = asker.tenant(&state, Permission::Rules)?;
     delete_stored(&state, &tenant, &id, DuckDbStore::delete_alert_rule, || {
         format!("no alert rule `{id}` (rules from alerts.toml are changed in the file)")
     })
@@ -1072,7 +1219,7 @@ fn template_json(t: &ccpulse_store::Template) -> Value {
 
 /// The tenant's templates the caller sees: shared ones and its own.
 async fn templates(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let user = asker.p.user.clone();
     let list = state
         .read(move |store, _| Ok(store.templates(&tenant, Some(&user))?))
@@ -1086,7 +1233,7 @@ async fn template(
     asker: Asker,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let (user, wanted) = (asker.p.user.clone(), name.clone());
     let t = state
         .read(move |store, _| Ok(store.template(&tenant, &wanted, Some(&user))?))
@@ -1110,7 +1257,7 @@ async fn put_template(
     asker: Asker,
     Json(b): Json<TemplateBody>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Templates)?;
     let name = b.name.trim().to_owned();
     let view = b.view.to_string();
     let (t, text) = (tenant.clone(), view.clone());
@@ -1151,8 +1298,9 @@ async fn delete_template(
     asker: Asker,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
-    let owner = (!asker.p.role.allows(Permission::Admin)).then(|| asker.p.user.clone());
+    let tenant = asker.tenant(&state, Permission::Templates)?;
+    // An admin or a manager may remove anybody's; the others their own.
+    let owner = (!asker.p.role.allows(Permission::Rules)).then(|| asker.p.user.clone());
     let wanted = name.clone();
     let existed = state
         .writer()
@@ -1171,7 +1319,7 @@ async fn reports(
     asker: Asker,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Reports)?;
     let limit = q.limit.unwrap_or(200).min(10_000);
     let (schedules, reports) = state
         .writer()
@@ -1229,13 +1377,26 @@ async fn generate_report(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
     let p = Params(params);
     let bad = |e: ccpulse_report::ReportError| ApiError::BadQuery(e.to_string());
     let report = p
         .get("report")
         .ok_or_else(|| ApiError::BadQuery("report: missing".into()))?
         .to_owned();
+    // A template's report is cut to the caller's scope (and must be a template the caller
+    // sees); the others cover the whole tenant.
+    let template = report
+        .strip_prefix(ccpulse_report::schedule::TEMPLATE_PREFIX)
+        .map(str::to_owned);
+    let tenant = if template.is_some() {
+        asker.tenant(&state, Permission::Reports)?
+    } else {
+        asker.whole_tenant(&state, Permission::Reports)?
+    };
+    let scope = asker.scope_filters();
+    if p.get("format").is_some_and(|f| f != "html") {
+        asker.p.require(Permission::Export)?;
+    }
     let period = ccpulse_report::Period::parse(
         p.get("period")
             .ok_or_else(|| ApiError::BadQuery("period: missing".into()))?,
@@ -1245,11 +1406,18 @@ async fn generate_report(
     let lang = ccpulse_report::Lang::parse(&p.lang());
     let name = ccpulse_report::schedule::file_name(&report, tenant.as_str(), &period, format);
     let file = name.clone();
+    let user = asker.p.user.clone();
     let bytes = state
         .read(move |store, catalog| {
-            let (doc, json) =
-                ccpulse_report::schedule::build(store, catalog, &tenant, &report, &period, lang)
-                    .map_err(asked_badly)?;
+            if let Some(t) = &template {
+                if store.template(&tenant, t, Some(&user))?.is_none() {
+                    return Err(ApiError::BadQuery(format!("no template `{t}`")));
+                }
+            }
+            let (doc, json) = ccpulse_report::schedule::build(
+                store, catalog, &tenant, &report, &period, &scope, lang,
+            )
+            .map_err(asked_badly)?;
             let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
             let path = dir.path().join(&file);
             ccpulse_report::write(&doc, &json, format, &path)
@@ -1266,7 +1434,7 @@ async fn report_file(
     asker: Asker,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.whole_tenant(&state, Permission::Read)?;
+    let tenant = asker.whole_tenant(&state, Permission::Reports)?;
     let p = Params(params);
     let (schedule, period) = (
         p.get("schedule").unwrap_or_default().to_owned(),
@@ -1312,7 +1480,7 @@ async fn put_schedule(
     asker: Asker,
     Json(b): Json<ScheduleBody>,
 ) -> Result<Response, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let tenant = asker.tenant(&state, Permission::Rules)?;
     let (reports_dir, allow) = state.destinations();
     let folder = ccpulse_report::schedule::check_destination(
         &b.to,
@@ -1348,7 +1516,7 @@ async fn delete_schedule(
     asker: Asker,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let tenant = asker.tenant(&state, Permission::Rules)?;
     delete_stored(&state, &tenant, &id, DuckDbStore::delete_schedule, || {
         format!("no report schedule `{id}`")
     })
@@ -1379,7 +1547,7 @@ async fn delete_stored(
 
 /// The KPI standards a tenant is scored by (seed 002's bands unless overridden).
 async fn standards(State(state): State<AppState>, asker: Asker) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Read)?;
+    let tenant = asker.tenant(&state, Permission::Figures)?;
     let s = state
         .read(move |store, catalog| Ok(store.standards(catalog, &tenant)?))
         .await?;
@@ -1393,7 +1561,7 @@ async fn put_standards(
     asker: Asker,
     Json(body): Json<std::collections::BTreeMap<String, Vec<ccpulse_metrics::Band>>>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = asker.tenant(&state, Permission::Admin)?;
+    let tenant = asker.tenant(&state, Permission::Settings)?;
     let name = tenant.clone();
     let s = state
         .read(move |store, catalog| {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use ccpulse_store::ReportRun;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::alerts::post_webhook;
 use crate::{ApiError, AppState};
@@ -58,13 +58,33 @@ pub async fn run_due_reports(state: &AppState) -> Vec<ReportRun> {
                     .map_err(|e| ApiError::Internal(e.to_string()))
             })
             .await;
+        let detail = |outcome: Value| {
+            let mut d = json!({
+                "schedule": s.id, "report": s.report, "period": period.label,
+                "format": s.format, "webhook": s.webhook.is_some(),
+            });
+            for (k, v) in outcome.as_object().into_iter().flatten() {
+                d[k] = v.clone();
+            }
+            d
+        };
         let path = match path {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(schedule = %s.id, tenant = %s.tenant, period = %period.label, error = %e, "scheduled report failed");
+                audit_run(
+                    state,
+                    &s.tenant,
+                    detail(json!({"ok": false, "error": e.to_string()})),
+                );
                 continue;
             }
         };
+        audit_run(
+            state,
+            &s.tenant,
+            detail(json!({"ok": true, "path": path.display().to_string()})),
+        );
         let run = ReportRun {
             tenant: s.tenant.clone(),
             schedule: s.id.clone(),
@@ -90,4 +110,15 @@ pub async fn run_due_reports(state: &AppState) -> Vec<ReportRun> {
         made.push(run);
     }
     made
+}
+
+/// A scheduled report's run in the audit log (actor `scheduler`); a log that cannot be
+/// written is logged as an error (the report itself is kept).
+fn audit_run(state: &AppState, tenant: &str, detail: Value) {
+    if let Err(e) = state
+        .audit()
+        .record("scheduler", "report run", Some(tenant), detail)
+    {
+        tracing::error!(error = %e, "the audit log cannot be written");
+    }
 }

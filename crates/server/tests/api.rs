@@ -41,53 +41,82 @@ struct App {
 }
 
 /// Tokens: `admin-token` (admin), `viewer-token` (viewer), `ingest-token` (ingest),
-/// `scoped-token` (viewer of tenant `other` only).
+/// `scoped-token` (viewer of tenant `other` only), `vip-token` (supervisor of queue vip),
+/// `manager-token`, `analyst-token`, `agent-token` (agent 1001), `operator-token`,
+/// `demo-admin-token` (admin of tenant demo only).
 fn app(options: ServerOptions) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
     store
         .ensure_tenant(&ccpulse_model::TenantId::new("demo").expect("tenant"))
         .expect("tenant");
-    for (name, role, tenants) in [
-        ("root", "admin", None),
-        ("watcher", "viewer", None),
-        ("pbx", "ingest", None),
-        ("outsider", "viewer", Some(vec!["other".to_owned()])),
-    ] {
+    let scope = |queues: Option<&str>, agent: Option<&str>| ccpulse_store::DataScope {
+        queues: queues.map(|q| vec![q.to_owned()]),
+        agent: agent.map(str::to_owned),
+        ..Default::default()
+    };
+    let users = [
+        ("root", "admin", None, scope(None, None), "admin-token"),
+        ("watcher", "viewer", None, scope(None, None), "viewer-token"),
+        ("pbx", "ingest", None, scope(None, None), "ingest-token"),
+        (
+            "outsider",
+            "viewer",
+            Some("other"),
+            scope(None, None),
+            "scoped-token",
+        ),
+        (
+            "vipsup",
+            "supervisor",
+            None,
+            scope(Some("vip"), None),
+            "vip-token",
+        ),
+        ("boss", "manager", None, scope(None, None), "manager-token"),
+        (
+            "numbers",
+            "analyst",
+            None,
+            scope(None, None),
+            "analyst-token",
+        ),
+        (
+            "a1001",
+            "agent",
+            None,
+            scope(None, Some("1001")),
+            "agent-token",
+        ),
+        ("ops", "operator", None, scope(None, None), "operator-token"),
+        (
+            "demoroot",
+            "admin",
+            Some("demo"),
+            scope(None, None),
+            "demo-admin-token",
+        ),
+    ];
+    for (i, (name, role, tenants, scope, token)) in users.into_iter().enumerate() {
+        // The first five sign in with `NAME-pw` in some tests; hashing is slow, the rest
+        // only use their tokens.
+        let password_hash = if i < 5 {
+            hash_password(&format!("{name}-pw")).expect("hash")
+        } else {
+            "$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0$bm90LWEtcmVhbC1oYXNoLW5vdC1hLXJlYWwtaGFzaA".to_owned()
+        };
         store
             .put_user(&User {
                 name: name.into(),
                 role: role.into(),
-                password_hash: hash_password(&format!("{name}-pw")).expect("hash"),
-                tenants,
-                ..Default::default()
+                password_hash,
+                tenants: tenants.map(|t| vec![t.to_owned()]),
+                scope,
+                disabled: false,
             })
             .expect("user");
-    }
-    // A supervisor of queue vip only.
-    store
-        .put_user(&User {
-            name: "vipsup".into(),
-            role: "supervisor".into(),
-            password_hash: hash_password("vipsup-pw").expect("hash"),
-            tenants: None,
-            scope: ccpulse_store::DataScope {
-                queues: Some(vec!["vip".to_owned()]),
-                ..Default::default()
-            },
-        })
-        .expect("user");
-    store
-        .add_token(&secret_hash("vip-token"), "vipsup", None)
-        .expect("token");
-    for (token, user) in [
-        ("admin-token", "root"),
-        ("viewer-token", "watcher"),
-        ("ingest-token", "pbx"),
-        ("scoped-token", "outsider"),
-    ] {
         store
-            .add_token(&secret_hash(token), user, None)
+            .add_token(&secret_hash(token), name, None)
             .expect("token");
     }
     let state = ccpulse_server::start(store, options, Arc::new(Fixed(now()))).expect("start");
@@ -152,10 +181,12 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/topics?period=2026-11"),
     ("GET", "/api/v1/channels?period=2026-11"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/health"),
     ("GET", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/abcdef123456"),
     ("GET", "/api/v1/users"),
     ("DELETE", "/api/v1/users/nobody"),
+    ("PUT", "/api/v1/users/nobody"),
     ("GET", "/api/v1/contacts?metric=offered"),
     ("GET", "/api/v1/contacts/x"),
     ("GET", "/api/v1/templates"),
@@ -257,18 +288,85 @@ fn a_queue_scope_is_applied_where_the_data_is_read() {
         );
         let (status, _, _) = get("/api/v1/contacts/c1?tenant=demo", "vip-token").await;
         assert_eq!(status, StatusCode::OK);
-        // Views of the whole tenant are refused until they are cut to a scope.
-        for path in [
-            "/api/v1/live?tenant=demo",
-            "/api/v1/agents?tenant=demo&period=2026-11",
-            "/api/v1/topics?tenant=demo&period=2026-11",
-            "/api/v1/channels?tenant=demo&period=2026-11",
-            "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-11",
-        ] {
-            let (status, _, e) = get(path, "vip-token").await;
-            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {e}");
+        // The period views are cut to the scope: the unscoped view filtered by it.
+        for view in ["agents", "topics", "channels"] {
+            let mine = format!("/api/v1/{view}?tenant=demo&period=2026-11");
+            let (status, _, mine) = call(&app.router, Method::GET, &mine, Some("vip-token"), None).await;
+            assert_eq!(status, StatusCode::OK, "{view}: {mine}");
+            let all = format!("/api/v1/{view}?tenant=demo&period=2026-11");
+            let (_, _, all) = call(&app.router, Method::GET, &all, Some("admin-token"), None).await;
+            if view == "channels" {
+                let requests = |v: &Value| -> f64 {
+                    v["channels"]
+                        .as_array()
+                        .expect("channels")
+                        .iter()
+                        .filter_map(|c| c["requests"].as_f64())
+                        .sum()
+                };
+                assert_eq!(requests(&all), 3.0, "{all}");
+                assert_eq!(requests(&mine), 2.0, "only vip's: {mine}");
+            }
         }
+        // The live floor: vip's tile and agents, its sum as `all`, no other queue.
+        let (status, _, floor) = get("/api/v1/live?tenant=demo", "vip-token").await;
+        assert_eq!(status, StatusCode::OK, "{floor}");
+        let keys: Vec<&String> = floor["scopes"].as_object().expect("scopes").keys().collect();
+        assert!(
+            keys.iter().all(|k| *k == "all" || *k == "queue:vip"),
+            "{floor}"
+        );
+        assert_eq!(floor["cut_to"], json!(["vip"]));
+        // A report of the whole tenant is refused, a template's is cut to the scope.
+        let (status, _, e) = get(
+            "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-11",
+            "vip-token",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+        let template = json!({"name": "offered", "shared": true, "view": {"metrics": "offered"}});
+        let (status, _, t) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/templates?tenant=demo",
+            Some("admin-token"),
+            Some(template.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{t}");
+        for (token, offered) in [("admin-token", 3), ("vip-token", 2)] {
+            let (status, r) = get_owned(
+                &app.router,
+                "/api/v1/reports/generate?tenant=demo&report=template:offered&period=2026-11&format=json",
+                token,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{token}: {r}");
+            assert_eq!(r["rows"][0]["offered"], offered, "{token}: {r}");
+        }
+        // An agent's figures are their own contacts': the unscoped figure filtered by agent.
+        let (_, _, theirs) = get(
+            "/api/v1/kpi?tenant=demo&metrics=offered,answered&filter=agent=1001",
+            "admin-token",
+        )
+        .await;
+        let (status, _, own) = get("/api/v1/kpi?tenant=demo&metrics=offered,answered", "agent-token").await;
+        assert_eq!(status, StatusCode::OK, "{own}");
+        assert_eq!(own["rows"], theirs["rows"]);
+        let (_, _, listed) = get("/api/v1/contacts?tenant=demo&metric=offered", "agent-token").await;
+        assert!(listed["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["agent"] == "1001"), "{listed}");
+        let (status, _, _) = get("/api/v1/contacts/g1?tenant=demo", "agent-token").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not their contact");
     });
+}
+
+async fn get_owned(router: &Router, path: &str, token: &str) -> (StatusCode, Value) {
+    let (s, _, v) = call(router, Method::GET, path, Some(token), None).await;
+    (s, v)
 }
 
 /// Hostile strings in every parameter of every read route: a 4xx with the reason (or an
@@ -527,7 +625,7 @@ fn tokens_are_listed_and_revoked_without_a_restart() {
         .await;
         assert_eq!(status, StatusCode::OK, "{v}");
         let tokens = v["tokens"].as_array().expect("tokens");
-        assert_eq!(tokens.len(), 5);
+        assert_eq!(tokens.len(), 10, "one per user of the fixture");
         assert!(
             !v.to_string().contains("viewer-token"),
             "never the token itself"
@@ -764,6 +862,397 @@ fn every_api_route_needs_credentials() {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} {auth:?}");
                 assert_eq!(body["error"]["code"], "unauthenticated", "{method} {path}");
             }
+        }
+    });
+}
+
+/// The callers of the route x role table, in its columns' order: each role, a viewer of
+/// another tenant (`scoped-token`: tenant `other`), an admin of tenant demo only.
+const CALLERS: [&str; 10] = [
+    "admin-token",
+    "manager-token",
+    "vip-token",
+    "analyst-token",
+    "agent-token",
+    "viewer-token",
+    "ingest-token",
+    "operator-token",
+    "scoped-token",
+    "demo-admin-token",
+];
+
+/// Every route x every role x own tenant / foreign tenant / outside scope: `o` answered (any
+/// status but 401, 403 and 5xx: a 404 of a missing id or a 400 of a bad body is an answer),
+/// `f` forbidden (403). Columns as [`CALLERS`]: admin, manager, supervisor of vip, analyst,
+/// agent 1001, viewer, ingest, operator, viewer of another tenant, admin of demo only.
+const ROUTE_TABLE: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/me", "oooooooooo"),
+    ("GET", "/api/v1/tenants", "oooooofooo"),
+    ("POST", "/api/v1/events?tenant=demo", "offfffoffo"),
+    ("GET", "/api/v1/live?tenant=demo", "oooffofffo"),
+    ("GET", "/api/v1/live/stream?tenant=demo", "oooffofffo"),
+    (
+        "GET",
+        "/api/v1/kpi?tenant=demo&metrics=offered",
+        "oooooofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/kpi?tenant=demo&metrics=offered&format=csv",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/kpi?tenant=demo&metrics=offered&format=xlsx",
+        "oooofofffo",
+    ),
+    ("GET", "/api/v1/metrics?tenant=demo", "oooooofffo"),
+    (
+        "GET",
+        "/api/v1/agents?tenant=demo&period=2026-11",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/agents?tenant=demo&period=2026-11&format=csv",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/topics?tenant=demo&period=2026-11",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/channels?tenant=demo&period=2026-11",
+        "oooofofffo",
+    ),
+    ("GET", "/api/v1/audit", "offffffffo"),
+    ("GET", "/api/v1/tokens", "offffffoff"),
+    ("DELETE", "/api/v1/tokens/abcdef123456", "offffffoff"),
+    ("GET", "/api/v1/users", "offffffoff"),
+    ("DELETE", "/api/v1/users/nobody", "offffffoff"),
+    ("PUT", "/api/v1/users/nobody", "offffffoff"),
+    ("GET", "/api/v1/health", "offffffoff"),
+    (
+        "GET",
+        "/api/v1/contacts?tenant=demo&metric=offered",
+        "oooooofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/contacts?tenant=demo&metric=offered&format=csv",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/contacts?tenant=demo&metric=offered&unmask=true&reason=case%2042",
+        "oofffffffo",
+    ),
+    ("GET", "/api/v1/contacts/x?tenant=demo", "oooooofffo"),
+    ("GET", "/api/v1/templates?tenant=demo", "oooooofffo"),
+    ("POST", "/api/v1/templates?tenant=demo", "oooofofffo"),
+    ("GET", "/api/v1/templates/x?tenant=demo", "oooooofffo"),
+    ("DELETE", "/api/v1/templates/x?tenant=demo", "oooofofffo"),
+    ("GET", "/api/v1/alerts?tenant=demo", "oooooofffo"),
+    ("GET", "/api/v1/alerts/rules?tenant=demo", "oooooofffo"),
+    ("POST", "/api/v1/alerts/rules?tenant=demo", "oofffffffo"),
+    ("DELETE", "/api/v1/alerts/rules/x?tenant=demo", "oofffffffo"),
+    ("GET", "/api/v1/standards?tenant=demo", "oooooofffo"),
+    ("PUT", "/api/v1/standards?tenant=demo", "offffffffo"),
+    ("GET", "/api/v1/reports?tenant=demo", "oooofofffo"),
+    (
+        "GET",
+        "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-10",
+        "oofofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/reports/generate?tenant=demo&report=operations&period=2026-10&format=xlsx",
+        "oofofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/reports/file?tenant=demo&schedule=x&period=y",
+        "oofofofffo",
+    ),
+    (
+        "POST",
+        "/api/v1/reports/schedules?tenant=demo",
+        "oofffffffo",
+    ),
+    (
+        "DELETE",
+        "/api/v1/reports/schedules/x?tenant=demo",
+        "oofffffffo",
+    ),
+    ("POST", "/api/v1/logout", "oooooooooo"),
+];
+
+/// A body each changing route accepts (or refuses as a bad request, which is an answer).
+fn table_body(method: &str, path: &str) -> Option<String> {
+    let p = path.split('?').next().unwrap_or_default();
+    Some(match (method, p) {
+        ("POST", "/api/v1/events") => r#"[{"id":"t1","type":"queued","contact_id":"t1","at":"2026-11-23T01:59:00Z","queue":"vip"}]"#.into(),
+        ("POST", "/api/v1/templates") => r#"{"name":"t","view":{"metrics":"offered"}}"#.into(),
+        ("POST", "/api/v1/alerts/rules") => r#"{"when":"waiting > 10"}"#.into(),
+        ("PUT", "/api/v1/standards") => "{}".into(),
+        ("PUT", "/api/v1/users/nobody") => r#"{"disabled":false}"#.into(),
+        ("POST", "/api/v1/reports/schedules") => r#"{"report":"operations","every":"month","to":"."}"#.into(),
+        _ => return None,
+    })
+}
+
+/// The status of one request, without reading the body (a stream never ends).
+async fn status_of(router: &Router, method: &str, path: &str, token: &str) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = table_body(method, path);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    if path.contains("/stream") {
+        return (status, String::new());
+    }
+    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        String::from_utf8_lossy(&bytes).chars().take(300).collect(),
+    )
+}
+
+#[test]
+fn every_route_by_every_role_own_and_foreign_tenant_and_scope() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        // Every API route is in the table.
+        for (method, path) in API {
+            let p = path.split('?').next().unwrap_or_default();
+            assert!(
+                ROUTE_TABLE
+                    .iter()
+                    .any(|(m, q, _)| m == method && q.split('?').next() == Some(p)),
+                "{method} {path} is not in the route table"
+            );
+        }
+        let mut wrong = Vec::new();
+        for (method, path, expect) in ROUTE_TABLE {
+            assert_eq!(expect.len(), CALLERS.len(), "{method} {path}");
+            for (token, want) in CALLERS.iter().zip(expect.chars()) {
+                let (status, body) = status_of(&app.router, method, path, token).await;
+                let ok = match want {
+                    'o' => {
+                        status != StatusCode::UNAUTHORIZED
+                            && status != StatusCode::FORBIDDEN
+                            && !status.is_server_error()
+                    }
+                    _ => status == StatusCode::FORBIDDEN,
+                };
+                if !ok {
+                    wrong.push(format!(
+                        "{token} {method} {path}: {status} (want {want}) {body}"
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    });
+}
+
+/// An operator sees every tenant's health and no contact; users are changed and disabled
+/// through the API at once; changes are in the audit log with what they set; the session
+/// cookie is `Secure` behind a proxy that ends TLS.
+#[test]
+fn operators_disabled_users_audited_changes_and_secure_cookies() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let mut events = two_calls();
+        events[0]["customer"] = json!("13812345678");
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(Value::Array(events).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let (status, _, h) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/health",
+            Some("operator-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{h}");
+        let demo = h["tenants"]
+            .as_array()
+            .expect("tenants")
+            .iter()
+            .find(|t| t["tenant"] == "demo")
+            .expect("demo")
+            .clone();
+        assert_eq!(demo["contacts"], 2, "{h}");
+        assert!(demo["events"].as_i64().expect("events") > 0);
+        assert!(
+            !h.to_string().contains("5678") && !h.to_string().contains("1001"),
+            "{h}"
+        );
+        assert!(h["audit_records"].as_u64().expect("records") > 0);
+        // The operator reads no figure of any tenant.
+        for path in [
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            "/api/v1/contacts/c1?tenant=demo",
+        ] {
+            let (status, _, _) =
+                call(&app.router, Method::GET, path, Some("operator-token"), None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        }
+        // Limiting a user takes effect at once; an operator cannot make an admin.
+        let put = |token: &'static str, name: &'static str, body: Value| {
+            let router = app.router.clone();
+            async move {
+                call(
+                    &router,
+                    Method::PUT,
+                    &format!("/api/v1/users/{name}"),
+                    Some(token),
+                    Some(body.to_string()),
+                )
+                .await
+            }
+        };
+        let (status, _, e) = put("operator-token", "watcher", json!({"role": "admin"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+        let (status, _, e) = put("operator-token", "watcher", json!({"role": "agent"})).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "an agent needs their agent id: {e}"
+        );
+        let (status, _, u) = put("operator-token", "watcher", json!({"queues": ["general"]})).await;
+        assert_eq!(status, StatusCode::OK, "{u}");
+        assert_eq!(u["user"]["queues"], json!(["general"]));
+        let (_, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            k["rows"][0]["offered"], 0,
+            "vip's calls are outside general: {k}"
+        );
+        let (status, _, _) = put("admin-token", "watcher", json!({"disabled": true})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/me",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a disabled user's token opens nothing"
+        );
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"name": "watcher", "password": "watcher-pw"}).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "nor does their password");
+        let (status, _, _) = put(
+            "admin-token",
+            "watcher",
+            json!({"disabled": false, "queues": []}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=offered",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(k["rows"][0]["offered"], 2, "{k}");
+        // A change is recorded with what it set, secrets never.
+        let (status, _, _) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/alerts/rules?tenant=demo",
+            Some("manager-token"),
+            Some(json!({"when": "waiting > 7"}).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, _, log) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/audit?actor=boss",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        let rec = log["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .find(|r| r["action"] == "POST alerts/rules")
+            .expect("the rule's record")
+            .clone();
+        assert_eq!(rec["detail"]["body"]["when"], "waiting > 7", "{rec}");
+        assert_eq!(rec["tenant"], "demo");
+        let (_, _, log) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/audit?action=login",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert!(!log.to_string().contains("watcher-pw"), "{log}");
+        // Behind TLS the cookie is Secure; over plain HTTP it cannot be.
+        for (proto, secure) in [(Some("https"), true), (None, false)] {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/login")
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(p) = proto {
+                req = req.header("x-forwarded-proto", p);
+            }
+            let req = req
+                .body(Body::from(
+                    json!({"name": "root", "password": "root-pw"}).to_string(),
+                ))
+                .expect("request");
+            let res = app.router.clone().oneshot(req).await.expect("response");
+            assert_eq!(res.status(), StatusCode::OK);
+            let cookie = res.headers()[header::SET_COOKIE]
+                .to_str()
+                .expect("cookie")
+                .to_owned();
+            assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
+            assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
         }
     });
 }
@@ -2113,6 +2602,52 @@ fn the_contacts_behind_a_figure_masked_by_role_with_their_timeline() {
             ["arrived", "queued", "answered", "ended", "wrap_up_ended"]
         );
         assert_eq!(card["timeline"][2]["event"]["agent"], "1001");
+        // The event that brought the customer's number shows it masked too.
+        assert!(
+            !card.to_string().contains("13812345678"),
+            "no whole number anywhere in the card: {card}"
+        );
+        assert_eq!(card["timeline"][0]["event"]["customer"], "138****5678");
+        // An analyst sees no customer at all, not even masked, in lists, exports and cards.
+        let (_, _, a) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered",
+            "analyst-token",
+        )
+        .await;
+        assert_eq!(a["rows"][0]["customer"], "***", "{a}");
+        let (_, _, csv) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered&format=csv",
+            "analyst-token",
+        )
+        .await;
+        let csv = csv.as_str().expect("csv").to_owned();
+        assert!(csv.contains("***") && !csv.contains("5678"), "{csv}");
+        let (_, _, card) = get("/api/v1/contacts/c1?tenant=demo", "analyst-token").await;
+        assert!(!card.to_string().contains("5678"), "{card}");
+        // The tenant's rule: keep only the last four.
+        {
+            let mut settings = app
+                .state
+                .read(|store, _| Ok(store.tenant("demo").expect("demo").settings.clone()))
+                .await
+                .expect("settings");
+            settings.mask_keep = [0, 4];
+            app.state
+                .writer()
+                .run(move |store| {
+                    let t = ccpulse_model::TenantId::new("demo").expect("tenant");
+                    store.set_tenant(&t, None, Some(settings)).map(|_| ())
+                })
+                .await
+                .expect("writer")
+                .expect("set");
+        }
+        let (_, _, v) = get(
+            "/api/v1/contacts?tenant=demo&metric=answered",
+            "viewer-token",
+        )
+        .await;
+        assert_eq!(v["rows"][0]["customer"], "*******5678", "{v}");
         let (status, _, _) = get("/api/v1/contacts/nope?tenant=demo", "viewer-token").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // Another tenant's caller sees nothing of it.

@@ -17,6 +17,20 @@ pub struct User {
     pub tenants: Option<Vec<String>>,
     /// Within them, the contacts the user may see: `None` for all.
     pub scope: DataScope,
+    /// Disabled: signs in no more, their tokens and sessions open nothing, until enabled.
+    pub disabled: bool,
+}
+
+impl User {
+    /// The user as `user list --json` and `GET /api/v1/users` show it (never the password
+    /// hash).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name, "role": self.role, "tenants": self.tenants,
+            "queues": self.scope.queues, "regions": self.scope.regions,
+            "agent": self.scope.agent, "disabled": self.disabled,
+        })
+    }
 }
 
 /// The contacts a user may see within their tenants: of these queues, of these provinces, of
@@ -55,11 +69,12 @@ fn user_of(r: &::duckdb::Row<'_>) -> ::duckdb::Result<User> {
             regions: list(r.get(5)?),
             agent: r.get(6)?,
         },
+        disabled: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
     })
 }
 
 /// The columns [`user_of`] reads.
-const USER_COLUMNS: &str = "name, role, password_hash, tenants, queues, regions, agent";
+const USER_COLUMNS: &str = "name, role, password_hash, tenants, queues, regions, agent, disabled";
 
 /// A token as `token list` shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -82,11 +97,12 @@ pub struct TokenGrant {
 }
 
 impl DuckDbStore {
-    /// Adds a user, or replaces its role, password and tenants.
+    /// Adds a user, or replaces its role, password, tenants, scope and whether it is disabled.
     pub fn put_user(&self, user: &User) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO users (name, role, password_hash, tenants, queues, regions, agent)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO users
+                (name, role, password_hash, tenants, queues, regions, agent, disabled)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 user.name,
                 user.role,
@@ -94,7 +110,8 @@ impl DuckDbStore {
                 user.tenants.as_ref().map(|t| t.join(",")),
                 user.scope.queues.as_ref().map(|t| t.join(",")),
                 user.scope.regions.as_ref().map(|t| t.join(",")),
-                user.scope.agent
+                user.scope.agent,
+                user.disabled
             ],
         )?;
         Ok(())

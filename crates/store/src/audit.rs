@@ -229,6 +229,11 @@ impl AuditLog {
         f.flush().map_err(|e| self.io(e))
     }
 
+    /// The seq of the last record written (0 before the first), from the head.
+    pub fn last_seq(&self) -> Result<u64, AuditError> {
+        Ok(self.read_head()?.map_or(0, |h| h.seq))
+    }
+
     fn read_head(&self) -> Result<Option<Head>, AuditError> {
         match std::fs::read_to_string(&self.head_path) {
             Ok(text) => {

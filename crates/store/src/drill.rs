@@ -5,7 +5,7 @@ use ccpulse_metrics::drill::{compile_drill, Cell, CompiledDrill, DrillQuery, Dri
 use ccpulse_metrics::Catalog;
 use ccpulse_model::TenantId;
 
-use crate::lists::mask_customer;
+use crate::lists::{reveal_customer, Reveal};
 use crate::{DuckDbStore, Result};
 
 /// The columns of a contact's card beyond the drill-down fields.
@@ -116,16 +116,50 @@ fn cell(v: Value, numeric: bool) -> Cell {
     }
 }
 
-/// Column `i` of a row as the field `name`: the customer masked unless `unmask`.
+/// How customers leave the store for one answer: `reveal` by the tenant's rule `keep`.
+#[derive(Debug, Clone, Copy)]
+struct Revealed {
+    reveal: Reveal,
+    keep: [usize; 2],
+}
+
+impl Revealed {
+    fn customer(self, s: &str) -> String {
+        reveal_customer(s, self.reveal, self.keep)
+    }
+
+    /// An event as it came, its `customer` as this answer may show it.
+    fn event_body(self, body: String) -> String {
+        if self.reveal == Reveal::Shown {
+            return body;
+        }
+        match serde_json::from_str::<serde_json::Value>(&body) {
+            Ok(mut v) => {
+                if let Some(c) = v
+                    .get("customer")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned)
+                {
+                    v["customer"] = serde_json::Value::String(self.customer(&c));
+                }
+                v.to_string()
+            }
+            // Events are stored as JSON; anything else is not shown as it came.
+            Err(_) => String::from("{}"),
+        }
+    }
+}
+
+/// Column `i` of a row as the field `name`, the customer as `r` allows.
 fn field_of(
     row: &::duckdb::Row<'_>,
     i: usize,
     name: &str,
     numeric: bool,
-    unmask: bool,
+    r: Revealed,
 ) -> Result<Cell> {
     Ok(match cell(row.get::<_, Value>(i)?, numeric) {
-        Cell::Text(Some(s)) if name == "customer" && !unmask => Cell::Text(Some(mask_customer(&s))),
+        Cell::Text(Some(s)) if name == "customer" => Cell::Text(Some(r.customer(&s))),
         other => other,
     })
 }
@@ -136,10 +170,14 @@ impl DuckDbStore {
         Ok(compile_drill(catalog, q, &self.settings_of(&q.tenant))?)
     }
 
-    /// The contacts behind `q`'s figure: how many, and the page asked for. Customer numbers
-    /// are masked unless `unmask`.
-    pub fn drill(&self, catalog: &Catalog, q: &DrillQuery, unmask: bool) -> Result<Drilled> {
+    /// The contacts behind `q`'s figure: how many, and the page asked for; customers as
+    /// `reveal` allows (masked by the tenant's rule).
+    pub fn drill(&self, catalog: &Catalog, q: &DrillQuery, reveal: Reveal) -> Result<Drilled> {
         let c = self.compile_drill(catalog, q)?;
+        let r = Revealed {
+            reveal,
+            keep: self.settings_of(&q.tenant).mask_keep,
+        };
         let params = ::duckdb::params_from_iter(c.params.iter());
         let total: i64 = self.conn.query_row(&c.count_sql, params, |r| r.get(0))?;
         let mut stmt = self.conn.prepare(&c.rows_sql)?;
@@ -148,7 +186,7 @@ impl DuckDbStore {
         while let Some(row) = rows.next()? {
             let mut cells = Vec::with_capacity(FIELDS.len());
             for (i, f) in FIELDS.iter().enumerate() {
-                cells.push(field_of(row, i, f.name, f.numeric, unmask)?);
+                cells.push(field_of(row, i, f.name, f.numeric, r)?);
             }
             out.push(cells);
         }
@@ -159,13 +197,18 @@ impl DuckDbStore {
     }
 
     /// One contact of `tenant` with every field and its timeline; `None` when there is no
-    /// such contact. The customer is masked unless `unmask`.
+    /// such contact. The customer (in its fields and in the events that built it) as `reveal`
+    /// allows.
     pub fn contact_card(
         &self,
         tenant: &TenantId,
         id: &str,
-        unmask: bool,
+        reveal: Reveal,
     ) -> Result<Option<ContactCard>> {
+        let r = Revealed {
+            reveal,
+            keep: self.settings_of(tenant).mask_keep,
+        };
         let columns: Vec<(&'static str, &str, bool)> = FIELDS
             .iter()
             .map(|f| (f.name, f.sql, f.numeric))
@@ -186,9 +229,12 @@ impl DuckDbStore {
         };
         let mut fields = Vec::with_capacity(columns.len());
         for (i, (name, _, numeric)) in columns.iter().enumerate() {
-            fields.push((*name, field_of(row, i, name, *numeric, unmask)?));
+            fields.push((*name, field_of(row, i, name, *numeric, r)?));
         }
-        let events = self.timeline_events(tenant, id)?;
+        let mut events = self.timeline_events(tenant, id)?;
+        for m in &mut events {
+            m.body = m.body.take().map(|b| r.event_body(b));
+        }
         let (timeline_source, timeline) = if events.is_empty() {
             ("contact", moments_of(&fields))
         } else {

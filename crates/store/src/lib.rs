@@ -50,12 +50,12 @@ pub use drill::{ContactCard, Moment};
 pub use duckdb::{DuckDbStore, StoreConfig, Transaction};
 pub use events::{Keys, NewEvent};
 pub use feed::{Feed, FeedHandle};
-pub use lists::{ContactLine, ContactList};
+pub use lists::{ContactLine, ContactList, Reveal};
 pub use quarantine::{NewRejection, QuarantineEntry};
 pub use schedules::{ReportRun, ReportSchedule};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use templates::Template;
-pub use tenants::Tenant;
+pub use tenants::{Tenant, TenantHealth};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

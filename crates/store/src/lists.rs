@@ -46,19 +46,50 @@ pub struct ContactLine {
     pub status: Option<String>,
 }
 
+/// How a customer's number or id leaves the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    /// Not at all (`***`): roles that see no personal data.
+    Hidden,
+    /// Masked by the tenant's rule (`138****5678`): the default everywhere.
+    Masked,
+    /// Whole: one contact unmasked for a reason that was logged.
+    Shown,
+}
+
+/// What a hidden customer reads as.
+pub const HIDDEN: &str = "***";
+
 /// `13812345678` → `138****5678`; short identifiers keep only their first character.
 pub fn mask_customer(s: &str) -> String {
+    mask_keeping(s, [3, 4])
+}
+
+/// Masks all but the first `keep[0]` and last `keep[1]` characters; an identifier too short
+/// to keep both and hide one keeps only its first character (none when `keep[0]` is 0).
+pub fn mask_keeping(s: &str, keep: [usize; 2]) -> String {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
-    if n >= 8 {
-        let mut out: String = chars[..3].iter().collect();
-        out.push_str(&"*".repeat(n - 7));
-        out.extend(&chars[n - 4..]);
+    let [head, tail] = keep;
+    if n > head + tail {
+        let mut out: String = chars[..head].iter().collect();
+        out.push_str(&"*".repeat(n - head - tail));
+        out.extend(&chars[n - tail..]);
         out
     } else {
-        let mut out: String = chars.iter().take(1).collect();
-        out.push_str(&"*".repeat(n.saturating_sub(1)));
+        let first = usize::from(head > 0).min(n);
+        let mut out: String = chars[..first].iter().collect();
+        out.push_str(&"*".repeat(n - first));
         out
+    }
+}
+
+/// `customer` as it may leave the store by `reveal` and the tenant's rule `keep`.
+pub fn reveal_customer(s: &str, reveal: Reveal, keep: [usize; 2]) -> String {
+    match reveal {
+        Reveal::Hidden => HIDDEN.to_owned(),
+        Reveal::Masked => mask_keeping(s, keep),
+        Reveal::Shown => s.to_owned(),
     }
 }
 
@@ -73,6 +104,7 @@ impl DuckDbStore {
         to: &str,
         limit: usize,
     ) -> Result<(u64, Vec<ContactLine>)> {
+        let keep = self.settings_of(tenant).mask_keep;
         let tenant = tenant.as_str();
         let wheres = format!(
             "tenant = ? AND local_ts >= CAST(? AS TIMESTAMP) AND local_ts < CAST(? AS TIMESTAMP) \
@@ -97,7 +129,9 @@ impl DuckDbStore {
                 channel: r.get(2)?,
                 queue: r.get(3)?,
                 agent: r.get(4)?,
-                customer: r.get::<_, Option<String>>(5)?.map(|c| mask_customer(&c)),
+                customer: r
+                    .get::<_, Option<String>>(5)?
+                    .map(|c| mask_keeping(&c, keep)),
                 business_line: r.get(6)?,
                 category: r.get(7)?,
                 survey_reason: r.get(8)?,
@@ -121,6 +155,7 @@ impl DuckDbStore {
         to: &str,
         limit: usize,
     ) -> Result<Option<(u64, Vec<ContactLine>)>> {
+        let keep = self.settings_of(tenant).mask_keep;
         let tenant = tenant.as_str();
         let any: i64 = self.conn.query_row(
             "SELECT count(*) FROM tickets WHERE tenant = ?",
@@ -164,7 +199,9 @@ impl DuckDbStore {
                 channel: r.get(2)?,
                 queue: None,
                 agent: None,
-                customer: r.get::<_, Option<String>>(3)?.map(|c| mask_customer(&c)),
+                customer: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|c| mask_keeping(&c, keep)),
                 business_line: r.get(4)?,
                 category: r.get(5)?,
                 survey_reason: None,
@@ -179,7 +216,7 @@ impl DuckDbStore {
 
 #[cfg(test)]
 mod tests {
-    use super::mask_customer;
+    use super::{mask_customer, mask_keeping, reveal_customer, Reveal, HIDDEN};
 
     #[test]
     fn numbers_keep_their_ends() {
@@ -187,5 +224,16 @@ mod tests {
         assert_eq!(mask_customer("08586139818"), "085****9818");
         assert_eq!(mask_customer("u17"), "u**");
         assert_eq!(mask_customer(""), "");
+        assert_eq!(mask_keeping("13812345678", [0, 4]), "*******5678");
+        assert_eq!(mask_keeping("13812345678", [3, 0]), "138********");
+        assert_eq!(mask_keeping("abc", [0, 4]), "***");
+        assert_eq!(
+            reveal_customer("13812345678", Reveal::Hidden, [3, 4]),
+            HIDDEN
+        );
+        assert_eq!(
+            reveal_customer("13812345678", Reveal::Shown, [3, 4]),
+            "13812345678"
+        );
     }
 }

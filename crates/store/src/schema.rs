@@ -306,6 +306,10 @@ const MIGRATION_8: &str = "ALTER TABLE users ADD COLUMN queues VARCHAR;
 const MIGRATION_9: &str = "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMP;
          ALTER TABLE tokens ADD COLUMN read_only BOOLEAN DEFAULT false;";
 
+/// 10: each tenant's masking rule; users that are disabled without being removed.
+const MIGRATION_10: &str = "ALTER TABLE tenants ADD COLUMN mask_keep VARCHAR DEFAULT '3,4';
+         ALTER TABLE users ADD COLUMN disabled BOOLEAN DEFAULT false;";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -317,6 +321,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_7.to_owned(),
         MIGRATION_8.to_owned(),
         MIGRATION_9.to_owned(),
+        MIGRATION_10.to_owned(),
     ]
 }
 

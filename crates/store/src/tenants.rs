@@ -19,6 +19,17 @@ pub struct Tenant {
     pub settings: TenantSettings,
 }
 
+/// A tenant's health: counts and the newest arrivals (UTC), nothing of any contact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantHealth {
+    pub tenant: String,
+    pub contacts: i64,
+    pub newest_contact: Option<String>,
+    pub events: i64,
+    pub newest_event: Option<String>,
+    pub quarantined: i64,
+}
+
 fn zone(name: &str) -> Result<TimeZone> {
     TimeZone::get(name).map_err(|_| StoreError::TimeZone(name.to_owned()))
 }
@@ -44,7 +55,7 @@ impl DuckDbStore {
     pub fn load_tenants(&mut self) -> Result<()> {
         let mut stmt = self.conn.prepare(
             "SELECT name, timezone, service_level_threshold, short_abandon, wait_bands,
-                    ultra_short_talk, ultra_long_factor, repeat_days FROM tenants",
+                    ultra_short_talk, ultra_long_factor, repeat_days, mask_keep FROM tenants",
         )?;
         let rows = stmt.query_map([], |r| {
             let name: String = r.get(0)?;
@@ -64,6 +75,10 @@ impl DuckDbStore {
                     .get::<_, Option<f64>>(6)?
                     .unwrap_or(defaults.ultra_long_factor),
                 repeat_days: r.get::<_, Option<f64>>(7)?.unwrap_or(defaults.repeat_days),
+                mask_keep: r
+                    .get::<_, Option<String>>(8)?
+                    .and_then(|m| TenantSettings::parse_mask(&m).ok())
+                    .unwrap_or(defaults.mask_keep),
             };
             Ok((name, timezone, settings))
         })?;
@@ -127,6 +142,33 @@ impl DuckDbStore {
             .collect()
     }
 
+    /// Each tenant's health as a platform operator sees it, no contact data: how many
+    /// contacts, events and quarantined records it holds and when the newest arrived.
+    pub fn tenant_health(&self) -> Result<Vec<TenantHealth>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.name,
+                    (SELECT count(*) FROM contacts c WHERE c.tenant = t.name),
+                    (SELECT strftime(max(arrived_at), '%Y-%m-%dT%H:%M:%SZ') FROM contacts c
+                      WHERE c.tenant = t.name),
+                    (SELECT count(*) FROM events e WHERE e.tenant = t.name),
+                    (SELECT strftime(max(received_at), '%Y-%m-%dT%H:%M:%SZ') FROM events e
+                      WHERE e.tenant = t.name),
+                    (SELECT count(*) FROM quarantine q WHERE q.tenant = t.name)
+             FROM tenants t ORDER BY t.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TenantHealth {
+                tenant: r.get(0)?,
+                contacts: r.get(1)?,
+                newest_contact: r.get(2)?,
+                events: r.get(3)?,
+                newest_event: r.get(4)?,
+                quarantined: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The tenants that have at least one contact stored.
     pub fn tenants_with_contacts(&self) -> Result<HashSet<String>> {
         let mut stmt = self.conn.prepare("SELECT DISTINCT tenant FROM contacts")?;
@@ -150,7 +192,7 @@ impl DuckDbStore {
             self.conn.execute(
                 "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?,
                         wait_bands = ?, ultra_short_talk = ?, ultra_long_factor = ?,
-                        repeat_days = ?
+                        repeat_days = ?, mask_keep = ?
                  WHERE name = ?",
                 ::duckdb::params![
                     tz_name,
@@ -160,6 +202,7 @@ impl DuckDbStore {
                     settings.ultra_short_talk,
                     settings.ultra_long_factor,
                     settings.repeat_days,
+                    settings.mask_text(),
                     name.as_str()
                 ],
             )?;

@@ -24,7 +24,15 @@ pub fn agents(cfg: &Config, a: AgentsArgs) -> Done {
         threshold: a.threshold,
         min_handled: a.min_handled,
     };
-    let view = build(&store, &store.catalog()?, &tenant, &period, &options, lang)?;
+    let view = build(
+        &store,
+        &store.catalog()?,
+        &tenant,
+        &period,
+        &[],
+        &options,
+        lang,
+    )?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view.to_json())?),
         Format::Csv => print!("{}", view.to_csv()?),

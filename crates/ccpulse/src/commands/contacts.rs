@@ -29,8 +29,13 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
     if a.unmask && !unmask {
         bail!("--unmask: give the reason (--reason TEXT): it goes into the audit log");
     }
+    let reveal = if unmask {
+        ccpulse_store::Reveal::Shown
+    } else {
+        ccpulse_store::Reveal::Masked
+    };
     if let Some(id) = &a.id {
-        let Some(card) = store.contact_card(&tenant, id, unmask)? else {
+        let Some(card) = store.contact_card(&tenant, id, reveal)? else {
             bail!("no contact `{id}` in tenant `{tenant}`");
         };
         println!("{}", serde_json::to_string_pretty(&card.to_json())?);
@@ -48,7 +53,7 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
         offset: a.offset.as_deref(),
     };
     let q = DrillQuery::parse(tenant, &text)?;
-    let d = store.drill(&catalog, &q, unmask)?;
+    let d = store.drill(&catalog, &q, reveal)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d.to_json())?),
         Format::Csv => print!("{}", d.to_csv()?),

@@ -85,7 +85,7 @@ pub fn run(cfg: &Config, command: TemplateCommand) -> Done {
             let lang = Lang::parse(&lang_of(cfg, args.lang.as_deref())?);
             let period = Period::parse(&args.period)?;
             let catalog = store.catalog()?;
-            let (doc, json) = run_template(&store, &catalog, &tenant, &t, &period, lang)?;
+            let (doc, json) = run_template(&store, &catalog, &tenant, &t, &period, &[], lang)?;
             emit(args.format.as_deref(), args.out.as_deref(), &doc, &json)?;
         }
         TemplateCommand::Delete { name, tenant } => {

@@ -19,6 +19,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             ultra_short_talk,
             ultra_long_factor,
             repeat_days,
+            mask,
         } => {
             let id = name;
             let before = store.ensure_tenant(&id)?;
@@ -32,6 +33,10 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             if let Some(b) = wait_bands {
                 settings.wait_bands = ccpulse_metrics::TenantSettings::parse_wait_bands(&b)
                     .map_err(|e| anyhow::anyhow!("--wait-bands: {e}"))?;
+            }
+            if let Some(m) = mask {
+                settings.mask_keep = ccpulse_metrics::TenantSettings::parse_mask(&m)
+                    .map_err(|e| anyhow::anyhow!("--mask: {e}"))?;
             }
             for (given, field, what) in [
                 (
@@ -58,7 +63,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             println!(
                 "tenant {}: time zone {}, service-level threshold {} s, short abandon {} s, \
                  wait bands {} s, ultra-short talk < {} s, ultra-long talk > {} x the queue's \
-                 p95, repeat within {} days",
+                 p95, repeat within {} days, customers masked keeping {}",
                 t.name,
                 t.timezone,
                 s.service_level_threshold,
@@ -66,7 +71,8 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                 s.wait_bands_text(),
                 s.ultra_short_talk,
                 s.ultra_long_factor,
-                s.repeat_days
+                s.repeat_days,
+                s.mask_text()
             );
         }
         TenantCommand::List { json } => {
@@ -83,6 +89,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                             "ultra_short_talk": t.settings.ultra_short_talk,
                             "ultra_long_factor": t.settings.ultra_long_factor,
                             "repeat_days": t.settings.repeat_days,
+                            "mask": t.settings.mask_text(),
                         })
                     })
                     .collect();

@@ -18,7 +18,15 @@ pub fn topics(cfg: &Config, a: TopicsArgs) -> Done {
     let store = open(cfg)?;
     let tenant = known_tenant(&store, &a.tenant)?;
     let period = Period::parse(&a.period)?;
-    let view = build(&store, &store.catalog()?, &tenant, &period, a.limit, lang)?;
+    let view = build(
+        &store,
+        &store.catalog()?,
+        &tenant,
+        &period,
+        &[],
+        a.limit,
+        lang,
+    )?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view.to_json())?),
         Format::Csv => print!("{}", view.to_csv()?),
@@ -101,7 +109,7 @@ pub fn channels(cfg: &Config, a: ChannelsArgs) -> Done {
     let store = open(cfg)?;
     let tenant = known_tenant(&store, &a.tenant)?;
     let period = Period::parse(&a.period)?;
-    let view = build(&store, &store.catalog()?, &tenant, &period, lang)?;
+    let view = build(&store, &store.catalog()?, &tenant, &period, &[], lang)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view.to_json())?),
         Format::Csv => print!("{}", view.to_csv()?),

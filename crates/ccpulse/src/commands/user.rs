@@ -1,4 +1,4 @@
-//! `ccpulse user add|list|password|remove` and `ccpulse token create|list|revoke`: who may
+//! `ccpulse user add|set|disable|enable|list|password|remove` and `ccpulse token create|list|revoke`: who may
 //! use the server.
 
 use std::io::BufRead as _;
@@ -6,83 +6,145 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use ccpulse_server::auth::{hash_password, new_secret, secret_hash, Role};
-use ccpulse_store::{DataScope, DuckDbStore, User};
+use ccpulse_store::{DuckDbStore, User};
 
 use super::{open, Done};
-use crate::cli::{TokenCommand, UserCommand};
+use crate::cli::{TokenCommand, UserCommand, UserScopeArgs};
 use crate::config::Config;
+
+/// A comma-separated list: `None` when not given, `Some(None)` when given empty (no limit).
+fn list_arg(t: Option<String>) -> Option<Option<Vec<String>>> {
+    t.map(|t| {
+        let v: Vec<String> = t
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!v.is_empty()).then_some(v)
+    })
+}
+
+/// `user` with what `a` gives changed.
+fn apply_scope(user: &mut User, a: UserScopeArgs) {
+    if let Some(t) = list_arg(a.tenants) {
+        user.tenants = t;
+    }
+    if let Some(q) = list_arg(a.queues) {
+        user.scope.queues = q;
+    }
+    if let Some(r) = list_arg(a.regions) {
+        user.scope.regions = r;
+    }
+    if let Some(ag) = a.agent {
+        let ag = ag.trim().to_owned();
+        user.scope.agent = (!ag.is_empty()).then_some(ag);
+    }
+}
+
+/// A user's role and scope checked together (an agent needs the agent they are).
+fn checked(user: &User) -> anyhow::Result<()> {
+    let Some(role) = Role::parse(&user.role) else {
+        bail!("--role `{}`: use one of {}", user.role, Role::NAMES);
+    };
+    role.check_scope(&user.scope).map_err(anyhow::Error::msg)
+}
+
+/// How `user list` shows a user's reach.
+fn describe(u: &User) -> (String, String) {
+    let tenants = u
+        .tenants
+        .as_ref()
+        .map_or("all tenants".into(), |t| t.join(","));
+    let mut scope = Vec::new();
+    if let Some(q) = &u.scope.queues {
+        scope.push(format!("queues {}", q.join(",")));
+    }
+    if let Some(r) = &u.scope.regions {
+        scope.push(format!("regions {}", r.join(",")));
+    }
+    if let Some(a) = &u.scope.agent {
+        scope.push(format!("agent {a}"));
+    }
+    let scope = if scope.is_empty() {
+        "all contacts".to_owned()
+    } else {
+        scope.join("; ")
+    };
+    (tenants, scope)
+}
 
 /// Runs a user command.
 pub fn user(cfg: &Config, command: UserCommand) -> Done {
     let store = open(cfg)?;
+    let existing = |name: &str| -> anyhow::Result<User> {
+        store
+            .user(name)?
+            .ok_or_else(|| anyhow::anyhow!("no user `{name}` (see `ccpulse user list`)"))
+    };
     match command {
         UserCommand::Add {
             name,
             role,
             password_stdin,
-            tenants,
-            queues,
-            regions,
-            agent,
+            scope,
         } => {
-            let split = |t: Option<String>| {
-                t.map(|t| {
-                    t.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
+            let mut user = User {
+                name,
+                role,
+                ..User::default()
             };
-            let scope = DataScope {
-                queues: split(queues),
-                regions: split(regions),
-                agent,
-            };
-            add_user(
-                &store,
-                &name,
-                &role,
-                password_stdin,
-                tenants.as_deref(),
-                scope,
-            )?;
+            apply_scope(&mut user, scope);
+            checked(&user)?;
+            user.password_hash = password_from_stdin(password_stdin)?;
+            store.put_user(&user)?;
+            eprintln!("user `{}` ({}) saved", user.name, user.role);
         }
-        UserCommand::List => {
-            for u in store.users()? {
-                let tenants = u.tenants.map_or("all tenants".into(), |t| t.join(","));
-                let mut scope = Vec::new();
-                if let Some(q) = &u.scope.queues {
-                    scope.push(format!("queues {}", q.join(",")));
-                }
-                if let Some(r) = &u.scope.regions {
-                    scope.push(format!("regions {}", r.join(",")));
-                }
-                if let Some(a) = &u.scope.agent {
-                    scope.push(format!("agent {a}"));
-                }
-                let scope = if scope.is_empty() {
-                    "all contacts".to_owned()
-                } else {
-                    scope.join("; ")
-                };
-                println!("{}\t{}\t{tenants}\t{scope}", u.name, u.role);
+        UserCommand::Set { name, role, scope } => {
+            let mut user = existing(&name)?;
+            if let Some(r) = role {
+                user.role = r;
+            }
+            apply_scope(&mut user, scope);
+            checked(&user)?;
+            store.put_user(&user)?;
+            let (tenants, scope) = describe(&user);
+            eprintln!("user `{name}`: {} of {tenants}, {scope}", user.role);
+        }
+        UserCommand::Disable { name } => {
+            let mut user = existing(&name)?;
+            user.disabled = true;
+            store.put_user(&user)?;
+            store.end_sessions(&name)?;
+            eprintln!("user `{name}` disabled: their tokens and sessions open nothing");
+        }
+        UserCommand::Enable { name } => {
+            let mut user = existing(&name)?;
+            user.disabled = false;
+            store.put_user(&user)?;
+            eprintln!("user `{name}` enabled");
+        }
+        UserCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                let v: Vec<serde_json::Value> = users.iter().map(User::to_json).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "users": v }))?
+                );
+            }
+            for u in users.iter().filter(|_| !json) {
+                let (tenants, scope) = describe(u);
+                let state = if u.disabled { "\tdisabled" } else { "" };
+                println!("{}\t{}\t{tenants}\t{scope}{state}", u.name, u.role);
             }
         }
         UserCommand::Password {
             name,
             password_stdin,
         } => {
-            let Some(u) = store.user(&name)? else {
-                bail!("no user `{name}`");
-            };
-            add_user(
-                &store,
-                &u.name,
-                &u.role,
-                password_stdin,
-                u.tenants.map(|t| t.join(",")).as_deref(),
-                u.scope,
-            )?;
+            let mut user = existing(&name)?;
+            user.password_hash = password_from_stdin(password_stdin)?;
+            store.put_user(&user)?;
             store.end_sessions(&name)?;
             eprintln!("password of `{name}` changed; their sessions ended");
         }
@@ -150,18 +212,8 @@ pub fn token(cfg: &Config, command: TokenCommand) -> Done {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Adds (or changes) a user; the password from stdin's first line.
-fn add_user(
-    store: &DuckDbStore,
-    name: &str,
-    role: &str,
-    password_stdin: bool,
-    tenants: Option<&str>,
-    scope: DataScope,
-) -> anyhow::Result<()> {
-    if Role::parse(role).is_none() {
-        bail!("--role `{role}`: use one of {}", Role::NAMES);
-    }
+/// The argon2 hash of the password on the first line of standard input.
+fn password_from_stdin(password_stdin: bool) -> anyhow::Result<String> {
     if !password_stdin {
         bail!("give the password on standard input with --password-stdin (it never goes on the command line)");
     }
@@ -171,21 +223,7 @@ fn add_user(
     if password.len() < 4 {
         bail!("the password is too short (4 characters at least)");
     }
-    let hash = hash_password(password).map_err(anyhow::Error::msg)?;
-    store.put_user(&User {
-        name: name.to_owned(),
-        role: role.to_owned(),
-        password_hash: hash,
-        tenants: tenants.map(|t| {
-            t.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }),
-        scope,
-    })?;
-    eprintln!("user `{name}` ({role}) saved");
-    Ok(())
+    hash_password(password).map_err(anyhow::Error::msg)
 }
 
 /// Creates a token for `user`; returns it (only its hash is stored).
