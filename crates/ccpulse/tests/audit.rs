@@ -231,6 +231,42 @@ fn tokens_are_listed_by_id_and_revoked() {
         users.contains("sup\tsupervisor\tall tenants\tqueues vip,gold; regions 广东"),
         "{users}"
     );
+    // `user set` changes what is given and keeps the rest; an empty list lifts a limit.
+    cli.ok(&["user", "set", "sup", "--role", "manager", "--queues", ""]);
+    let users = cli.ok(&["user", "list"]);
+    assert!(
+        users.contains("sup\tmanager\tall tenants\tregions 广东"),
+        "{users}"
+    );
+    // An agent needs the agent they are; a role must be one of the eight.
+    let out = cli.run(&["user", "set", "sup", "--role", "agent"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--agent"));
+    let out = cli.run(&["user", "set", "sup", "--role", "god"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("operator"));
+    cli.ok(&["user", "set", "sup", "--role", "agent", "--agent", "1001"]);
+    cli.ok(&["user", "disable", "sup"]);
+    let v: Value = serde_json::from_str(&cli.ok(&["user", "list", "--json"])).unwrap();
+    let sup = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "sup")
+        .unwrap()
+        .clone();
+    assert_eq!(sup["disabled"], true, "{sup}");
+    assert_eq!(sup["agent"], "1001");
+    assert_eq!(sup["role"], "agent");
+    assert!(!v.to_string().contains("argon2"), "never the password hash");
+    cli.ok(&["user", "enable", "sup"]);
+    assert!(!cli.ok(&["user", "list"]).contains("disabled"));
+    // The tenant's masking rule applies to every output of the command line too.
+    cli.ok(&["tenant", "set", "bank", "--mask", "0,4"]);
+    let masked = cli.ok(&[
+        "contacts", "--tenant", "bank", "--metric", "answered", "--format", "csv",
+    ]);
+    assert!(masked.contains("*******5678"), "{masked}");
+    assert!(!cli.run(&["tenant", "set", "bank", "--mask", "9,9"]).status.success());
     // A new password; then the user goes, with every token they had.
     cli.run_stdin(
         &["user", "password", "pbx", "--password-stdin"],

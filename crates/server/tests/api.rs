@@ -527,6 +527,65 @@ fn hostile_parameters_are_refused_and_change_nothing() {
             .await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{h}");
         }
+        // Hostile strings in every field of every body that changes something.
+        let bodies: &[(Method, &str, Value)] = &[
+            (Method::POST, "/api/v1/templates?tenant=demo", json!({"name": "n", "shared": true, "view": {"metrics": "offered", "by": "queue", "filters": ["queue=vip"]}})),
+            (Method::POST, "/api/v1/alerts/rules?tenant=demo", json!({"id": "r", "when": "waiting > 10"})),
+            (Method::POST, "/api/v1/reports/schedules?tenant=demo", json!({"id": "s", "report": "operations", "every": "month", "to": ".", "format": "html", "lang": "zh-CN", "at": "06:00"})),
+            (Method::PUT, "/api/v1/users/watcher", json!({"role": "viewer", "agent": "1001x", "queues": ["vip"], "tenants": ["demo"]})),
+        ];
+        let strings = |v: &Value| -> Vec<Vec<String>> {
+            // JSON pointers of the string leaves.
+            fn walk(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+                match v {
+                    Value::String(_) => out.push(at),
+                    Value::Object(m) => m.iter().for_each(|(k, x)| {
+                        let mut p = at.clone();
+                        p.push(k.clone());
+                        walk(x, p, out);
+                    }),
+                    Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| {
+                        let mut p = at.clone();
+                        p.push(i.to_string());
+                        walk(x, p, out);
+                    }),
+                    _ => {}
+                }
+            }
+            let mut out = Vec::new();
+            walk(v, Vec::new(), &mut out);
+            out
+        };
+        for (method, path, body) in bodies {
+            for leaf in strings(body) {
+                for h in hostile {
+                    let mut b = body.clone();
+                    let pointer = format!("/{}", leaf.join("/"));
+                    *b.pointer_mut(&pointer).expect("leaf") = json!(h);
+                    let (status, _, e) =
+                        call(&app.router, method.clone(), path, Some("admin-token"), Some(b.to_string())).await;
+                    assert!(status.as_u16() < 500, "{method} {path} {pointer}={h}: {status} {e}");
+                    if status.is_client_error() {
+                        assert!(
+                            e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+                            "{path} {pointer}: {e}"
+                        );
+                    }
+                }
+            }
+        }
+        // No schedule writes outside the reports folder, no tenant was made of a path.
+        let (_, _, r) = call(&app.router, Method::GET, "/api/v1/reports?tenant=demo", Some("admin-token"), None).await;
+        for s in r["schedules"].as_array().expect("schedules") {
+            assert!(!s["out_dir"].as_str().unwrap_or_default().contains(".."), "{s}");
+        }
+        let (_, _, t) = call(&app.router, Method::GET, "/api/v1/tenants", Some("admin-token"), None).await;
+        assert!(!t.to_string().contains("etc"), "{t}");
+        // A body over the limit is refused whole.
+        let huge = "x".repeat(ccpulse_server::routes::BODY_LIMIT + 1);
+        let (status, _, e) =
+            call(&app.router, Method::POST, "/api/v1/templates?tenant=demo", Some("admin-token"), Some(huge)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
         assert_eq!(
             offered(app.router.clone()).await,
             before,
