@@ -1,10 +1,11 @@
 // Drives Debian's chromium through the wallboard: logs in through the page, opens /wall,
 // posts events with an API token, waits until the numbers on the wall change, and saves a
 // screenshot. Run by crates/ccpulse/tests/wall_browser.rs.
-//   node e2e/wall.mjs URL USER PASSWORD TOKEN TENANT SCREENSHOT
+// Then a supervisor of queue vip sees the floor cut to vip, and an analyst lands on explore.
+//   node e2e/wall.mjs URL USER PASSWORD TOKEN TENANT SUPERVISOR ANALYST PASSWORD2 SCREENSHOT
 import { chromium } from "playwright-core";
 
-const [url, user, password, token, tenant, shot] = process.argv.slice(2);
+const [url, user, password, token, tenant, supervisor, analyst, password2, shot] = process.argv.slice(2);
 const fail = (msg) => {
   console.error(msg);
   process.exit(1);
@@ -104,6 +105,32 @@ try {
   await page.click('[data-lang="en"]');
   const en = (await page.locator('#overall [data-metric="waiting"] .label').textContent())?.trim();
   if (en !== "Waiting") fail(`expected the English label, got ${en}`);
+
+  // A supervisor of queue vip: the same floor cut to vip (2 waiting, no other queue's tile).
+  const signIn = async (name) => {
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+    await p.goto(`${url}/login`);
+    await p.fill("#user", name);
+    await p.fill("#password", password2);
+    await p.click("#login-button");
+    return p;
+  };
+  const sup = await signIn(supervisor);
+  await sup.waitForURL(/\/wall/, { timeout: 15000 });
+  await sup.goto(`${url}/wall?tenant=${tenant}`);
+  await sup.waitForFunction(
+    () => document.querySelector('#overall [data-value="waiting"]')?.textContent?.trim() === "2",
+    null,
+    { timeout: 10000 },
+  );
+  await sup.locator('[data-scope="queue:vip"]').waitFor({ timeout: 10000 });
+  if ((await sup.locator('[data-scope="queue:general"]').count()) !== 0) fail("the supervisor of vip sees queue general");
+  await sup.screenshot({ path: shot.replace(/\.png$/, "-vip.png"), fullPage: false });
+  // An analyst has no floor: signed in, they land on explore.
+  const an = await signIn(analyst);
+  await an.waitForURL(/\/explore/, { timeout: 15000 });
   console.log("wall ok");
 } finally {
   await browser.close();

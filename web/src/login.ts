@@ -19,8 +19,11 @@ form.addEventListener("submit", async (e) => {
   });
   if (res.ok) {
     const next = new URLSearchParams(location.search).get("next");
+    // Roles without the live floor start where their figures are.
+    const role = ((await res.json()) as { role?: string }).role ?? "";
+    const home = ["analyst", "agent"].includes(role) ? "/explore" : "/wall";
     // Only a path of this site: `//host` or `/\host` would leave it.
-    location.href = next && /^\/(?![/\\])/.test(next) ? next : "/wall";
+    location.href = next && /^\/(?![/\\])/.test(next) ? next : home;
   } else {
     error.textContent = t("bad_login");
   }

@@ -269,4 +269,12 @@ async function start() {
   setInterval(() => void refetch(), 15000);
 }
 
-void start();
+// A role without the floor (analyst, agent, operator) or a scope it cannot be cut to: the
+// server's reason, where the connection state shows.
+void start().catch((e: Error) => {
+  const conn = document.getElementById("conn");
+  if (conn) {
+    conn.textContent = e.message;
+    conn.className = "conn lost";
+  }
+});

@@ -266,7 +266,10 @@ fn tokens_are_listed_by_id_and_revoked() {
         "contacts", "--tenant", "bank", "--metric", "answered", "--format", "csv",
     ]);
     assert!(masked.contains("*******5678"), "{masked}");
-    assert!(!cli.run(&["tenant", "set", "bank", "--mask", "9,9"]).status.success());
+    assert!(!cli
+        .run(&["tenant", "set", "bank", "--mask", "9,9"])
+        .status
+        .success());
     // A new password; then the user goes, with every token they had.
     cli.run_stdin(
         &["user", "password", "pbx", "--password-stdin"],
