@@ -24,6 +24,8 @@ pub struct FileConfig {
     /// URL prefixes a report schedule's webhook may start with (default: none allowed).
     #[serde(default)]
     pub webhook_allow: Vec<String>,
+    /// How far ahead of the server's clock a posted event may be, seconds (default 300).
+    pub max_clock_skew: Option<u64>,
 }
 
 /// The effective configuration.
@@ -38,6 +40,8 @@ pub struct Config {
     pub lang: String,
     pub reports_dir: PathBuf,
     pub webhook_allow: Vec<String>,
+    /// Seconds a posted event may be ahead of the server's clock.
+    pub max_clock_skew: u64,
 }
 
 impl Config {
@@ -86,6 +90,7 @@ impl Config {
                 .reports_dir
                 .unwrap_or_else(|| data.join("reports")),
             webhook_allow: from_file.webhook_allow,
+            max_clock_skew: from_file.max_clock_skew.unwrap_or(300),
         })
     }
 

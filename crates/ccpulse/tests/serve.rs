@@ -75,6 +75,10 @@ fn setup() -> (Cli, String) {
     );
     let token = cli.ok(&["token", "create", "--user", "root"]);
     let token = token.lines().last().unwrap().trim().to_owned();
+    // The tenants the tests watch exist before their first event (an unknown one is 404).
+    for t in ["floor1", "floor2"] {
+        cli.ok(&["tenant", "set", t]);
+    }
     (cli, token)
 }
 
@@ -196,6 +200,12 @@ fn until(
 fn posted_events_come_back_on_the_stream_and_after_a_reconnect() {
     let (cli, token) = setup();
     let server = Server::start(&cli);
+    // The command line says in one line that the server holds the store.
+    let out = cli.run(&["kpi", "--tenant", "floor1", "--metrics", "offered"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the server holds the store"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     let rx = stream(&server, &token, "floor1", None);
     let (snapshot_id, _) = until(&rx, "snapshot", |e, _| e == "snapshot");
     let started = Instant::now();

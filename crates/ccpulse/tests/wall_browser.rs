@@ -25,6 +25,7 @@ fn the_wall_logs_in_and_moves_with_posted_events() {
         args.extend(scope);
         assert!(cli.run_stdin(&args, b"floor-password\n").status.success());
     }
+    cli.ok(&["tenant", "set", "wallco"]);
     let token = cli.ok(&["token", "create", "--user", "boss"]);
     let token = token.lines().last().unwrap().trim().to_owned();
     browser_check(

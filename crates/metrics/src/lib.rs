@@ -57,6 +57,8 @@ pub enum QueryError {
     BadFilter(String),
     #[error("`{0}` is not a date or time (use 2021-01-04 or 2021-01-04T09:00)")]
     BadTime(String),
+    #[error("from `{from}` is after to `{to}`: the range would be empty")]
+    BackwardRange { from: String, to: String },
     #[error("{0}")]
     Unsupported(String),
     #[error(transparent)]

@@ -488,9 +488,21 @@ pub(crate) fn parse_scope(
     to: Option<&str>,
     filters: &[String],
 ) -> Result<Scope, QueryError> {
-    Ok((
+    let (start, end) = (
         from.map(parse_local_time).transpose()?,
         to.map(parse_local_time).transpose()?,
+    );
+    if let (Some(s), Some(e)) = (start, end) {
+        if s > e {
+            return Err(QueryError::BackwardRange {
+                from: from.unwrap_or_default().trim().to_owned(),
+                to: to.unwrap_or_default().trim().to_owned(),
+            });
+        }
+    }
+    Ok((
+        start,
+        end,
         filters
             .iter()
             .map(|f| Filter::parse(f))

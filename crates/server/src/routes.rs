@@ -16,7 +16,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
-use ccpulse_ingest::events::{parse_event, split_body};
+use ccpulse_ingest::events::{parse_event, split_body, EventError};
 use ccpulse_live::Rule;
 use ccpulse_metrics::{DrillQuery, DrillText, KpiQuery, KpiText};
 use ccpulse_model::TenantId;
@@ -221,6 +221,10 @@ impl Asker {
         }
         .map_err(|e| ApiError::BadRequest(format!("tenant: {e}")))?;
         self.p.tenant(&t)?;
+        // Posting events makes a tenant; everything else is about one that exists.
+        if need != Permission::Ingest && !state.knows_tenant(&t) {
+            return Err(ApiError::NotFound(format!("unknown tenant `{t}`")));
+        }
         Ok(t)
     }
 }
@@ -368,18 +372,50 @@ async fn post_events(
     let tenant = asker.tenant(&state, Permission::Ingest)?;
     let items = split_body(&body).map_err(ApiError::BadRequest)?;
     let mut good = Vec::with_capacity(items.len());
+    let mut places = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
+    // An event from further ahead than the clocks may differ is a sender's mistake: refused
+    // now rather than counted as waiting for hours.
+    let horizon = state
+        .now()
+        .checked_add(state.future_skew())
+        .unwrap_or_else(|_| state.now());
     for (i, bytes) in items.iter().enumerate() {
         match parse_event(bytes, i, &tenant) {
-            Ok(e) => good.push(e),
+            Ok(e) if e.event.at > horizon => errors.push(EventError {
+                index: i,
+                id: Some(e.event.id.clone()),
+                field: Some("at".into()),
+                reason: format!(
+                    "{} is more than {} s ahead of the server's clock ({}): check the sender's clock",
+                    e.event.at,
+                    state.future_skew().as_secs(),
+                    state.now()
+                ),
+            }),
+            Ok(e) => {
+                good.push(e);
+                places.push(i);
+            }
             Err(e) => errors.push(e),
         }
     }
     let report = if good.is_empty() {
         crate::writer::IngestReport::default()
     } else {
-        state.writer().ingest(tenant, good).await?
+        let report = state.writer().ingest(tenant.clone(), good).await?;
+        state.note_tenant(&tenant);
+        report
     };
+    for r in &report.refused {
+        errors.push(EventError {
+            index: places.get(r.position).copied().unwrap_or(r.position),
+            id: Some(r.id.clone()),
+            field: r.field.clone(),
+            reason: r.reason.clone(),
+        });
+    }
+    errors.sort_by_key(|e| e.index);
     if errors.is_empty() {
         return Ok((StatusCode::ACCEPTED, Json(json!(report))).into_response());
     }

@@ -45,6 +45,8 @@ pub struct ServerOptions {
     pub reports_dir: Option<PathBuf>,
     /// URL prefixes a schedule's webhook may start with (none: no schedule webhooks).
     pub webhook_allow: Vec<String>,
+    /// How far ahead of the server's clock a posted event may be (default 5 minutes).
+    pub future_skew: Option<Duration>,
 }
 
 /// Why the server could not start.
@@ -73,6 +75,7 @@ pub(crate) struct Inner {
     pub(crate) audit: ccpulse_store::audit::AuditLog,
     pub(crate) reports_dir: PathBuf,
     pub(crate) webhook_allow: Vec<String>,
+    pub(crate) future_skew: Duration,
 }
 
 /// What every route shares.
@@ -108,6 +111,12 @@ impl AppState {
         (&self.0.reports_dir, &self.0.webhook_allow)
     }
 
+    /// How far ahead of the server's clock a posted event may be.
+    pub fn future_skew(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::try_from(self.0.future_skew)
+            .unwrap_or(jiff::SignedDuration::from_secs(300))
+    }
+
     /// Now, by the server's clock.
     pub fn now(&self) -> Timestamp {
         self.0.clock.now()
@@ -116,6 +125,24 @@ impl AppState {
     /// Tenants and their time zones.
     pub fn tenants(&self) -> Vec<(TenantId, String)> {
         self.0.tenants.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// Remembers a tenant the writer just made (posted events name it), before the next
+    /// refresh reads the list again.
+    pub fn note_tenant(&self, tenant: &TenantId) {
+        if let Ok(mut t) = self.0.tenants.write() {
+            if !t.iter().any(|(n, _)| n == tenant) {
+                t.push((tenant.clone(), ccpulse_model::DEFAULT_TIMEZONE.to_owned()));
+            }
+        }
+    }
+
+    /// Whether `tenant` exists.
+    pub fn knows_tenant(&self, tenant: &TenantId) -> bool {
+        self.0
+            .tenants
+            .read()
+            .is_ok_and(|t| t.iter().any(|(n, _)| n == tenant))
     }
 
     /// The tenant a request without one is about: `demo` when it exists, else the default.
@@ -263,5 +290,6 @@ pub fn start(
         audit,
         reports_dir,
         webhook_allow: options.webhook_allow.clone(),
+        future_skew: options.future_skew.unwrap_or(Duration::from_secs(300)),
     })))
 }

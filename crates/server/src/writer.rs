@@ -24,12 +24,26 @@ use crate::live_update::LiveUpdate;
 const GROUP_EVENTS: usize = 50_000;
 
 /// What a request's events came to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IngestReport {
     /// New events, now durable.
     pub accepted: usize,
     /// Events whose id was already stored (or repeated in the request): nothing changed.
     pub duplicates: usize,
+    /// Events refused because their contact's events would contradict each other (an end
+    /// before the queueing): not stored, said in the request's own answer.
+    #[serde(skip)]
+    pub refused: Vec<RefusedEvent>,
+}
+
+/// An event the writer refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedEvent {
+    /// Its position among the events the request handed the writer.
+    pub position: usize,
+    pub id: String,
+    pub field: Option<String>,
+    pub reason: String,
 }
 
 type Job = Box<dyn FnOnce(&mut DuckDbStore) + Send>;
@@ -449,17 +463,49 @@ fn write_group(
     let mut first: HashSet<(&TenantId, &str)> = HashSet::new();
     let mut candidates: Vec<(usize, &TenantId, &ParsedEvent)> = Vec::new();
     let mut bodies: Vec<&str> = Vec::new();
+    let mut positions: Vec<usize> = Vec::new();
     for (r, (t, events, json)) in requests.iter().enumerate() {
-        for (e, body) in events.iter().zip(json) {
+        for (i, (e, body)) in events.iter().zip(json).enumerate() {
             if first.insert((t, e.event.id.as_str())) {
                 candidates.push((r, t, e));
                 bodies.push(body);
+                positions.push(i);
             }
         }
     }
     // What the store held for each touched contact, read before this group's events land.
     let (mut before, looked_up) = read_before(store, memory, &candidates)?;
     let read_ms = started.elapsed().as_millis();
+    let mut reports = vec![IngestReport::default(); requests.len()];
+    for (r, (_, events, _)) in requests.iter().enumerate() {
+        reports[r].duplicates = events.len();
+    }
+    // Events that would make their contact contradict itself are refused, not logged: the
+    // sender hears it in its own answer.
+    let refused = contradictions(&candidates, &before);
+    if !refused.is_empty() {
+        let mut kept = Vec::with_capacity(candidates.len());
+        let mut kept_bodies = Vec::with_capacity(bodies.len());
+        for (k, (c, b)) in candidates.into_iter().zip(bodies).enumerate() {
+            match refused.get(&k) {
+                Some((field, reason)) => {
+                    reports[c.0].duplicates -= 1;
+                    reports[c.0].refused.push(RefusedEvent {
+                        position: positions[k],
+                        id: c.2.event.id.clone(),
+                        field: field.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+                None => {
+                    kept.push(c);
+                    kept_bodies.push(b);
+                }
+            }
+        }
+        candidates = kept;
+        bodies = kept_bodies;
+    }
 
     let tx = store.transaction()?;
     let logged: Vec<NewEvent> = candidates
@@ -488,10 +534,6 @@ fn write_group(
         .collect();
     let fresh_ids = store.log_events(&tx, &logged, &surely_new)?;
     let log_ms = started.elapsed().as_millis() - read_ms;
-    let mut reports = vec![IngestReport::default(); requests.len()];
-    for (r, (_, events, _)) in requests.iter().enumerate() {
-        reports[r].duplicates = events.len();
-    }
     // The group's new events per tenant.
     let mut fresh: BTreeMap<&TenantId, Vec<&ParsedEvent>> = BTreeMap::new();
     for (r, t, e) in &candidates {
@@ -556,6 +598,39 @@ fn write_group(
         "group phases"
     );
     Ok((reports, updates))
+}
+
+/// The candidates (by position) whose contact's events, with them, contradict each other
+/// while without them they did not: the field and the reason.
+fn contradictions(
+    candidates: &[(usize, &TenantId, &ParsedEvent)],
+    before: &HashMap<ContactKey, Before>,
+) -> HashMap<usize, (Option<String>, String)> {
+    let mut by_contact: BTreeMap<(&TenantId, &str), Vec<usize>> = BTreeMap::new();
+    for (k, (_, t, e)) in candidates.iter().enumerate() {
+        if let Some(id) = e.event.contact_id() {
+            by_contact.entry((*t, id)).or_default().push(k);
+        }
+    }
+    let mut out = HashMap::new();
+    for ((t, id), ks) in by_contact {
+        let prior: &[ParsedEvent] = before
+            .get(&(t.clone(), id.to_owned()))
+            .map_or(&[], |b| b.events.as_slice());
+        let mut all = prior.to_vec();
+        all.extend(ks.iter().map(|k| candidates[*k].2.clone()));
+        let Folded::Refused(r) = fold_contact(t, id, &all) else {
+            continue;
+        };
+        if matches!(fold_contact(t, id, prior), Folded::Refused(_)) {
+            // Already contradictory before: these events are not what broke it.
+            continue;
+        }
+        for k in ks {
+            out.insert(k, (r.field.clone(), format!("contact {id}: {}", r.reason)));
+        }
+    }
+    out
 }
 
 fn parse_all(tenant: &TenantId, events: &[String]) -> Vec<ParsedEvent> {
@@ -779,7 +854,8 @@ mod tests {
             reports[0],
             IngestReport {
                 accepted: 3,
-                duplicates: 0
+                duplicates: 0,
+                ..Default::default()
             }
         );
         assert_eq!(contacts(&store), 0, "an open contact has no row yet");
@@ -808,7 +884,8 @@ mod tests {
             reports[0],
             IngestReport {
                 accepted: 0,
-                duplicates: 2
+                duplicates: 2,
+                ..Default::default()
             }
         );
         assert!(updates.is_empty());
@@ -824,7 +901,8 @@ mod tests {
             reports[0],
             IngestReport {
                 accepted: 1,
-                duplicates: 1
+                duplicates: 1,
+                ..Default::default()
             }
         );
         assert_eq!(contacts(&store), 1, "the survey replaces the row");
@@ -866,7 +944,8 @@ mod tests {
             reports[0],
             IngestReport {
                 accepted: 1,
-                duplicates: 1
+                duplicates: 1,
+                ..Default::default()
             }
         );
         assert_eq!(contacts(&store), 1, "replaced, never a second row");

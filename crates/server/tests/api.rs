@@ -47,9 +47,11 @@ struct App {
 fn app(options: ServerOptions) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = DuckDbStore::open(dir.path(), &StoreConfig::default()).expect("store");
-    store
-        .ensure_tenant(&ccpulse_model::TenantId::new("demo").expect("tenant"))
-        .expect("tenant");
+    for t in ["demo", "other"] {
+        store
+            .ensure_tenant(&ccpulse_model::TenantId::new(t).expect("tenant"))
+            .expect("tenant");
+    }
     let scope = |queues: Option<&str>, agent: Option<&str>| ccpulse_store::DataScope {
         queues: queues.map(|q| vec![q.to_owned()]),
         agent: agent.map(str::to_owned),
@@ -1632,6 +1634,148 @@ fn two_calls() -> Vec<Value> {
     ]
 }
 
+/// Events the server could never use are refused in their own request's 400 with the reason
+/// (and not stored), the good ones beside them kept: an end before the queueing, a time
+/// beyond the clock skew; an unknown tenant is 404 and a backward range 400.
+#[test]
+fn unusable_events_are_refused_in_their_own_answer() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        // c1 queued in one request; its end, an hour before, in the next.
+        let first = json!([ev(
+            "q",
+            "queued",
+            "x1",
+            "2026-11-23T09:50:00+08:00",
+            json!({"queue": "vip"})
+        )]);
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(first.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        let second = json!([
+            ev(
+                "ok1",
+                "queued",
+                "x2",
+                "2026-11-23T09:51:00+08:00",
+                json!({"queue": "vip"})
+            ),
+            ev(
+                "bad",
+                "abandoned",
+                "x1",
+                "2026-11-23T08:50:00+08:00",
+                json!({})
+            ),
+            ev(
+                "ok2",
+                "abandoned",
+                "x2",
+                "2026-11-23T09:52:00+08:00",
+                json!({})
+            ),
+            ev(
+                "future",
+                "queued",
+                "x3",
+                "2026-11-24T10:00:00+08:00",
+                json!({"queue": "vip"})
+            ),
+        ]);
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(second.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{r}");
+        assert_eq!(r["accepted"], 2, "{r}");
+        let errors = r["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 2, "{r}");
+        assert_eq!(
+            (errors[0]["index"].as_u64(), errors[0]["id"].as_str()),
+            (Some(1), Some("bad"))
+        );
+        assert!(
+            errors[0]["reason"].as_str().expect("reason").contains("x1"),
+            "{r}"
+        );
+        assert_eq!(
+            (errors[1]["index"].as_u64(), errors[1]["id"].as_str()),
+            (Some(3), Some("future"))
+        );
+        assert_eq!(errors[1]["field"], "at");
+        // The refused end was not kept: x1 still waits for its own; x2 is one abandon.
+        let (_, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=abandoned",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(k["rows"][0]["abandoned"], 1, "{k}");
+        // Its right end is accepted afterwards.
+        let third = json!([ev(
+            "good",
+            "abandoned",
+            "x1",
+            "2026-11-23T09:50:30+08:00",
+            json!({})
+        )]);
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(third.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        let (_, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=abandoned",
+            Some("admin-token"),
+            None,
+        )
+        .await;
+        assert_eq!(k["rows"][0]["abandoned"], 2, "{k}");
+        // An unknown tenant is not found; a range that ends before it starts is refused.
+        for (path, want) in [
+            (
+                "/api/v1/kpi?tenant=nope&metrics=offered",
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "/api/v1/contacts?tenant=nope&metric=offered",
+                StatusCode::NOT_FOUND,
+            ),
+            ("/api/v1/live?tenant=nope", StatusCode::NOT_FOUND),
+            (
+                "/api/v1/kpi?tenant=demo&metrics=offered&from=2026-12-05&to=2026-12-01",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/v1/contacts?tenant=demo&metric=offered&from=2026-12-05&to=2026-12-01",
+                StatusCode::BAD_REQUEST,
+            ),
+        ] {
+            let (status, _, e) =
+                call(&app.router, Method::GET, path, Some("admin-token"), None).await;
+            assert_eq!(status, want, "{path}: {e}");
+        }
+    });
+}
+
 #[test]
 fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
     let app = app(ServerOptions::default());
@@ -1695,7 +1839,10 @@ fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
 /// A server over `dir` (whose store is opened anew, as after a restart) and its router; the
 /// token `t` is an admin's.
 fn server_over(dir: &std::path::Path) -> (AppState, Router) {
-    let store = DuckDbStore::open(dir, &StoreConfig::default()).expect("store");
+    let mut store = DuckDbStore::open(dir, &StoreConfig::default()).expect("store");
+    store
+        .ensure_tenant(&ccpulse_model::TenantId::new("demo").expect("tenant"))
+        .expect("tenant");
     if store.user("pbx").ok().flatten().is_none() {
         store
             .put_user(&User {
@@ -1832,8 +1979,8 @@ fn a_contact_is_stored_once_across_requests_imports_and_restarts() {
                 "{r}"
             );
             assert_eq!(r["avg_talk"].as_f64(), Some(150.0), "(180 + 120) / 2: {r}");
-            // r1 is stored, then a wrap-up before its end makes it contradict itself (refused,
-            // its row kept), then a later wrap-up makes it valid again: still one row.
+            // r1 is stored, then a wrap-up before its end would make it contradict itself
+            // (refused in its own answer, the row kept), then a later wrap-up: still one row.
             post_events(
                 &router,
                 json!([
@@ -1855,17 +2002,30 @@ fn a_contact_is_stored_once_across_requests_imports_and_restarts() {
                 ]),
             )
             .await;
-            post_events(
+            let (status, _, refused) = call(
                 &router,
-                json!([ev(
-                    "r4",
-                    "wrap_up_ended",
-                    "r1",
-                    "2026-11-23T09:31:00+08:00",
-                    json!({})
-                )]),
+                Method::POST,
+                "/api/v1/events?tenant=demo",
+                Some("t"),
+                Some(
+                    json!([ev(
+                        "r4",
+                        "wrap_up_ended",
+                        "r1",
+                        "2026-11-23T09:31:00+08:00",
+                        json!({})
+                    )])
+                    .to_string(),
+                ),
             )
             .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+            assert!(
+                refused["errors"][0]["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("before `ended_at`")),
+                "{refused}"
+            );
             post_events(
                 &router,
                 json!([ev(

@@ -20,7 +20,7 @@ pub mod user;
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use ccpulse_model::TenantId;
 use ccpulse_store::DuckDbStore;
 
@@ -31,8 +31,32 @@ pub type Done = anyhow::Result<ExitCode>;
 
 /// Opens the store of the configured data directory.
 pub fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
-    DuckDbStore::open(&cfg.data, &cfg.store())
-        .with_context(|| format!("cannot open the store in {}", cfg.data.display()))
+    DuckDbStore::open(&cfg.data, &cfg.store()).map_err(|e| {
+        let text = e.to_string();
+        match locked_by(&text) {
+            Some(pid) => anyhow::anyhow!(
+                "the server holds the store in {} (process {pid}): stop it, or use its API \
+                 (GET /api/v1/kpi, /api/v1/contacts, ... with a token from `ccpulse token create`)",
+                cfg.data.display()
+            ),
+            None => anyhow::Error::new(e)
+                .context(format!("cannot open the store in {}", cfg.data.display())),
+        }
+    })
+}
+
+/// The process holding the store's lock, when that is why it cannot be opened (DuckDB says
+/// `Conflicting lock is held in PROGRAM (PID 123)`).
+fn locked_by(error: &str) -> Option<String> {
+    if !error.contains("Could not set lock") {
+        return None;
+    }
+    let pid = error
+        .split("(PID ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or("?");
+    Some(pid.to_owned())
 }
 
 /// `--lang` as given, else the configured language; zh-CN or en.

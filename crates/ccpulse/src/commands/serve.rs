@@ -91,6 +91,7 @@ fn run(
         tick: None,
         reports_dir: Some(cfg.reports_dir.clone()),
         webhook_allow: cfg.webhook_allow.clone(),
+        future_skew: Some(std::time::Duration::from_secs(cfg.max_clock_skew)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
