@@ -50,6 +50,10 @@ try {
     { id: "b4", type: "queued", contact_id: "wall-3", queue: "general", at: at(-3000) },
     { id: "b5", type: "queued", contact_id: "wall-4", queue: "general", at: at(-2000) },
     { id: "b6", type: "abandoned", contact_id: "wall-4", at: at(-1000) },
+    // An outbound call of the outbound queue, connected and ended.
+    { id: "o1", type: "arrived", contact_id: "out-1", direction: "outbound", queue: "outbound", at: at(-50000) },
+    { id: "o2", type: "answered", contact_id: "out-1", agent: "2001", at: at(-45000) },
+    { id: "o3", type: "ended", contact_id: "out-1", at: at(-15000) },
     // Names come from the data: shown as text, never run as markup.
     { id: "b7", type: "agent_state", agent: '<img src=x onerror="window.__xss=1">', state: "break", reason: "lunch<b>", queue: "vip", at: at(-30000) },
   ];
@@ -81,6 +85,31 @@ try {
   if (!rows?.includes('<img src=x onerror="window.__xss=1">')) fail(`the agent's name is not shown as text: ${rows}`);
   const injected = await page.evaluate(() => [document.querySelectorAll("#agents img, #agent-counts b b").length, window.__xss]);
   if (injected[0] !== 0 || injected[1] !== undefined) fail(`markup from the data ran on the wall: ${injected}`);
+  // The tiles add up on their face: offered = answered + abandoned + self-service + other.
+  const num = async (sel) => Number(((await page.locator(sel).textContent()) ?? "").replace(/[^0-9.]/g, ""));
+  const offered = await num('#overall [data-value="offered"]');
+  const parts = [];
+  for (const k of ["answered", "abandoned", "self_service", "other_inbound"]) parts.push(await num(`#overall [data-value="${k}"]`));
+  if (offered !== parts.reduce((a, b) => a + b, 0)) fail(`offered ${offered} is not the sum of ${parts}`);
+  const sum = (await page.locator('[data-sum="offered"]').textContent())?.replace(/\s/g, "");
+  if (sum !== `=${parts.join("+")}`) fail(`the offered tile's sum reads ${sum}`);
+  // Each tile says what it counts (the catalog's words and definition) and opens explore.
+  const answeredLabel = (await page.locator('#overall [data-metric="answered"] .label').textContent())?.trim();
+  if (answeredLabel !== "人工接通量") fail(`the answered tile should use the catalog's label 人工接通量, got ${answeredLabel}`);
+  const def = await page.locator('#overall [data-metric="abandoned"]').getAttribute("title");
+  if (!def?.includes("进入队列后未被接起")) fail(`the abandoned tile's definition: ${def}`);
+  const href = await page.locator('#overall [data-metric="offered"]').getAttribute("href");
+  if (!href?.includes("/explore?") || !href.includes("metrics=offered") || !href.includes("period=today")) fail(`the offered tile links to ${href}`);
+  // The outbound queue shows what it dials, not inbound zeros.
+  await page.locator('[data-scope="queue:outbound"] [data-value="outbound"]').waitFor({ timeout: 10000 });
+  const dialled = (await page.locator('[data-scope="queue:outbound"] [data-value="outbound"]').textContent())?.trim();
+  if (dialled !== "1") fail(`the outbound queue shows ${dialled} dialled`);
+  // Every mark is labelled: the agents of a queue by state, in words.
+  const idleMini = (await page.locator('[data-scope="queue:vip"] .mini[data-state="idle"]').textContent())?.trim();
+  if (idleMini !== "空闲 1") fail(`vip's idle agents read ${idleMini}`);
+  // The clock is the tenant's.
+  const clockZone = await page.locator("#clock").getAttribute("data-zone");
+  if (clockZone !== "Asia/Shanghai") fail(`the clock's zone is ${clockZone}`);
   // The trend chart is drawn.
   await page.locator("#trend canvas").waitFor({ timeout: 10000 });
   await page.screenshot({ path: shot, fullPage: false });
@@ -105,6 +134,10 @@ try {
   await page.click('[data-lang="en"]');
   const en = (await page.locator('#overall [data-metric="waiting"] .label').textContent())?.trim();
   if (en !== "Waiting") fail(`expected the English label, got ${en}`);
+  const badge = (await page.locator("#conn").textContent())?.trim();
+  if (badge !== "● Live") fail(`the live badge in English reads ${badge}`);
+  const enAnswered = (await page.locator('#overall [data-metric="answered"] .label').textContent())?.trim();
+  if (enAnswered !== "Answered") fail(`the English catalog label: ${enAnswered}`);
 
   // A supervisor of queue vip: the same floor cut to vip (2 waiting, no other queue's tile).
   const signIn = async (name) => {

@@ -19,8 +19,13 @@ form.addEventListener("submit", async (e) => {
   });
   if (res.ok) {
     const next = new URLSearchParams(location.search).get("next");
-    // Roles without the live floor start where their figures are.
+    // Roles without the live floor start where their figures are; accounts without pages
+    // are told so.
     const role = ((await res.json()) as { role?: string }).role ?? "";
+    if (role === "ingest" || role === "operator") {
+      error.textContent = t(role === "ingest" ? "ingest_only" : "operator_only");
+      return;
+    }
     const home = ["analyst", "agent"].includes(role) ? "/explore" : "/wall";
     // Only a path of this site: `//host` or `/\host` would leave it.
     location.href = next && /^\/(?![/\\])/.test(next) ? next : home;

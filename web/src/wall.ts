@@ -29,11 +29,78 @@ interface Snapshot {
   scopes: Record<string, Scope>;
   agents: Agent[];
   trend: Array<Record<string, number | string | null>>;
-  alerts: Array<{ rule: string; since: string }>;
+  alerts: Array<{ rule: string; since: string; text?: string; value?: number | null }>;
 }
 
-const RATIOS = new Set(["answer_rate", "service_level", "satisfaction", "answered_within_15s", "answered_within_30s"]);
-const SECONDS = new Set(["asa", "aht", "longest_wait"]);
+/** A metric as the catalog describes it (`GET /api/v1/metrics`). */
+interface CatalogMetric {
+  name: string;
+  zh: string;
+  en: string;
+  unit: string;
+  formula?: string | null;
+  formula_zh?: string | null;
+}
+
+/** The wall's figures that are catalog metrics: their catalog name and parameters, so the
+ * wall, `kpi`, the reports and the catalog say the same words. */
+const CATALOG: Record<string, { name: string; params?: Record<string, string> }> = {
+  offered: { name: "offered" },
+  answered: { name: "answered" },
+  abandoned: { name: "abandoned" },
+  self_service: { name: "self_service" },
+  other_inbound: { name: "other_inbound" },
+  outbound: { name: "outbound" },
+  outbound_connected: { name: "outbound_connected" },
+  outbound_connect_rate: { name: "outbound_connect_rate" },
+  avg_talk: { name: "avg_talk" },
+  answer_rate: { name: "answer_rate" },
+  service_level: { name: "service_level" },
+  asa: { name: "asa" },
+  aht: { name: "aht" },
+  handled: { name: "handled" },
+  satisfaction: { name: "satisfaction" },
+  answered_within_15s: { name: "answered_within", params: { threshold: "15" } },
+  answered_within_30s: { name: "answered_within", params: { threshold: "30" } },
+};
+
+let catalog: Record<string, CatalogMetric> = {};
+let zone = "";
+let connected: boolean | null = null;
+
+/** `{param}` filled from `params`; a tenant setting the wall does not know reads N. */
+function fill(text: string, params: Record<string, string> = {}): string {
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => params[k] ?? "N");
+}
+
+/** A figure's label: the catalog's in the wall's language, else the wall's own. */
+function label(key: string): string {
+  const c = CATALOG[key];
+  const m = c ? catalog[c.name] : undefined;
+  if (!m) return t(key);
+  return fill(currentLang() === "en" ? m.en : m.zh, c.params);
+}
+
+/** A figure's definition, for its tooltip: the catalog's formula in the wall's language. */
+function definition(key: string): string {
+  const c = CATALOG[key];
+  const m = c ? catalog[c.name] : undefined;
+  if (!m) return t(`def_${key}`);
+  const text = currentLang() === "en" ? m.formula : (m.formula_zh ?? m.formula);
+  return fill(text ?? "", c.params);
+}
+
+/** The explore page on a figure, today (the catalog's figures only). */
+function exploreLink(key: string): string | null {
+  const c = CATALOG[key];
+  if (!c) return null;
+  const params = Object.entries(c.params ?? {}).map(([k, v]) => `${k}=${v}`);
+  const metric = params.length ? `${c.name}[${params.join(",")}]` : c.name;
+  return `/explore?tenant=${encodeURIComponent(tenant)}&metrics=${encodeURIComponent(metric)}&period=today`;
+}
+
+const RATIOS = new Set(["answer_rate", "service_level", "satisfaction", "answered_within_15s", "answered_within_30s", "outbound_connect_rate", "abandon_rate"]);
+const SECONDS = new Set(["asa", "aht", "longest_wait", "avg_talk"]);
 
 let snapshot: Snapshot | null = null;
 let tenant = new URLSearchParams(location.search).get("tenant") ?? "";
@@ -56,11 +123,13 @@ function scoreClass(score: number | undefined): string {
 }
 
 
-function tile(key: string, value: unknown, score?: number, big = false): string {
-  return `<div class="tile ${scoreClass(score)} ${big ? "big" : ""}" data-metric="${key}">
-      <div class="label">${t(key)}</div>
-      <div class="value" data-value="${key}">${fmt(key, value)}</div>
-    </div>`;
+function tile(key: string, value: unknown, score?: number, big = false, sub = ""): string {
+  const href = exploreLink(key);
+  const tag = href ? "a" : "div";
+  return `<${tag} class="tile ${scoreClass(score)} ${big ? "big" : ""}" data-metric="${key}"${href ? ` href="${esc(href)}"` : ""} title="${esc(definition(key))}">
+      <div class="label">${esc(label(key))}</div>
+      <div class="value" data-value="${key}">${fmt(key, value)}</div>${sub}
+    </${tag}>`;
 }
 
 function scopeFigures(s: Scope | undefined) {
@@ -77,9 +146,18 @@ function renderOverall(s: Scope | undefined) {
   el.innerHTML = [
     tile("waiting", now.waiting ?? 0, waitScore, true),
     tile("longest_wait", now.longest_wait ?? 0, now.longest_wait > 60 ? 2 : undefined, true),
-    tile("offered", today.offered ?? 0),
+    // Offered, then what became of it: the four add up to it.
+    tile(
+      "offered",
+      today.offered ?? 0,
+      undefined,
+      false,
+      `<div class="sum" data-sum="offered">= ${["answered", "abandoned", "self_service", "other_inbound"].map((k) => fmt(k, today[k] ?? 0)).join(" + ")}</div>`,
+    ),
     tile("answered", today.answered ?? 0),
     tile("abandoned", today.abandoned ?? 0),
+    tile("self_service", today.self_service ?? 0),
+    tile("other_inbound", today.other_inbound ?? 0),
     tile("service_level", today.service_level, scores.service_level, true),
     tile("answer_rate", today.answer_rate, scores.answer_rate),
     tile("asa", today.asa, scores.asa),
@@ -97,24 +175,27 @@ function renderScopes(prefix: string, target: string, snap: Snapshot) {
     .map(([k, s]) => {
       const name = k.slice(prefix.length);
       const { now, today, scores } = scopeFigures(s);
-      const label = prefix === "channel:" ? t(name) : name;
-      return `<div class="card ${scoreClass(scores.service_level)}" data-scope="${esc(k)}">
-        <div class="card-head"><span class="name">${esc(label)}</span>
-          <span class="sl" title="${t("service_level")}">${fmt("service_level", today.service_level)}</span></div>
+      const name_ = prefix === "channel:" ? t(name) : name;
+      // A queue that only dials out shows the figures of its direction.
+      const outbound = (today.offered ?? 0) === 0 && (today.outbound ?? 0) > 0;
+      const head = outbound ? "outbound_connect_rate" : "service_level";
+      const figure = (key: string) =>
+        `<span title="${esc(definition(key))}">${esc(label(key))} <b data-value="${key}">${fmt(key, today[key] ?? (SECONDS.has(key) || RATIOS.has(key) ? null : 0))}</b></span>`;
+      const figures = outbound
+        ? ["outbound", "outbound_connected", "avg_talk"]
+        : ["offered", "answered", "abandoned"];
+      const mini = (state: string, n: unknown) =>
+        `<span class="mini" data-state="${state}" title="${esc(t(state))}"><span class="dot ${state}"></span>${esc(t(state))} <b>${n ?? 0}</b></span>`;
+      return `<div class="card ${outbound ? "" : scoreClass(scores.service_level)}${outbound ? " outbound" : ""}" data-scope="${esc(k)}">
+        <div class="card-head"><span class="name" title="${esc(name_)}">${esc(name_)}</span>
+          <span class="sl" data-value="${head}" title="${esc(label(head))}: ${esc(definition(head))}">${fmt(head, today[head])}</span></div>
         <div class="card-row">
-          <span><b data-value="waiting">${now.waiting ?? 0}</b> ${t("waiting")}</span>
-          <span><b>${fmt("longest_wait", now.longest_wait ?? 0)}</b> ${t("longest_wait")}</span>
+          <span title="${esc(definition("waiting"))}"><b data-value="waiting">${now.waiting ?? 0}</b> ${t("waiting")}</span>
+          <span title="${esc(definition("longest_wait"))}"><b>${fmt("longest_wait", now.longest_wait ?? 0)}</b> ${t("longest_wait")}</span>
         </div>
-        <div class="card-row small">
-          <span>${t("offered")} <b>${fmt("offered", today.offered ?? 0)}</b></span>
-          <span>${t("answered")} <b>${fmt("answered", today.answered ?? 0)}</b></span>
-          <span>${t("abandoned")} <b>${fmt("abandoned", today.abandoned ?? 0)}</b></span>
-        </div>
+        <div class="card-row small">${figures.map(figure).join("")}</div>
         ${prefix === "queue:" ? `<div class="card-row small agents-mini">
-          <span class="dot idle"></span>${now.agents_idle ?? 0}
-          <span class="dot busy"></span>${now.agents_on_call ?? 0}
-          <span class="dot acw"></span>${now.agents_wrap_up ?? 0}
-          <span class="dot break"></span>${now.agents_break ?? 0}</div>` : ""}
+          ${mini("idle", now.agents_idle)}${mini("busy", now.agents_on_call)}${mini("acw", now.agents_wrap_up)}${mini("break", now.agents_break)}</div>` : ""}
       </div>`;
     });
   document.getElementById(target)!.innerHTML = cards.join("") || `<div class="empty">–</div>`;
@@ -143,7 +224,7 @@ function renderAgents(snap: Snapshot) {
     .concat(reasons)
     .join("");
   const table = document.getElementById("agents") as HTMLTableElement;
-  table.tHead!.innerHTML = `<tr><th>${t("agent")}</th><th>${t("state")}</th><th>${t("queue")}</th><th>${t("time_in_state")}</th><th>${t("handled")}</th><th>${t("aht")}</th></tr>`;
+  table.tHead!.innerHTML = `<tr><th>${t("agent")}</th><th>${t("state")}</th><th>${t("queue")}</th><th>${t("time_in_state")}</th><th title="${esc(definition("handled"))}">${esc(label("handled"))}</th><th title="${esc(definition("aht"))}">${esc(label("aht"))}</th></tr>`;
   const elapsed = (Date.now() - loadedAt) / 1000;
   const rows = [...snap.agents].sort((a, b) => a.agent.localeCompare(b.agent, undefined, { numeric: true }));
   table.tBodies[0].innerHTML = rows.length
@@ -151,8 +232,8 @@ function renderAgents(snap: Snapshot) {
         .map((a) => {
           const state = a.state === "logged_in" ? "idle" : a.state;
           const reason = a.reason ? ` · ${esc(a.reason)}` : "";
-          return `<tr class="${esc(state)}"><td>${esc(a.agent)}</td><td><span class="dot ${esc(state)}"></span>${esc(t(state))}${reason}</td>
-            <td>${esc(a.queue)}</td><td class="num" data-since="${a.time_in_state}">${duration(a.time_in_state + elapsed)}</td>
+          return `<tr class="${esc(state)}"><td class="name" title="${esc(a.agent)}">${esc(a.agent)}</td><td class="state" title="${esc(t(state))}${reason}"><span class="dot ${esc(state)}"></span>${esc(t(state))}${reason}</td>
+            <td class="queue" title="${esc(a.queue)}">${esc(a.queue)}</td><td class="num" data-since="${a.time_in_state}">${duration(a.time_in_state + elapsed)}</td>
             <td class="num">${a.today?.handled ?? 0}</td><td class="num">${fmt("aht", a.today?.aht ?? null)}</td></tr>`;
         })
         .join("")
@@ -169,18 +250,19 @@ function renderTrend(snap: Snapshot) {
       animation: false,
       textStyle: { color: "#cbd5e1" },
       tooltip: { trigger: "axis" },
-      legend: { textStyle: { color: "#cbd5e1" }, data: [t("offered"), t("answered"), t("abandoned"), t("service_level")] },
+      legend: { textStyle: { color: "#cbd5e1" }, data: [label("offered"), label("answered"), label("abandoned"), label("service_level")] },
       grid: { left: 40, right: 44, top: 36, bottom: 28 },
       xAxis: { type: "category", data: slots, axisLabel: { color: "#94a3b8" } },
       yAxis: [
-        { type: "value", axisLabel: { color: "#94a3b8" }, splitLine: { lineStyle: { color: "#1e293b" } } },
+        // Calls are whole: never a fractional tick.
+        { type: "value", minInterval: 1, axisLabel: { color: "#94a3b8" }, splitLine: { lineStyle: { color: "#1e293b" } } },
         { type: "value", min: 0, max: 1, axisLabel: { color: "#94a3b8", formatter: (v: number) => `${v * 100}%` }, splitLine: { show: false } },
       ],
       series: [
-        { name: t("offered"), type: "bar", data: series("offered"), itemStyle: { color: "#60a5fa" } },
-        { name: t("answered"), type: "bar", data: series("answered"), itemStyle: { color: "#34d399" } },
-        { name: t("abandoned"), type: "bar", data: series("abandoned"), itemStyle: { color: "#f87171" } },
-        { name: t("service_level"), type: "line", yAxisIndex: 1, data: series("service_level"), smooth: true, itemStyle: { color: "#fbbf24" } },
+        { name: label("offered"), type: "bar", data: series("offered"), itemStyle: { color: "#60a5fa" } },
+        { name: label("answered"), type: "bar", data: series("answered"), itemStyle: { color: "#34d399" } },
+        { name: label("abandoned"), type: "bar", data: series("abandoned"), itemStyle: { color: "#f87171" } },
+        { name: label("service_level"), type: "line", yAxisIndex: 1, data: series("service_level"), smooth: true, itemStyle: { color: "#fbbf24" } },
       ],
     },
     true,
@@ -191,11 +273,28 @@ function renderAlerts(snap: Snapshot) {
   const el = document.getElementById("alerts")!;
   el.hidden = snap.alerts.length === 0;
   el.innerHTML = snap.alerts
-    .map((a) => `<div class="alert" data-rule="${esc(a.rule)}">⚠ ${t("alert_firing")}: ${esc(a.rule)}</div>`)
+    .map((a) => {
+      // The condition as written and its figure now: `waiting > 10（当前 14）`.
+      const metric = (a.text ?? a.rule).trim().split(/[\s<>=!]/)[0] ?? "";
+      const value =
+        a.value === null || a.value === undefined
+          ? ""
+          : ` (${t("now_value")} ${RATIOS.has(metric) ? `${(a.value * 100).toFixed(1)}%` : SECONDS.has(metric) ? duration(a.value) : Number(a.value.toFixed(2)).toLocaleString()})`;
+      return `<div class="alert" data-rule="${esc(a.rule)}">⚠ ${t("alert_firing")}: ${esc(a.text ?? a.rule)}${esc(value)}</div>`;
+    })
     .join("");
 }
 
+/** The connection badge in the wall's language. */
+function renderConn() {
+  const conn = document.getElementById("conn")!;
+  if (connected === null) return;
+  conn.textContent = connected ? `● ${t("live")}` : t("reconnecting");
+  conn.className = connected ? "conn ok" : "conn lost";
+}
+
 function render() {
+  renderConn();
   if (!snapshot) return;
   renderOverall(snapshot.scopes["all"]);
   renderScopes("queue:", "queues", snapshot);
@@ -219,15 +318,14 @@ function scheduleRefetch() {
 
 function connect() {
   stream?.close();
-  const conn = document.getElementById("conn")!;
   stream = new EventSource(`/api/v1/live/stream?tenant=${encodeURIComponent(tenant)}`);
   stream.onopen = () => {
-    conn.textContent = `● ${t("live")}`;
-    conn.className = "conn ok";
+    connected = true;
+    renderConn();
   };
   stream.onerror = () => {
-    conn.textContent = t("reconnecting");
-    conn.className = "conn lost";
+    connected = false;
+    renderConn();
   };
   for (const ev of ["floor", "today", "alert", "snapshot"]) {
     stream.addEventListener(ev, scheduleRefetch);
@@ -237,15 +335,21 @@ function connect() {
 async function start() {
   applyLabels();
   bindLangSwitch(render);
-  const tenants = await api<{ tenants: Array<{ name: string }> }>("/api/v1/tenants");
+  const tenants = await api<{ tenants: Array<{ name: string; timezone: string }> }>("/api/v1/tenants");
+  // Labels and definitions from the catalog: the wall says what kpi and the reports say.
+  const cat = await api<{ metrics: CatalogMetric[] }>(`/api/v1/metrics?tenant=${encodeURIComponent(tenant || (tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? ""))}`);
+  catalog = Object.fromEntries(cat.metrics.map((m) => [m.name, m]));
   const select = document.getElementById("tenant") as HTMLSelectElement;
   if (!tenant) tenant = tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? "default";
   const names = tenants.tenants.map((x) => x.name);
   if (!names.includes(tenant)) names.push(tenant);
   select.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
   select.value = tenant;
+  const zoneOf = () => tenants.tenants.find((x) => x.name === tenant)?.timezone ?? "";
+  zone = zoneOf();
   select.addEventListener("change", () => {
     tenant = select.value;
+    zone = zoneOf();
     renderNav("wall", tenant);
     void refetch();
     connect();
@@ -259,7 +363,15 @@ async function start() {
   // Clocks tick locally; figures come from the server.
   setInterval(() => {
     const lang = currentLang();
-    document.getElementById("clock")!.textContent = new Date().toLocaleTimeString(lang);
+    // The tenant's time, as the chart's axis and today's figures are.
+    const clock = document.getElementById("clock")!;
+    try {
+      clock.textContent = new Date().toLocaleTimeString(lang, zone ? { timeZone: zone, hour12: false } : { hour12: false });
+    } catch {
+      clock.textContent = new Date().toLocaleTimeString(lang, { hour12: false });
+    }
+    clock.title = zone ? `${t("zone")}: ${zone}` : "";
+    clock.dataset.zone = zone;
     const elapsed = (Date.now() - loadedAt) / 1000;
     document.querySelectorAll<HTMLElement>("[data-since]").forEach((td) => {
       td.textContent = duration(Number(td.dataset.since) + elapsed);

@@ -311,7 +311,10 @@ fn every_metric_by_hand() {
         ("outbound", Some(5.0)),           // c18-c21 and the callback c28
         ("outbound_connected", Some(3.0)), // c18, c19, c28
         ("self_service", Some(2.0)),       // c14, c15
-        ("agent_requests", Some(23.0)),    // 25 inbound - 2 self-service
+        // c16 (voicemail) and c17 (callback): neither answered, abandoned in a queue nor
+        // self-served; offered 25 = answered 14 + abandoned 7 + self-service 2 + other 2.
+        ("other_inbound", Some(2.0)),
+        ("agent_requests", Some(23.0)), // 25 inbound - 2 self-service
         ("answered", Some(14.0)),
         ("abandoned", Some(7.0)),       // c09-c13, c25, c30
         ("short_abandoned", Some(2.0)), // c09 (4.9 s), c30 (3 s); c10 at 5.0 s is not short

@@ -146,6 +146,9 @@ impl Sim {
             "category": c.category,
             "business_type": c.business_type.map(|b| b.as_str()),
             "campaign": c.campaign,
+            // An outbound call belongs to the queue that dials it (an inbound one is queued
+            // below).
+            "queue": if c.direction == Direction::Outbound { c.queue.clone() } else { None },
         });
         let base = Value::Object(
             base.as_object()

@@ -225,6 +225,8 @@ pub struct AlertEvent {
 #[derive(Debug, Default, Clone)]
 pub struct AlertBook {
     firing: BTreeMap<String, Timestamp>,
+    /// For each firing rule: its text and the value its figure had when last evaluated.
+    now: BTreeMap<String, (String, Option<f64>)>,
 }
 
 impl AlertBook {
@@ -233,6 +235,7 @@ impl AlertBook {
     pub fn restore(firing: impl IntoIterator<Item = (String, Timestamp)>) -> Self {
         Self {
             firing: firing.into_iter().collect(),
+            now: BTreeMap::new(),
         }
     }
 
@@ -254,6 +257,7 @@ impl AlertBook {
             .collect();
         for id in gone {
             self.firing.remove(&id);
+            self.now.remove(&id);
             out.push(AlertEvent {
                 rule: id.clone(),
                 text: id,
@@ -282,6 +286,11 @@ impl AlertBook {
                 .as_ref()
                 .is_none_or(|c| figure(&r.scope, c).is_some_and(|x| c.op.holds(x, c.threshold)));
             let fires = main && also;
+            if fires {
+                self.now.insert(r.id.clone(), (r.text.clone(), v));
+            } else {
+                self.now.remove(&r.id);
+            }
             let was = self.firing.contains_key(&r.id);
             if fires == was {
                 continue;
@@ -301,6 +310,12 @@ impl AlertBook {
             });
         }
         out
+    }
+
+    /// A firing rule's text and its figure's value at the last evaluation (`None` before
+    /// the first evaluation after a restart).
+    pub fn current(&self, id: &str) -> Option<&(String, Option<f64>)> {
+        self.now.get(id)
     }
 
     /// Ids of the rules firing now, with since when.
@@ -359,8 +374,15 @@ mod tests {
         assert_eq!(fired.len(), 1);
         assert_eq!(fired[0].state, "firing");
         assert!(book.evaluate(&rules, &figures(0.0, 4.0), t(2)).is_empty());
+        // While it fires, the wall can say its condition and the value now.
+        let id = &rules[0].id;
+        assert_eq!(
+            book.current(id),
+            Some(&("agents_idle = 0 while waiting > 0".to_owned(), Some(0.0)))
+        );
         let resolved = book.evaluate(&rules, &figures(1.0, 4.0), t(3));
         assert_eq!(resolved[0].state, "resolved");
         assert!(book.firing().is_empty());
+        assert_eq!(book.current(id), None);
     }
 }

@@ -181,6 +181,8 @@ struct RawMetric {
     unit: Unit,
     direction: Direction,
     formula: Option<String>,
+    /// The formula in words in zh-CN (the wall's tooltips); the English one when absent.
+    formula_zh: Option<String>,
     numerator: Option<String>,
     denominator: Option<String>,
     scale: Option<f64>,
@@ -226,6 +228,8 @@ pub struct Metric {
     pub bands: Vec<Band>,
     /// For a ratio of two catalog metrics: (numerator metric, denominator metric).
     pub of: Option<(String, String)>,
+    /// The formula in words in zh-CN, when the catalog gives it.
+    pub formula_zh: Option<String>,
 }
 
 impl Metric {
@@ -372,6 +376,7 @@ impl Catalog {
                     scale: m.scale.unwrap_or(1.0),
                     bands: m.bands,
                     of,
+                    formula_zh: m.formula_zh,
                 },
             );
         }

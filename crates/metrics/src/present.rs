@@ -228,6 +228,7 @@ impl Catalog {
                     "table": m.table.as_str(), "ratio_of": m.of,
                     "direction": m.direction.as_str(), "params": m.params,
                     "formula": formula,
+                    "formula_zh": m.formula_zh.as_ref().or(formula.as_ref()),
                     "variants": m.variants.keys().collect::<Vec<_>>(),
                     "bands": m.bands.iter().map(|b| json!({"points": b.points, "when": b.describe()})).collect::<Vec<_>>(),
                     "drill": self.numerator_table(m) == Table::Contacts,

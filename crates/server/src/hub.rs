@@ -276,7 +276,13 @@ impl Hub {
             .map(|b| {
                 b.firing()
                     .iter()
-                    .map(|(rule, since)| json!({"rule": rule, "since": since.to_string()}))
+                    .map(|(rule, since)| {
+                        let (text, value) = b
+                            .current(rule)
+                            .map_or((rule.as_str(), None), |(t, v)| (t.as_str(), *v));
+                        json!({"rule": rule, "since": since.to_string(), "text": text,
+                               "value": value})
+                    })
                     .collect()
             })
             .unwrap_or_default();

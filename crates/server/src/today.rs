@@ -16,6 +16,12 @@ pub const TODAY_METRICS: &[(&str, &str)] = &[
     ("offered", "offered"),
     ("answered", "answered"),
     ("abandoned", "abandoned"),
+    ("self_service", "self_service"),
+    ("other_inbound", "other_inbound"),
+    ("outbound", "outbound"),
+    ("outbound_connected", "outbound_connected"),
+    ("outbound_connect_rate", "outbound_connect_rate"),
+    ("avg_talk", "avg_talk"),
     ("answer_rate", "answer_rate"),
     ("service_level", "service_level"),
     ("asa", "asa"),
@@ -104,7 +110,8 @@ pub fn today(
             }
         }
     }
-    let by_agent = question(tenant, &["answered", "aht"], (from, to))?
+    // Handled and AHT over the same contacts: those the agent answered, either direction.
+    let by_agent = question(tenant, &["handled", "aht"], (from, to))?
         .by([ByItem::Dimension(Dimension::Agent)]);
     let r = store.ask(catalog, &by_agent)?;
     let mut agents = Map::new();
