@@ -717,6 +717,10 @@ pub enum TenantCommand {
         /// kept at the start and the end (default `3,4`: 138****5678; `0,4`: *******5678).
         #[arg(long)]
         mask: Option<String>,
+        /// A contact in progress with no step for this many minutes leaves the live floor and
+        /// is quarantined as abandoned-unknown (default 240).
+        #[arg(long)]
+        open_limit: Option<f64>,
     },
     /// List tenants.
     List {

@@ -300,6 +300,9 @@ pub struct TenantSettings {
     /// How customers' numbers are masked: the first and last characters kept (default 3
     /// and 4: `138****5678`).
     pub mask_keep: [usize; 2],
+    /// A contact in progress with no step for this many minutes is taken off the live floor
+    /// and quarantined as abandoned-unknown (default 240: its end never came).
+    pub open_limit_minutes: f64,
 }
 
 impl Default for TenantSettings {
@@ -312,6 +315,7 @@ impl Default for TenantSettings {
             ultra_long_factor: 3.0,
             repeat_days: 7.0,
             mask_keep: [3, 4],
+            open_limit_minutes: 240.0,
         }
     }
 }

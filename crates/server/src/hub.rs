@@ -195,6 +195,37 @@ impl Hub {
         }
     }
 
+    /// Takes `tenant`'s contacts in progress with no step since `before` off its floor (an
+    /// end that never came) and pushes the change; returns them.
+    pub fn expire(&self, tenant: &TenantId, before: Timestamp) -> Vec<ccpulse_live::LiveContact> {
+        let mut st = self.lock();
+        let gone = st
+            .floors
+            .get_mut(tenant)
+            .map(|f| f.take_stale(before))
+            .unwrap_or_default();
+        if !gone.is_empty() {
+            let changes: Vec<ccpulse_live::Change> = gone
+                .iter()
+                .map(|c| ccpulse_live::Change::Contact {
+                    id: c.id.clone(),
+                    queue: c.queue.clone(),
+                    channel: c.channel,
+                    phase: None,
+                })
+                .collect();
+            Self::push(
+                &mut st,
+                &self.tx,
+                tenant,
+                "floor",
+                json!({ "changes": changes }),
+            );
+            self.floor_changed.notify_one();
+        }
+        gone
+    }
+
     /// Stores a tenant's figures of today and pushes them.
     pub fn set_today(&self, tenant: &TenantId, today: Value) {
         let mut st = self.lock();

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use ccpulse_live::{Condition, Rule, Scope};
+use ccpulse_model::TenantId;
 use jiff::SignedDuration;
 
 use crate::state::STALE_HOURS;
@@ -66,16 +67,15 @@ pub async fn refresh(state: &AppState) {
         .checked_sub(SignedDuration::from_hours(STALE_HOURS))
         .unwrap_or(now);
     state.hub().forget_stale(since);
-    let names = state
-        .read(|store, _| {
-            Ok(store
-                .tenants()
-                .into_iter()
-                .map(|t| (t.name, t.timezone))
-                .collect::<Vec<_>>())
-        })
+    let tenants = state
+        .read(|store, _| Ok(store.tenants()))
         .await
         .unwrap_or_default();
+    for t in &tenants {
+        expire_open(state, &t.name, t.settings.open_limit_minutes, now).await;
+    }
+    let names: Vec<(TenantId, String)> =
+        tenants.into_iter().map(|t| (t.name, t.timezone)).collect();
     if let Ok(mut t) = state.0.tenants.write() {
         t.clone_from(&names);
     }
@@ -125,4 +125,57 @@ pub async fn refresh(state: &AppState) {
             alerts::dispatch(state, &tenant, events).await;
         }
     }
+}
+
+/// Takes off the floor the contacts of `tenant` with no step for `limit_minutes` (their end
+/// never came) and quarantines each with the reason, as abandoned-unknown: the wall stops
+/// counting them as waiting for hours, and `quarantine list` says what happened.
+async fn expire_open(
+    state: &AppState,
+    tenant: &TenantId,
+    limit_minutes: f64,
+    now: jiff::Timestamp,
+) {
+    #[allow(clippy::cast_possible_truncation)]
+    let limit = SignedDuration::from_secs((limit_minutes * 60.0).round() as i64);
+    let before = now.checked_sub(limit).unwrap_or(now);
+    let gone = state.hub().expire(tenant, before);
+    if gone.is_empty() {
+        return;
+    }
+    let rejections: Vec<ccpulse_store::NewRejection> = gone
+        .iter()
+        .map(|c| {
+            let phase = format!("{:?}", c.phase).to_lowercase();
+            ccpulse_store::NewRejection {
+                tenant: tenant.to_string(),
+                format: "events".into(),
+                file: format!("contact {}", c.id),
+                line: 0,
+                field: None,
+                reason: format!(
+                    "no end came within {limit_minutes} minutes of its last step ({}, {phase}{}): \
+                     closed as abandoned-unknown; post its end to count it",
+                    c.last_at,
+                    c.queue
+                        .as_deref()
+                        .map(|q| format!(" in queue {q}"))
+                        .unwrap_or_default()
+                ),
+                raw: serde_json::json!({
+                    "contact_id": c.id, "queue": c.queue, "channel": c.channel.as_str(),
+                    "agent": c.agent, "phase": phase, "last_at": c.last_at.to_string(),
+                    "outcome": "abandoned_unknown",
+                })
+                .to_string(),
+            }
+        })
+        .collect();
+    tracing::warn!(tenant = %tenant, contacts = rejections.len(), "open contacts expired from the floor");
+    state
+        .writer()
+        .record("quarantining contacts whose end never came", move |store| {
+            rejections.iter().try_for_each(|r| store.add_rejection(r))
+        })
+        .await;
 }

@@ -1776,6 +1776,92 @@ fn unusable_events_are_refused_in_their_own_answer() {
     });
 }
 
+/// A contact whose end never came leaves the floor after the tenant's limit and is
+/// quarantined as abandoned-unknown with the reason (not "waiting 44:44" forever).
+#[test]
+fn an_open_contact_past_the_limit_leaves_the_floor_for_the_quarantine() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        // Queued 6 hours before now (the limit is 4 hours), and one queued a minute ago.
+        let events = json!([
+            ev(
+                "old",
+                "queued",
+                "lost-1",
+                "2026-11-23T04:00:00+08:00",
+                json!({"queue": "vip"})
+            ),
+            ev(
+                "new",
+                "queued",
+                "fresh-1",
+                "2026-11-23T09:59:00+08:00",
+                json!({"queue": "vip"})
+            ),
+        ]);
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(events.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        let waiting = |router: Router| async move {
+            call(
+                &router,
+                Method::GET,
+                "/api/v1/live?tenant=demo",
+                Some("admin-token"),
+                None,
+            )
+            .await
+            .2["scopes"]["all"]["now"]["waiting"]
+                .clone()
+        };
+        assert_eq!(waiting(app.router.clone()).await, 2);
+        ccpulse_server::refresh(&app.state).await;
+        assert_eq!(
+            waiting(app.router.clone()).await,
+            1,
+            "the 6-hour-old one is gone"
+        );
+        let q = app
+            .state
+            .read(|store, _| {
+                Ok(store
+                    .quarantine(Some(&ccpulse_model::TenantId::new("demo").expect("tenant")))?)
+            })
+            .await
+            .expect("quarantine");
+        // The writer records it in the background.
+        let mut q = q;
+        for _ in 0..50 {
+            if !q.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            q = app
+                .state
+                .read(|store, _| {
+                    Ok(store
+                        .quarantine(Some(&ccpulse_model::TenantId::new("demo").expect("tenant")))?)
+                })
+                .await
+                .expect("quarantine");
+        }
+        assert_eq!(q.len(), 1, "{q:?}");
+        assert_eq!(q[0].file, "contact lost-1");
+        assert!(
+            q[0].reason.contains("no end came within 240 minutes"),
+            "{}",
+            q[0].reason
+        );
+        assert!(q[0].raw.contains("abandoned_unknown"));
+    });
+}
+
 #[test]
 fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
     let app = app(ServerOptions::default());

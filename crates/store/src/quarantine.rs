@@ -51,6 +51,11 @@ pub(crate) fn insert(conn: &Connection, r: &NewRejection) -> Result<()> {
 }
 
 impl DuckDbStore {
+    /// Records one rejection (the server's: a contact whose end never came).
+    pub fn add_rejection(&self, r: &NewRejection) -> Result<()> {
+        insert(&self.conn, r)
+    }
+
     /// Rejections, oldest first; only `tenant`'s when given.
     pub fn quarantine(&self, tenant: Option<&TenantId>) -> Result<Vec<QuarantineEntry>> {
         let tenant = tenant.map(TenantId::as_str);

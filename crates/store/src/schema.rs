@@ -310,6 +310,9 @@ const MIGRATION_9: &str = "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMP;
 const MIGRATION_10: &str = "ALTER TABLE tenants ADD COLUMN mask_keep VARCHAR DEFAULT '3,4';
          ALTER TABLE users ADD COLUMN disabled BOOLEAN DEFAULT false;";
 
+/// 11: how long a contact may stay open on the live floor without a step.
+const MIGRATION_11: &str = "ALTER TABLE tenants ADD COLUMN open_limit_minutes DOUBLE DEFAULT 240;";
+
 fn migrations() -> Vec<String> {
     vec![
         migration_1(),
@@ -322,6 +325,7 @@ fn migrations() -> Vec<String> {
         MIGRATION_8.to_owned(),
         MIGRATION_9.to_owned(),
         MIGRATION_10.to_owned(),
+        MIGRATION_11.to_owned(),
     ]
 }
 

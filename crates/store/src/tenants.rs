@@ -55,7 +55,8 @@ impl DuckDbStore {
     pub fn load_tenants(&mut self) -> Result<()> {
         let mut stmt = self.conn.prepare(
             "SELECT name, timezone, service_level_threshold, short_abandon, wait_bands,
-                    ultra_short_talk, ultra_long_factor, repeat_days, mask_keep FROM tenants",
+                    ultra_short_talk, ultra_long_factor, repeat_days, mask_keep,
+                    open_limit_minutes FROM tenants",
         )?;
         let rows = stmt.query_map([], |r| {
             let name: String = r.get(0)?;
@@ -79,6 +80,9 @@ impl DuckDbStore {
                     .get::<_, Option<String>>(8)?
                     .and_then(|m| TenantSettings::parse_mask(&m).ok())
                     .unwrap_or(defaults.mask_keep),
+                open_limit_minutes: r
+                    .get::<_, Option<f64>>(9)?
+                    .unwrap_or(defaults.open_limit_minutes),
             };
             Ok((name, timezone, settings))
         })?;
@@ -192,7 +196,7 @@ impl DuckDbStore {
             self.conn.execute(
                 "UPDATE tenants SET timezone = ?, service_level_threshold = ?, short_abandon = ?,
                         wait_bands = ?, ultra_short_talk = ?, ultra_long_factor = ?,
-                        repeat_days = ?, mask_keep = ?
+                        repeat_days = ?, mask_keep = ?, open_limit_minutes = ?
                  WHERE name = ?",
                 ::duckdb::params![
                     tz_name,
@@ -203,6 +207,7 @@ impl DuckDbStore {
                     settings.ultra_long_factor,
                     settings.repeat_days,
                     settings.mask_text(),
+                    settings.open_limit_minutes,
                     name.as_str()
                 ],
             )?;

@@ -20,6 +20,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
             ultra_long_factor,
             repeat_days,
             mask,
+            open_limit,
         } => {
             let id = name;
             let before = store.ensure_tenant(&id)?;
@@ -50,6 +51,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                     "--ultra-long-factor",
                 ),
                 (repeat_days, &mut settings.repeat_days, "--repeat-days"),
+                (open_limit, &mut settings.open_limit_minutes, "--open-limit"),
             ] {
                 if let Some(v) = given {
                     if !(v.is_finite() && v > 0.0) {
@@ -90,6 +92,7 @@ pub fn run(cfg: &Config, command: TenantCommand) -> Done {
                             "ultra_long_factor": t.settings.ultra_long_factor,
                             "repeat_days": t.settings.repeat_days,
                             "mask": t.settings.mask_text(),
+                            "open_limit_minutes": t.settings.open_limit_minutes,
                         })
                     })
                     .collect();
