@@ -982,11 +982,11 @@ fn the_quality_analysis_states_each_change_by_hand() {
     assert_eq!(ar["sentence"], "接通率100.00%，环比上升8.00个百分点");
     assert_eq!(
         kpi("agent_requests")["sentence"],
-        "人工请求量30件，较上月增加5件，环比上升20.00%"
+        "人工请求量30通，较上月增加5通，环比上升20.00%"
     );
     assert_eq!(
         kpi("abandoned")["sentence"],
-        "呼损数0件，较上月减少2件，环比下降100.00%"
+        "呼损数0通，较上月减少2通，环比下降100.00%"
     );
 
     // Complaints: 4 in February (mobile 2, broadband 2), 5 in January (4, 1).
@@ -1041,6 +1041,58 @@ fn the_quality_analysis_states_each_change_by_hand() {
             broadband["per_10k_change"].as_f64()
         ),
         (Some(5.0), Some(3.0))
+    );
+
+    // January's previous month holds no data: said so, not "up 25 on December's 0".
+    let jan: Value = serde_json::from_str(&cli.ok(&[
+        "report", "quality", "--tenant", "tel", "--period", "2021-01",
+    ]))
+    .unwrap();
+    let jan_requests = jan["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["metric"] == "agent_requests")
+        .unwrap()
+        .clone();
+    assert_eq!(jan_requests["sentence"], "人工请求量25通（上月无数据）");
+    assert!(jan_requests["change"]["mom"].is_null());
+    let card: Value = serde_json::from_str(&cli.ok(&[
+        "report",
+        "scorecard",
+        "--tenant",
+        "tel",
+        "--period",
+        "2021-01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert!(
+        card["groups"][0]["previous_total_points"].is_null(),
+        "{card}"
+    );
+    // A period without any data: a report that says so first, a warning, exit 0.
+    let out = cli.run(&[
+        "report",
+        "operations",
+        "--tenant",
+        "tel",
+        "--period",
+        "2019-05",
+        "--format",
+        "html",
+        "--out",
+        cli.data().join("empty.html").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("warning: tenant `tel` has no contact or ticket in 2019-05"));
+    let html = std::fs::read_to_string(cli.data().join("empty.html")).unwrap();
+    let first = html.find("本期无数据").expect("the notice");
+    assert!(
+        first < html.find("概括总结").unwrap_or(usize::MAX),
+        "the notice comes first"
     );
 
     // Hot consultation topics: plan fees 15 (of 30), broadband faults 10, balance queries 5;

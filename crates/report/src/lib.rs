@@ -135,6 +135,50 @@ pub fn write(
 }
 
 /// Rounds to two decimals, as the reports show figures.
+/// Whether `tenant` has any contact or ticket in `period`.
+pub fn period_has_data(
+    store: &ccpulse_store::DuckDbStore,
+    catalog: &ccpulse_metrics::Catalog,
+    tenant: &ccpulse_model::TenantId,
+    period: &Period,
+) -> Result<bool, ReportError> {
+    query::Ask::new(store, catalog, tenant).has_data(period)
+}
+
+/// Puts first in `doc` that `period` holds no data, so the first page says so.
+pub fn note_no_data(doc: &mut doc::Document, period: &Period, lang: Lang) {
+    let span = format!(
+        "{} – {}",
+        period.from,
+        period.to.yesterday().unwrap_or(period.to)
+    );
+    let (heading, text) = match lang {
+        Lang::Zh => (
+            "本期无数据".to_owned(),
+            format!(
+                "{}（{span}）没有任何联络或工单数据：以下各项均为空，不是零。请检查统计区间，或先导入数据。",
+                period.label
+            ),
+        ),
+        Lang::En => (
+            "No data for this period".to_owned(),
+            format!(
+                "{} ({span}) holds no contact or ticket: everything below is empty, not zero. \
+                 Check the period, or import the data first.",
+                period.label
+            ),
+        ),
+    };
+    doc.sections.insert(
+        0,
+        doc::Section {
+            heading,
+            paragraphs: vec![text],
+            ..Default::default()
+        },
+    );
+}
+
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }

@@ -210,19 +210,47 @@ const KPIS: [&str; 9] = [
 /// Categories listed at most.
 const TOP: usize = 10;
 
+/// The unit a sentence writes after a figure (none for ratios: they carry their %).
+fn unit_word(unit: Unit, lang: Lang) -> &'static str {
+    match (unit, lang) {
+        (Unit::Count, Lang::Zh) => "通",
+        (Unit::Seconds, Lang::Zh) => "秒",
+        (Unit::Minutes, Lang::Zh) => "分钟",
+        (Unit::Hours, Lang::Zh) => "小时",
+        (Unit::Score, Lang::Zh) => "分",
+        (Unit::Seconds, Lang::En) => " s",
+        (Unit::Minutes, Lang::En) => " min",
+        (Unit::Hours, Lang::En) => " h",
+        (Unit::Score, Lang::En) => " points",
+        _ => "",
+    }
+}
+
 /// The sentence of a KPI's change: `人工接通率98.20%，环比上升1.30个百分点`.
-pub fn sentence(label: &str, unit: Unit, c: &Change, prev: &str, lang: Lang) -> String {
+/// `prev_empty`: the previous period holds no data (said so, instead of a change).
+pub fn sentence(
+    label: &str,
+    unit: Unit,
+    c: &Change,
+    prev: &str,
+    prev_empty: bool,
+    lang: Lang,
+) -> String {
     let Some(v) = c.value else {
         return match lang {
             Lang::Zh => format!("{label}：本期无数据"),
             Lang::En => format!("{label}: no data this period"),
         };
     };
-    let now = human(Some(v), unit);
+    // Every figure with its unit: 平均应答速度12.62秒, 人工请求量1234通.
+    let word = unit_word(unit, lang);
+    let now = format!("{}{word}", human(Some(v), unit));
     let Some(d) = c.mom else {
-        return match lang {
-            Lang::Zh => format!("{label}{now}"),
-            Lang::En => format!("{label} {now}"),
+        return match (lang, prev_empty) {
+            (Lang::Zh, true) => format!("{label}{now}（{prev}无数据）"),
+            (Lang::En, true) => format!("{label} {now} (no data {prev})"),
+            (Lang::Zh, false) => format!("{label}{now}"),
+            (Lang::En, false) => format!("{label} {now}"),
         };
     };
     match (unit, lang) {
@@ -253,10 +281,10 @@ pub fn sentence(label: &str, unit: Unit, c: &Change, prev: &str, lang: Lang) -> 
                 )
             });
             if d == 0.0 {
-                format!("{label}{now}件，与{prev}持平")
+                format!("{label}{now}，与{prev}持平")
             } else {
                 let dir = if d > 0.0 { "增加" } else { "减少" };
-                format!("{label}{now}件，较{prev}{dir}{:.0}件{pct}", d.abs())
+                format!("{label}{now}，较{prev}{dir}{:.0}{word}{pct}", d.abs())
             }
         }
         (Unit::Count, Lang::En) => {
@@ -271,27 +299,19 @@ pub fn sentence(label: &str, unit: Unit, c: &Change, prev: &str, lang: Lang) -> 
             }
         }
         (_, Lang::Zh) => {
-            let unit_word = if unit == Unit::Seconds { "秒" } else { "" };
             if round2(d) == 0.0 {
-                format!("{label}{now}{unit_word}，与{prev}持平")
+                format!("{label}{now}，与{prev}持平")
             } else {
                 let dir = if d > 0.0 { "增加" } else { "减少" };
-                format!(
-                    "{label}{now}{unit_word}，较{prev}{dir}{:.2}{unit_word}",
-                    d.abs()
-                )
+                format!("{label}{now}，较{prev}{dir}{:.2}{word}", d.abs())
             }
         }
         (_, Lang::En) => {
-            let unit_word = if unit == Unit::Seconds { " s" } else { "" };
             if round2(d) == 0.0 {
-                format!("{label} {now}{unit_word}, the same as {prev}")
+                format!("{label} {now}, the same as {prev}")
             } else {
                 let dir = if d > 0.0 { "up" } else { "down" };
-                format!(
-                    "{label} {now}{unit_word}, {dir} {:.2}{unit_word} on {prev}",
-                    d.abs()
-                )
+                format!("{label} {now}, {dir} {:.2}{word} on {prev}", d.abs())
             }
         }
     }
@@ -604,9 +624,7 @@ pub fn build(
     // compare with: its column stays empty rather than showing zeros.
     let with_data = |p: &Option<Period>| -> Result<Option<Period>, ReportError> {
         match p {
-            Some(p) if ask.total(&["contacts"], p, &[])?.count("contacts") > 0 => {
-                Ok(Some(p.clone()))
-            }
+            Some(p) if ask.has_data(p)? => Ok(Some(p.clone())),
             _ => Ok(None),
         }
     };
@@ -614,14 +632,16 @@ pub fn build(
 
     let metrics = &KPIS[..];
     let now = ask.total(metrics, period, &[])?;
-    let before = prev
+    // Compared only with periods that hold data: zeros before the data starts are not a change.
+    let before = prev_data
         .as_ref()
         .map(|p| ask.total(metrics, p, &[]))
         .transpose()?;
-    let year = ly
+    let year = ly_data
         .as_ref()
         .map(|p| ask.total(metrics, p, &[]))
         .transpose()?;
+    let prev_empty = prev.is_some() && prev_data.is_none();
     let kpis = KPIS
         .iter()
         .filter_map(|m| catalog.get(m).map(|def| (m, def)))
@@ -634,7 +654,7 @@ pub fn build(
             let label = def.label(lang.code()).to_owned();
             KpiChange {
                 metric: (*m).to_owned(),
-                sentence: sentence(&label, def.unit, &change, prev_word, lang),
+                sentence: sentence(&label, def.unit, &change, prev_word, prev_empty, lang),
                 label,
                 unit: def.unit.as_str(),
                 change,

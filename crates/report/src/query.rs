@@ -79,6 +79,15 @@ impl<'a> Ask<'a> {
             .collect())
     }
 
+    /// Whether `period` holds any contact or ticket (a period before the center's data
+    /// starts holds none: its figures are "no data", not zeros to compare with).
+    pub fn has_data(&self, period: &Period) -> Result<bool, ReportError> {
+        Ok(
+            self.total(&["contacts"], period, &[])?.count("contacts") > 0
+                || self.total(&["tickets"], period, &[])?.count("tickets") > 0,
+        )
+    }
+
     /// `metrics` over the whole period (one row; every count 0 and every ratio `None` when the
     /// period has no contacts).
     pub fn total(

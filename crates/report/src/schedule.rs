@@ -198,7 +198,8 @@ pub fn build(
              or an agent runs templates ({TEMPLATE_PREFIX}NAME), figures and contacts"
         )));
     }
-    Ok(match name {
+    let empty = !crate::period_has_data(store, catalog, tenant, period)?;
+    let (mut doc, json) = match name {
         "operations" => {
             let r = operations::build(store, catalog, tenant, period, 0, lang)?;
             (r.document(), r.to_json())
@@ -225,7 +226,11 @@ pub fn build(
                 )))
             }
         },
-    })
+    };
+    if empty {
+        crate::note_no_data(&mut doc, period, lang);
+    }
+    Ok((doc, json))
 }
 
 /// The file name of report `name` of `tenant` for `period`:

@@ -50,6 +50,8 @@ pub struct Scorecard {
     pub tenant: String,
     pub period: Period,
     pub previous: Option<Period>,
+    /// The previous period holds no data: nothing to compare with (said so, not zeros).
+    pub previous_empty: bool,
     pub by: Option<String>,
     pub lang: Lang,
     pub groups: Vec<Group>,
@@ -214,9 +216,13 @@ pub fn build(
         .map_err(ccpulse_store::StoreError::from)?;
     let run = |p: &Period| ask.by(&asked, by_item, p, &[], false);
     let now = run(period)?;
+    let previous_empty = match &previous {
+        Some(p) => !ask.has_data(p)?,
+        None => false,
+    };
     let before = match &previous {
-        Some(p) => run(p)?,
-        None => Vec::new(),
+        Some(p) if !previous_empty => run(p)?,
+        _ => Vec::new(),
     };
     let groups = if by.is_none() {
         let now = now.into_iter().next().map(|(_, f)| f).unwrap_or_default();
@@ -242,6 +248,7 @@ pub fn build(
         tenant: tenant.to_string(),
         period: period.clone(),
         previous,
+        previous_empty,
         by: by.map(str::to_owned),
         lang,
         groups,
@@ -316,15 +323,21 @@ impl Scorecard {
                     "{when}得分{}分（满分{}分）{}。",
                     g.total_points,
                     g.max_points,
-                    g.previous_total_points
-                        .map_or(String::new(), |p| format!("，{prev}为{p}分"))
+                    match g.previous_total_points {
+                        Some(p) => format!("，{prev}为{p}分"),
+                        None if self.previous_empty => format!("，{prev}无数据"),
+                        None => String::new(),
+                    }
                 ),
                 Lang::En => format!(
                     "{when}: {} of {} points{}.",
                     g.total_points,
                     g.max_points,
-                    g.previous_total_points
-                        .map_or(String::new(), |p| format!(" ({prev}: {p})"))
+                    match g.previous_total_points {
+                        Some(p) => format!(" ({prev}: {p})"),
+                        None if self.previous_empty => format!(" (no data for {prev})"),
+                        None => String::new(),
+                    }
                 ),
             };
             sections.push(Section {

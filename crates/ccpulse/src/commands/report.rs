@@ -24,7 +24,7 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
     let catalog = store.catalog()?;
     let tenant = known_tenant(&store, &args.tenant)?;
     let (store, catalog) = (&store, &catalog);
-    let (doc, json) = match &command {
+    let (mut doc, json) = match &command {
         ReportCommand::Operations { compare, .. } => {
             let r = operations::build(store, catalog, &tenant, &period, *compare, lang)?;
             (r.document(), r.to_json())
@@ -38,6 +38,15 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
             (r.document(), r.to_json())
         }
     };
+    // A period without any data is still a report (it says so on its first page), and a
+    // warning, not a failure.
+    if !ccpulse_report::period_has_data(store, catalog, &tenant, &period)? {
+        eprintln!(
+            "warning: tenant `{tenant}` has no contact or ticket in {} ({} – {}): the report is empty",
+            period.label, period.from, period.to
+        );
+        ccpulse_report::note_no_data(&mut doc, &period, lang);
+    }
     emit(args.format.as_deref(), args.out.as_deref(), &doc, &json)?;
     Ok(ExitCode::SUCCESS)
 }
