@@ -15,18 +15,21 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 /// The queues (skill groups) of the demo center: name, share of inbound, mean talk seconds.
+/// Complaints are a small share, as in a real center: 5 % of calls go to the complaints
+/// queue and a third of those become tickets, so tickets are 1.5-2 % of contacts.
 const QUEUES: &[(&str, f64, f64)] = &[
-    ("general", 0.45, 170.0),
-    ("credit_card", 0.25, 220.0),
+    ("general", 0.50, 170.0),
+    ("credit_card", 0.27, 220.0),
     ("vip", 0.10, 260.0),
-    ("complaints", 0.12, 330.0),
+    ("complaints", 0.05, 330.0),
     ("online_chat", 0.08, 300.0),
 ];
 const CATEGORIES: &[(&str, &str, BusinessType)] = &[
     ("mobile", "mobile/plan-fees", BusinessType::Consultation),
     ("mobile", "mobile/balance", BusinessType::Query),
     ("mobile", "mobile/order", BusinessType::Transaction),
-    ("broadband", "broadband/fault", BusinessType::Complaint),
+    // A fault report is a request for service, not a complaint about it.
+    ("broadband", "broadband/fault", BusinessType::Query),
     ("broadband", "broadband/install", BusinessType::Transaction),
     ("card", "card/limit", BusinessType::Consultation),
     ("card", "card/bill", BusinessType::Query),
@@ -427,5 +430,23 @@ mod tests {
             .filter(|c| c.outcome == Outcome::Abandoned)
             .count();
         assert!(abandoned > 5, "abandons exist: {abandoned}");
+    }
+
+    /// Complaints are 0.5-2 % of contacts, as in a real center, and every day of a month,
+    /// weekends included, has traffic.
+    #[test]
+    fn complaints_are_a_small_share_and_every_day_has_traffic() {
+        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
+        let mut g = Generator::new(TenantId::new("demo").expect("t"), tz, 11);
+        let (mut contacts, mut tickets) = (0usize, 0usize);
+        for d in 1..=30 {
+            let day = g.day(jiff::civil::date(2026, 11, d), 1000.0);
+            assert!(day.len() > 200, "2026-11-{d:02} has {} contacts", day.len());
+            contacts += day.len();
+            tickets += day.iter().filter_map(complaint_ticket).count();
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let share = tickets as f64 / contacts as f64;
+        assert!((0.005..=0.02).contains(&share), "complaints are {:.2} % of contacts", share * 100.0);
     }
 }
