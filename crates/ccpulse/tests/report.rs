@@ -1533,3 +1533,44 @@ fn schedules_are_added_listed_and_removed_from_the_command_line() {
         .status
         .success());
 }
+
+/// Documents show display names, not codes: the demo writes its names file (labels.toml),
+/// codes it does not name read readably, and JSON keeps the codes for machines.
+#[test]
+fn documents_show_display_names_not_codes() {
+    let cli = Cli::new();
+    cli.ok(&["demo", "--tenant", "demo", "--days", "5", "--daily", "300"]);
+    assert!(cli.data().join("labels.toml").exists());
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date();
+    let period = format!(
+        "{}..{}",
+        today.checked_sub(jiff::Span::new().days(7)).unwrap(),
+        today.tomorrow().unwrap()
+    );
+    let out = cli.data().join("quality.html");
+    cli.ok(&[
+        "report",
+        "quality",
+        "--tenant",
+        "demo",
+        "--period",
+        &period,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    for code in ["broadband/fault", "mobile/plan-fees", "card/bill"] {
+        assert!(!html.contains(code), "{code} shown as a code");
+    }
+    assert!(
+        html.contains("套餐资费") || html.contains("宽带故障"),
+        "named categories"
+    );
+    let json: Value = serde_json::from_str(
+        &cli.ok(&["report", "quality", "--tenant", "demo", "--period", &period]),
+    )
+    .unwrap();
+    assert!(json.to_string().contains("mobile/"), "JSON keeps the codes");
+}

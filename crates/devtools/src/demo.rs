@@ -36,6 +36,42 @@ const CATEGORIES: &[(&str, &str, BusinessType)] = &[
     ("card", "card/service", BusinessType::Suggestion),
 ];
 
+/// Display names of the demo's codes, written as `<data>/labels.toml` when a data directory
+/// has none (reports then show 宽带故障, not `broadband/fault`).
+pub const DEMO_NAMES: &str = r#"# Display names of the codes in the data: code = ["中文名", "English name"].
+# A tenant's own names go under [tenant.NAME.names].
+[names]
+mobile = ["移动业务", "Mobile"]
+broadband = ["宽带业务", "Broadband"]
+card = ["信用卡", "Credit card"]
+"mobile/plan-fees" = ["套餐资费", "Plan fees"]
+"mobile/balance" = ["余额查询", "Balance"]
+"mobile/order" = ["业务办理", "Orders"]
+"broadband/fault" = ["宽带故障", "Broadband fault"]
+"broadband/install" = ["宽带装机", "Broadband installation"]
+"card/limit" = ["信用卡额度", "Card limit"]
+"card/bill" = ["信用卡账单", "Card bill"]
+"card/service" = ["信用卡服务", "Card service"]
+outage = ["断网", "Outage"]
+speed = ["网速", "Speed"]
+billing = ["计费", "Billing"]
+attitude = ["服务态度", "Attitude"]
+general = ["综合服务", "General"]
+credit_card = ["信用卡服务组", "Credit card desk"]
+vip = ["贵宾服务", "VIP"]
+complaints = ["投诉处理", "Complaints"]
+online_chat = ["在线客服", "Online chat"]
+"#;
+
+/// Writes [`DEMO_NAMES`] into `dir` unless it has its own names file.
+pub fn write_demo_names(dir: &std::path::Path) -> std::io::Result<()> {
+    let path = dir.join("labels.toml");
+    if path.exists() {
+        return Ok(());
+    }
+    std::fs::write(path, DEMO_NAMES)
+}
+
 /// Relative arrival intensity per hour of day (index 0..24).
 const HOURLY: [f64; 24] = [
     0.05, 0.03, 0.02, 0.02, 0.02, 0.04, 0.10, 0.30, 0.75, 1.00, 1.00, 0.90, 0.60, 0.70, 0.90, 0.95,
@@ -447,6 +483,10 @@ mod tests {
         }
         #[allow(clippy::cast_precision_loss)]
         let share = tickets as f64 / contacts as f64;
-        assert!((0.005..=0.02).contains(&share), "complaints are {:.2} % of contacts", share * 100.0);
+        assert!(
+            (0.005..=0.02).contains(&share),
+            "complaints are {:.2} % of contacts",
+            share * 100.0
+        );
     }
 }

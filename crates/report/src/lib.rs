@@ -19,6 +19,7 @@ pub mod agents;
 pub mod channels;
 pub mod doc;
 pub mod html;
+pub mod names;
 pub mod operations;
 pub mod pdf;
 pub mod period;
@@ -143,6 +144,19 @@ pub fn period_has_data(
     period: &Period,
 ) -> Result<bool, ReportError> {
     query::Ask::new(store, catalog, tenant).has_data(period)
+}
+
+/// Names the codes in `doc` (categories, reasons, channels, ...) by the tenant's
+/// `labels.toml` and the built-in names; a file that cannot be read is an error.
+pub fn name_codes(
+    store: &ccpulse_store::DuckDbStore,
+    tenant: &ccpulse_model::TenantId,
+    doc: &mut doc::Document,
+    lang: Lang,
+) -> Result<(), ReportError> {
+    let names = names::Names::load(store.dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
+    names.apply(doc, lang);
+    Ok(())
 }
 
 /// Puts first in `doc` that `period` holds no data, so the first page says so.

@@ -227,6 +227,7 @@ pub fn build(
             }
         },
     };
+    crate::name_codes(store, tenant, &mut doc, lang)?;
     if empty {
         crate::note_no_data(&mut doc, period, lang);
     }

@@ -18,6 +18,7 @@ pub fn demo(cfg: &Config, a: DemoArgs) -> Done {
     let mut store = open(cfg)?;
     let (generated, counts) =
         ccpulse_devtools::bench::demo_history(&mut store, &tenant, a.days, a.daily)?;
+    ccpulse_devtools::demo::write_demo_names(store.dir())?;
     println!(
         "demo tenant `{tenant}`: {generated} contacts over {} days in {} (inserted {}, updated {}, unchanged {})",
         a.days,

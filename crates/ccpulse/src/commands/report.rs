@@ -38,6 +38,7 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
             (r.document(), r.to_json())
         }
     };
+    ccpulse_report::name_codes(store, &tenant, &mut doc, lang)?;
     // A period without any data is still a report (it says so on its first page), and a
     // warning, not a failure.
     if !ccpulse_report::period_has_data(store, catalog, &tenant, &period)? {

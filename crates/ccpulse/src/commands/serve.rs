@@ -27,6 +27,7 @@ fn prepare_demo(store: &mut DuckDbStore) -> anyhow::Result<bool> {
     if store.count_contacts(&tenant)? == 0 {
         eprintln!("creating the demo center (30 days of calls and chats)...");
         let (n, _) = ccpulse_devtools::bench::demo_history(store, &tenant, 30, 1500.0)?;
+        ccpulse_devtools::demo::write_demo_names(store.dir())?;
         eprintln!("demo tenant `{DEMO_TENANT}`: {n} contacts");
     }
     if store.users()?.is_empty() {
