@@ -535,6 +535,10 @@ pub enum ReportCommand {
         /// Add the same table for the N previous years.
         #[arg(long, default_value_t = 0)]
         compare: u16,
+        /// How many complaints and dissatisfied calls to list one by one: a number, or `all`
+        /// (default 50; the count of all is always given).
+        #[arg(long, default_value = "50")]
+        details: String,
     },
     /// Seed 004's service-quality analysis: volume, KPI changes in words, complaints per
     /// 10,000 users, hot consultation topics, outbound telemarketing.

@@ -407,6 +407,26 @@ fn the_operations_report_is_a_workbook_with_the_same_cells_and_native_charts() {
     assert_eq!(number(&cell(&survey, vs, 1)), 141.0);
     assert!((number(&cell(&survey, vs, 2)) - 0.6438).abs() < 1e-9);
 
+    // Printable: each sheet fits the page width, its table's header repeats on every page,
+    // and a print area is set.
+    let mut package = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let part = |package: &mut zip::ZipArchive<std::fs::File>, name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut package.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let sheet2 = part(&mut package, "xl/worksheets/sheet2.xml");
+    assert!(
+        sheet2.contains("<pageSetUpPr fitToPage=\"1\"/>"),
+        "{sheet2}"
+    );
+    assert!(sheet2.contains("fitToHeight=\"0\""), "fit to one page wide");
+    let book = part(&mut package, "xl/workbook.xml");
+    assert!(
+        book.contains("_xlnm.Print_Titles"),
+        "repeated header rows: {book}"
+    );
+    assert!(book.contains("_xlnm.Print_Area"), "print areas: {book}");
     // Native charts: the package holds chart parts (trend, minutes, satisfaction pie).
     let bytes = std::fs::read(&out).unwrap();
     for part in [
@@ -1573,4 +1593,47 @@ fn documents_show_display_names_not_codes() {
     )
     .unwrap();
     assert!(json.to_string().contains("mobile/"), "JSON keeps the codes");
+
+    // Long lists are capped with the count of all and where the rest are; `all` lists all.
+    let ops = |details: &str| -> Value {
+        serde_json::from_str(&cli.ok(&[
+            "report",
+            "operations",
+            "--tenant",
+            "demo",
+            "--period",
+            &period,
+            "--details",
+            details,
+        ]))
+        .unwrap()
+    };
+    let capped = ops("3");
+    let total = capped["complaints"]["total"].as_u64().unwrap();
+    assert!(total > 3, "the demo has complaints: {total}");
+    assert_eq!(capped["complaints"]["items"].as_array().unwrap().len(), 3);
+    let all = ops("all");
+    assert_eq!(
+        all["complaints"]["items"].as_array().unwrap().len() as u64,
+        total
+    );
+    let out = cli.data().join("ops.html");
+    cli.ok(&[
+        "report",
+        "operations",
+        "--tenant",
+        "demo",
+        "--period",
+        &period,
+        "--details",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        html.contains(&format!("共{total}条，列出前3条")),
+        "the cap is said"
+    );
+    assert!(html.contains("--details all"), "and where the rest are");
 }

@@ -362,6 +362,7 @@ fn time_report(
             &TenantId::new("bench")?,
             &period,
             0,
+            Some(ccpulse_report::operations::DEFAULT_DETAILS),
             ccpulse_report::Lang::Zh,
         )?;
         let doc = r.document();

@@ -12,8 +12,9 @@ use crate::doc::{Cell, Chart, ChartKind, Column, Document, Fmt, Section, Table};
 use crate::query::{Ask, Figures};
 use crate::{round2, round4, Lang, Period, ReportError, Rows};
 
-/// Contacts listed one by one at most (the count says how many there are in all).
-const LIST_LIMIT: usize = 500;
+/// Contacts a document lists one by one unless asked for more (`--details all|N`): the count
+/// says how many there are in all, and where the rest are.
+pub const DEFAULT_DETAILS: usize = 50;
 
 /// One row of seed 000's table (or its total).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -360,8 +361,11 @@ pub fn build(
     tenant: &TenantId,
     period: &Period,
     compare: u16,
+    details: Option<usize>,
     lang: Lang,
 ) -> Result<OperationsReport, ReportError> {
+    // `None`: every contact of the lists.
+    let limit = details.unwrap_or(usize::MAX);
     if store.tenant(tenant.as_str()).is_none() {
         return Err(ccpulse_store::StoreError::UnknownTenant(tenant.to_string()).into());
     }
@@ -384,13 +388,8 @@ pub fn build(
     summary.text = summary_text(&summary, period, lang);
     let survey = survey_of(&ask.total(SURVEY, period, &[])?, period, lang);
     let list = |which| -> Result<Listed, ReportError> {
-        let (total, items) = store.contact_list(
-            tenant,
-            which,
-            &period.from_arg(),
-            &period.to_arg(),
-            LIST_LIMIT,
-        )?;
+        let (total, items) =
+            store.contact_list(tenant, which, &period.from_arg(), &period.to_arg(), limit)?;
         Ok(Listed { total, items })
     };
     let mut previous_years = Vec::new();
@@ -419,7 +418,7 @@ pub fn build(
             tenant,
             &period.from_arg(),
             &period.to_arg(),
-            LIST_LIMIT,
+            limit,
         )? {
             Some((total, items)) => Listed { total, items },
             None => list(ContactList::Complaints)?,
@@ -698,9 +697,15 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
     let mut paragraphs = Vec::new();
     if l.total > l.items.len() as u64 {
         paragraphs.push(match lang {
-            Lang::Zh => format!("共{}条，列出前{}条。", l.total, l.items.len()),
+            Lang::Zh => format!(
+                "共{}条，列出前{}条；全部明细：用 ccpulse report operations --details all 生成，或在数据探索中下钻后导出。",
+                l.total,
+                l.items.len()
+            ),
             Lang::En => format!(
-                "{} in all; the first {} are listed.",
+                "{} in all; the first {} are listed. For every one, make it with \
+                 `ccpulse report operations --details all`, or drill down on the explore page \
+                 and export.",
                 l.total,
                 l.items.len()
             ),

@@ -201,7 +201,15 @@ pub fn build(
     let empty = !crate::period_has_data(store, catalog, tenant, period)?;
     let (mut doc, json) = match name {
         "operations" => {
-            let r = operations::build(store, catalog, tenant, period, 0, lang)?;
+            let r = operations::build(
+                store,
+                catalog,
+                tenant,
+                period,
+                0,
+                Some(operations::DEFAULT_DETAILS),
+                lang,
+            )?;
             (r.document(), r.to_json())
         }
         "scorecard" => {

@@ -10,6 +10,27 @@ use crate::doc::{Cell, ChartKind, Document, Fmt, Table};
 
 const WIDE: u16 = 10;
 
+/// Widest column, in characters: longer text wraps inside it.
+const MAX_WIDTH: usize = 40;
+
+/// How wide `s` reads: a CJK character takes two columns.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum()
+}
+
+/// What the print settings of a sheet need to know.
+#[derive(Default)]
+struct SheetPrint {
+    last_row: u32,
+    last_col: u16,
+    /// The header row of its first table: repeated on every printed page.
+    header: Option<u32>,
+    /// Column widths so far, in characters.
+    widths: Vec<usize>,
+}
+
 fn sheet_name(s: &str) -> String {
     // Excel: at most 31 characters, none of []:*?/\ .
     s.chars()
@@ -43,7 +64,8 @@ impl Formats {
                 .set_text_wrap()
                 .set_align(FormatAlign::Center)
                 .set_background_color(Color::RGB(0x00F2_F5F9)),
-            text: cell.clone(),
+            // Text never runs out of its cell: it wraps, and the row grows.
+            text: cell.clone().set_text_wrap().set_align(FormatAlign::Top),
             int: cell.clone().set_num_format("0"),
             dec2: cell.clone().set_num_format("0.00"),
             percent: cell.clone().set_num_format("0.00%"),
@@ -73,14 +95,56 @@ fn write_table(
     f: &Formats,
     t: &Table,
     row: u32,
+    print: &mut SheetPrint,
 ) -> Result<(u32, u32, u32), XlsxError> {
+    // Each column as wide as its longest content (at most MAX_WIDTH; longer text wraps).
+    let cells = t.rows.iter().chain(t.total.iter());
+    let mut widths: Vec<usize> = t
+        .columns
+        .iter()
+        .map(|c| display_width(&c.label).div_ceil(2).max(8))
+        .collect();
+    for r in cells {
+        for (c, cell) in r.iter().enumerate() {
+            let w = match cell {
+                Cell::Text(s) => display_width(s),
+                Cell::Num(_) => 10,
+                Cell::Empty => 0,
+            };
+            if let Some(x) = widths.get_mut(c) {
+                *x = (*x).max(w.min(MAX_WIDTH));
+            }
+        }
+    }
+    if print.widths.len() < widths.len() {
+        print.widths.resize(widths.len(), 0);
+    }
     for (c, col) in t.columns.iter().enumerate() {
+        let w = print.widths[c].max(widths[c]);
+        print.widths[c] = w;
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         ws.write_string_with_format(row, c, &col.label, &f.head)?;
-        let width = col.label.chars().count().clamp(8, 24);
         #[allow(clippy::cast_precision_loss)]
-        ws.set_column_width(c, (width as f64) * 1.6)?;
+        ws.set_column_width(c, (w + 2) as f64)?;
     }
+    print.header.get_or_insert(row);
+    print.last_col = print
+        .last_col
+        .max(u16::try_from(t.columns.len().saturating_sub(1)).unwrap_or(u16::MAX));
+    let lines_of = |cells: &[Cell]| -> usize {
+        cells
+            .iter()
+            .enumerate()
+            .filter_map(|(c, cell)| match cell {
+                Cell::Text(s) => {
+                    Some(display_width(s).div_ceil(widths.get(c).copied().unwrap_or(8).max(1)))
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    };
     let first = row + 1;
     let mut r = first;
     let put = |ws: &mut Worksheet, cells: &[Cell], r: u32, bold: bool| -> Result<(), XlsxError> {
@@ -98,6 +162,11 @@ fn write_table(
     };
     for cells in &t.rows {
         put(ws, cells, r, false)?;
+        let lines = lines_of(cells);
+        if lines > 1 {
+            #[allow(clippy::cast_precision_loss)]
+            ws.set_row_height(r, 15.0 * lines as f64)?;
+        }
         r += 1;
     }
     let last = r.saturating_sub(1).max(first);
@@ -130,6 +199,8 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, XlsxError> {
         .unwrap_or_else(|| doc.title.clone());
     let mut current = sheet_name(&first);
     names.push(current.clone());
+    let mut prints: std::collections::BTreeMap<String, SheetPrint> =
+        std::collections::BTreeMap::new();
     wb.add_worksheet().set_name(&current)?;
     let mut row: u32 = 0;
     {
@@ -161,7 +232,8 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, XlsxError> {
             row += 1;
         }
         if let Some(t) = &s.table {
-            let (after, first_row, last_row) = write_table(ws, &f, t, row)?;
+            let print = prints.entry(current.clone()).or_default();
+            let (after, first_row, last_row) = write_table(ws, &f, t, row, print)?;
             row = after + 1;
             for c in &s.charts {
                 let mut chart = XlChart::new(match c.kind {
@@ -190,6 +262,23 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, XlsxError> {
             }
         }
         row += 1;
+        let print = prints.entry(current.clone()).or_default();
+        print.last_row = print.last_row.max(row);
+    }
+    // Printable: every sheet fits the page width (landscape when wide), its table's header
+    // repeats on each page, and the print area is what was written.
+    for name in &names {
+        let print = prints.remove(name).unwrap_or_default();
+        let ws = wb.worksheet_from_name(name)?;
+        ws.set_paper_size(9); // A4
+        ws.set_print_fit_to_pages(1, 0);
+        if print.widths.iter().map(|w| w + 2).sum::<usize>() > 100 {
+            ws.set_landscape();
+        }
+        if let Some(h) = print.header {
+            ws.set_repeat_rows(h, h)?;
+        }
+        ws.set_print_area(0, 0, print.last_row.max(1), print.last_col.max(WIDE))?;
     }
     wb.save_to_buffer()
 }

@@ -99,7 +99,16 @@ fn the_reports_json_documents_are_as_recorded() {
     let catalog: Catalog = store.catalog().expect("catalog");
     let october = Period::parse("2026-10").expect("period");
 
-    let ops = operations::build(&store, &catalog, &bank(), &october, 0, Lang::Zh).expect("ops");
+    let ops = operations::build(
+        &store,
+        &catalog,
+        &bank(),
+        &october,
+        0,
+        Some(operations::DEFAULT_DETAILS),
+        Lang::Zh,
+    )
+    .expect("ops");
     insta::assert_snapshot!("operations_2026_10_zh", pretty(&ops.to_json()));
 
     let score =

@@ -25,8 +25,16 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
     let tenant = known_tenant(&store, &args.tenant)?;
     let (store, catalog) = (&store, &catalog);
     let (mut doc, json) = match &command {
-        ReportCommand::Operations { compare, .. } => {
-            let r = operations::build(store, catalog, &tenant, &period, *compare, lang)?;
+        ReportCommand::Operations {
+            compare, details, ..
+        } => {
+            let details = match details.as_str() {
+                "all" => None,
+                n => Some(n.parse::<usize>().map_err(|_| {
+                    anyhow::anyhow!("--details `{n}`: a number of contacts, or `all`")
+                })?),
+            };
+            let r = operations::build(store, catalog, &tenant, &period, *compare, details, lang)?;
             (r.document(), r.to_json())
         }
         ReportCommand::Quality { .. } => {
