@@ -1636,4 +1636,7 @@ fn documents_show_display_names_not_codes() {
         "the cap is said"
     );
     assert!(html.contains("--details all"), "and where the rest are");
+    // The catalog's words for the same metric, as the wall and kpi say them.
+    assert!(html.contains("<th>人工接通量</th>") && !html.contains("呼入接听量"));
+    assert!(html.contains("平均通话时长/秒"), "a unit on every figure");
 }

@@ -45,18 +45,31 @@ svg .chart-title { font-size: 15px; font-weight: 600; fill: var(--ink); }
 svg .tick { font-size: 11px; fill: var(--muted); }
 svg .legend { font-size: 12px; fill: var(--ink); }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; border-top: 1px solid var(--line); padding-top: 8px; }
+table.wide { font-size: 12px; }
+table.wide th, table.wide td { padding: 3px 4px; }
+td { overflow-wrap: anywhere; }
 @media print {
   @page { size: A4; margin: 14mm 12mm; }
-  body { background: #fff; font-size: 11pt; }
+  body { background: #fff; font-size: 10.5pt; }
   main { box-shadow: none; margin: 0; padding: 0; max-width: none; }
-  section { break-inside: avoid-page; }
-  table, svg { break-inside: avoid; }
+  /* The summary and the first table start on page 1: a long table flows on, its header
+     repeated on each page, a row never cut. */
+  thead { display: table-header-group; }
+  tr, svg { break-inside: avoid; }
   h2 { break-after: avoid; }
+  table.wide { font-size: 8pt; }
 }
 "#;
 
+/// Columns beyond which a table is set smaller to fit the page's width.
+const WIDE_TABLE: usize = 7;
+
 fn table(t: &Table, out: &mut String) {
-    out.push_str("<table><thead><tr>");
+    out.push_str(if t.columns.len() > WIDE_TABLE {
+        "<table class=\"wide\"><thead><tr>"
+    } else {
+        "<table><thead><tr>"
+    });
     for c in &t.columns {
         let _ = write!(out, "<th>{}</th>", escape(&c.label));
     }
