@@ -410,14 +410,19 @@ pub(crate) fn required_word<T: Word>(
     word(field, v)?.ok_or_else(|| bad(field, format!("missing (one of {})", T::expected_words())))
 }
 
+/// `later` must not be before `earlier`; the error quotes both times as the input wrote them
+/// (`written`), so they read in the sender's own zone.
 fn not_before(
     later_field: &'static str,
     later: Option<Timestamp>,
     earlier_field: &'static str,
     earlier: Option<Timestamp>,
+    written: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), Bad> {
     if let (Some(l), Some(e)) = (later, earlier) {
         if l < e {
+            let l = written(later_field).unwrap_or_else(|| l.to_string());
+            let e = written(earlier_field).unwrap_or_else(|| e.to_string());
             return Err(bad(
                 later_field,
                 format!("{l} is before `{earlier_field}` {e}"),
@@ -493,14 +498,35 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
     let ended_at = time("ended_at", raw.ended_at.as_ref())?;
     let wrap_up_end = time("wrap_up_end", raw.wrap_up_end.as_ref())?;
 
-    not_before("ivr_end", ivr_end, "ivr_start", ivr_start)?;
-    not_before("queued_at", queued_at, "arrived_at", arrived_at)?;
-    not_before("answered_at", answered_at, "queued_at", queued_at)?;
-    not_before("answered_at", answered_at, "arrived_at", arrived_at)?;
-    not_before("ended_at", ended_at, "answered_at", answered_at)?;
-    not_before("ended_at", ended_at, "queued_at", queued_at)?;
-    not_before("ended_at", ended_at, "arrived_at", arrived_at)?;
-    not_before("wrap_up_end", wrap_up_end, "ended_at", ended_at)?;
+    let written_times = [
+        ("arrived_at", raw.arrived_at.as_deref()),
+        ("ivr_start", raw.ivr_start.as_deref()),
+        ("ivr_end", raw.ivr_end.as_deref()),
+        ("queued_at", raw.queued_at.as_deref()),
+        ("answered_at", raw.answered_at.as_deref()),
+        ("ended_at", raw.ended_at.as_deref()),
+        ("wrap_up_end", raw.wrap_up_end.as_deref()),
+    ];
+    let written = |f: &str| {
+        written_times
+            .iter()
+            .find(|(k, _)| *k == f)
+            .and_then(|(_, v)| v.map(str::to_owned))
+    };
+    not_before("ivr_end", ivr_end, "ivr_start", ivr_start, &written)?;
+    not_before("queued_at", queued_at, "arrived_at", arrived_at, &written)?;
+    not_before("answered_at", answered_at, "queued_at", queued_at, &written)?;
+    not_before(
+        "answered_at",
+        answered_at,
+        "arrived_at",
+        arrived_at,
+        &written,
+    )?;
+    not_before("ended_at", ended_at, "answered_at", answered_at, &written)?;
+    not_before("ended_at", ended_at, "queued_at", queued_at, &written)?;
+    not_before("ended_at", ended_at, "arrived_at", arrived_at, &written)?;
+    not_before("wrap_up_end", wrap_up_end, "ended_at", ended_at, &written)?;
 
     if outcome == Outcome::Answered && answered_at.is_none() {
         return Err(bad("answered_at", "missing: the outcome is `answered`"));

@@ -333,7 +333,8 @@ pub fn fold_contact(tenant: &TenantId, contact_id: &str, events: &[ParsedEvent])
     let mut ended = false;
     for (e, c) in &steps {
         let f = &e.fields;
-        let at = e.event.at.to_string();
+        // As the sender wrote it (its zone), so a refusal quotes the sender's own times.
+        let at = f.at.clone().unwrap_or_else(|| e.event.at.to_string());
         for (key, v) in [
             ("channel", &f.channel),
             ("direction", &f.direction),

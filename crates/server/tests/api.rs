@@ -1708,6 +1708,13 @@ fn unusable_events_are_refused_in_their_own_answer() {
             errors[0]["reason"].as_str().expect("reason").contains("x1"),
             "{r}"
         );
+        // Times as the sender wrote them, in its zone.
+        assert!(
+            errors[0]["reason"].as_str().expect("reason").contains(
+                "2026-11-23T08:50:00+08:00 is before `queued_at` 2026-11-23T09:50:00+08:00"
+            ),
+            "{r}"
+        );
         assert_eq!(
             (errors[1]["index"].as_u64(), errors[1]["id"].as_str()),
             (Some(3), Some("future"))
