@@ -360,8 +360,8 @@ async function start() {
   window.addEventListener("resize", () => chart?.resize());
   await refetch();
   connect();
-  // Clocks tick locally; figures come from the server.
-  setInterval(() => {
+  // Clocks tick locally (shown at once, then every second); figures come from the server.
+  const tick = () => {
     const lang = currentLang();
     // The tenant's time, as the chart's axis and today's figures are.
     const clock = document.getElementById("clock")!;
@@ -376,7 +376,9 @@ async function start() {
     document.querySelectorAll<HTMLElement>("[data-since]").forEach((td) => {
       td.textContent = duration(Number(td.dataset.since) + elapsed);
     });
-  }, 1000);
+  };
+  tick();
+  setInterval(tick, 1000);
   // A safety net if the stream is down: the floor is re-read every 15 s at the latest.
   setInterval(() => void refetch(), 15000);
 }
