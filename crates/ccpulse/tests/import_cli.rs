@@ -137,6 +137,35 @@ fn bad_lines_are_quarantined_and_good_ones_land() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A file of nothing but bad lines goes into the quarantine about as fast as good lines go
+/// in (batched, not a statement per line), kept once across re-imports, with an early word
+/// that the format may be wrong.
+#[test]
+fn a_file_of_bad_lines_is_quarantined_in_one_go_and_said_early() {
+    let cli = Cli::new();
+    let lines: String = (0..1500)
+        .map(|i| good(&format!("b{i}")).replace("\"answered\"", "\"nope\"") + "\n")
+        .collect();
+    let f = cli.write("bad.jsonl", &lines);
+    let path = f.to_str().unwrap();
+    let out = cli.run(&["import", "--format", "contacts", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: the first 1000 lines of {path} all fail the same way (field `outcome`"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is this the right --format?"));
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    assert_eq!(q["entries"].as_array().unwrap().len(), 1500);
+    assert_eq!(q["entries"][1499]["line"], 1500, "in file order");
+    // Again: the same places are replaced, not doubled.
+    cli.run(&["import", "--format", "contacts", path]);
+    let q: Value = serde_json::from_str(&cli.ok(&["quarantine", "list", "--json"])).unwrap();
+    assert_eq!(q["entries"].as_array().unwrap().len(), 1500);
+}
+
 #[test]
 fn upsert_replaces_and_duplicates_collapse() {
     let cli = Cli::new();

@@ -373,6 +373,41 @@ fn time_report(
 }
 
 /// Runs the foundation benchmark and prints its figures.
+/// Imports the first `n` lines of `file`, each made bad (a direction no contact has), into a
+/// fresh store: how many, and the seconds it took (every one must be quarantined).
+fn bad_line_import(
+    dir: &Path,
+    file: &Path,
+    n: u64,
+    cfg: &StoreConfig,
+) -> anyhow::Result<(u64, f64)> {
+    use std::io::{BufRead as _, Write as _};
+    let bad = dir.join("bad.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&bad)?);
+        let lines = std::io::BufReader::new(std::fs::File::open(file)?).lines();
+        for line in lines.take(usize::try_from(n).unwrap_or(usize::MAX)) {
+            writeln!(
+                out,
+                "{}",
+                line?.replacen("\"direction\":\"", "\"direction\":\"sideways-", 1)
+            )?;
+        }
+        out.flush()?;
+    }
+    let mut store = fresh_store(&dir.join("bad-store"), cfg)?;
+    let t = Instant::now();
+    let summary =
+        ccpulse_import::import_contacts(&mut store, &[bad.display().to_string()], None, false)?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        summary.counts.rejected == n,
+        "quarantined {} of {n} bad lines",
+        summary.counts.rejected
+    );
+    Ok((n, secs))
+}
+
 pub fn run_bench(
     n: u64,
     as_json: bool,
@@ -429,6 +464,16 @@ pub fn run_bench(
         "import: {import_s:.2} s, {import_rate:.0} contacts/s"
     ));
 
+    // Bad lines (a direction no contact has) go to the quarantine: at no less than a tenth
+    // of the good lines' rate.
+    let (bad_n, bad_s) = bad_line_import(&dir, &file, n.min(200_000), cfg)?;
+    #[allow(clippy::cast_precision_loss)]
+    let bad_rate = bad_n as f64 / bad_s;
+    say(format!(
+        "import of {bad_n} bad lines (all quarantined): {bad_s:.2} s, {bad_rate:.0} lines/s ({:.2}x the good lines' rate)",
+        bad_rate / import_rate
+    ));
+
     let rj_s = read_json_seconds(&store, &file)?;
     #[allow(clippy::cast_precision_loss)]
     let rj_rate = n as f64 / rj_s;
@@ -463,6 +508,10 @@ pub fn run_bench(
         "parse_contacts_per_s": parse_rate,
         "import_seconds": import_s,
         "import_contacts_per_s": import_rate,
+        "bad_lines": bad_n,
+        "bad_lines_seconds": bad_s,
+        "bad_lines_per_s": bad_rate,
+        "bad_vs_good_rate": bad_rate / import_rate,
         "read_json_seconds": rj_s,
         "read_json_contacts_per_s": rj_rate,
         "import_vs_read_json": import_s / rj_s,

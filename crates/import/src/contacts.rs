@@ -51,6 +51,29 @@ pub struct ImportSummary {
     /// The first rejections, for the terminal.
     #[serde(skip)]
     pub sample: Vec<(String, Rejection)>,
+    /// Rejections from a file's first line on, all failing the same way: (file, how, next line,
+    /// how many); said early on stderr when they reach [`EARLY_WARNING`].
+    #[serde(skip)]
+    streak: Option<(String, String, u64, u64)>,
+}
+
+/// Rejected lines at the start of a file, all the same way, that make the import say early
+/// that the file may be in another format.
+pub const EARLY_WARNING: u64 = 1000;
+
+/// How a rejection fails, apart from the values it quotes: `field: ... is not one of ...`.
+fn failure_kind(r: &Rejection) -> String {
+    let mut out = r.field.clone().unwrap_or_default();
+    out.push(':');
+    let mut quoted = false;
+    for c in r.reason.chars() {
+        if c == '`' {
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Rejections kept for the terminal, the rest only in the quarantine.
@@ -76,6 +99,30 @@ impl ImportSummary {
         if self.sample.len() < SAMPLE {
             self.sample.push((file.to_owned(), r.clone()));
         }
+        // The first lines of a file all failing alike: say so now, not after the whole file.
+        let kind = failure_kind(r);
+        let streak = match self.streak.take() {
+            Some((f, k, next, n)) if f == file && k == kind && next == r.line => {
+                Some((f, k, next + 1, n + 1))
+            }
+            _ if r.line == 1 => Some((file.to_owned(), kind, 2, 1)),
+            _ => None,
+        };
+        if let Some((_, _, _, n)) = &streak {
+            if *n == EARLY_WARNING {
+                let field = r
+                    .field
+                    .as_deref()
+                    .map(|f| format!("field `{f}`: "))
+                    .unwrap_or_default();
+                eprintln!(
+                    "warning: the first {EARLY_WARNING} lines of {file} all fail the same way \
+                     ({field}{}); is this the right --format? (going on)",
+                    r.reason
+                );
+            }
+        }
+        self.streak = streak;
     }
 
     /// Files rejection `r` of line-based `format` from `file` for `tenant` in `batch`, and

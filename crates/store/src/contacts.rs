@@ -399,9 +399,7 @@ impl ContactBatch<'_> {
             let duplicates = self.rows - (written + unchanged) as u64;
             counts.updated += duplicates;
         }
-        for r in &self.rejections {
-            crate::quarantine::insert(conn, r)?;
-        }
+        crate::quarantine::insert_all(conn, &self.rejections)?;
         counts.rejected = self.rejections.len() as u64;
         let contacts_ms = started.elapsed().as_millis();
         crate::sources::write(self.store, &self.sources)?;

@@ -83,9 +83,7 @@ impl DuckDbStore {
             )?;
             self.conn
                 .execute_batch("INSERT OR REPLACE INTO tickets SELECT * FROM new_tickets")?;
-            for r in rejections {
-                quarantine::insert(&self.conn, r)?;
-            }
+            quarantine::insert_all(&self.conn, rejections)?;
             let n = u64::try_from(tickets.len()).unwrap_or(0);
             let fresh = u64::try_from(fresh).unwrap_or(0);
             let changed = u64::try_from(changed).unwrap_or(0);
@@ -151,9 +149,7 @@ impl DuckDbStore {
                     row,
                 )?;
             }
-            for r in rejections {
-                quarantine::insert(&self.conn, r)?;
-            }
+            quarantine::insert_all(&self.conn, rejections)?;
             counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
             Ok(counts)
         })
@@ -191,9 +187,7 @@ impl DuckDbStore {
                     params![r.tenant.as_str(), r.month, r.business_line, r.subscribers],
                 )?;
             }
-            for r in rejections {
-                quarantine::insert(&self.conn, r)?;
-            }
+            quarantine::insert_all(&self.conn, rejections)?;
             counts.rejected = u64::try_from(rejections.len()).unwrap_or(0);
             Ok(counts)
         })
