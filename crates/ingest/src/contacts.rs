@@ -362,9 +362,39 @@ pub(crate) fn locate_json_error<'de, T: Deserialize<'de>>(
         return (Some(name.to_owned()), "missing".to_owned());
     }
     if message.contains("expected struct ") {
-        return (None, format!("{what} must be a JSON object"));
+        // A nested object of the wrong type names its field (`survey`), not the record.
+        return match field {
+            Some(f) => {
+                let got = message
+                    .strip_prefix("invalid type: ")
+                    .and_then(|m| m.split(", expected").next())
+                    .unwrap_or("something else");
+                (Some(f), format!("must be a JSON object, not {got}"))
+            }
+            None => (None, format!("{what} must be a JSON object")),
+        };
     }
     (field, message)
+}
+
+/// The longest duration a contact may report, and the longest time it may span: 7 days.
+pub const MAX_DURATION_S: f64 = 7.0 * 24.0 * 3600.0;
+
+/// The longest text a field may hold, in bytes.
+pub const MAX_TEXT: usize = 1024;
+
+/// A text field, at most [`MAX_TEXT`] bytes.
+pub(crate) fn bounded(field: &'static str, v: Option<Cow<'_, str>>) -> Result<Option<String>, Bad> {
+    match text(v) {
+        Some(s) if s.len() > MAX_TEXT => Err(bad(
+            field,
+            format!(
+                "{} bytes: longer than the {MAX_TEXT} a text field may hold",
+                s.len()
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 pub(crate) fn text(v: Option<Cow<'_, str>>) -> Option<String> {
@@ -466,7 +496,7 @@ fn survey_of(raw: Option<RawSurvey<'_>>) -> Result<Option<Survey>, Bad> {
             Some(Survey {
                 offered,
                 score,
-                reason: text(s.reason),
+                reason: bounded("survey.reason", s.reason)?,
                 rating: match s.rating {
                     Some(r) if !r.is_finite() => {
                         return Err(bad("survey.rating", "not a finite number"))
@@ -482,7 +512,7 @@ fn survey_of(raw: Option<RawSurvey<'_>>) -> Result<Option<Survey>, Bad> {
 }
 
 fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact, Bad> {
-    let id = text(raw.id).ok_or_else(|| bad("id", "missing"))?;
+    let id = bounded("id", raw.id)?.ok_or_else(|| bad("id", "missing"))?;
     let tenant = tenant_of(raw.tenant.as_deref(), cli_tenant)?;
     let direction = required_word::<Direction>("direction", raw.direction.as_ref())?;
     let outcome = required_word::<Outcome>("outcome", raw.outcome.as_ref())?;
@@ -563,6 +593,43 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
             format!("{hold_s} is not a number of seconds >= 0"),
         ));
     }
+    if hold_s > MAX_DURATION_S {
+        return Err(bad(
+            "hold_s",
+            format!("{hold_s} s is more than 7 days, the longest a duration may be"),
+        ));
+    }
+    // Every duration follows from the times: a contact may not span more than 7 days.
+    let times = [
+        ("arrived_at", arrived_at),
+        ("ivr_start", ivr_start),
+        ("ivr_end", ivr_end),
+        ("queued_at", queued_at),
+        ("ring_start", ring_start),
+        ("answered_at", answered_at),
+        ("ended_at", ended_at),
+        ("wrap_up_end", wrap_up_end),
+    ];
+    let first = times.iter().filter_map(|(_, t)| *t).min();
+    if let (Some(first), Some((last_field, Some(last)))) = (
+        first,
+        times
+            .iter()
+            .filter(|(_, t)| t.is_some())
+            .max_by_key(|(_, t)| *t),
+    ) {
+        #[allow(clippy::cast_precision_loss)]
+        let span = last.as_second().saturating_sub(first.as_second()) as f64;
+        if span > MAX_DURATION_S {
+            return Err(bad(
+                last_field,
+                format!(
+                    "the contact would last {:.1} days: more than 7, the longest a contact may",
+                    span / 86400.0
+                ),
+            ));
+        }
+    }
     if let Some(q) = raw.qa_score {
         if !(0.0..=100.0).contains(&q) {
             return Err(bad("qa_score", format!("{q} is outside 0..100")));
@@ -578,9 +645,9 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
     }
     let survey = survey_of(raw.survey)?;
 
-    let customer = text(raw.customer);
+    let customer = bounded("customer", raw.customer)?;
     // Where the source does not say, the customer's phone number may.
-    let region = text(raw.region).or_else(|| {
+    let region = bounded("region", raw.region)?.or_else(|| {
         customer
             .as_deref()
             .and_then(crate::region::region_of_phone)
@@ -590,16 +657,16 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         tenant,
         id,
         channel,
-        source: text(raw.source),
+        source: bounded("source", raw.source)?,
         direction,
-        entry_point: text(raw.entry_point),
+        entry_point: bounded("entry_point", raw.entry_point)?,
         customer,
         region,
-        business_line: text(raw.business_line),
-        category: text(raw.category),
+        business_line: bounded("business_line", raw.business_line)?,
+        category: bounded("category", raw.category)?,
         business_type,
-        queue: text(raw.queue),
-        agent: text(raw.agent),
+        queue: bounded("queue", raw.queue)?,
+        agent: bounded("agent", raw.agent)?,
         arrived_at,
         ivr_start,
         ivr_end,
@@ -610,7 +677,7 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         wrap_up_end,
         hold_s,
         transfers: raw.transfers.unwrap_or(0),
-        transfer_target: text(raw.transfer_target),
+        transfer_target: bounded("transfer_target", raw.transfer_target)?,
         transfer_correct: raw.transfer_correct,
         outcome,
         survey,
@@ -618,9 +685,9 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
         marketing_attempts,
         marketing_successes,
         qa_score: raw.qa_score,
-        campaign: text(raw.campaign),
-        call_id: text(raw.call_id),
-        exit_reason: text(raw.exit_reason),
+        campaign: bounded("campaign", raw.campaign)?,
+        call_id: bounded("call_id", raw.call_id)?,
+        exit_reason: bounded("exit_reason", raw.exit_reason)?,
     })
 }
 
@@ -761,6 +828,27 @@ mod tests {
 
         let r = reject(&GOOD.replace("\"hold_s\":0", "\"hold_s\":\"long\""));
         assert_eq!(r.field.as_deref(), Some("hold_s"));
+        // Bounded values: a duration past 7 days, a contact spanning more, a text over 1 KiB,
+        // each named by its field; a nested object of the wrong type names its field.
+        let r = reject(&GOOD.replace("\"hold_s\":0", "\"hold_s\":1e308"));
+        assert_eq!(r.field.as_deref(), Some("hold_s"));
+        assert!(r.reason.contains("7 days"), "{}", r.reason);
+        let r = reject(&GOOD.replace(
+            "\"wrap_up_end\":\"2021-01-04T09:16:10+08:00\"",
+            "\"wrap_up_end\":\"2021-01-14T09:16:10+08:00\"",
+        ));
+        assert_eq!(r.field.as_deref(), Some("wrap_up_end"));
+        assert!(r.reason.contains("10.0 days"), "{}", r.reason);
+        let long = "x".repeat(MAX_TEXT + 1);
+        let r = reject(&GOOD.replace("\"mobile/plan-fees\"", &format!("\"{long}\"")));
+        assert_eq!(r.field.as_deref(), Some("category"));
+        assert!(r.reason.contains("1025 bytes"), "{}", r.reason);
+        let r = reject(&GOOD.replace(
+            "\"survey\":{\"offered\":true,\"score\":\"very_satisfied\",\"reason\":null}",
+            "\"survey\":\"x\"",
+        ));
+        assert_eq!(r.field.as_deref(), Some("survey"), "{}", r.reason);
+        assert!(r.reason.contains("must be a JSON object"), "{}", r.reason);
 
         let r = reject(&GOOD.replace("\"score\":\"very_satisfied\"", "\"score\":\"meh\""));
         assert_eq!(r.field.as_deref(), Some("survey.score"));
