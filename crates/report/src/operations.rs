@@ -698,14 +698,14 @@ fn list_section(heading: &str, l: &Listed, lang: Lang, sheet: &str) -> Section {
     if l.total > l.items.len() as u64 {
         paragraphs.push(match lang {
             Lang::Zh => format!(
-                "共{}条，列出前{}条；全部明细：用 ccpulse report operations --details all 生成，或在数据探索中下钻后导出。",
+                "共{}条，列出前{}条；全部明细：用 ccpulse report operations --details all 生成（接口加 details=all），或在数据探索中下钻后导出。",
                 l.total,
                 l.items.len()
             ),
             Lang::En => format!(
                 "{} in all; the first {} are listed. For every one, make it with \
-                 `ccpulse report operations --details all`, or drill down on the explore page \
-                 and export.",
+                 `ccpulse report operations --details all` (details=all in the API), or drill \
+                 down on the explore page and export.",
                 l.total,
                 l.items.len()
             ),

@@ -181,6 +181,24 @@ fn extension(format: Format) -> &'static str {
     }
 }
 
+/// How a report is asked beyond its name and period.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// The asking user's scope (a template's report is cut to it; the others refuse one).
+    pub scope: &'a [ccpulse_metrics::Filter],
+    /// Contacts the operations report lists one by one (`None`: all).
+    pub details: Option<usize>,
+}
+
+impl Default for Asked<'_> {
+    fn default() -> Self {
+        Self {
+            scope: &[],
+            details: Some(operations::DEFAULT_DETAILS),
+        }
+    }
+}
+
 /// The document and JSON of report `name` (one of [`REPORTS`], or `template:NAME`) for
 /// `period`, as a schedule, the command line and the reports page make it.
 pub fn build(
@@ -189,9 +207,10 @@ pub fn build(
     tenant: &TenantId,
     name: &str,
     period: &Period,
-    scope: &[ccpulse_metrics::Filter],
+    asked: Asked<'_>,
     lang: Lang,
 ) -> Result<(crate::doc::Document, serde_json::Value), ReportError> {
+    let scope = asked.scope;
     if !scope.is_empty() && !name.starts_with(TEMPLATE_PREFIX) {
         return Err(ReportError::Invalid(format!(
             "report `{name}` covers the whole tenant; a user limited to some queues, regions \
@@ -201,15 +220,7 @@ pub fn build(
     let empty = !crate::period_has_data(store, catalog, tenant, period)?;
     let (mut doc, json) = match name {
         "operations" => {
-            let r = operations::build(
-                store,
-                catalog,
-                tenant,
-                period,
-                0,
-                Some(operations::DEFAULT_DETAILS),
-                lang,
-            )?;
+            let r = operations::build(store, catalog, tenant, period, 0, asked.details, lang)?;
             (r.document(), r.to_json())
         }
         "scorecard" => {
@@ -263,7 +274,15 @@ pub fn generate(
     let format = Format::parse(&s.format)?;
     let lang = Lang::parse(&s.lang);
     let tenant = TenantId::new(&s.tenant).map_err(|e| ReportError::Invalid(e.to_string()))?;
-    let (doc, json) = build(store, catalog, &tenant, &s.report, period, &[], lang)?;
+    let (doc, json) = build(
+        store,
+        catalog,
+        &tenant,
+        &s.report,
+        period,
+        Asked::default(),
+        lang,
+    )?;
     let path = PathBuf::from(&s.out_dir).join(file_name(&s.report, &s.tenant, period, format));
     crate::write(&doc, &json, format, &path)?;
     Ok(path)

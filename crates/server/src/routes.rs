@@ -1440,6 +1440,15 @@ async fn generate_report(
     .map_err(bad)?;
     let format = ccpulse_report::Format::parse(p.get("format").unwrap_or("html")).map_err(bad)?;
     let lang = ccpulse_report::Lang::parse(&p.lang());
+    // `details`: how many complaints and dissatisfied calls the operations report lists, or
+    // `all` (default 50).
+    let details = match p.get("details") {
+        None => Some(ccpulse_report::operations::DEFAULT_DETAILS),
+        Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| {
+            ApiError::BadQuery(format!("details `{n}`: a number of contacts, or all"))
+        })?),
+    };
     let name = ccpulse_report::schedule::file_name(&report, tenant.as_str(), &period, format);
     let file = name.clone();
     let user = asker.p.user.clone();
@@ -1450,8 +1459,12 @@ async fn generate_report(
                     return Err(ApiError::BadQuery(format!("no template `{t}`")));
                 }
             }
+            let asked = ccpulse_report::schedule::Asked {
+                scope: &scope,
+                details,
+            };
             let (doc, json) = ccpulse_report::schedule::build(
-                store, catalog, &tenant, &report, &period, &scope, lang,
+                store, catalog, &tenant, &report, &period, asked, lang,
             )
             .map_err(asked_badly)?;
             let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -1756,6 +1756,12 @@ fn unusable_events_are_refused_in_their_own_answer() {
         )
         .await;
         assert_eq!(k["rows"][0]["abandoned"], 2, "{k}");
+        // The operations report lists as many contacts as asked (`details`), or all.
+        for (details, want) in [("all", StatusCode::OK), ("7", StatusCode::OK), ("lots", StatusCode::BAD_REQUEST)] {
+            let path = format!("/api/v1/reports/generate?tenant=demo&report=operations&period=2026-11&format=json&details={details}");
+            let (status, _, r) = call(&app.router, Method::GET, &path, Some("admin-token"), None).await;
+            assert_eq!(status, want, "{details}: {r}");
+        }
         // An unknown tenant is not found; a range that ends before it starts is refused.
         for (path, want) in [
             (
