@@ -57,6 +57,13 @@ try {
     // Names come from the data: shown as text, never run as markup.
     { id: "b7", type: "agent_state", agent: '<img src=x onerror="window.__xss=1">', state: "break", reason: "lunch<b>", queue: "vip", at: at(-30000) },
   ];
+  // An alert rule over a figure of now: its banner says the condition and the value now.
+  const rule = await fetch(`${url}/api/v1/alerts/rules?tenant=${tenant}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ id: "queue-building", when: "waiting > 1" }),
+  });
+  if (rule.status !== 201) fail(`adding the rule: ${rule.status} ${await rule.text()}`);
   const res = await fetch(`${url}/api/v1/events?tenant=${tenant}`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -110,6 +117,20 @@ try {
   // The clock is the tenant's.
   const clockZone = await page.locator("#clock").getAttribute("data-zone");
   if (clockZone !== "Asia/Shanghai") fail(`the clock's zone is ${clockZone}`);
+  // The alert banner: the rule's condition and the figure now.
+  await page.waitForFunction(
+    () => document.querySelector('#alerts [data-rule="queue-building"]')?.textContent?.includes("waiting > 1"),
+    null,
+    { timeout: 10000 },
+  );
+  const banner = (await page.locator('#alerts [data-rule="queue-building"]').textContent())?.trim();
+  if (!banner?.includes("(当前 3)")) fail(`the alert banner reads ${banner}`);
+  // A long agent name is cut, not squeezing the table out of its panel.
+  const spill = await page.evaluate(() => {
+    const t = document.getElementById("agents");
+    return t ? t.scrollWidth - t.parentElement.clientWidth : 0;
+  });
+  if (spill > 1) fail(`the agents table is ${spill} px wider than its panel`);
   // The trend chart is drawn.
   await page.locator("#trend canvas").waitFor({ timeout: 10000 });
   await page.screenshot({ path: shot, fullPage: false });
@@ -164,6 +185,9 @@ try {
   // An analyst has no floor: signed in, they land on explore.
   const an = await signIn(analyst);
   await an.waitForURL(/\/explore/, { timeout: 15000 });
+  // An account that only posts events is told so at sign-in, not shown a blank page.
+  const pbx = await signIn("pbx");
+  await pbx.waitForFunction(() => (document.getElementById("login-error")?.textContent ?? "").includes("ingest"), null, { timeout: 10000 });
   console.log("wall ok");
 } finally {
   await browser.close();

@@ -20,6 +20,7 @@ fn the_wall_logs_in_and_moves_with_posted_events() {
     for (name, role, scope) in [
         ("vipsup", "supervisor", ["--queues", "vip"]),
         ("numbers", "analyst", ["--tenants", "wallco"]),
+        ("pbx", "ingest", ["--tenants", "wallco"]),
     ] {
         let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
         args.extend(scope);
