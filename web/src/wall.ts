@@ -336,11 +336,11 @@ async function start() {
   applyLabels();
   bindLangSwitch(render);
   const tenants = await api<{ tenants: Array<{ name: string; timezone: string }> }>("/api/v1/tenants");
-  // Labels and definitions from the catalog: the wall says what kpi and the reports say.
-  const cat = await api<{ metrics: CatalogMetric[] }>(`/api/v1/metrics?tenant=${encodeURIComponent(tenant || (tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? ""))}`);
-  catalog = Object.fromEntries(cat.metrics.map((m) => [m.name, m]));
   const select = document.getElementById("tenant") as HTMLSelectElement;
   if (!tenant) tenant = tenants.tenants.find((x) => x.name === "demo")?.name ?? tenants.tenants[0]?.name ?? "default";
+  // Labels and definitions from the catalog: the wall says what kpi and the reports say.
+  const cat = await api<{ metrics: CatalogMetric[] }>(`/api/v1/metrics?tenant=${encodeURIComponent(tenant)}`);
+  catalog = Object.fromEntries(cat.metrics.map((m) => [m.name, m]));
   const names = tenants.tenants.map((x) => x.name);
   if (!names.includes(tenant)) names.push(tenant);
   select.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");

@@ -148,20 +148,6 @@ impl Floor {
         vec![Change::Agent(next)]
     }
 
-    /// Drops contacts whose latest step is older than `before` (a platform that never sent
-    /// their end): they are reported by the store, not kept waiting forever on the wall.
-    pub fn forget_stale(&mut self, before: Timestamp) -> Vec<Change> {
-        self.take_stale(before)
-            .into_iter()
-            .map(|c| Change::Contact {
-                id: c.id,
-                queue: c.queue,
-                channel: c.channel,
-                phase: None,
-            })
-            .collect()
-    }
-
     /// Takes the contacts in progress with no step since `before` off the floor.
     pub fn take_stale(&mut self, before: Timestamp) -> Vec<LiveContact> {
         let stale: Vec<String> = self

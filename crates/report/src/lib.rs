@@ -135,32 +135,29 @@ pub fn write(
     }
 }
 
-/// Rounds to two decimals, as the reports show figures.
-/// Whether `tenant` has any contact or ticket in `period`.
-pub fn period_has_data(
+/// What every document gets before it leaves, whoever made it (the command line, the API, a
+/// schedule): its codes named by the tenant's `labels.toml` and the built-in names, and, for
+/// a period without any contact or ticket, a first section that says so. Whether the period
+/// was empty.
+pub fn finish(
     store: &ccpulse_store::DuckDbStore,
     catalog: &ccpulse_metrics::Catalog,
     tenant: &ccpulse_model::TenantId,
     period: &Period,
-) -> Result<bool, ReportError> {
-    query::Ask::new(store, catalog, tenant).has_data(period)
-}
-
-/// Names the codes in `doc` (categories, reasons, channels, ...) by the tenant's
-/// `labels.toml` and the built-in names; a file that cannot be read is an error.
-pub fn name_codes(
-    store: &ccpulse_store::DuckDbStore,
-    tenant: &ccpulse_model::TenantId,
     doc: &mut doc::Document,
     lang: Lang,
-) -> Result<(), ReportError> {
+) -> Result<bool, ReportError> {
     let names = names::Names::load(store.dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
     names.apply(doc, lang);
-    Ok(())
+    let empty = !query::Ask::new(store, catalog, tenant).has_data(period)?;
+    if empty {
+        note_no_data(doc, period, lang);
+    }
+    Ok(empty)
 }
 
 /// Puts first in `doc` that `period` holds no data, so the first page says so.
-pub fn note_no_data(doc: &mut doc::Document, period: &Period, lang: Lang) {
+fn note_no_data(doc: &mut doc::Document, period: &Period, lang: Lang) {
     let span = format!(
         "{} – {}",
         period.from,
@@ -193,6 +190,7 @@ pub fn note_no_data(doc: &mut doc::Document, period: &Period, lang: Lang) {
     );
 }
 
+/// Rounds to two decimals, as the reports show figures.
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }

@@ -144,6 +144,14 @@ impl Names {
     /// Names every code in `doc`'s table cells (a cell that is a code), and the codes this
     /// file names wherever they stand alone in its paragraphs.
     pub fn apply(&self, doc: &mut Document, lang: Lang) {
+        // The codes named inside sentences, longer ones first (`broadband/outage` before
+        // `broadband`): the file's, and the built-in ones that read as codes.
+        let mut codes: Vec<&String> = self
+            .names
+            .keys()
+            .filter(|k| self.from_file.contains(*k) || looks_like_code(k))
+            .collect();
+        codes.sort_by_key(|k| std::cmp::Reverse(k.len()));
         for s in &mut doc.sections {
             if let Some(t) = &mut s.table {
                 for row in t.rows.iter_mut().chain(t.total.iter_mut()) {
@@ -157,23 +165,17 @@ impl Names {
                 }
             }
             for p in &mut s.paragraphs {
-                *p = self.in_text(p, lang);
+                *p = self.in_text(p, &codes, lang);
             }
         }
     }
 
-    /// `text` with each code the file names, or that reads as a code, where it stands alone (not inside a longer word of
-    /// letters, digits, `_`, `-` or `/`) replaced by its name; longer codes first.
-    fn in_text(&self, text: &str, lang: Lang) -> String {
-        let mut codes: Vec<&String> = self
-            .names
-            .keys()
-            .filter(|k| self.from_file.contains(*k) || looks_like_code(k))
-            .collect();
-        codes.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    /// `text` with each of `codes` (in their order) replaced by its name where it stands
+    /// alone, not inside a longer word of letters, digits, `_`, `-` or `/`.
+    fn in_text(&self, text: &str, codes: &[&String], lang: Lang) -> String {
         let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/');
         let mut out = text.to_owned();
-        for code in codes {
+        for code in codes.iter().copied() {
             let mut result = String::with_capacity(out.len());
             let mut rest = out.as_str();
             while let Some(i) = rest.find(code.as_str()) {

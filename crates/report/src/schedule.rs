@@ -217,7 +217,6 @@ pub fn build(
              or an agent runs templates ({TEMPLATE_PREFIX}NAME), figures and contacts"
         )));
     }
-    let empty = !crate::period_has_data(store, catalog, tenant, period)?;
     let (mut doc, json) = match name {
         "operations" => {
             let r = operations::build(store, catalog, tenant, period, 0, asked.details, lang)?;
@@ -246,10 +245,7 @@ pub fn build(
             }
         },
     };
-    crate::name_codes(store, tenant, &mut doc, lang)?;
-    if empty {
-        crate::note_no_data(&mut doc, period, lang);
-    }
+    crate::finish(store, catalog, tenant, period, &mut doc, lang)?;
     Ok((doc, json))
 }
 

@@ -170,6 +170,15 @@ impl Role {
         matches!(self, Role::Analyst | Role::Operator | Role::Ingest)
     }
 
+    /// A user's role and scope checked together: the role, when it is one of the eight and
+    /// its scope fits it.
+    pub fn of_user(user: &User) -> Result<Self, String> {
+        let role = Self::parse(&user.role)
+            .ok_or_else(|| format!("role `{}`: use one of {}", user.role, Self::NAMES))?;
+        role.check_scope(&user.scope)?;
+        Ok(role)
+    }
+
     /// What a user of this role needs in its scope: an agent sees only their own contacts.
     pub fn check_scope(self, scope: &ccpulse_store::DataScope) -> Result<(), String> {
         if self == Role::Agent && scope.agent.is_none() {

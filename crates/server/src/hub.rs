@@ -172,26 +172,11 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    /// Drops contacts in progress with no step since `before`.
+    /// Drops every tenant's contacts in progress with no step since `before`.
     pub fn forget_stale(&self, before: Timestamp) {
-        let mut st = self.lock();
-        let tenants: Vec<TenantId> = st.floors.keys().cloned().collect();
+        let tenants: Vec<TenantId> = self.lock().floors.keys().cloned().collect();
         for t in tenants {
-            let changes = st
-                .floors
-                .get_mut(&t)
-                .map(|f| f.forget_stale(before))
-                .unwrap_or_default();
-            if !changes.is_empty() {
-                Self::push(
-                    &mut st,
-                    &self.tx,
-                    &t,
-                    "floor",
-                    json!({ "changes": changes }),
-                );
-                self.floor_changed.notify_one();
-            }
+            self.expire(&t, before);
         }
     }
 

@@ -63,17 +63,19 @@ pub async fn floor_alerts(state: &AppState) {
 pub async fn refresh(state: &AppState) {
     let _ = state.hub().take_dirty();
     let now = state.now();
-    let since = now
-        .checked_sub(SignedDuration::from_hours(STALE_HOURS))
-        .unwrap_or(now);
-    state.hub().forget_stale(since);
     let tenants = state
         .read(|store, _| Ok(store.tenants()))
         .await
         .unwrap_or_default();
+    // Each tenant's limit first, so what it takes off the floor is quarantined with the
+    // reason; then the server's own bound, for a tenant whose limit is longer.
     for t in &tenants {
         expire_open(state, &t.name, t.settings.open_limit_minutes, now).await;
     }
+    let since = now
+        .checked_sub(SignedDuration::from_hours(STALE_HOURS))
+        .unwrap_or(now);
+    state.hub().forget_stale(since);
     let names: Vec<(TenantId, String)> =
         tenants.into_iter().map(|t| (t.name, t.timezone)).collect();
     if let Ok(mut t) = state.0.tenants.write() {

@@ -744,26 +744,13 @@ async fn remove_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What `PUT /api/v1/users/{name}` changes; what is absent stays, an empty list lifts that
-/// limit, an empty agent too.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserChange {
-    role: Option<String>,
-    tenants: Option<Vec<String>>,
-    queues: Option<Vec<String>>,
-    regions: Option<Vec<String>>,
-    agent: Option<String>,
-    disabled: Option<bool>,
-}
-
 /// Changes a user's role, scope or whether it is disabled, at once (admins of every tenant
 /// and operators; only an admin makes or changes an admin; not oneself).
 async fn set_user(
     State(state): State<AppState>,
     asker: Asker,
     Path(name): Path<String>,
-    Json(c): Json<UserChange>,
+    Json(c): Json<ccpulse_store::UserChange>,
 ) -> Result<Json<Value>, ApiError> {
     require_platform_admin(&asker)?;
     if name == asker.p.user {
@@ -781,46 +768,11 @@ async fn set_user(
             "only an admin makes or changes an admin".into(),
         ));
     }
-    let list = |v: Vec<String>| {
-        let v: Vec<String> = v
-            .into_iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        (!v.is_empty()).then_some(v)
-    };
-    if let Some(r) = c.role {
-        user.role = r;
+    for name in c.tenants.iter().flatten().filter(|n| !n.trim().is_empty()) {
+        TenantId::new(name.trim()).map_err(|e| ApiError::BadRequest(format!("tenants: {e}")))?;
     }
-    if let Some(t) = c.tenants {
-        let t = list(t);
-        for name in t.iter().flatten() {
-            TenantId::new(name).map_err(|e| ApiError::BadRequest(format!("tenants: {e}")))?;
-        }
-        user.tenants = t;
-    }
-    if let Some(q) = c.queues {
-        user.scope.queues = list(q);
-    }
-    if let Some(r) = c.regions {
-        user.scope.regions = list(r);
-    }
-    if let Some(a) = c.agent {
-        let a = a.trim().to_owned();
-        user.scope.agent = (!a.is_empty()).then_some(a);
-    }
-    if let Some(d) = c.disabled {
-        user.disabled = d;
-    }
-    let role = auth::Role::parse(&user.role).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "role `{}`: use one of {}",
-            user.role,
-            auth::Role::NAMES
-        ))
-    })?;
-    role.check_scope(&user.scope)
-        .map_err(ApiError::BadRequest)?;
+    user.apply(c);
+    auth::Role::of_user(&user).map_err(ApiError::BadRequest)?;
     let stored = user.clone();
     state
         .writer()

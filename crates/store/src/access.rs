@@ -33,6 +33,53 @@ impl User {
     }
 }
 
+/// A change to a user's role, reach or state (`user set`, `PUT /api/v1/users/{name}`): what
+/// is absent stays; an empty list, or an empty agent, lifts that limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    pub role: Option<String>,
+    pub tenants: Option<Vec<String>>,
+    pub queues: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub agent: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// Names as a limit: trimmed, empty ones dropped; `None` (no limit) when none is left.
+pub fn limit_of<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Option<Vec<String>> {
+    let v: Vec<String> = names
+        .into_iter()
+        .map(|s| s.as_ref().trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+impl User {
+    /// The user with `c` applied.
+    pub fn apply(&mut self, c: UserChange) {
+        if let Some(r) = c.role {
+            self.role = r;
+        }
+        if let Some(t) = c.tenants {
+            self.tenants = limit_of(t);
+        }
+        if let Some(q) = c.queues {
+            self.scope.queues = limit_of(q);
+        }
+        if let Some(r) = c.regions {
+            self.scope.regions = limit_of(r);
+        }
+        if let Some(a) = c.agent {
+            self.scope.agent = limit_of([a]).and_then(|mut v| v.pop());
+        }
+        if let Some(d) = c.disabled {
+            self.disabled = d;
+        }
+    }
+}
+
 /// The contacts a user may see within their tenants: of these queues, of these provinces, of
 /// this agent (each `None`: not limited by it).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]

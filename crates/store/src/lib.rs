@@ -42,7 +42,7 @@ pub mod tickets;
 
 /// Arrow's record batch, as the store takes rows in bulk.
 pub use ::duckdb::arrow::record_batch::RecordBatch;
-pub use access::{DataScope, TokenGrant, TokenInfo, User};
+pub use access::{limit_of, DataScope, TokenGrant, TokenInfo, User, UserChange};
 pub use alerts::AlertRecord;
 pub use columns::ContactRows;
 pub use contacts::{ContactBatch, ImportCounts};

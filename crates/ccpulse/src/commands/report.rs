@@ -46,15 +46,13 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
             (r.document(), r.to_json())
         }
     };
-    ccpulse_report::name_codes(store, &tenant, &mut doc, lang)?;
     // A period without any data is still a report (it says so on its first page), and a
     // warning, not a failure.
-    if !ccpulse_report::period_has_data(store, catalog, &tenant, &period)? {
+    if ccpulse_report::finish(store, catalog, &tenant, &period, &mut doc, lang)? {
         eprintln!(
             "warning: tenant `{tenant}` has no contact or ticket in {} ({} – {}): the report is empty",
             period.label, period.from, period.to
         );
-        ccpulse_report::note_no_data(&mut doc, &period, lang);
     }
     emit(args.format.as_deref(), args.out.as_deref(), &doc, &json)?;
     Ok(ExitCode::SUCCESS)

@@ -6,47 +6,23 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use ccpulse_server::auth::{hash_password, new_secret, secret_hash, Role};
-use ccpulse_store::{DuckDbStore, User};
+use ccpulse_store::{DuckDbStore, User, UserChange};
 
 use super::{open, Done};
 use crate::cli::{TokenCommand, UserCommand, UserScopeArgs};
 use crate::config::Config;
 
-/// A comma-separated list: `None` when not given, `Some(None)` when given empty (no limit).
-fn list_arg(t: Option<String>) -> Option<Option<Vec<String>>> {
-    t.map(|t| {
-        let v: Vec<String> = t
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        (!v.is_empty()).then_some(v)
-    })
-}
-
-/// `user` with what `a` gives changed.
-fn apply_scope(user: &mut User, a: UserScopeArgs) {
-    if let Some(t) = list_arg(a.tenants) {
-        user.tenants = t;
+/// The change `role` and `a` ask for: comma-separated lists (`""` lifts that limit).
+fn change_of(role: Option<String>, a: UserScopeArgs) -> UserChange {
+    let split = |t: Option<String>| t.map(|t| t.split(',').map(str::to_owned).collect());
+    UserChange {
+        role,
+        tenants: split(a.tenants),
+        queues: split(a.queues),
+        regions: split(a.regions),
+        agent: a.agent,
+        disabled: None,
     }
-    if let Some(q) = list_arg(a.queues) {
-        user.scope.queues = q;
-    }
-    if let Some(r) = list_arg(a.regions) {
-        user.scope.regions = r;
-    }
-    if let Some(ag) = a.agent {
-        let ag = ag.trim().to_owned();
-        user.scope.agent = (!ag.is_empty()).then_some(ag);
-    }
-}
-
-/// A user's role and scope checked together (an agent needs the agent they are).
-fn checked(user: &User) -> anyhow::Result<()> {
-    let Some(role) = Role::parse(&user.role) else {
-        bail!("--role `{}`: use one of {}", user.role, Role::NAMES);
-    };
-    role.check_scope(&user.scope).map_err(anyhow::Error::msg)
 }
 
 /// How `user list` shows a user's reach.
@@ -90,22 +66,18 @@ pub fn user(cfg: &Config, command: UserCommand) -> Done {
         } => {
             let mut user = User {
                 name,
-                role,
                 ..User::default()
             };
-            apply_scope(&mut user, scope);
-            checked(&user)?;
+            user.apply(change_of(Some(role), scope));
+            Role::of_user(&user).map_err(anyhow::Error::msg)?;
             user.password_hash = password_from_stdin(password_stdin)?;
             store.put_user(&user)?;
             eprintln!("user `{}` ({}) saved", user.name, user.role);
         }
         UserCommand::Set { name, role, scope } => {
             let mut user = existing(&name)?;
-            if let Some(r) = role {
-                user.role = r;
-            }
-            apply_scope(&mut user, scope);
-            checked(&user)?;
+            user.apply(change_of(role, scope));
+            Role::of_user(&user).map_err(anyhow::Error::msg)?;
             store.put_user(&user)?;
             let (tenants, scope) = describe(&user);
             eprintln!("user `{name}`: {} of {tenants}, {scope}", user.role);
