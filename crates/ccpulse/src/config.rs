@@ -26,6 +26,33 @@ pub struct FileConfig {
     pub webhook_allow: Vec<String>,
     /// How far ahead of the server's clock a posted event may be, seconds (default 300).
     pub max_clock_skew: Option<u64>,
+    /// The longest duration (`hold_s`, the span of a contact's times) a record may report,
+    /// seconds (default 604800: 7 days); longer is a located rejection.
+    pub max_duration_s: Option<u64>,
+    /// The longest text field, bytes (default 1024).
+    pub max_text_bytes: Option<usize>,
+    /// The server's limits on clients: timeouts, connections, body size and memory.
+    #[serde(default)]
+    pub server: ServerLimitsFile,
+}
+
+/// `[server]` in `ccpulse.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerLimitsFile {
+    /// Seconds a client has to send a request's head once the connection is ready for one
+    /// (a new connection, or an idle keep-alive one): default 10.
+    pub header_timeout_s: Option<u64>,
+    /// Seconds a client has to send a request's whole body: default 60.
+    pub body_timeout_s: Option<u64>,
+    /// Connections open at once (default 1024, at most the open-file limit less 64); past
+    /// it a new connection is answered 503 and closed.
+    pub max_connections: Option<usize>,
+    /// The largest request body, MiB (default 64).
+    pub max_body_mb: Option<usize>,
+    /// Request bodies held in memory at once, MiB (default 256): past it a request waits
+    /// for others to finish (up to the body timeout, then 503).
+    pub body_memory_mb: Option<usize>,
 }
 
 /// The effective configuration.
@@ -42,6 +69,11 @@ pub struct Config {
     pub webhook_allow: Vec<String>,
     /// Seconds a posted event may be ahead of the server's clock.
     pub max_clock_skew: u64,
+    /// Bounds on values: the longest duration (s) and text field (bytes).
+    pub max_duration_s: u64,
+    pub max_text_bytes: usize,
+    /// The server's limits on clients.
+    pub server: ServerLimitsFile,
 }
 
 impl Config {
@@ -91,7 +123,31 @@ impl Config {
                 .unwrap_or_else(|| data.join("reports")),
             webhook_allow: from_file.webhook_allow,
             max_clock_skew: from_file.max_clock_skew.unwrap_or(300),
+            max_duration_s: from_file
+                .max_duration_s
+                .unwrap_or(ccpulse_ingest::contacts::limits::DEFAULT_MAX_DURATION_S),
+            max_text_bytes: from_file
+                .max_text_bytes
+                .unwrap_or(ccpulse_ingest::contacts::limits::DEFAULT_MAX_TEXT),
+            server: from_file.server,
         })
+    }
+
+    /// The server's limits: the file's, the rest defaults.
+    pub fn server_limits(&self) -> ccpulse_server::Limits {
+        let d = ccpulse_server::Limits::default();
+        let s = &self.server;
+        let secs = |v: Option<u64>, d: std::time::Duration| {
+            v.map_or(d, |v| std::time::Duration::from_secs(v.max(1)))
+        };
+        let mib = |v: Option<usize>, d: usize| v.map_or(d, |v| v.max(1).saturating_mul(1 << 20));
+        ccpulse_server::Limits {
+            header_timeout: secs(s.header_timeout_s, d.header_timeout),
+            body_timeout: secs(s.body_timeout_s, d.body_timeout),
+            max_connections: s.max_connections.unwrap_or(d.max_connections).max(1),
+            max_body: mib(s.max_body_mb, d.max_body),
+            body_memory: mib(s.body_memory_mb, d.body_memory),
+        }
     }
 
     /// The store settings of this configuration.

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
     let cfg = Config::load(&cli.data, cli.config.as_deref())?;
+    ccpulse_ingest::contacts::limits::set(cfg.max_duration_s, cfg.max_text_bytes);
     if !matches!(
         cli.command,
         Command::Config | Command::Metrics(_) | Command::Bench(_) | Command::BenchServer(_)

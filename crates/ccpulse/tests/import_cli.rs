@@ -166,6 +166,43 @@ fn a_file_of_bad_lines_is_quarantined_in_one_go_and_said_early() {
     assert_eq!(q["entries"].as_array().unwrap().len(), 1500);
 }
 
+/// The bounds on values are the configuration's: with `max_text_bytes = 16` and
+/// `max_duration_s = 3600` a 17-byte category and a 2-hour call are located rejections that
+/// say the configured bound; under the defaults (1 KiB, 7 days) both land.
+#[test]
+fn value_bounds_come_from_the_configuration() {
+    let cli = Cli::new();
+    let long_text = good("t1").replace("\"queue\"", "\"category\":\"billing-questions\",\"queue\"");
+    let long_call = good("t2").replace("2021-01-04T09:15:52+08:00", "2021-01-04T11:15:52+08:00");
+    let f = cli.write(
+        "bounds.jsonl",
+        &format!("{}\n{long_text}\n{long_call}\n", good("t0")),
+    );
+    let path = f.to_str().unwrap();
+    std::fs::create_dir_all(cli.data()).unwrap();
+    std::fs::write(
+        cli.data().join("ccpulse.toml"),
+        "max_text_bytes = 16\nmax_duration_s = 3600\n",
+    )
+    .unwrap();
+    let out = cli.run(&["import", "--format", "contacts", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{path}: line 2: field `category`"))
+            && stderr.contains("17 bytes: longer than the 16 a text field may hold"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}: line 3: field `ended_at`"))
+            && stderr.contains("would last 2.1 hours: more than 1 hour,"),
+        "{stderr}"
+    );
+    assert_eq!(cli.kpi(&["--metrics", "contacts"])[0]["contacts"], 1);
+    std::fs::remove_file(cli.data().join("ccpulse.toml")).unwrap();
+    cli.ok(&["import", "--format", "contacts", path]);
+    assert_eq!(cli.kpi(&["--metrics", "contacts"])[0]["contacts"], 3);
+}
+
 #[test]
 fn upsert_replaces_and_duplicates_collapse() {
     let cli = Cli::new();

@@ -494,3 +494,137 @@ fn a_rule_from_the_alerts_file_fires_and_alerts_list_shows_it() {
         "{out}"
     );
 }
+
+/// Sends `head` on a new connection and reads until the server closes it; how long that took
+/// and what came back.
+fn held_until_closed(addr: &str, head: &[u8]) -> (Duration, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let started = Instant::now();
+    s.write_all(head).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match std::io::Read::read(&mut s, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&got).into_owned(),
+    )
+}
+
+/// `/healthz` answered while hostile connections are open; its answer and time.
+fn healthz(addr: &str) -> (String, Duration) {
+    let started = Instant::now();
+    let (_, answer) = held_until_closed(
+        addr,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    (answer, started.elapsed())
+}
+
+/// Slow, idle and greedy clients are bounded by the `[server]` limits of `ccpulse.toml`: half a
+/// header, an idle keep-alive connection and a body that stops coming are cut at their timeouts,
+/// connections past the cap are told 503 at once, a body over the limit is 413, and all the
+/// while `/healthz` answers at once.
+#[test]
+fn slow_idle_and_greedy_clients_are_cut_at_the_limits() {
+    let (cli, token) = setup();
+    std::fs::write(
+        cli.data().join("ccpulse.toml"),
+        "[server]\nheader_timeout_s = 2\nbody_timeout_s = 2\nmax_connections = 24\nmax_body_mb = 1\n",
+    )
+    .unwrap();
+    let config: Value = serde_json::from_str(&cli.ok(&["config"])).unwrap();
+    assert_eq!(
+        config["effective_server"]["max_connections"], 24,
+        "{config}"
+    );
+    let server = Server::start(&cli);
+    let addr = server.addr.clone();
+
+    // Half a header: closed at the header timeout, and meanwhile the server answers others.
+    let slow: Vec<_> = (0..8)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                held_until_closed(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (answer, took) = healthz(&addr);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        took < Duration::from_secs(1),
+        "/healthz took {took:?} beside slow clients"
+    );
+    for t in slow {
+        let (took, answer) = t.join().unwrap();
+        assert!(
+            took >= Duration::from_millis(1500) && took < Duration::from_secs(8),
+            "half a header held {took:?}: {answer}"
+        );
+        assert!(!answer.contains(" 200 "), "{answer}");
+    }
+
+    // An idle keep-alive connection: answered, then closed at the same timeout.
+    let (took, answer) = held_until_closed(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(8),
+        "an idle connection held {took:?}"
+    );
+
+    // A body that stops coming: 408 at the body timeout, the connection closed.
+    let head = format!(
+        "POST /api/v1/events?tenant=floor1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{{\"id\":"
+    );
+    let (took, answer) = held_until_closed(&addr, head.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout_s"), "{answer}");
+    assert!(
+        took < Duration::from_secs(8),
+        "a stalled body held {took:?}"
+    );
+
+    // A body over `max_body_mb`: 413 before it is read, saying what to do.
+    let head = format!(
+        "POST /api/v1/events?tenant=floor1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n[",
+        2 << 20
+    );
+    let (_, answer) = held_until_closed(&addr, head.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("max_body_mb") && answer.contains("smaller requests"),
+        "{answer}"
+    );
+
+    // The cap: 24 silent connections hold every slot; the next is told 503 and closed at once.
+    let held: Vec<TcpStream> = (0..24)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (answer, took) = healthz(&addr);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("retry-after: 1") && answer.contains("\"busy\""),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(1), "the refusal took {took:?}");
+    // They are cut at the header timeout, and the server takes connections again.
+    std::thread::sleep(Duration::from_secs(3));
+    let (answer, _) = healthz(&addr);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(held);
+
+    // Through all this the events posted are counted.
+    let (status, body) = post(&server, &token, "floor1", &call_events(1)).unwrap();
+    assert_eq!(status, 202, "{body}");
+    server.stop();
+}

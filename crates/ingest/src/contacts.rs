@@ -377,19 +377,79 @@ pub(crate) fn locate_json_error<'de, T: Deserialize<'de>>(
     (field, message)
 }
 
-/// The longest duration a contact may report, and the longest time it may span: 7 days.
-pub const MAX_DURATION_S: f64 = 7.0 * 24.0 * 3600.0;
+/// Bounds on values, the same for every source: by default a duration, and the time a
+/// contact spans, at most 7 days; a text field at most 1 KiB. A process sets its own once at
+/// start (`max_duration_s` and `max_text_bytes` in `ccpulse.toml`).
+pub mod limits {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// The longest text a field may hold, in bytes.
-pub const MAX_TEXT: usize = 1024;
+    /// The default longest duration: 7 days.
+    pub const DEFAULT_MAX_DURATION_S: u64 = 7 * 24 * 3600;
+    /// The default longest text field: 1 KiB.
+    pub const DEFAULT_MAX_TEXT: usize = 1024;
 
-/// A text field, at most [`MAX_TEXT`] bytes.
+    static MAX_DURATION_S: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DURATION_S);
+    static MAX_TEXT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_TEXT);
+
+    /// Sets this process's bounds (at least 1 s and 1 byte).
+    pub fn set(max_duration_s: u64, max_text: usize) {
+        MAX_DURATION_S.store(max_duration_s.max(1), Ordering::Relaxed);
+        MAX_TEXT.store(max_text.max(1), Ordering::Relaxed);
+    }
+
+    /// The longest duration a contact may report, and the longest time it may span, seconds.
+    pub fn max_duration_s() -> u64 {
+        MAX_DURATION_S.load(Ordering::Relaxed)
+    }
+
+    /// The longest text a field may hold, in bytes.
+    pub fn max_text() -> usize {
+        MAX_TEXT.load(Ordering::Relaxed)
+    }
+
+    /// [`max_duration_s`] said the way people say it: `7 days`, `1 hour`, `90 s`.
+    pub fn duration_words() -> String {
+        let s = max_duration_s();
+        let (n, unit) = unit_of(s);
+        let n = s / n;
+        match (n, unit) {
+            (1, "days") => "1 day".into(),
+            (1, "hours") => "1 hour".into(),
+            (n, unit) => format!("{n} {unit}"),
+        }
+    }
+
+    /// `seconds` in the unit of the bound: `8.5 days`, `2.0 hours`, `4000 s`.
+    pub fn in_bound_unit(seconds: f64) -> String {
+        let (n, unit) = unit_of(max_duration_s());
+        if unit == "s" {
+            format!("{seconds:.0} s")
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            let v = seconds / n as f64;
+            format!("{v:.1} {unit}")
+        }
+    }
+
+    fn unit_of(s: u64) -> (u64, &'static str) {
+        if s.is_multiple_of(86_400) {
+            (86_400, "days")
+        } else if s.is_multiple_of(3600) {
+            (3600, "hours")
+        } else {
+            (1, "s")
+        }
+    }
+}
+
+/// A text field, at most [`limits::max_text`] bytes.
 pub(crate) fn bounded(field: &'static str, v: Option<Cow<'_, str>>) -> Result<Option<String>, Bad> {
+    let max = limits::max_text();
     match text(v) {
-        Some(s) if s.len() > MAX_TEXT => Err(bad(
+        Some(s) if s.len() > max => Err(bad(
             field,
             format!(
-                "{} bytes: longer than the {MAX_TEXT} a text field may hold",
+                "{} bytes: longer than the {max} a text field may hold",
                 s.len()
             ),
         )),
@@ -593,10 +653,15 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
             format!("{hold_s} is not a number of seconds >= 0"),
         ));
     }
-    if hold_s > MAX_DURATION_S {
+    #[allow(clippy::cast_precision_loss)]
+    let max_s = limits::max_duration_s() as f64;
+    if hold_s > max_s {
         return Err(bad(
             "hold_s",
-            format!("{hold_s} s is more than 7 days, the longest a duration may be"),
+            format!(
+                "{hold_s} s is more than {}, the longest a duration may be",
+                limits::duration_words()
+            ),
         ));
     }
     // Every duration follows from the times: a contact may not span more than 7 days.
@@ -620,12 +685,13 @@ fn convert(raw: RawContact<'_>, cli_tenant: Option<&TenantId>) -> Result<Contact
     ) {
         #[allow(clippy::cast_precision_loss)]
         let span = last.as_second().saturating_sub(first.as_second()) as f64;
-        if span > MAX_DURATION_S {
+        if span > max_s {
             return Err(bad(
                 last_field,
                 format!(
-                    "the contact would last {:.1} days: more than 7, the longest a contact may",
-                    span / 86400.0
+                    "the contact would last {}: more than {}, the longest a contact may",
+                    limits::in_bound_unit(span),
+                    limits::duration_words()
                 ),
             ));
         }
@@ -839,7 +905,7 @@ mod tests {
         ));
         assert_eq!(r.field.as_deref(), Some("wrap_up_end"));
         assert!(r.reason.contains("10.0 days"), "{}", r.reason);
-        let long = "x".repeat(MAX_TEXT + 1);
+        let long = "x".repeat(limits::max_text() + 1);
         let r = reject(&GOOD.replace("\"mobile/plan-fees\"", &format!("\"{long}\"")));
         assert_eq!(r.field.as_deref(), Some("category"));
         assert!(r.reason.contains("1025 bytes"), "{}", r.reason);

@@ -137,24 +137,21 @@ impl std::fmt::Display for EventError {
 }
 
 /// Splits a request body into events: a JSON array, or one JSON object per line (NDJSON).
-/// Each element is returned as its own bytes so a bad one is located and costs only itself.
-pub fn split_body(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+/// Each element is returned as its own bytes (borrowed from the body, nothing is copied or
+/// built) so a bad one is located and costs only itself.
+pub fn split_body(body: &[u8]) -> Result<Vec<&[u8]>, String> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     match first {
         None => Ok(Vec::new()),
         Some(b'[') => {
-            let items: Vec<Value> = serde_json::from_slice(body)
+            let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(body)
                 .map_err(|e| format!("the body is not a JSON array of events: {e}"))?;
-            Ok(items
-                .iter()
-                .map(|v| serde_json::to_vec(v).unwrap_or_default())
-                .collect())
+            Ok(items.into_iter().map(|v| v.get().as_bytes()).collect())
         }
         Some(_) => Ok(body
             .split(|b| *b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-            .map(<[u8]>::to_vec)
             .collect()),
     }
 }
@@ -724,10 +721,8 @@ mod tests {
         let a = split_body(br#"[{"id":"1"}, {"id":"2"}]"#).expect("array");
         assert_eq!(a.len(), 2);
         let l = split_body(b"{\"id\":\"1\"}\r\n\n{\"id\":\"2\"}\n").expect("lines");
-        assert_eq!(
-            l,
-            vec![b"{\"id\":\"1\"}".to_vec(), b"{\"id\":\"2\"}".to_vec()]
-        );
+        assert_eq!(l, vec![&b"{\"id\":\"1\"}"[..], &b"{\"id\":\"2\"}"[..]]);
+        assert_eq!(a, vec![&br#"{"id":"1"}"#[..], &br#"{"id":"2"}"#[..]]);
         assert!(split_body(b"[{").is_err());
     }
 }

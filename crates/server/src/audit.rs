@@ -93,8 +93,8 @@ pub async fn record_request(
     let changes = !matches!(req.method(), &Method::GET | &Method::HEAD);
     let (res, body) = if changes {
         let (parts, body) = req.into_parts();
-        match axum::body::to_bytes(body, crate::routes::BODY_LIMIT).await {
-            Ok(bytes) => {
+        match state.read_body(&parts.method, &parts.headers, body).await {
+            Ok((bytes, share)) => {
                 let noted = if route.ends_with("/events") {
                     json!({ "bytes": bytes.len() })
                 } else {
@@ -104,16 +104,12 @@ pub async fn record_request(
                     )
                 };
                 let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-                (next.run(req).await, Some(noted))
+                let res = next.run(req).await;
+                // The body's share of the server's allowance is held until it is handled.
+                drop(share);
+                (res, Some(noted))
             }
-            Err(_) => (
-                ApiError::TooLarge(format!(
-                    "the request body is over {} bytes",
-                    crate::routes::BODY_LIMIT
-                ))
-                .into_response(),
-                None,
-            ),
+            Err(e) => (e.into_response(), None),
         }
     } else {
         (next.run(req).await, None)

@@ -27,6 +27,12 @@ pub enum ApiError {
     TooManyLogins(u64),
     #[error("{0}")]
     TooLarge(String),
+    /// The client did not send its body in time; the connection is closed.
+    #[error("{0}")]
+    SlowBody(String),
+    /// Too much is in flight: retry after the seconds given.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -44,6 +50,8 @@ impl ApiError {
             ApiError::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
             ApiError::TooManyLogins(_) => ("too_many_logins", StatusCode::TOO_MANY_REQUESTS),
             ApiError::TooLarge(_) => ("too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            ApiError::SlowBody(_) => ("slow_body", StatusCode::REQUEST_TIMEOUT),
+            ApiError::Busy(_) => ("busy", StatusCode::SERVICE_UNAVAILABLE),
             ApiError::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -62,10 +70,28 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"code": code, "message": self.to_string()}})),
         )
             .into_response();
-        if let ApiError::TooManyLogins(secs) = self {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        let headers = res.headers_mut();
+        match self {
+            ApiError::TooManyLogins(secs) => {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                    headers.insert(axum::http::header::RETRY_AFTER, v);
+                }
             }
+            ApiError::Busy(_) => {
+                headers.insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("1"),
+                );
+            }
+            // What is left of the body may still be on its way: the connection cannot be
+            // used for another request.
+            ApiError::SlowBody(_) | ApiError::TooLarge(_) => {
+                headers.insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
+            _ => {}
         }
         res
     }

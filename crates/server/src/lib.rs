@@ -14,6 +14,8 @@
 //! - [`scope`]: a user's data scope applied where the data is read.
 //! - [`live_update`]: [`live_update::LiveUpdate`], what a commit changes on the floor (the
 //!   writer makes it, the hub applies it).
+//! - [`conn`]: connections and request bodies within the server's [`Limits`] (timeouts, a
+//!   connection cap, a body allowance).
 //! - [`error`]: the table of error codes and statuses.
 //! - [`web`]: the embedded browser UI.
 //!
@@ -23,6 +25,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod hub;
 pub mod live_update;
@@ -37,6 +40,7 @@ pub mod writer;
 
 use std::future::Future;
 
+pub use conn::Limits;
 pub use error::ApiError;
 pub use refresh::{floor_alerts, refresh};
 pub use routes::router;
@@ -53,20 +57,22 @@ pub async fn serve(
     let floor_alerts = tokio::spawn(refresh::floor_alert_loop(state.clone()));
     let scheduler = tokio::spawn(schedules::schedule_loop(state.clone()));
     let app = router(state.clone());
-    let signal = async move {
+    let stop = state.0.stopping.subscribe();
+    let signalled = state.clone();
+    let watcher = tokio::spawn(async move {
         shutdown.await;
-        // Open event streams end, so the graceful shutdown does not wait on them.
-        state.0.stopping.send_replace(true);
-    };
-    // The client's address reaches the handlers (the sign-in limit counts per address too).
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await;
+        // Connections stop taking requests, and open event streams end so that the graceful
+        // shutdown does not wait on them.
+        signalled.0.stopping.send_replace(true);
+    });
+    let limits = state.limits().clone();
+    conn::accept_loop(listener, app, &limits, stop, SHUTDOWN_GRACE).await;
+    watcher.abort();
     refresher.abort();
     floor_alerts.abort();
     scheduler.abort();
-    result
+    Ok(())
 }
+
+/// How long a stopping server waits for the requests in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);

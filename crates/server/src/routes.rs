@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::hub::Message;
 use crate::{web, AppState};
 
-/// Largest request body (a batch of events).
+/// Largest request body by default (a batch of events); `max_body_mb` sets the server's.
 pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Every route of the server.
@@ -76,7 +76,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_principal,
         ))
-        .route("/login", post(login));
+        // Before anybody is known, a sign-in's body is read within the same limits.
+        .route(
+            "/login",
+            post(login).layer(middleware::from_fn_with_state(state.clone(), bounded_body)),
+        );
     Router::new()
         .nest("/api/v1", api)
         .route("/", get(|| async { Redirect::to("/wall") }))
@@ -90,8 +94,27 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn(security_headers))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(state.limits().max_body))
         .with_state(state)
+}
+
+/// Reads a request's body within the server's limits before its handler runs.
+async fn bounded_body(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    match state.read_body(&parts.method, &parts.headers, body).await {
+        Ok((bytes, share)) => {
+            let res = next
+                .run(axum::extract::Request::from_parts(parts, bytes.into()))
+                .await;
+            drop(share);
+            res
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// What every answer carries: pages run only their own scripts, talk only to this server and
@@ -364,6 +387,12 @@ async fn tenants(
     Ok(Json(json!({ "tenants": list })))
 }
 
+/// Events of one request handed to the writer at once: a large body is parsed and written in
+/// groups of this many, so what it takes in memory beyond its own bytes does not grow with
+/// it. (A request cut short after some groups is answered with an error; sent again, the
+/// written events are duplicates and nothing is counted twice.)
+const REQUEST_GROUP: usize = 10_000;
+
 async fn post_events(
     State(state): State<AppState>,
     asker: Asker,
@@ -371,49 +400,53 @@ async fn post_events(
 ) -> Result<Response, ApiError> {
     let tenant = asker.tenant(&state, Permission::Ingest)?;
     let items = split_body(&body).map_err(ApiError::BadRequest)?;
-    let mut good = Vec::with_capacity(items.len());
-    let mut places = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
+    let mut report = crate::writer::IngestReport::default();
     // An event from further ahead than the clocks may differ is a sender's mistake: refused
     // now rather than counted as waiting for hours.
     let horizon = state
         .now()
         .checked_add(state.future_skew())
         .unwrap_or_else(|_| state.now());
-    for (i, bytes) in items.iter().enumerate() {
-        match parse_event(bytes, i, &tenant) {
-            Ok(e) if e.event.at > horizon => errors.push(EventError {
-                index: i,
-                id: Some(e.event.id.clone()),
-                field: Some("at".into()),
-                reason: format!(
-                    "{} is more than {} s ahead of the server's clock ({}): check the sender's clock",
-                    e.event.at,
-                    state.future_skew().as_secs(),
-                    state.now()
-                ),
-            }),
-            Ok(e) => {
-                good.push(e);
-                places.push(i);
+    for (g, group) in items.chunks(REQUEST_GROUP).enumerate() {
+        let base = g * REQUEST_GROUP;
+        let mut good = Vec::with_capacity(group.len());
+        let mut places = Vec::with_capacity(group.len());
+        for (i, bytes) in (base..).zip(group) {
+            match parse_event(bytes, i, &tenant) {
+                Ok(e) if e.event.at > horizon => errors.push(EventError {
+                    index: i,
+                    id: Some(e.event.id.clone()),
+                    field: Some("at".into()),
+                    reason: format!(
+                        "{} is more than {} s ahead of the server's clock ({}): check the sender's clock",
+                        e.event.at,
+                        state.future_skew().as_secs(),
+                        state.now()
+                    ),
+                }),
+                Ok(e) => {
+                    good.push(e);
+                    places.push(i);
+                }
+                Err(e) => errors.push(e),
             }
-            Err(e) => errors.push(e),
         }
-    }
-    let report = if good.is_empty() {
-        crate::writer::IngestReport::default()
-    } else {
-        let report = state.writer().ingest(tenant.clone(), good).await?;
+        if good.is_empty() {
+            continue;
+        }
+        let part = state.writer().ingest(tenant.clone(), good).await?;
         state.note_tenant(&tenant);
-        report
-    };
-    for r in &report.refused {
-        errors.push(EventError {
-            index: places.get(r.position).copied().unwrap_or(r.position),
-            id: Some(r.id.clone()),
-            field: r.field.clone(),
-            reason: r.reason.clone(),
-        });
+        report.accepted += part.accepted;
+        report.duplicates += part.duplicates;
+        for r in part.refused {
+            errors.push(EventError {
+                index: places.get(r.position).copied().unwrap_or(base + r.position),
+                id: Some(r.id),
+                field: r.field,
+                reason: r.reason,
+            });
+        }
     }
     errors.sort_by_key(|e| e.index);
     if errors.is_empty() {

@@ -47,6 +47,8 @@ pub struct ServerOptions {
     pub webhook_allow: Vec<String>,
     /// How far ahead of the server's clock a posted event may be (default 5 minutes).
     pub future_skew: Option<Duration>,
+    /// What the server takes from clients: timeouts, connections, bodies.
+    pub limits: crate::conn::Limits,
 }
 
 /// Why the server could not start.
@@ -76,6 +78,8 @@ pub(crate) struct Inner {
     pub(crate) reports_dir: PathBuf,
     pub(crate) webhook_allow: Vec<String>,
     pub(crate) future_skew: Duration,
+    pub(crate) limits: crate::conn::Limits,
+    pub(crate) body_budget: crate::conn::BodyBudget,
 }
 
 /// What every route shares.
@@ -115,6 +119,21 @@ impl AppState {
     pub fn future_skew(&self) -> jiff::SignedDuration {
         jiff::SignedDuration::try_from(self.0.future_skew)
             .unwrap_or(jiff::SignedDuration::from_secs(300))
+    }
+
+    /// What the server takes from clients.
+    pub fn limits(&self) -> &crate::conn::Limits {
+        &self.0.limits
+    }
+
+    /// Reads a request's body within the server's limits (see [`crate::conn::read_body`]).
+    pub(crate) async fn read_body(
+        &self,
+        method: &axum::http::Method,
+        headers: &axum::http::HeaderMap,
+        body: axum::body::Body,
+    ) -> Result<(axum::body::Bytes, crate::conn::BodyShare), crate::ApiError> {
+        crate::conn::read_body(&self.0.limits, &self.0.body_budget, method, headers, body).await
     }
 
     /// Now, by the server's clock.
@@ -291,5 +310,7 @@ pub fn start(
         reports_dir,
         webhook_allow: options.webhook_allow.clone(),
         future_skew: options.future_skew.unwrap_or(Duration::from_secs(300)),
+        body_budget: crate::conn::BodyBudget::new(options.limits.body_memory),
+        limits: options.limits,
     })))
 }

@@ -1935,6 +1935,80 @@ fn events_are_idempotent_located_when_bad_and_become_exact_kpis() {
     });
 }
 
+/// A request larger than a group of the writer (25,200 events) is parsed and written in
+/// groups: every event counted once, a bad one located by its place in the whole request,
+/// and sent again, every event a duplicate.
+#[test]
+fn a_large_request_is_written_in_groups_and_located_across_them() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let mut events = Vec::new();
+        for k in 0..8400 {
+            let c = format!("big{k}");
+            events.push(ev(
+                &format!("{c}q"),
+                "queued",
+                &c,
+                "2026-11-23T09:00:00+08:00",
+                json!({"queue": "vip"}),
+            ));
+            events.push(ev(
+                &format!("{c}a"),
+                "answered",
+                &c,
+                "2026-11-23T09:00:10+08:00",
+                json!({"agent": "1001"}),
+            ));
+            events.push(ev(
+                &format!("{c}e"),
+                "ended",
+                &c,
+                "2026-11-23T09:02:10+08:00",
+                json!({}),
+            ));
+        }
+        // In the second group: contact big5000's answer, with a time that is none.
+        events[15_001]["at"] = json!("not a time");
+        let body = Value::Array(events).to_string();
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", &r.to_string()[..300]);
+        assert_eq!(r["accepted"], 25_199);
+        assert_eq!(r["errors"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r["errors"][0]["index"], 15_001);
+        assert_eq!(r["errors"][0]["id"], "big5000a");
+        assert_eq!(r["errors"][0]["field"], "at");
+        let (_, _, again) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/events?tenant=demo",
+            Some("ingest-token"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(again["accepted"], 0);
+        assert_eq!(again["duplicates"], 25_199);
+        let (status, _, k) = call(
+            &app.router,
+            Method::GET,
+            "/api/v1/kpi?tenant=demo&metrics=offered,answered&from=2026-11-23&to=2026-11-24",
+            Some("viewer-token"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{k}");
+        // Every contact once; big5000 was never answered.
+        assert_eq!(k["rows"][0]["offered"], 8400, "{k}");
+        assert_eq!(k["rows"][0]["answered"], 8399, "{k}");
+    });
+}
+
 /// A server over `dir` (whose store is opened anew, as after a restart) and its router; the
 /// token `t` is an admin's.
 fn server_over(dir: &std::path::Path) -> (AppState, Router) {

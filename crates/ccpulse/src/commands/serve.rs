@@ -93,6 +93,7 @@ fn run(
         reports_dir: Some(cfg.reports_dir.clone()),
         webhook_allow: cfg.webhook_allow.clone(),
         future_skew: Some(std::time::Duration::from_secs(cfg.max_clock_skew)),
+        limits: cfg.server_limits(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
