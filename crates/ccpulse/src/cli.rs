@@ -393,6 +393,14 @@ pub struct BenchServerArgs {
     pub rate: Option<u64>,
     #[arg(long)]
     pub json: bool,
+    /// A soak instead: valid posters (`--posters`), bad lines among good, 10 MB and oversize
+    /// bodies, slow and idle connections and a `kill -9` with a restart halfway; then checks
+    /// that every acknowledged contact is counted once (exit 1 if not).
+    #[arg(long)]
+    pub chaos: bool,
+    /// Instead: the server's peak memory under one 60 MB request and three 50 MB ones at once.
+    #[arg(long)]
+    pub big_bodies: bool,
 }
 
 #[derive(Args)]

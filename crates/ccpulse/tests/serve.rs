@@ -628,3 +628,43 @@ fn slow_idle_and_greedy_clients_are_cut_at_the_limits() {
     assert_eq!(status, 202, "{body}");
     server.stop();
 }
+
+/// The soak, short: valid posters, bad lines among good, 10 MB and oversize bodies, slow and
+/// idle connections and a `kill -9` halfway; every acknowledged contact is counted once, every
+/// answer was the one it should be, and each kind of hostile client was cut.
+#[test]
+fn chaos_soak_loses_and_doubles_nothing() {
+    let cli = Cli::new();
+    let out = cli.run(&[
+        "bench-server",
+        "--chaos",
+        "--seconds",
+        "12",
+        "--posters",
+        "2",
+        "--json",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(out.status.success(), "{f}");
+    assert_eq!(f["ok"], true, "{f}");
+    assert_eq!(f["lost"], 0, "{f}");
+    assert_eq!(f["doubled"], 0, "{f}");
+    assert_eq!(f["contacts_acknowledged"], f["contacts_counted"], "{f}");
+    assert!(
+        f["contacts_counted"].as_u64().unwrap() > 30_000,
+        "the big bodies went in: {f}"
+    );
+    assert_eq!(f["panics"], 0, "{f}");
+    for cut in [
+        "bad_lines_refused",
+        "oversize_413",
+        "cut_half_header",
+        "cut_idle",
+        "cut_stalled_body_408",
+    ] {
+        assert!(f[cut].as_u64().unwrap() > 0, "no {cut}: {f}");
+    }
+    assert!(f["restart_s"].as_f64().is_some(), "{f}");
+}

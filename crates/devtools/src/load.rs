@@ -34,9 +34,9 @@ pub struct LoadOptions {
     pub json: bool,
 }
 
-struct ServerChild {
-    child: Child,
-    addr: String,
+pub(crate) struct ServerChild {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 impl Drop for ServerChild {
@@ -46,11 +46,11 @@ impl Drop for ServerChild {
     }
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     crate::bench::proc_status_kib(&pid.to_string(), "VmRSS")
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -63,23 +63,41 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
+/// A free loopback address.
+pub(crate) fn free_addr() -> anyhow::Result<String> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let addr = format!("127.0.0.1:{port}");
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
+    start_server_on(dir, token, &free_addr()?, Stdio::inherit())
+}
+
+/// `ccpulse serve` over `dir` on `addr`, once it answers `token`'s requests; its standard
+/// error goes to `stderr`.
+pub(crate) fn start_server_on(
+    dir: &Path,
+    token: &str,
+    addr: &str,
+    stderr: Stdio,
+) -> anyhow::Result<ServerChild> {
     let child = Command::new(std::env::current_exe()?)
         .arg("--data")
         .arg(dir)
-        .args(["serve", "--listen", &addr])
+        .args(["serve", "--listen", addr])
         // Quiet unless asked (CCPULSE_LOG=ccpulse_server=debug shows each group commit).
         .env(
             "CCPULSE_LOG",
             std::env::var("CCPULSE_LOG").unwrap_or_else(|_| "warn".to_owned()),
         )
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .context("starting ccpulse serve")?;
-    let server = ServerChild { child, addr };
+    let mut server = ServerChild {
+        child,
+        addr: addr.to_owned(),
+    };
     let started = Instant::now();
     loop {
         if let Ok(mut s) = TcpStream::connect(&server.addr) {
@@ -92,6 +110,9 @@ fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
                 return Ok(server);
             }
         }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            bail!("ccpulse serve exited with {status} before it answered");
+        }
         if started.elapsed() > Duration::from_secs(60) {
             bail!("the server did not come up on {}", server.addr);
         }
@@ -99,7 +120,7 @@ fn start_server(dir: &Path, token: &str) -> anyhow::Result<ServerChild> {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
@@ -107,7 +128,7 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn now_ms(offset: i64) -> String {
+pub(crate) fn now_ms(offset: i64) -> String {
     jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + offset)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_string()
@@ -136,7 +157,7 @@ fn batch(poster: usize, n: u64, size: usize) -> Value {
 }
 
 /// The benchmark's admin user and its API token, in a fresh store at `dir`.
-fn add_bench_user(dir: &Path, token: &str) -> anyhow::Result<()> {
+pub(crate) fn add_bench_user(dir: &Path, token: &str) -> anyhow::Result<()> {
     let store = DuckDbStore::open(dir, &StoreConfig::default())?;
     store.put_user(&User {
         name: "bench".into(),
@@ -497,4 +518,64 @@ fn print_figures(opts: &LoadOptions, f: &Value) {
         })
         .unwrap_or_default();
     println!("server RSS: {}", mem.join(", "));
+}
+
+/// `bench-server --big-bodies`: the server's memory under the largest requests it takes. One
+/// 60 MB request of events, then three of 50 MB at once, against a fresh server with the
+/// default limits (64 MiB bodies, a 256 MiB body allowance, DuckDB capped at 512 MB); its
+/// resident memory before, and its peak after each.
+pub fn big_bodies(json: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let token = "bench-token-0123456789";
+    add_bench_user(dir.path(), token)?;
+    let server = start_server(dir.path(), token)?;
+    let pid = server.child.id();
+    let url = format!("http://{}/api/v1/events?tenant=load", server.addr);
+    let peak = || crate::bench::proc_status_kib(&pid.to_string(), "VmHWM").unwrap_or(0) / 1024;
+    let post = |tag: usize, mb: usize| -> anyhow::Result<(u16, f64)> {
+        // About 113 bytes an event.
+        let events = mb * (1 << 20) / 113;
+        let body = batch(tag, 1, events).to_string();
+        let t = Instant::now();
+        let res = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .new_agent()
+            .post(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .send(body.as_bytes())?;
+        Ok((res.status().as_u16(), t.elapsed().as_secs_f64()))
+    };
+    let before = rss_kib(pid).unwrap_or(0) / 1024;
+    let (one, one_s) = post(1, 60)?;
+    let after_one = peak();
+    let answers: Vec<anyhow::Result<(u16, f64)>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..3).map(|i| s.spawn(move || post(10 + i, 50))).collect();
+        hs.into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a poster panicked")))
+            })
+            .collect()
+    });
+    let after_three = peak();
+    let statuses: Vec<u16> = answers
+        .iter()
+        .map(|a| a.as_ref().map_or(0, |(s, _)| *s))
+        .collect();
+    let figures = json!({
+        "rss_before_mib": before,
+        "one_60mb": {"status": one, "seconds": one_s, "peak_rss_mib": after_one},
+        "three_50mb": {"statuses": statuses, "peak_rss_mib": after_three},
+    });
+    if json {
+        println!("{figures}");
+    } else {
+        println!(
+            "server RSS {before} MiB; one 60 MB request ({one}, {one_s:.1} s): peak {after_one} MiB; \
+             three 50 MB at once ({statuses:?}): peak {after_three} MiB"
+        );
+    }
+    Ok(())
 }

@@ -25,7 +25,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::contacts::{bad, locate_json_error, parse_contact_line, required_word, time, word, Bad};
+use crate::contacts::{
+    bad, limits, locate_json_error, parse_contact_line, required_word, time, word, Bad,
+};
 use crate::Rejection;
 
 /// The longest event id accepted.
@@ -204,6 +206,45 @@ pub fn parse_event(
         .map_err(|b| located(index, id.as_deref(), b))
 }
 
+/// Every text of an event at most [`limits::max_text`] bytes, as in every other source.
+fn check_text_lengths(f: &EventFields) -> Result<(), Bad> {
+    let max = limits::max_text();
+    let texts = [
+        ("contact_id", &f.contact_id),
+        ("agent", &f.agent),
+        ("state", &f.state),
+        ("reason", &f.reason),
+        ("queue", &f.queue),
+        ("channel", &f.channel),
+        ("direction", &f.direction),
+        ("source", &f.source),
+        ("entry_point", &f.entry_point),
+        ("customer", &f.customer),
+        ("region", &f.region),
+        ("business_line", &f.business_line),
+        ("category", &f.category),
+        ("business_type", &f.business_type),
+        ("campaign", &f.campaign),
+        ("call_id", &f.call_id),
+        ("exit_reason", &f.exit_reason),
+        ("outcome", &f.outcome),
+        ("target", &f.target),
+        ("score", &f.score),
+    ];
+    for (name, v) in texts {
+        if let Some(s) = v.as_deref().filter(|s| s.len() > max) {
+            return Err(bad(
+                name,
+                format!(
+                    "{} bytes: longer than the {max} a text field may hold",
+                    s.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check(f: &mut EventFields, tenant: &TenantId) -> Result<Event, Bad> {
     let id = required("id", f.id.as_ref())?.to_owned();
     if id.len() > MAX_ID {
@@ -238,6 +279,17 @@ fn check(f: &mut EventFields, tenant: &TenantId) -> Result<Event, Bad> {
             return Err(bad(name, "must be a number of at least 0"));
         }
     }
+    #[allow(clippy::cast_precision_loss)]
+    if let Some(h) = f.hold_s.filter(|h| *h > limits::max_duration_s() as f64) {
+        return Err(bad(
+            "hold_s",
+            format!(
+                "{h} s is more than {}, the longest a duration may be",
+                limits::duration_words()
+            ),
+        ));
+    }
+    check_text_lengths(f)?;
     let body = if kind == "agent_state" {
         let agent = required("agent", f.agent.as_ref())?.to_owned();
         required("state", f.state.as_ref())?;
@@ -714,6 +766,26 @@ mod tests {
                 (AgentState::Break, 1800, Some("lunch")),
             ]
         );
+    }
+
+    /// An event's values are bounded as a record's are: a text over 1 KiB and a hold past
+    /// 7 days are refused when they come, naming the field.
+    #[test]
+    fn event_values_are_bounded_when_they_come() {
+        let t = TenantId::new("demo").expect("tenant");
+        let long = format!(
+            r#"{{"id":"1","type":"queued","contact_id":"c1","at":"2026-11-23T09:00:00+08:00","queue":"{}"}}"#,
+            "q".repeat(1025)
+        );
+        let e = parse_event(long.as_bytes(), 0, &t).expect_err("long queue");
+        assert_eq!(e.field.as_deref(), Some("queue"));
+        assert!(e.reason.contains("1025 bytes"), "{}", e.reason);
+        let held = br#"{"id":"2","type":"held","contact_id":"c1","at":"2026-11-23T09:00:00+08:00","hold_s":1e308}"#;
+        let e = parse_event(held, 3, &t).expect_err("endless hold");
+        assert_eq!((e.index, e.field.as_deref()), (3, Some("hold_s")));
+        assert!(e.reason.contains("more than 7 days"), "{}", e.reason);
+        let fine = br#"{"id":"3","type":"held","contact_id":"c1","at":"2026-11-23T09:00:00+08:00","hold_s":600}"#;
+        assert!(parse_event(fine, 0, &t).is_ok());
     }
 
     #[test]

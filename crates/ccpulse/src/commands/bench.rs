@@ -91,6 +91,22 @@ pub fn bench(cfg: &Config, a: BenchArgs) -> Done {
 
 /// `ccpulse bench-server`.
 pub fn bench_server(a: BenchServerArgs) -> Done {
+    if a.big_bodies {
+        ccpulse_devtools::load::big_bodies(a.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.chaos {
+        let held = ccpulse_devtools::chaos::run(&ccpulse_devtools::chaos::ChaosOptions {
+            seconds: a.seconds,
+            posters: a.posters,
+            json: a.json,
+        })?;
+        return Ok(if held {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     ccpulse_devtools::load::run(&ccpulse_devtools::load::LoadOptions {
         seconds: a.seconds,
         posters: a.posters,
