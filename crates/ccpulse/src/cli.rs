@@ -103,6 +103,9 @@ pub enum Command {
     /// Channel efficiency: requests, resolution in the channel, satisfaction, AHT and cost
     /// share per service channel (IVR, voice bot, agent, chat ...).
     Channels(ChannelsArgs),
+    /// Erlang C or Erlang A: one case, the fewest agents for a service level
+    /// (`--target-sl`), or a CSV of cases (`--input`) with the figures appended.
+    Erlang(ErlangArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -356,6 +359,48 @@ pub struct DemoArgs {
     /// Contacts on a typical weekday.
     #[arg(long, default_value_t = 1500.0)]
     pub daily: f64,
+}
+
+/// The queueing model of `erlang`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ErlangModel {
+    /// Erlang C (M/M/n): callers wait as long as it takes.
+    C,
+    /// Erlang A (M/M/n+M): callers hang up after an exponential patience (`--patience`).
+    A,
+}
+
+#[derive(Args)]
+pub struct ErlangArgs {
+    #[arg(long, value_enum, default_value = "c")]
+    pub model: ErlangModel,
+    /// Arrivals an hour.
+    #[arg(long)]
+    pub calls_per_hour: Option<f64>,
+    /// Average handle time, seconds.
+    #[arg(long)]
+    pub aht: Option<f64>,
+    /// Agents answering.
+    #[arg(long)]
+    pub agents: Option<u32>,
+    /// The service level's threshold, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub target: f64,
+    /// Callers' mean patience, seconds (Erlang A).
+    #[arg(long)]
+    pub patience: Option<f64>,
+    /// Instead of `--agents`: the fewest agents whose service level reaches this (0.8 = 80 %).
+    #[arg(long)]
+    pub target_sl: Option<f64>,
+    /// With `--target-sl`: and whose occupancy is at most this.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_occupancy: f64,
+    /// A CSV of cases: columns calls_per_hour, aht_s, agents, target_s (and mean_patience_s
+    /// for Erlang A); printed back with the figures appended.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 #[derive(Args)]

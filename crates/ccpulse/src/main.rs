@@ -48,7 +48,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
     ccpulse_ingest::contacts::limits::set(cfg.max_duration_s, cfg.max_text_bytes);
     if !matches!(
         cli.command,
-        Command::Config | Command::Metrics(_) | Command::Bench(_) | Command::BenchServer(_)
+        Command::Config
+            | Command::Metrics(_)
+            | Command::Bench(_)
+            | Command::BenchServer(_)
+            | Command::Erlang(_)
     ) {
         cmd::audit::record_invocation(&cfg, matches)?;
     }
@@ -72,6 +76,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
         Command::User { command } => cmd::user::user(&cfg, command),
         Command::Token { command } => cmd::user::token(&cfg, command),
         Command::Alerts { command } => cmd::alerts::run(&cfg, command),
+        Command::Erlang(a) => cmd::staffing::erlang(a),
         Command::Demo(a) => cmd::bench::demo(&cfg, a),
         Command::Bench(a) => cmd::bench::bench(&cfg, a),
         Command::BenchServer(a) => cmd::bench::bench_server(a),

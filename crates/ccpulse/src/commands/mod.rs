@@ -13,6 +13,7 @@ pub mod quarantine;
 pub mod report;
 pub mod schedule;
 pub mod serve;
+pub mod staffing;
 pub mod template;
 pub mod tenant;
 pub mod topics;
