@@ -106,6 +106,14 @@ pub enum Command {
     /// Erlang C or Erlang A: one case, the fewest agents for a service level
     /// (`--target-sl`), or a CSV of cases (`--input`) with the figures appended.
     Erlang(ErlangArgs),
+    /// A queue's calls and handle time per interval, forecast from its history (weekday and
+    /// time of day, trend, the tenant's calendar of special days), with the error the same
+    /// method made on the last 4 weeks.
+    Forecast(ForecastArgs),
+    /// A day's staffing plan for a queue: per interval the forecast, the agents required for
+    /// the service level (Erlang C, or Erlang A with `--patience`), what they would give, and
+    /// the heads to schedule after shrinkage.
+    Staffing(StaffingArgs),
     /// Generate a demo tenant and show this month's KPIs per queue.
     Demo(DemoArgs),
     /// Measure import and query speed on generated contacts.
@@ -401,6 +409,79 @@ pub struct ErlangArgs {
     pub input: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Args)]
+pub struct ForecastArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    #[arg(long)]
+    pub queue: String,
+    /// The first day forecast (tenant-local, YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    /// 15min, 30min or hour.
+    #[arg(long, default_value = "15min")]
+    pub interval: String,
+    /// Weeks of history the forecast is fitted on.
+    #[arg(long, default_value_t = 8)]
+    pub weeks: u32,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Output formats of `staffing`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StaffingFormat {
+    Table,
+    Json,
+    Csv,
+    /// A workbook with the plan and its charts (needs --out).
+    Xlsx,
+    /// A page with the plan and its charts (needs --out).
+    Html,
+}
+
+#[derive(Args)]
+pub struct StaffingArgs {
+    #[arg(long, default_value = "default", value_parser = TenantId::new)]
+    pub tenant: TenantId,
+    #[arg(long)]
+    pub queue: String,
+    /// The day planned (tenant-local, YYYY-MM-DD).
+    #[arg(long)]
+    pub date: String,
+    /// Fraction of calls to answer within --threshold.
+    #[arg(long, default_value_t = 0.8)]
+    pub target_sl: f64,
+    /// Seconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub threshold: f64,
+    /// Callers' mean patience in seconds for Erlang A, or `auto` for the queue's own (its
+    /// waits over its abandons); without it, Erlang C.
+    #[arg(long)]
+    pub patience: Option<String>,
+    /// Fraction of paid time agents are off the phones (breaks, training, absence).
+    #[arg(long, default_value_t = 0.3)]
+    pub shrinkage: f64,
+    #[arg(long, default_value_t = 0.85)]
+    pub max_occupancy: f64,
+    /// 15min, 30min or hour.
+    #[arg(long, default_value = "15min")]
+    pub interval: String,
+    /// Weeks of history the forecast is fitted on.
+    #[arg(long, default_value_t = 8)]
+    pub weeks: u32,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: StaffingFormat,
+    /// Where xlsx or html goes.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// zh-CN or en (default: the configuration's).
+    #[arg(long)]
+    pub lang: Option<String>,
 }
 
 #[derive(Args)]

@@ -77,6 +77,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
         Command::Token { command } => cmd::user::token(&cfg, command),
         Command::Alerts { command } => cmd::alerts::run(&cfg, command),
         Command::Erlang(a) => cmd::staffing::erlang(a),
+        Command::Forecast(a) => cmd::staffing::forecast(&cfg, a),
+        Command::Staffing(a) => cmd::staffing::staffing(&cfg, a),
         Command::Demo(a) => cmd::bench::demo(&cfg, a),
         Command::Bench(a) => cmd::bench::bench(&cfg, a),
         Command::BenchServer(a) => cmd::bench::bench_server(a),

@@ -27,6 +27,7 @@ pub mod quality;
 mod query;
 pub mod schedule;
 pub mod scorecard;
+pub mod staffing;
 pub mod svg;
 pub mod topics;
 pub mod view;

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agents", get(agents))
         .route("/topics", get(topics))
         .route("/channels", get(channels))
+        .route("/staffing", get(staffing))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact))
         .route("/templates", get(templates).post(put_template))
@@ -660,6 +661,80 @@ async fn channels(
     let p = Params(params);
     let view = period_view(&state, &asker, &p, ccpulse_report::channels::build).await?;
     answer_view(&asker, &p, "channels", view.to_json(), || view.to_csv())
+}
+
+/// A day's staffing plan for a queue (`?tenant=&queue=&date=&target_sl=0.8&threshold=20&
+/// patience=auto|SECONDS&shrinkage=0.3&max_occupancy=0.85&interval=15min&weeks=8&
+/// format=json|csv|xlsx&lang=`); `date` is today (the tenant's) when absent.
+async fn staffing(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    use ccpulse_report::staffing::{check_plan, interval_minutes, plan_view, Patience, PlanAsk};
+    let p = Params(params);
+    let tenant = asker.tenant(&state, Permission::Figures)?;
+    let scope = asker.scope_filters();
+    let queue = p
+        .get("queue")
+        .ok_or_else(|| ApiError::BadQuery("queue: missing".into()))?
+        .to_owned();
+    crate::scope::staffing_refusal(&scope, &queue)?;
+    let number = |key: &str, default: f64| -> Result<f64, ApiError> {
+        p.get(key).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| ApiError::BadQuery(format!("{key}: `{v}` is not a number")))
+        })
+    };
+    let date = match p.get("date") {
+        Some(d) => d.parse().map_err(|_| {
+            ApiError::BadQuery(format!("date: `{d}` is not a date like 2026-11-23"))
+        })?,
+        None => {
+            let tz = state
+                .tenants()
+                .into_iter()
+                .find(|(t, _)| *t == tenant)
+                .map_or_else(|| "Asia/Shanghai".to_owned(), |(_, tz)| tz);
+            let zone = jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+            state.now().to_zoned(zone).date()
+        }
+    };
+    let ask = PlanAsk {
+        queue,
+        date,
+        interval_min: interval_minutes(p.get("interval").unwrap_or("15min"))
+            .map_err(asked_badly)?,
+        weeks: match p.get("weeks") {
+            None => 8,
+            Some(w) => w
+                .parse()
+                .ok()
+                .filter(|n| (1..=52).contains(n))
+                .ok_or_else(|| ApiError::BadQuery(format!("weeks `{w}`: a number from 1 to 52")))?,
+        },
+        target_sl: number("target_sl", 0.8)?,
+        threshold_s: number("threshold", 20.0)?,
+        patience: match p.get("patience") {
+            None | Some("" | "none") => Patience::None,
+            Some("auto") => Patience::Auto,
+            Some(_) => Patience::Seconds(number("patience", 0.0)?),
+        },
+        shrinkage: number("shrinkage", 0.3)?,
+        max_occupancy: number("max_occupancy", 0.85)?,
+    };
+    check_plan(&ask).map_err(asked_badly)?;
+    let lang = ccpulse_report::Lang::parse(&p.lang());
+    let format = p.export_by(&asker)?;
+    let view = state
+        .read(move |store, catalog| {
+            plan_view(store, catalog, store.dir(), &tenant, &ask, &scope).map_err(asked_badly)
+        })
+        .await?;
+    match format {
+        Export::Json => Ok(Json(view.to_json()).into_response()),
+        other => export("staffing", other, || view.to_csv(), || view.document(lang)),
+    }
 }
 
 /// A view of the tenant over the request's `period` in its `lang`, cut to the caller's scope,

@@ -63,6 +63,25 @@ pub fn floor_refusal(scope: &DataScope) -> Option<&'static str> {
     }
 }
 
+/// Why a caller with `scope` (its filters) may not have the staffing plan of `queue`: a plan
+/// is of a whole queue, so a scope of provinces or one agent cannot be cut into it, and a
+/// queue outside the caller's queues is not theirs.
+pub fn staffing_refusal(scope: &[Filter], queue: &str) -> Result<(), crate::ApiError> {
+    if scope.iter().any(|f| f.dimension != Dimension::Queue) {
+        return Err(crate::ApiError::Forbidden(
+            "a staffing plan is of a whole queue; your access is limited to provinces or an \
+             agent: ask for figures and contacts (kpi, contacts, explore)"
+                .into(),
+        ));
+    }
+    if !ccpulse_report::staffing::scope_allows_queue(scope, queue) {
+        return Err(crate::ApiError::Forbidden(format!(
+            "queue `{queue}` is outside your access"
+        )));
+    }
+    Ok(())
+}
+
 /// A floor snapshot cut to `queues`: their tiles and agents only; `all` becomes the sum of
 /// those queues (each contact and each agent counts in one queue, so the sum is exact) with
 /// today's figures when there is one queue; channel tiles, the tenant's trend and its

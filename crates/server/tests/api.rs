@@ -182,6 +182,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/agents?period=2026-11"),
     ("GET", "/api/v1/topics?period=2026-11"),
     ("GET", "/api/v1/channels?period=2026-11"),
+    ("GET", "/api/v1/staffing?queue=vip"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/tokens"),
@@ -986,6 +987,11 @@ const ROUTE_TABLE: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/api/v1/channels?tenant=demo&period=2026-11",
+        "oooofofffo",
+    ),
+    (
+        "GET",
+        "/api/v1/staffing?tenant=demo&queue=vip&date=2026-11-23",
         "oooofofffo",
     ),
     ("GET", "/api/v1/audit", "offffffffo"),

@@ -90,9 +90,19 @@ mod tests {
     fn each_interval_gets_the_fewest_agents_and_its_heads_after_shrinkage() {
         let d = date(2026, 11, 23);
         let day = [
-            Predicted { date: d, slot: 0, calls: 0.0, aht_s: None },
+            Predicted {
+                date: d,
+                slot: 0,
+                calls: 0.0,
+                aht_s: None,
+            },
             // 50 calls in 15 minutes = 200 an hour, 180 s: 14 agents for 80 % in 20 s.
-            Predicted { date: d, slot: 36, calls: 50.0, aht_s: Some(180.0) },
+            Predicted {
+                date: d,
+                slot: 36,
+                calls: 50.0,
+                aht_s: Some(180.0),
+            },
         ];
         let goal = Goal {
             target_sl: 0.8,
@@ -107,8 +117,16 @@ mod tests {
         assert_eq!(p[1].required_agents, 14);
         // 14 / 0.7 = 20 exactly: no extra head for the rounding.
         assert_eq!(p[1].scheduled_agents, 20);
-        assert!(p[1].service_level.is_some_and(|s| (s - 0.8884).abs() < 1e-4));
-        let a = plan(&day, &Goal { model: Model::A(60.0), ..goal });
+        assert!(p[1]
+            .service_level
+            .is_some_and(|s| (s - 0.8884).abs() < 1e-4));
+        let a = plan(
+            &day,
+            &Goal {
+                model: Model::A(60.0),
+                ..goal
+            },
+        );
         assert!(a[1].required_agents <= 14 && a[1].abandon_rate.is_some_and(|r| r > 0.0));
     }
 }

@@ -1,4 +1,5 @@
-//! `ccpulse erlang`: the queueing models of `ccpulse-staffing` from the command line.
+//! `ccpulse erlang`, `forecast` and `staffing`: the queueing models, the forecast and a day's
+//! plan from the command line.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,9 +9,15 @@ use ccpulse_staffing::{erlang_a, erlang_c, required_agents, Case, Model};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde_json::{json, Map, Value};
 
-use super::Done;
-use crate::cli::{ErlangArgs, ErlangModel};
+use ccpulse_report::staffing::{
+    check_plan, forecast_view, interval_minutes, plan_view, ForecastAsk, Patience, PlanAsk,
+};
+use ccpulse_report::Lang;
+
+use super::{known_tenant, lang_of, open, Done};
+use crate::cli::{ErlangArgs, ErlangModel, ForecastArgs, StaffingArgs, StaffingFormat};
 use crate::commands::kpi::Format;
+use crate::config::Config;
 
 /// The columns Erlang C appends to a case.
 const C_COLUMNS: [&str; 5] = [
@@ -328,6 +335,143 @@ fn table_of_cases(a: &ErlangArgs, path: &Path) -> Done {
                 t.add_row(cells);
             }
             println!("{t}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn day(s: &str, flag: &str) -> anyhow::Result<jiff::civil::Date> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("{flag} `{s}` is not a date like 2026-11-23"))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// `ccpulse forecast`.
+pub fn forecast(cfg: &Config, a: ForecastArgs) -> Done {
+    let store = open(cfg)?;
+    let tenant = known_tenant(&store, &a.tenant)?;
+    let catalog = store.catalog()?;
+    let ask = ForecastAsk {
+        queue: a.queue.clone(),
+        from: day(&a.from, "--from")?,
+        days: a.days.max(1),
+        interval_min: interval_minutes(&a.interval)?,
+        weeks: a.weeks.max(1),
+    };
+    let v = forecast_view(&store, &catalog, &cfg.data, &tenant, &ask, &[])?;
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&v.to_json())?),
+        Format::Csv => print!("{}", v.to_csv()?),
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            t.set_header(vec!["date", "calls", "peak interval", "its calls"]);
+            for (d, total) in v.daily() {
+                let busiest = v
+                    .intervals
+                    .iter()
+                    .filter(|p| p.date == d)
+                    .max_by(|x, y| x.calls.total_cmp(&y.calls));
+                let (at, n) = busiest.map_or(("-".to_owned(), 0.0), |p| {
+                    let m = u32::try_from(p.slot).unwrap_or(0) * ask.interval_min;
+                    (format!("{:02}:{:02}", m / 60, m % 60), p.calls)
+                });
+                t.add_row(vec![
+                    Cell::new(d.to_string()),
+                    Cell::new(format!("{total:.0}")).set_alignment(CellAlignment::Right),
+                    Cell::new(at),
+                    Cell::new(format!("{n:.1}")).set_alignment(CellAlignment::Right),
+                ]);
+            }
+            println!("{t}");
+            match &v.accuracy {
+                Some(acc) => println!(
+                    "backtest (the last {} days predicted from the {} weeks before): per interval MAPE {}, WAPE {}; per day MAPE {}, WAPE {}",
+                    acc.days,
+                    acc.weeks,
+                    pct(acc.mape_interval),
+                    pct(acc.wape_interval),
+                    pct(acc.mape_day),
+                    pct(acc.wape_day)
+                ),
+                None => println!("backtest: not enough history before the last 4 weeks"),
+            }
+            for (d, s) in &v.special {
+                println!("special day {d}: {} (volume x {})", s.name, s.factor);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ccpulse staffing`.
+pub fn staffing(cfg: &Config, a: StaffingArgs) -> Done {
+    let lang = Lang::parse(&lang_of(cfg, a.lang.as_deref())?);
+    let patience = match a.patience.as_deref() {
+        None => Patience::None,
+        Some("auto") => Patience::Auto,
+        Some(s) => Patience::Seconds(
+            s.parse()
+                .map_err(|_| anyhow::anyhow!("--patience `{s}` is not seconds or `auto`"))?,
+        ),
+    };
+    let ask = PlanAsk {
+        queue: a.queue.clone(),
+        date: day(&a.date, "--date")?,
+        interval_min: interval_minutes(&a.interval)?,
+        weeks: a.weeks.max(1),
+        target_sl: a.target_sl,
+        threshold_s: a.threshold,
+        patience,
+        shrinkage: a.shrinkage,
+        max_occupancy: a.max_occupancy,
+    };
+    check_plan(&ask)?;
+    if matches!(a.format, StaffingFormat::Xlsx | StaffingFormat::Html) && a.out.is_none() {
+        bail!("--format xlsx and html write a file: give --out FILE");
+    }
+    let store = open(cfg)?;
+    let tenant = known_tenant(&store, &a.tenant)?;
+    let catalog = store.catalog()?;
+    let v = plan_view(&store, &catalog, &cfg.data, &tenant, &ask, &[])?;
+    let doc = v.document(lang);
+    match a.format {
+        StaffingFormat::Json => println!("{}", serde_json::to_string_pretty(&v.to_json())?),
+        StaffingFormat::Csv => print!("{}", v.to_csv()?),
+        StaffingFormat::Table => {
+            for p in &doc.sections[0].paragraphs {
+                println!("{p}");
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            if let Some(table) = &doc.sections[0].table {
+                t.set_header(table.columns.iter().map(|c| Cell::new(&c.label)));
+                // The hours with calls; the night's empty intervals would bury them.
+                for (row, iv) in table.rows.iter().zip(&v.intervals) {
+                    if iv.calls < 0.05 && iv.required_agents == 0 {
+                        continue;
+                    }
+                    t.add_row(row.iter().zip(&table.columns).map(|(c, col)| {
+                        Cell::new(ccpulse_report::doc::cell_text(c, col.fmt))
+                            .set_alignment(CellAlignment::Right)
+                    }));
+                }
+            }
+            println!("{t}");
+        }
+        StaffingFormat::Xlsx | StaffingFormat::Html => {
+            let out = a.out.as_deref().context("--out")?;
+            let bytes = if a.format == StaffingFormat::Xlsx {
+                ccpulse_report::xlsx::render(&doc)?
+            } else {
+                ccpulse_report::html::render(&doc).into_bytes()
+            };
+            std::fs::write(out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
         }
     }
     Ok(ExitCode::SUCCESS)
