@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
 
-// The pages (login, wall, explore, reports), hashed assets under /assets; the server embeds whatever lands in outDir.
+// The pages (login, wall, explore, reports, staffing), hashed assets under /assets; the server embeds whatever lands in outDir.
 export default defineConfig({
   base: "/",
   build: {
@@ -13,6 +13,7 @@ export default defineConfig({
         wall: resolve(__dirname, "wall.html"),
         explore: resolve(__dirname, "explore.html"),
         reports: resolve(__dirname, "reports.html"),
+        staffing: resolve(__dirname, "staffing.html"),
       },
     },
   },

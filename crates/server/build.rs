@@ -16,6 +16,7 @@ fn main() {
         "wall.html",
         "explore.html",
         "reports.html",
+        "staffing.html",
         "package.json",
         "package-lock.json",
         "vite.config.ts",

@@ -46,11 +46,11 @@ export function duration(s: number): string {
 }
 
 /** The pages' links, the current one marked, the tenant carried along. */
-export function renderNav(current: "wall" | "explore" | "reports", tenant: string): void {
+export function renderNav(current: "wall" | "explore" | "reports" | "staffing", tenant: string): void {
   const nav = document.getElementById("nav");
   if (!nav) return;
   const q = tenant ? `?tenant=${encodeURIComponent(tenant)}` : "";
-  nav.innerHTML = (["wall", "explore", "reports"] as const)
+  nav.innerHTML = (["wall", "explore", "staffing", "reports"] as const)
     .map((p) => `<a href="/${p}${q}" data-page="${p}"${p === current ? ' class="current" aria-current="page"' : ""}>${t(`nav_${p}`)}</a>`)
     .join("");
 }

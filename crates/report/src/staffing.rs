@@ -199,6 +199,50 @@ fn history(
     Ok(out)
 }
 
+/// Agents logged in to the queue on average in each interval of `[from, to)` (one day).
+#[allow(clippy::too_many_arguments)]
+fn logged_in(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    tenant: &TenantId,
+    queue: &str,
+    minutes: u32,
+    (from, to): (Date, Date),
+    scope: &[Filter],
+    slots: usize,
+) -> Result<Vec<Option<f64>>, ReportError> {
+    let filters = [format!("queue={queue}")];
+    let (f, t) = (from.to_string(), to.to_string());
+    let mut q = KpiQuery::parse(
+        tenant.clone(),
+        &KpiText {
+            metrics: "agents_logged_in_avg",
+            by: Some(bucket_name(minutes)),
+            from: Some(&f),
+            to: Some(&t),
+            filters: &filters,
+        },
+    )
+    .map_err(ccpulse_store::StoreError::from)?;
+    q.filters.extend(scope.iter().cloned());
+    let mut out = vec![None; slots];
+    for row in &store.ask(catalog, &q)?.rows {
+        let at = row
+            .keys
+            .first()
+            .and_then(ccpulse_metrics::KeyValue::text)
+            .and_then(|l| l.parse::<jiff::civil::DateTime>().ok());
+        if let (Some(at), Some(v)) = (at, row.values[0]) {
+            let minute =
+                u32::try_from(i32::from(at.hour()) * 60 + i32::from(at.minute())).unwrap_or(0);
+            if let Some(slot) = out.get_mut((minute / minutes) as usize) {
+                *slot = Some(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The interval's start as `HH:MM`.
 fn start_of(slot: usize, minutes: u32) -> String {
     let m = u32::try_from(slot).unwrap_or(0) * minutes;
@@ -385,6 +429,9 @@ pub struct PlanView {
     pub intervals: Vec<Interval>,
     /// What came in each interval of the day, when the day has begun.
     pub actual: Vec<Option<f64>>,
+    /// Agents logged in to the queue on average in each interval (`agents_logged_in_avg`),
+    /// where agent states were recorded.
+    pub logged_in: Vec<Option<f64>>,
     pub accuracy: Option<Accuracy>,
     pub special: Option<Special>,
 }
@@ -497,6 +544,16 @@ pub fn plan_view(
             }
         }
     }
+    let logged_in = logged_in(
+        store,
+        catalog,
+        tenant,
+        &ask.queue,
+        ask.interval_min,
+        (ask.date, next),
+        scope,
+        intervals.len(),
+    )?;
     let special = f.special.first().map(|(_, s)| s.clone());
     Ok(PlanView {
         tenant: tenant.clone(),
@@ -505,6 +562,7 @@ pub fn plan_view(
         model_note,
         intervals,
         actual,
+        logged_in,
         accuracy: f.accuracy,
         special,
     })
@@ -551,7 +609,7 @@ impl PlanView {
             "special_day": self.special.as_ref().map(|s| json!({"name": s.name, "like": s.like, "factor": s.factor})),
             "backtest": accuracy_json(self.accuracy.as_ref()),
             "totals": {"calls": calls, "required_agent_hours": required_h, "scheduled_agent_hours": scheduled_h, "peak_required_agents": peak},
-            "intervals": self.intervals.iter().zip(&self.actual).map(|(i, a)| json!({
+            "intervals": self.intervals.iter().zip(&self.actual).zip(&self.logged_in).map(|((i, a), li)| json!({
                 "start": start_of(i.slot, self.ask.interval_min),
                 "calls": i.calls,
                 "aht_s": i.aht_s,
@@ -562,6 +620,7 @@ impl PlanView {
                 "occupancy": i.occupancy,
                 "scheduled_agents": i.scheduled_agents,
                 "actual_calls": a,
+                "logged_in_agents": li,
             })).collect::<Vec<_>>(),
         })
     }
@@ -581,9 +640,10 @@ impl PlanView {
             "occupancy",
             "scheduled_agents",
             "actual_calls",
+            "logged_in_agents",
         ])?;
         let o = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
-        for (i, actual) in self.intervals.iter().zip(&self.actual) {
+        for ((i, actual), li) in self.intervals.iter().zip(&self.actual).zip(&self.logged_in) {
             w.write_record([
                 start_of(i.slot, self.ask.interval_min),
                 format!("{:.3}", i.calls),
@@ -595,6 +655,7 @@ impl PlanView {
                 o(i.occupancy),
                 i.scheduled_agents.to_string(),
                 actual.map(|x| format!("{x:.0}")).unwrap_or_default(),
+                o(*li),
             ])?;
         }
         let bytes = w
@@ -663,12 +724,14 @@ impl PlanView {
             Column::new(l("占用率", "Occupancy"), Fmt::Percent),
             Column::new(l("排班人数", "Scheduled agents"), Fmt::Int),
             Column::new(l("实际来电", "Actual calls"), Fmt::Int),
+            Column::new(l("登录坐席", "Logged-in agents"), Fmt::Dec2),
         ];
         let rows = self
             .intervals
             .iter()
             .zip(&self.actual)
-            .map(|(i, a)| {
+            .zip(&self.logged_in)
+            .map(|((i, a), li)| {
                 vec![
                     Cell::Text(start_of(i.slot, self.ask.interval_min)),
                     Cell::Num(i.calls),
@@ -680,6 +743,7 @@ impl PlanView {
                     Cell::opt(i.occupancy),
                     Cell::Num(f64::from(i.scheduled_agents)),
                     Cell::opt(*a),
+                    Cell::opt(*li),
                 ]
             })
             .collect();
@@ -708,9 +772,9 @@ impl PlanView {
                     },
                     Chart {
                         kind: ChartKind::Line,
-                        title: l("需求与排班坐席", "Required and scheduled agents"),
+                        title: l("需求、排班与登录坐席", "Required, scheduled and logged-in agents"),
                         categories: 0,
-                        values: vec![3, 8],
+                        values: vec![3, 8, 10],
                     },
                 ],
                 sheet: Some(l("排班", "Staffing")),

@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/wall", get(|| async { web::asset("/wall.html") }))
         .route("/explore", get(|| async { web::asset("/explore.html") }))
         .route("/reports", get(|| async { web::asset("/reports.html") }))
+        .route("/staffing", get(|| async { web::asset("/staffing.html") }))
         .route("/login", get(|| async { web::asset("/login.html") }))
         .route(
             "/assets/{*path}",
