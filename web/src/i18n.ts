@@ -157,6 +157,10 @@ const dict: Record<string, { "zh-CN": string; en: string }> = {
   days: { "zh-CN": "天", en: "days" },
   no_backtest: { "zh-CN": "历史不足，无法回测", en: "not enough history for a backtest" },
   special_day: { "zh-CN": "特殊日", en: "Special day" },
+  required_now: { "zh-CN": "本时段需求", en: "Required now" },
+  logged_in_now: { "zh-CN": "登录", en: "Logged in" },
+  short_by: { "zh-CN": "缺", en: "short" },
+  def_staffing_gap: { "zh-CN": "本时段排班计划需要的坐席数（按预测与 Erlang A）与此刻登录的坐席数；点击查看该技能组的排班需求", en: "Agents this interval's plan requires (forecast and Erlang A) against those logged in now; opens the queue's staffing plan" },
 };
 
 export function currentLang(): Lang {

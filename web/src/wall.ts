@@ -196,9 +196,23 @@ function renderScopes(prefix: string, target: string, snap: Snapshot) {
         <div class="card-row small">${figures.map(figure).join("")}</div>
         ${prefix === "queue:" ? `<div class="card-row small agents-mini">
           ${mini("idle", now.agents_idle)}${mini("busy", now.agents_on_call)}${mini("acw", now.agents_wrap_up)}${mini("break", now.agents_break)}</div>` : ""}
+        ${prefix === "queue:" && now.agents_required !== undefined ? staffingRow(name, now) : ""}
       </div>`;
     });
   document.getElementById(target)!.innerHTML = cards.join("") || `<div class="empty">–</div>`;
+}
+
+/** This interval's plan against the floor: agents required now and logged in now; short of
+ * the plan shows red, and the row opens the queue's plan. */
+function staffingRow(queue: string, now: Record<string, number>): string {
+  const required = now.agents_required ?? 0;
+  const logged = now.agents_logged_in ?? 0;
+  const gap = required - logged;
+  const href = `/staffing?tenant=${encodeURIComponent(tenant)}&queue=${encodeURIComponent(queue)}`;
+  return `<a class="card-row small staffing-now${gap > 0 ? " short" : ""}" data-gap="${gap}" href="${esc(href)}" title="${esc(t("def_staffing_gap"))}">
+      <span>${esc(t("required_now"))} <b data-value="agents_required">${required}</b></span>
+      <span>${esc(t("logged_in_now"))} <b data-value="agents_logged_in">${logged}</b></span>
+      <span class="gap">${gap > 0 ? `${esc(t("short_by"))} ${gap}` : "✓"}</span></a>`;
 }
 
 function renderAgents(snap: Snapshot) {
@@ -327,7 +341,7 @@ function connect() {
     connected = false;
     renderConn();
   };
-  for (const ev of ["floor", "today", "alert", "snapshot"]) {
+  for (const ev of ["floor", "today", "alert", "snapshot", "staffing"]) {
     stream.addEventListener(ev, scheduleRefetch);
   }
 }

@@ -342,6 +342,10 @@ pub struct Now {
     pub agents_invisible: u64,
     /// Agents on break by reason.
     pub breaks: BTreeMap<String, u64>,
+    /// Agents this interval's staffing plan requires (from the forecast; set by the server,
+    /// not by the floor), when the queue has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agents_required: Option<u64>,
 }
 
 impl Now {
@@ -357,6 +361,8 @@ impl Now {
         "agents_wrap_up",
         "agents_break",
         "agents_invisible",
+        "agents_required",
+        "staffing_gap",
     ];
 
     /// A figure by its name (for alert rules), `None` for an unknown name.
@@ -374,6 +380,12 @@ impl Now {
             "agents_wrap_up" => n(self.agents_wrap_up),
             "agents_break" => n(self.agents_break),
             "agents_invisible" => n(self.agents_invisible),
+            "agents_required" => self.agents_required.and_then(n),
+            // Agents short of the plan now (negative: more logged in than required).
+            #[allow(clippy::cast_precision_loss)]
+            "staffing_gap" => self
+                .agents_required
+                .map(|r| r as f64 - self.agents_logged_in as f64),
             _ => None,
         }
     }
@@ -383,6 +395,24 @@ impl Now {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NowFigures {
     pub scopes: BTreeMap<Scope, Now>,
+}
+
+impl NowFigures {
+    /// Sets each queue's agents required now (its plan's, for this interval); `all` requires
+    /// their sum. A queue with a plan and no contact or agent now gets its scope too.
+    pub fn with_required(mut self, required: &BTreeMap<String, u64>) -> Self {
+        if required.is_empty() {
+            return self;
+        }
+        for (queue, n) in required {
+            self.scopes
+                .entry(Scope::Queue(queue.clone()))
+                .or_default()
+                .agents_required = Some(*n);
+        }
+        self.scopes.entry(Scope::All).or_default().agents_required = Some(required.values().sum());
+        self
+    }
 }
 
 #[cfg(test)]
@@ -503,8 +533,51 @@ mod tests {
 
     #[test]
     fn every_figure_named_is_known() {
-        let n = Now::default();
+        let n = Now {
+            agents_required: Some(0),
+            ..Now::default()
+        };
         assert!(Now::FIGURES.iter().all(|f| n.figure(f).is_some()));
         assert_eq!(n.figure("service_level"), None);
+        // Without a plan there is no requirement and no gap.
+        assert_eq!(Now::default().figure("staffing_gap"), None);
+    }
+
+    /// The plan's agents for this interval against those logged in: 5 required in vip, 2
+    /// logged in there is a gap of 3; general's plan (1) without anyone there yet gets its
+    /// scope; `all` requires the sum.
+    #[test]
+    fn the_staffing_gap_is_required_less_logged_in() {
+        let mut f = Floor::default();
+        let t0 = at("2026-11-23T01:00:00Z");
+        for agent in ["1001", "1002"] {
+            f.apply_agent(
+                t0,
+                &AgentEvent {
+                    agent: agent.into(),
+                    state: AgentState::Idle,
+                    reason: None,
+                    queue: Some("vip".into()),
+                },
+            );
+        }
+        let required = BTreeMap::from([("vip".to_owned(), 5), ("general".to_owned(), 1)]);
+        let now = f.now(t0).with_required(&required);
+        let vip = &now.scopes[&Scope::Queue("vip".into())];
+        assert_eq!(vip.figure("staffing_gap"), Some(3.0));
+        assert_eq!(vip.figure("agents_required"), Some(5.0));
+        let general = &now.scopes[&Scope::Queue("general".into())];
+        assert_eq!(general.figure("staffing_gap"), Some(1.0));
+        let all = &now.scopes[&Scope::All];
+        assert_eq!(
+            (all.agents_required, all.figure("staffing_gap")),
+            (Some(6), Some(4.0))
+        );
+        let rule = crate::alerts::Rule::parse("staffing_gap > 2 for queue vip", None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            rule.on_floor(),
+            "a figure of now, judged on every change of the floor"
+        );
     }
 }

@@ -33,6 +33,8 @@ pub struct Message {
 struct HubState {
     floors: HashMap<TenantId, Floor>,
     today: HashMap<TenantId, Value>,
+    /// Each tenant's agents required now, by queue (this interval of today's plans).
+    required: HashMap<TenantId, BTreeMap<String, u64>>,
     alerts: HashMap<TenantId, AlertBook>,
     seq: u64,
     recent: VecDeque<Arc<Message>>,
@@ -163,13 +165,36 @@ impl Hub {
         self.lock().floors.keys().cloned().collect()
     }
 
-    /// The figures of now of a tenant's floor.
+    /// The figures of now of a tenant's floor, with the agents its queues' plans require.
     pub fn now_figures(&self, tenant: &TenantId, now: Timestamp) -> NowFigures {
-        self.lock()
+        let st = self.lock();
+        Self::figures_of(&st, tenant, now)
+    }
+
+    fn figures_of(st: &HubState, tenant: &TenantId, now: Timestamp) -> NowFigures {
+        let figures = st
             .floors
             .get(tenant)
             .map(|f| f.now(now))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match st.required.get(tenant) {
+            Some(r) => figures.with_required(r),
+            None => figures,
+        }
+    }
+
+    /// Sets the agents a tenant's queues require now; a change goes to its streams (and the
+    /// floor's rules are judged again).
+    pub fn set_required(&self, tenant: &TenantId, required: BTreeMap<String, u64>) {
+        let mut st = self.lock();
+        if st.required.get(tenant) == Some(&required) {
+            return;
+        }
+        let data = json!({ "required": required });
+        st.required.insert(tenant.to_owned(), required);
+        Self::push(&mut st, &self.tx, tenant, "staffing", data);
+        drop(st);
+        self.floor_changed.notify_one();
     }
 
     /// Drops every tenant's contacts in progress with no step since `before`.
@@ -253,7 +278,7 @@ impl Hub {
     pub fn snapshot(&self, tenant: &TenantId, now: Timestamp) -> Value {
         let st = self.lock();
         let floor = st.floors.get(tenant);
-        let figures = floor.map(|f| f.now(now)).unwrap_or_default();
+        let figures = Self::figures_of(&st, tenant, now);
         let today = st.today.get(tenant).cloned().unwrap_or(Value::Null);
         let mut scopes: BTreeMap<String, Value> = BTreeMap::new();
         for (scope, n) in &figures.scopes {

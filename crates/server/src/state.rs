@@ -80,7 +80,14 @@ pub(crate) struct Inner {
     pub(crate) future_skew: Duration,
     pub(crate) limits: crate::conn::Limits,
     pub(crate) body_budget: crate::conn::BodyBudget,
+    /// Today's staffing plans: by tenant and date, each queue's required agents per
+    /// 15-minute interval (made once a day by the refresher).
+    pub(crate) plans: Mutex<StaffingPlans>,
 }
+
+/// Each queue's required agents per interval, by tenant and date.
+pub(crate) type StaffingPlans =
+    HashMap<(TenantId, jiff::civil::Date), std::collections::BTreeMap<String, Vec<u32>>>;
 
 /// What every route shares.
 #[derive(Clone)]
@@ -311,6 +318,7 @@ pub fn start(
         webhook_allow: options.webhook_allow.clone(),
         future_skew: options.future_skew.unwrap_or(Duration::from_secs(300)),
         body_budget: crate::conn::BodyBudget::new(options.limits.body_memory),
+        plans: Mutex::new(HashMap::new()),
         limits: options.limits,
     })))
 }

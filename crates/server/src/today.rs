@@ -196,14 +196,12 @@ pub fn today(
 /// The figure of now an alert condition compares (`None` when it names none): 0 when the
 /// scope has nothing now.
 pub fn now_figure(figures: &NowFigures, scope: &Scope, c: &Condition) -> Option<f64> {
-    let zero = ccpulse_live::Now::default().figure(&c.metric)?;
-    Some(
-        figures
-            .scopes
-            .get(scope)
-            .and_then(|n| n.figure(&c.metric))
-            .unwrap_or(zero),
-    )
+    // A scope with nothing on the floor counts 0; a staffing figure without a plan is none.
+    figures
+        .scopes
+        .get(scope)
+        .and_then(|n| n.figure(&c.metric))
+        .or_else(|| ccpulse_live::Now::default().figure(&c.metric))
 }
 
 /// The KPI an alert condition that is no figure of now compares: over the rule's window (or

@@ -2015,6 +2015,63 @@ fn a_large_request_is_written_in_groups_and_located_across_them() {
     });
 }
 
+/// Two weeks of queue vip taking 6 calls from 10:00 every day make a plan for today's 10:00
+/// interval: the wall's vip card says how many agents it requires now, and a rule on the
+/// staffing gap (required now less logged in now) fires while nobody is logged in to vip and
+/// resolves once enough agents log in.
+#[test]
+fn the_plan_of_this_interval_is_on_the_wall_and_its_gap_fires_a_rule() {
+    let app = app(ServerOptions::default());
+    runtime().block_on(async {
+        let mut history = Vec::new();
+        for d in 1..=14 {
+            let day = jiff::civil::date(2026, 11, 23)
+                .checked_sub(jiff::Span::new().days(d))
+                .expect("day");
+            for k in 0..6 {
+                let c = format!("h{d}-{k}");
+                let at = |s: i64| format!("{}T10:0{k}:{:02}+08:00", day, s);
+                history.push(ev(&format!("{c}q"), "queued", &c, &at(0), json!({"queue": "vip"})));
+                history.push(ev(&format!("{c}a"), "answered", &c, &at(20), json!({"agent": "1001"})));
+                history.push(ev(&format!("{c}e"), "ended", &c, &format!("{}T10:1{k}:30+08:00", day), json!({})));
+            }
+        }
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(Value::Array(history).to_string())).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        let (status, _, r) = call(
+            &app.router,
+            Method::POST,
+            "/api/v1/alerts/rules?tenant=demo",
+            Some("admin-token"),
+            Some(r#"{"id":"vip-short","when":"staffing_gap > 0 for queue vip"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        ccpulse_server::refresh(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        let vip = &live["scopes"]["queue:vip"]["now"];
+        let required = vip["agents_required"].as_u64().expect("a requirement for vip now");
+        // The plan's own figure for 10:00, through the staffing route.
+        let (status, _, plan) = call(&app.router, Method::GET, "/api/v1/staffing?tenant=demo&queue=vip&date=2026-11-23&patience=auto", Some("manager-token"), None).await;
+        assert_eq!(status, StatusCode::OK, "{plan}");
+        let ten = plan["intervals"].as_array().expect("intervals").iter().find(|i| i["start"] == "10:00").expect("10:00").clone();
+        assert_eq!(ten["required_agents"].as_u64(), Some(required), "{ten}");
+        assert!(required >= 1, "{ten}");
+        assert_eq!(live["alerts"][0]["rule"], "vip-short", "{live}");
+        assert_eq!(live["alerts"][0]["value"].as_f64(), Some(required as f64), "{live}");
+        // Enough agents log in to vip: the gap closes and the alert resolves.
+        let logins: Vec<Value> = (0..required)
+            .map(|i| json!({"id": format!("login{i}"), "type": "agent_state", "agent": format!("20{i:02}"), "state": "idle", "queue": "vip", "at": "2026-11-23T09:59:00+08:00"}))
+            .collect();
+        let (status, _, r) = call(&app.router, Method::POST, "/api/v1/events?tenant=demo", Some("ingest-token"), Some(Value::Array(logins).to_string())).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        ccpulse_server::floor_alerts(&app.state).await;
+        let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
+        assert_eq!(live["scopes"]["queue:vip"]["now"]["agents_logged_in"].as_u64(), Some(required));
+        assert_eq!(live["alerts"], json!([]), "{live}");
+    });
+}
+
 /// A server over `dir` (whose store is opened anew, as after a restart) and its router; the
 /// token `t` is an admin's.
 fn server_over(dir: &std::path::Path) -> (AppState, Router) {
