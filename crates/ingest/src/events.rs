@@ -101,6 +101,29 @@ pub struct EventFields {
     pub marketing_successes: Option<u32>,
 }
 
+impl EventFields {
+    /// The texts a contact takes from its events, by the contact's field names (the last
+    /// event that has one wins).
+    pub fn contact_texts(&self) -> [(&'static str, &Option<String>); 14] {
+        [
+            ("channel", &self.channel),
+            ("direction", &self.direction),
+            ("source", &self.source),
+            ("entry_point", &self.entry_point),
+            ("customer", &self.customer),
+            ("region", &self.region),
+            ("business_line", &self.business_line),
+            ("category", &self.category),
+            ("business_type", &self.business_type),
+            ("campaign", &self.campaign),
+            ("call_id", &self.call_id),
+            ("exit_reason", &self.exit_reason),
+            ("queue", &self.queue),
+            ("agent", &self.agent),
+        ]
+    }
+}
+
 /// An accepted event: its typed head and every field it came with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedEvent {
@@ -209,28 +232,14 @@ pub fn parse_event(
 /// Every text of an event at most [`limits::max_text`] bytes, as in every other source.
 fn check_text_lengths(f: &EventFields) -> Result<(), Bad> {
     let max = limits::max_text();
-    let texts = [
+    let texts = f.contact_texts().into_iter().chain([
         ("contact_id", &f.contact_id),
-        ("agent", &f.agent),
         ("state", &f.state),
         ("reason", &f.reason),
-        ("queue", &f.queue),
-        ("channel", &f.channel),
-        ("direction", &f.direction),
-        ("source", &f.source),
-        ("entry_point", &f.entry_point),
-        ("customer", &f.customer),
-        ("region", &f.region),
-        ("business_line", &f.business_line),
-        ("category", &f.category),
-        ("business_type", &f.business_type),
-        ("campaign", &f.campaign),
-        ("call_id", &f.call_id),
-        ("exit_reason", &f.exit_reason),
         ("outcome", &f.outcome),
         ("target", &f.target),
         ("score", &f.score),
-    ];
+    ]);
     for (name, v) in texts {
         if let Some(s) = v.as_deref().filter(|s| s.len() > max) {
             return Err(bad(
@@ -384,22 +393,7 @@ pub fn fold_contact(tenant: &TenantId, contact_id: &str, events: &[ParsedEvent])
         let f = &e.fields;
         // As the sender wrote it (its zone), so a refusal quotes the sender's own times.
         let at = f.at.clone().unwrap_or_else(|| e.event.at.to_string());
-        for (key, v) in [
-            ("channel", &f.channel),
-            ("direction", &f.direction),
-            ("source", &f.source),
-            ("entry_point", &f.entry_point),
-            ("customer", &f.customer),
-            ("region", &f.region),
-            ("business_line", &f.business_line),
-            ("category", &f.category),
-            ("business_type", &f.business_type),
-            ("campaign", &f.campaign),
-            ("call_id", &f.call_id),
-            ("exit_reason", &f.exit_reason),
-            ("queue", &f.queue),
-            ("agent", &f.agent),
-        ] {
+        for (key, v) in f.contact_texts() {
             set(&mut m, key, v);
         }
         for (key, v) in [

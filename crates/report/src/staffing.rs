@@ -148,47 +148,32 @@ fn history(
     tenant: &TenantId,
     queue: &str,
     minutes: u32,
-    (start, before): (Date, Date),
+    range: (Date, Date),
     scope: &[Filter],
 ) -> Result<History, ReportError> {
-    let filters = [format!("queue={queue}")];
-    let from = start.to_string();
-    let to = before.to_string();
-    let mut q = KpiQuery::parse(
-        tenant.clone(),
-        &KpiText {
-            metrics: "agent_requests,handled,aht,avg_wait,abandoned",
-            by: Some(bucket_name(minutes)),
-            from: Some(&from),
-            to: Some(&to),
-            filters: &filters,
-        },
-    )
-    .map_err(ccpulse_store::StoreError::from)?;
-    q.filters.extend(scope.iter().cloned());
-    let r = store.ask(catalog, &q)?;
+    let rows = by_interval(
+        store,
+        catalog,
+        (tenant, queue, scope),
+        "agent_requests,handled,aht,avg_wait,abandoned",
+        minutes,
+        range,
+    )?;
     let mut out = History {
         observed: Vec::new(),
         first: None,
         waited_s: 0.0,
         abandoned: 0.0,
     };
-    for row in &r.rows {
-        let Some(label) = row.keys.first().and_then(ccpulse_metrics::KeyValue::text) else {
-            continue;
-        };
-        let Ok(at) = label.parse::<jiff::civil::DateTime>() else {
-            continue;
-        };
+    for (date, slot, row) in rows {
         let calls = row.values[0].unwrap_or(0.0);
         if calls <= 0.0 && row.values[1].unwrap_or(0.0) <= 0.0 {
             continue;
         }
-        out.first = Some(out.first.map_or(at.date(), |f: Date| f.min(at.date())));
-        let minute = u32::try_from(i32::from(at.hour()) * 60 + i32::from(at.minute())).unwrap_or(0);
+        out.first = Some(out.first.map_or(date, |f: Date| f.min(date)));
         out.observed.push(Observed {
-            date: at.date(),
-            slot: (minute / minutes) as usize,
+            date,
+            slot,
             calls,
             handled: row.values[1].unwrap_or(0.0),
             aht_s: row.values[2],
@@ -199,24 +184,22 @@ fn history(
     Ok(out)
 }
 
-/// Agents logged in to the queue on average in each interval of `[from, to)` (one day).
-#[allow(clippy::too_many_arguments)]
-fn logged_in(
+/// `metrics` of one queue (within the caller's scope) per interval of `[from, to)`: each
+/// row with its date and its interval's index in the day.
+fn by_interval(
     store: &DuckDbStore,
     catalog: &Catalog,
-    tenant: &TenantId,
-    queue: &str,
+    (tenant, queue, scope): (&TenantId, &str, &[Filter]),
+    metrics: &str,
     minutes: u32,
     (from, to): (Date, Date),
-    scope: &[Filter],
-    slots: usize,
-) -> Result<Vec<Option<f64>>, ReportError> {
+) -> Result<Vec<(Date, usize, ccpulse_metrics::KpiRow)>, ReportError> {
     let filters = [format!("queue={queue}")];
     let (f, t) = (from.to_string(), to.to_string());
     let mut q = KpiQuery::parse(
         tenant.clone(),
         &KpiText {
-            metrics: "agents_logged_in_avg",
+            metrics,
             by: Some(bucket_name(minutes)),
             from: Some(&f),
             to: Some(&t),
@@ -225,19 +208,37 @@ fn logged_in(
     )
     .map_err(ccpulse_store::StoreError::from)?;
     q.filters.extend(scope.iter().cloned());
+    Ok(store
+        .ask(catalog, &q)?
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let at = row
+                .keys
+                .first()
+                .and_then(ccpulse_metrics::KeyValue::text)?
+                .parse::<jiff::civil::DateTime>()
+                .ok()?;
+            let minute = u32::try_from(i32::from(at.hour()) * 60 + i32::from(at.minute())).ok()?;
+            Some((at.date(), (minute / minutes) as usize, row))
+        })
+        .collect())
+}
+
+/// Agents logged in to the queue on average in each interval of `range` (one day).
+fn logged_in(
+    store: &DuckDbStore,
+    catalog: &Catalog,
+    who: (&TenantId, &str, &[Filter]),
+    minutes: u32,
+    range: (Date, Date),
+    slots: usize,
+) -> Result<Vec<Option<f64>>, ReportError> {
     let mut out = vec![None; slots];
-    for row in &store.ask(catalog, &q)?.rows {
-        let at = row
-            .keys
-            .first()
-            .and_then(ccpulse_metrics::KeyValue::text)
-            .and_then(|l| l.parse::<jiff::civil::DateTime>().ok());
-        if let (Some(at), Some(v)) = (at, row.values[0]) {
-            let minute =
-                u32::try_from(i32::from(at.hour()) * 60 + i32::from(at.minute())).unwrap_or(0);
-            if let Some(slot) = out.get_mut((minute / minutes) as usize) {
-                *slot = Some(v);
-            }
+    for (_, slot, row) in by_interval(store, catalog, who, "agents_logged_in_avg", minutes, range)?
+    {
+        if let (Some(o), Some(v)) = (out.get_mut(slot), row.values[0]) {
+            *o = Some(v);
         }
     }
     Ok(out)
@@ -547,11 +548,9 @@ pub fn plan_view(
     let logged_in = logged_in(
         store,
         catalog,
-        tenant,
-        &ask.queue,
+        (tenant, &ask.queue, scope),
         ask.interval_min,
         (ask.date, next),
-        scope,
         intervals.len(),
     )?;
     let special = f.special.first().map(|(_, s)| s.clone());
