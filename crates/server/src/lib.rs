@@ -12,6 +12,7 @@
 //! - [`alerts`]: `alerts.toml`, and alerts to the history, the walls and the webhooks.
 //! - [`schedules`]: scheduled reports generated when due.
 //! - [`scope`]: a user's data scope applied where the data is read.
+//! - [`staffing`]: each queue's plan for the day, and the agents it requires now on the wall.
 //! - [`live_update`]: [`live_update::LiveUpdate`], what a commit changes on the floor (the
 //!   writer makes it, the hub applies it).
 //! - [`conn`]: connections and request bodies within the server's [`Limits`] (timeouts, a
@@ -33,6 +34,7 @@ pub mod refresh;
 pub mod routes;
 pub mod schedules;
 pub mod scope;
+pub mod staffing;
 pub mod state;
 pub mod today;
 pub mod web;
@@ -45,6 +47,7 @@ pub use error::ApiError;
 pub use refresh::{floor_alerts, refresh};
 pub use routes::router;
 pub use schedules::run_due_reports;
+pub use staffing::staff_all;
 pub use state::{start, AppState, Clock, ServerOptions, StartError, SystemClock};
 
 /// Serves `state` on `listener` until `shutdown` resolves (then finishes requests in flight).
@@ -56,6 +59,7 @@ pub async fn serve(
     let refresher = tokio::spawn(refresh::refresh_loop(state.clone()));
     let floor_alerts = tokio::spawn(refresh::floor_alert_loop(state.clone()));
     let scheduler = tokio::spawn(schedules::schedule_loop(state.clone()));
+    let staffer = tokio::spawn(staffing::staffing_loop(state.clone()));
     let app = router(state.clone());
     let stop = state.0.stopping.subscribe();
     let signalled = state.clone();
@@ -71,6 +75,7 @@ pub async fn serve(
     refresher.abort();
     floor_alerts.abort();
     scheduler.abort();
+    staffer.abort();
     Ok(())
 }
 

@@ -2,8 +2,6 @@
 //! changes (settled) and on every tick, the alert rules judged over them; rules over figures
 //! of now judged on every floor change without a query.
 
-use std::collections::BTreeMap;
-
 use std::time::Duration;
 
 use ccpulse_live::{Condition, Rule, Scope};
@@ -83,9 +81,6 @@ pub async fn refresh(state: &AppState) {
     if let Ok(mut t) = state.0.tenants.write() {
         t.clone_from(&names);
     }
-    for (tenant, tz) in &names {
-        staff_now(state, tenant, tz, now).await;
-    }
     for (tenant, _) in names {
         let rules = state.rules(&tenant);
         let t = tenant.clone();
@@ -132,117 +127,6 @@ pub async fn refresh(state: &AppState) {
             alerts::dispatch(state, &tenant, events).await;
         }
     }
-}
-
-/// Minutes of the intervals the wall's plans are made of.
-const PLAN_MINUTES: u32 = 15;
-
-/// Sets the agents each of `tenant`'s queues requires now: this interval of today's plan,
-/// made once a day per queue (the queues with agent requests in the 8 weeks before), by
-/// Erlang A with the queue's own patience for 80 % within the tenant's service-level
-/// threshold, at most 85 % occupancy. A queue without the history for a forecast has none.
-async fn staff_now(state: &AppState, tenant: &TenantId, tz: &str, now: jiff::Timestamp) {
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let local = now.to_zoned(zone);
-    let date = local.date();
-    let known = state
-        .0
-        .plans
-        .lock()
-        .map(|p| p.contains_key(&(tenant.clone(), date)))
-        .unwrap_or(true);
-    if !known {
-        let t = tenant.clone();
-        let plans = state
-            .read(move |store, catalog| Ok(plans_of_day(store, catalog, &t, date)))
-            .await
-            .unwrap_or_default();
-        if let Ok(mut p) = state.0.plans.lock() {
-            // Yesterday's plans are done with.
-            p.retain(|(t, d), _| t != tenant || *d == date);
-            p.insert((tenant.clone(), date), plans);
-        }
-    }
-    let minute =
-        u32::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
-    let slot = (minute / PLAN_MINUTES) as usize;
-    let required: BTreeMap<String, u64> = state
-        .0
-        .plans
-        .lock()
-        .ok()
-        .and_then(|p| {
-            p.get(&(tenant.clone(), date)).map(|queues| {
-                queues
-                    .iter()
-                    .filter_map(|(q, r)| r.get(slot).map(|n| (q.clone(), u64::from(*n))))
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
-    state.hub().set_required(tenant, required);
-}
-
-/// Each queue's required agents per interval of `date` (queues without a forecast left out).
-fn plans_of_day(
-    store: &ccpulse_store::DuckDbStore,
-    catalog: &ccpulse_metrics::Catalog,
-    tenant: &TenantId,
-    date: jiff::civil::Date,
-) -> BTreeMap<String, Vec<u32>> {
-    use ccpulse_report::staffing::{plan_view, Patience, PlanAsk};
-    let since = date
-        .checked_sub(jiff::Span::new().days(56))
-        .unwrap_or(date)
-        .to_string();
-    let until = date.to_string();
-    let threshold = store
-        .tenant(tenant.as_str())
-        .map_or(20.0, |t| t.settings.service_level_threshold);
-    let queues: Vec<String> = ccpulse_metrics::KpiQuery::parse(
-        tenant.clone(),
-        &ccpulse_metrics::KpiText {
-            metrics: "agent_requests",
-            by: Some("queue"),
-            from: Some(&since),
-            to: Some(&until),
-            filters: &[],
-        },
-    )
-    .ok()
-    .and_then(|q| store.ask(catalog, &q).ok())
-    .map(|r| {
-        r.rows
-            .iter()
-            .filter(|row| row.values[0].unwrap_or(0.0) > 0.0)
-            .filter_map(|row| row.keys.first().and_then(ccpulse_metrics::KeyValue::text))
-            .collect()
-    })
-    .unwrap_or_default();
-    let mut out = BTreeMap::new();
-    for queue in queues {
-        let ask = PlanAsk {
-            queue: queue.clone(),
-            date,
-            interval_min: PLAN_MINUTES,
-            weeks: 8,
-            target_sl: 0.8,
-            threshold_s: threshold,
-            patience: Patience::Auto,
-            shrinkage: 0.3,
-            max_occupancy: 0.85,
-        };
-        match plan_view(store, catalog, store.dir(), tenant, &ask, &[]) {
-            Ok(v) => {
-                out.insert(
-                    queue,
-                    v.intervals.iter().map(|i| i.required_agents).collect(),
-                );
-            }
-            Err(e) => tracing::debug!(%tenant, %queue, error = %e, "no staffing plan"),
-        }
-    }
-    out
 }
 
 /// Takes off the floor the contacts of `tenant` with no step for `limit_minutes` (their end

@@ -2048,6 +2048,8 @@ fn the_plan_of_this_interval_is_on_the_wall_and_its_gap_fires_a_rule() {
         .await;
         assert_eq!(status, StatusCode::CREATED, "{r}");
         ccpulse_server::refresh(&app.state).await;
+        ccpulse_server::staff_all(&app.state).await;
+        ccpulse_server::floor_alerts(&app.state).await;
         let (_, _, live) = call(&app.router, Method::GET, "/api/v1/live?tenant=demo", Some("viewer-token"), None).await;
         let vip = &live["scopes"]["queue:vip"]["now"];
         let required = vip["agents_required"].as_u64().expect("a requirement for vip now");
