@@ -298,7 +298,14 @@ pub fn parse_contact_line(
             bytes,
         ));
     }
-    let raw: RawContact<'_> = match serde_json::from_slice(bytes) {
+    // One check of the line's UTF-8 (a quick pass over mostly ASCII) lets the parser read its
+    // strings without checking each again; a line that is not UTF-8 goes the checked way for
+    // its located error.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    let raw: RawContact<'_> = match parsed {
         Ok(raw) => raw,
         Err(err) => {
             let (field, reason) = locate_json_error::<RawContact<'_>>(bytes, &err, "a contact");
