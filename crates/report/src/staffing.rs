@@ -133,13 +133,33 @@ fn bucket_name(minutes: u32) -> &'static str {
     }
 }
 
-/// The queue's intervals over `[start, before)`, with what patience needs.
+/// The queue's intervals over a range, each with what patience needs (the waits of its agent
+/// requests and its abandons).
 struct History {
     observed: Vec<Observed>,
-    /// The first day with any call (the history's beginning).
-    first: Option<Date>,
-    waited_s: f64,
-    abandoned: f64,
+    waits: Vec<(Date, f64, f64)>,
+}
+
+impl History {
+    /// The first day before `before` with any call (the history's beginning).
+    fn first_before(&self, before: Date) -> Option<Date> {
+        self.observed
+            .iter()
+            .map(|o| o.date)
+            .filter(|d| *d < before)
+            .min()
+    }
+
+    /// Callers' mean patience over `[from, to)`: their waits over their abandons (`None`
+    /// without an abandon).
+    fn patience(&self, (from, to): (Date, Date)) -> Option<f64> {
+        let (waited, abandoned) = self
+            .waits
+            .iter()
+            .filter(|(d, _, _)| *d >= from && *d < to)
+            .fold((0.0, 0.0), |(w, a), (_, dw, da)| (w + dw, a + da));
+        (abandoned > 0.0 && waited > 0.0).then(|| waited / abandoned)
+    }
 }
 
 fn history(
@@ -161,16 +181,13 @@ fn history(
     )?;
     let mut out = History {
         observed: Vec::new(),
-        first: None,
-        waited_s: 0.0,
-        abandoned: 0.0,
+        waits: Vec::new(),
     };
     for (date, slot, row) in rows {
         let calls = row.values[0].unwrap_or(0.0);
         if calls <= 0.0 && row.values[1].unwrap_or(0.0) <= 0.0 {
             continue;
         }
-        out.first = Some(out.first.map_or(date, |f: Date| f.min(date)));
         out.observed.push(Observed {
             date,
             slot,
@@ -178,8 +195,11 @@ fn history(
             handled: row.values[1].unwrap_or(0.0),
             aht_s: row.values[2],
         });
-        out.waited_s += row.numerators[3].unwrap_or(0.0);
-        out.abandoned += row.values[4].unwrap_or(0.0);
+        out.waits.push((
+            date,
+            row.numerators[3].unwrap_or(0.0),
+            row.values[4].unwrap_or(0.0),
+        ));
     }
     Ok(out)
 }
@@ -281,21 +301,33 @@ pub fn forecast_view(
     scope: &[Filter],
 ) -> Result<ForecastView, ReportError> {
     let cal = calendar(data_dir, tenant)?;
-    let slots = (24 * 60 / ask.interval_min) as usize;
-    let start = ask
-        .from
-        .checked_sub((i64::from(ask.weeks + 4) * 7).days())
-        .map_err(|e| ReportError::Invalid(e.to_string()))?;
     let h = history(
         store,
         catalog,
         tenant,
         &ask.queue,
         ask.interval_min,
-        (start, ask.from),
+        (history_start(ask.from, ask.weeks)?, ask.from),
         scope,
     )?;
-    let first = h.first.ok_or_else(|| {
+    forecast_from(&h, &cal, tenant, ask)
+}
+
+/// The first day a forecast from `from` reads: `weeks` weeks to fit, 4 more to backtest.
+fn history_start(from: Date, weeks: u32) -> Result<Date, ReportError> {
+    from.checked_sub((i64::from(weeks + 4) * 7).days())
+        .map_err(|e| ReportError::Invalid(e.to_string()))
+}
+
+/// The forecast of `ask` from the queue's history `h` (rows from `ask.from` on are not used).
+fn forecast_from(
+    h: &History,
+    cal: &Calendar,
+    tenant: &TenantId,
+    ask: &ForecastAsk,
+) -> Result<ForecastView, ReportError> {
+    let slots = (24 * 60 / ask.interval_min) as usize;
+    let first = h.first_before(ask.from).ok_or_else(|| {
         ReportError::Invalid(format!(
             "queue `{}` of `{tenant}` had no calls in the {} weeks before {}: nothing to forecast from",
             ask.queue,
@@ -305,7 +337,7 @@ pub fn forecast_view(
     })?;
     let intervals = forecast::forecast(
         &h.observed,
-        &cal,
+        cal,
         slots,
         first,
         ask.from,
@@ -318,7 +350,7 @@ pub fn forecast_view(
             ask.queue, ask.from
         ))
     })?;
-    let accuracy = forecast::backtest(&h.observed, &cal, slots, first, ask.from, ask.weeks);
+    let accuracy = forecast::backtest(&h.observed, cal, slots, first, ask.from, ask.weeks);
     let end = ask
         .from
         .checked_add(i64::from(ask.days).days())
@@ -472,10 +504,22 @@ pub fn plan_view(
     scope: &[Filter],
 ) -> Result<PlanView, ReportError> {
     check_plan(ask)?;
-    let f = forecast_view(
+    let cal = calendar(data_dir, tenant)?;
+    let next = ask.date.tomorrow().unwrap_or(ask.date);
+    // One read of the queue's intervals serves the forecast (the weeks before), the callers'
+    // patience and what has come so far on the day itself.
+    let h = history(
         store,
         catalog,
-        data_dir,
+        tenant,
+        &ask.queue,
+        ask.interval_min,
+        (history_start(ask.date, ask.weeks)?, next),
+        scope,
+    )?;
+    let f = forecast_from(
+        &h,
+        &cal,
         tenant,
         &ForecastAsk {
             queue: ask.queue.clone(),
@@ -484,7 +528,6 @@ pub fn plan_view(
             interval_min: ask.interval_min,
             weeks: ask.weeks,
         },
-        scope,
     )?;
     let (patience_s, model_note) = match ask.patience {
         Patience::None => (None, "erlang_c".to_owned()),
@@ -494,25 +537,15 @@ pub fn plan_view(
                 .date
                 .checked_sub((i64::from(ask.weeks) * 7).days())
                 .unwrap_or(ask.date);
-            let h = history(
-                store,
-                catalog,
-                tenant,
-                &ask.queue,
-                ask.interval_min,
-                (start, ask.date),
-                scope,
-            )?;
-            if h.abandoned > 0.0 && h.waited_s > 0.0 {
-                (
-                    Some(h.waited_s / h.abandoned),
+            match h.patience((start, ask.date)) {
+                Some(p) => (
+                    Some(p),
                     "erlang_a (patience from the queue's abandons)".to_owned(),
-                )
-            } else {
-                (
+                ),
+                None => (
                     None,
                     "erlang_c (the queue had no abandons to estimate patience from)".to_owned(),
-                )
+                ),
             }
         }
     };
@@ -526,20 +559,11 @@ pub fn plan_view(
     };
     let intervals = plan::plan(&f.intervals, &goal);
     // What has come so far on the day itself.
-    let next = ask.date.tomorrow().unwrap_or(ask.date);
-    let today = history(
-        store,
-        catalog,
-        tenant,
-        &ask.queue,
-        ask.interval_min,
-        (ask.date, next),
-        scope,
-    )?;
     let mut actual = vec![None; intervals.len()];
-    if !today.observed.is_empty() {
+    let today: Vec<&Observed> = h.observed.iter().filter(|o| o.date == ask.date).collect();
+    if !today.is_empty() {
         actual.iter_mut().for_each(|a| *a = Some(0.0));
-        for o in &today.observed {
+        for o in today {
             if let Some(a) = actual.get_mut(o.slot) {
                 *a = Some(o.calls);
             }
