@@ -441,35 +441,9 @@ fn the_operations_report_is_a_workbook_with_the_same_cells_and_native_charts() {
     }
 
     // LibreOffice converts every sheet without errors and reads the same cells.
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| {
-        Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) else {
-        eprintln!("LibreOffice is not installed (scripts/setup installs it): conversion skipped");
+    let Some(conv) = common::libreoffice_csv(&cli, &out) else {
         return;
     };
-    let conv = cli.dir.path().join("csv");
-    let profile = cli.dir.path().join("lo-profile");
-    let o = Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to"])
-        // UTF-8 CSV, every sheet to its own file (the last token, -1).
-        .arg("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1")
-        .arg("--outdir")
-        .arg(&conv)
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "soffice: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
     let csv = std::fs::read_to_string(conv.join("report-话务数据.csv")).unwrap_or_else(|e| {
         panic!(
             "{e}: {:?}",

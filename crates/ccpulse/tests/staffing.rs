@@ -332,30 +332,7 @@ fn a_repeating_week_is_forecast_exactly_and_planned_by_erlang() {
     assert!(text.iter().any(|t| t == "Required agents"), "{text:?}");
     assert!(text.iter().any(|t| t == "09:00"), "{text:?}");
     // LibreOffice converts it and reads the 09:00 interval as the plan has it.
-    if let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| {
-        std::process::Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) {
-        let conv = cli.dir.path().join("csv");
-        let o = std::process::Command::new(soffice)
-            .arg(format!(
-                "-env:UserInstallation=file://{}",
-                cli.dir.path().join("lo-profile").display()
-            ))
-            .args(["--headless", "--convert-to"])
-            .arg("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1")
-            .arg("--outdir")
-            .arg(&conv)
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "soffice: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+    if let Some(conv) = common::libreoffice_csv(&cli, &out) {
         let csv = std::fs::read_to_string(conv.join("plan-Staffing.csv")).unwrap();
         let nine = at("09:00");
         let want = format!("09:00,6.00,120.00,{},", nine["required_agents"]);

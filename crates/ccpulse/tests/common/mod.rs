@@ -131,6 +131,42 @@ pub fn shared_data() -> PathBuf {
 /// Serves `cli`'s store on loopback and runs the browser script `web/e2e/<script>` in
 /// Debian's chromium as `node e2e/<script> URL ARGS... SCREENSHOT`; asserts that it passed
 /// and left a screenshot (`<shot>` in the tests' output directory), whose path it returns.
+/// Every sheet of the workbook `xlsx` converted by LibreOffice to UTF-8 CSV
+/// (`<name>-<sheet>.csv` in the folder returned), the conversion asserted clean; `None` when
+/// LibreOffice is not installed (scripts/setup installs it).
+pub fn libreoffice_csv(cli: &Cli, xlsx: &Path) -> Option<PathBuf> {
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("LibreOffice is not installed (scripts/setup installs it): conversion skipped");
+        return None;
+    };
+    let conv = cli.dir.path().join("csv");
+    let profile = cli.dir.path().join("lo-profile");
+    let o = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to"])
+        // UTF-8 CSV, every sheet to its own file (the last token, -1).
+        .arg("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1")
+        .arg("--outdir")
+        .arg(&conv)
+        .arg(xlsx)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "soffice: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Some(conv)
+}
+
 pub fn browser_check(cli: &Cli, script: &str, args: &[&str], shot: &str) -> PathBuf {
     use std::io::BufRead as _;
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
