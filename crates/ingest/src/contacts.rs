@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 use crate::Rejection;
 
-#[derive(Deserialize)]
+mod scan;
+
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct RawSurvey<'a> {
     offered: Option<bool>,
@@ -25,7 +27,7 @@ struct RawSurvey<'a> {
     rating: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct RawContact<'a> {
     #[serde(borrow)]
@@ -300,9 +302,9 @@ pub fn parse_contact_line(
     }
     // One check of the line's UTF-8 (a quick pass over mostly ASCII) lets the parser read its
     // strings without checking each again; a line that is not UTF-8 goes the checked way for
-    // its located error.
+    // its located error. A plain line takes the scanner's fast way, any other serde_json's.
     let parsed = match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => scan::scan(text).map_or_else(|| serde_json::from_str(text), Ok),
         Err(_) => serde_json::from_slice(bytes),
     };
     let raw: RawContact<'_> = match parsed {
