@@ -21,8 +21,8 @@ use jiff::tz::TimeZone;
 
 use crate::progress::progress_bar;
 
-/// Contacts per committed batch.
-pub const BATCH_ROWS: u64 = 500_000;
+/// Contacts per committed batch (each then checkpointed: see [`DuckDbStore::fold_in`]).
+pub const BATCH_ROWS: u64 = 1_000_000;
 /// Lines sent from the reader to a parser at a time.
 const CHUNK_LINES: usize = 4096;
 /// Parser threads: with the writer, enough to keep two cores busy.
@@ -407,6 +407,8 @@ fn write_batches(
             rejected = counts.rejected,
             "committed an import batch"
         );
+        // A crash from here on keeps the batch: the checkpoint only folds it into the file.
+        store.fold_in();
         total += counts;
     }
     store.load_tenants()?;
@@ -550,8 +552,10 @@ pub fn import_contacts(
         seen: HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
         open: None,
     };
+    let capped = store.cap_memory()?;
+    let writing = &mut *store;
     let (routed, written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || write_batches(store, &from_router));
+        let writer = scope.spawn(move || write_batches(writing, &from_router));
         let routed = route_files(&mut router, opened, tenant, &zones, &bar, &mut summary);
         drop(router);
         let written = writer.join().unwrap_or_else(|_| {
@@ -561,6 +565,7 @@ pub fn import_contacts(
         });
         (routed, written)
     });
+    store.uncap_memory(capped)?;
     // The store's own error says more than the router's "the store stopped".
     summary.counts += written?;
     routed?;

@@ -170,6 +170,19 @@ pub fn import_converted(
     tenant: &TenantId,
     show_progress: bool,
 ) -> crate::Result<ImportSummary> {
+    let capped = store.cap_memory()?;
+    let imported = import_capped(store, files, source, tenant, show_progress);
+    store.uncap_memory(capped)?;
+    imported
+}
+
+fn import_capped(
+    store: &mut DuckDbStore,
+    files: &[String],
+    source: &Source,
+    tenant: &TenantId,
+    show_progress: bool,
+) -> crate::Result<ImportSummary> {
     let zone = store.ensure_tenant(tenant)?.tz;
     let format = source.format();
     let mut summary = ImportSummary::default();
@@ -195,6 +208,7 @@ pub fn import_converted(
             }
             if batch.len() >= BATCH_ROWS {
                 summary.counts += batch.commit()?;
+                store.fold_in();
                 batch = store.begin_contacts()?;
             }
             if summary.read % 8192 == 0 {
@@ -202,6 +216,7 @@ pub fn import_converted(
             }
         }
         summary.counts += batch.commit()?;
+        store.fold_in();
     }
     bar.finish_and_clear();
     Ok(summary)

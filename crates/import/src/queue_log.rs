@@ -418,6 +418,18 @@ pub fn import_queue_log(
     tenant: &TenantId,
     show_progress: bool,
 ) -> crate::Result<ImportSummary> {
+    let capped = store.cap_memory()?;
+    let imported = import_files(store, files, tenant, show_progress);
+    store.uncap_memory(capped)?;
+    imported
+}
+
+fn import_files(
+    store: &mut DuckDbStore,
+    files: &[String],
+    tenant: &TenantId,
+    show_progress: bool,
+) -> crate::Result<ImportSummary> {
     store.ensure_tenant(tenant)?;
     let mut summary = ImportSummary::default();
     let (opened, total) = summary.open_all(files);
@@ -449,6 +461,7 @@ pub fn import_queue_log(
             write_ms = started.elapsed().as_millis() - read_ms,
             "imported a queue_log file"
         );
+        store.fold_in();
         done_bytes += size;
         bar.set_position(done_bytes);
     }

@@ -19,6 +19,7 @@ pub mod drill;
 pub mod present;
 pub mod query;
 pub mod result;
+pub mod rollup;
 pub mod spec;
 pub mod sql;
 pub mod standards;
@@ -28,6 +29,7 @@ pub use drill::{compile_drill, Cell, CompiledDrill, DrillQuery, DrillText, Drill
 pub use present::{human, json_value, key_json};
 pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, KpiText, TenantSettings};
 pub use result::{KeyValue, KpiResult, KpiRow};
+pub use rollup::Rollup;
 pub use spec::{MetricSpec, SpecError};
 pub use sql::{compile, CompiledMetric, CompiledQuery, Dialect, OutputKind, AGENT_SLOTS_COLUMNS};
 pub use standards::{Standards, StandardsError};

@@ -85,6 +85,8 @@ pub struct CompiledQuery {
     /// What the metrics are computed over; for [`Table::AgentStates`] the runner first
     /// fills the temporary table `agent_slots` (see [`AGENT_SLOTS_COLUMNS`]) for the range.
     pub table: Table,
+    /// The same question from day rows, when it has whole days and figures that add up.
+    pub rollup: Option<crate::rollup::Rollup>,
 }
 
 /// The tenant-local 15-minute slots agent intervals are cut into: one row per slot of the
@@ -937,7 +939,7 @@ fn where_of_days(query: &KpiQuery) -> (String, Vec<String>) {
 }
 
 /// The key expressions of `--by` (aliased k0, k1, ...), their labels and output kinds.
-fn keys_of(query: &KpiQuery) -> Keys {
+pub(crate) fn keys_of(query: &KpiQuery) -> Keys {
     let mut inner_keys: Vec<String> = Vec::new();
     let mut labels = Vec::new();
     let mut by = Vec::new();
@@ -961,7 +963,7 @@ fn keys_of(query: &KpiQuery) -> Keys {
 type Keys = (Vec<String>, Vec<String>, Vec<(ByItem, OutputKind)>);
 
 /// The value column `v{i}` of metric `m` over its `n{i}` and `d{i}`.
-fn value_of(i: usize, m: &CompiledMetric, scale: &str) -> String {
+pub(crate) fn value_of(i: usize, m: &CompiledMetric, scale: &str) -> String {
     if m.denominator_sql.is_some() {
         // count_if where every row's predicate is NULL (say, no survey scores at all) is NULL
         // in DuckDB, not 0: over a non-empty denominator the share is 0.
@@ -988,7 +990,12 @@ fn scale_of(m: &CompiledMetric) -> String {
 }
 
 /// The final SELECT over `agg`: bucket labels, values, numerators, denominators, in key order.
-fn outer_select(labels: &[String], outs: &[String], metrics: usize, keys: usize) -> String {
+pub(crate) fn outer_select(
+    labels: &[String],
+    outs: &[String],
+    metrics: usize,
+    keys: usize,
+) -> String {
     let mut select: Vec<String> = labels
         .iter()
         .enumerate()
@@ -1266,6 +1273,7 @@ fn compile_parts(
         from: query.from,
         to: query.to,
         table,
+        rollup: None,
     })
 }
 
@@ -1365,6 +1373,11 @@ pub fn compile(
     );
     let range_sql =
         format!("SELECT min(local_ts), max(local_ts) FROM {relation} WHERE {where_sql}");
+    let rollup = if table == Table::Contacts {
+        crate::rollup::rollup_of(query, &metrics, &relation)
+    } else {
+        None
+    };
 
     Ok(CompiledQuery {
         sql,
@@ -1376,6 +1389,7 @@ pub fn compile(
         from: query.from,
         to: query.to,
         table,
+        rollup,
     })
 }
 

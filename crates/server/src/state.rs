@@ -237,10 +237,13 @@ impl AppState {
 /// Opens the server over `store`: the live floor rebuilt from the event log, the writer
 /// started. Call inside a tokio runtime.
 pub fn start(
-    store: DuckDbStore,
+    mut store: DuckDbStore,
     options: ServerOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, StartError> {
+    // Questions of whole days (the explore page's views, reports) from day rollups; every
+    // reader made below inherits this.
+    store.use_rollups(true);
     let now = clock.now();
     let catalog = store.catalog()?;
     let sessions = store.sessions(now)?;

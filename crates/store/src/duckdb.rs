@@ -70,7 +70,15 @@ pub struct DuckDbStore {
     /// The last `seq` given to a logged event, once read (this connection numbers the events
     /// it logs itself; one process writes the store).
     pub(crate) event_seq: std::cell::Cell<Option<i64>>,
+    /// Whether questions of whole days are answered from day rollups (a server's).
+    pub(crate) rollups: bool,
+    /// Whether the configuration sets DuckDB's memory limit.
+    memory_configured: bool,
 }
+
+/// DuckDB's memory limit during a bulk load when the configuration sets none: a batch's
+/// rows and their compression fit, and the memory stays flat however long the file.
+pub const IMPORT_MEMORY_LIMIT: &str = "512MB";
 
 impl DuckDbStore {
     /// Opens (creating if needed) the store in `dir` and brings its schema up to date.
@@ -100,6 +108,8 @@ impl DuckDbStore {
             dir: dir.to_owned(),
             tenants: HashMap::new(),
             event_seq: std::cell::Cell::new(None),
+            rollups: false,
+            memory_configured: config.memory_limit.is_some(),
         };
         store.load_tenants()?;
         Ok(store)
@@ -169,12 +179,46 @@ impl DuckDbStore {
             dir: self.dir.clone(),
             tenants: self.tenants.clone(),
             event_seq: std::cell::Cell::new(None),
+            rollups: self.rollups,
+            memory_configured: self.memory_configured,
         })
     }
 
     /// The underlying connection, for hand-written SQL (benchmarks compare against it).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Writes what the last commits left in memory into the file, compressed. DuckDB leaves
+    /// the partial row groups a parallel bulk insert ends with to its next checkpoint: a 3 M
+    /// import committed in batches left about a second of compression to the close, and held
+    /// the rows in memory until then. Skipped (not failed) while another connection has a
+    /// transaction open.
+    pub fn fold_in(&self) {
+        if let Err(e) = self.conn.execute_batch("CHECKPOINT") {
+            tracing::debug!(error = %e, "no checkpoint after a committed batch");
+        }
+    }
+
+    /// Caps DuckDB's memory at [`IMPORT_MEMORY_LIMIT`] for a bulk load when the configuration
+    /// sets no limit (DuckDB's default, 80 % of the machine, keeps every block it wrote
+    /// cached: an import's memory then grows with the file); undone by
+    /// [`DuckDbStore::uncap_memory`]. Whether it capped.
+    pub fn cap_memory(&self) -> Result<bool> {
+        if self.memory_configured {
+            return Ok(false);
+        }
+        self.conn
+            .execute_batch(&format!("SET memory_limit = '{IMPORT_MEMORY_LIMIT}'"))?;
+        Ok(true)
+    }
+
+    /// Gives DuckDB its default memory limit again after [`DuckDbStore::cap_memory`].
+    pub fn uncap_memory(&self, capped: bool) -> Result<()> {
+        if capped {
+            self.conn.execute_batch("RESET memory_limit")?;
+        }
+        Ok(())
     }
 
     /// The effective DuckDB setting `name`.

@@ -94,11 +94,21 @@ impl DuckDbStore {
         if q.table == Table::AgentStates {
             self.prepare_agent_slots(q)?;
         }
+        if let Some(r) = &q.rollup {
+            if let Some(table) = self.rollup_table(r)? {
+                return self.rows_of(q, &r.sql.replace("{table}", &table), &r.params);
+            }
+        }
+        self.rows_of(q, &q.sql, &q.params)
+    }
+
+    /// The rows of `sql` (bound to `params`), laid out as `q`'s result.
+    fn rows_of(&self, q: &CompiledQuery, sql: &str, params: &[String]) -> Result<Vec<KpiRow>> {
         let m = q.metrics.len();
         let b = q.by.len();
-        let mut stmt = self.conn.prepare(&q.sql)?;
+        let mut stmt = self.conn.prepare(sql)?;
         let mut rows_out = Vec::new();
-        let mut rows = stmt.query(::duckdb::params_from_iter(q.params.iter()))?;
+        let mut rows = stmt.query(::duckdb::params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
             let mut keys = Vec::with_capacity(b);
             for (i, (_, kind)) in q.by.iter().enumerate() {

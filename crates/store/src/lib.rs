@@ -33,6 +33,7 @@ pub mod files;
 pub mod kpi;
 pub mod lists;
 pub mod quarantine;
+mod rollup;
 pub mod schedules;
 pub mod schema;
 pub mod sources;
