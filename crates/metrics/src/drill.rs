@@ -393,7 +393,7 @@ pub fn rows_of(aggregate: &str) -> Option<String> {
 
 /// `inner` when `text` is exactly `name(inner)`, its opening parenthesis closed by the last
 /// character.
-fn call<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn call<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let rest = text.strip_prefix(name)?.strip_prefix('(')?;
     let inner = rest.strip_suffix(')')?;
     (closing(rest) == Some(rest.len() - 1)).then_some(inner)

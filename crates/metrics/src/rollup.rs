@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::query::{Bucket, ByItem, Dimension, KpiQuery};
-use crate::sql::{dimension_column, keys_of, outer_select, value_of, CompiledMetric};
+use crate::sql::{filter_clauses, keys_of, outer_select, value_of, CompiledMetric};
 
 /// How a compiled question is answered from day rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,39 +38,20 @@ enum Sum {
     Sum,
 }
 
-/// Whether `sql` is one call of an aggregate that adds up across days.
+/// Whether `sql` is one call of an aggregate that adds up across days (one call: not
+/// `count(..) / count(..)`).
 fn additive(sql: &str) -> Option<Sum> {
+    use crate::drill::call;
     let sql = sql.trim();
-    let (kind, rest) = if let Some(r) = sql.strip_prefix("count_if(") {
-        (Sum::Count, r)
-    } else if let Some(r) = sql.strip_prefix("count(") {
-        (Sum::Count, r)
-    } else if let Some(r) = sql.strip_prefix("sum(") {
-        (Sum::Sum, r)
-    } else {
-        return None;
-    };
     if sql.to_ascii_uppercase().contains("DISTINCT") || sql.contains(" OVER ") {
-        return None;
+        None
+    } else if call(sql, "count_if").is_some() || call(sql, "count").is_some() {
+        Some(Sum::Count)
+    } else if call(sql, "sum").is_some() {
+        Some(Sum::Sum)
+    } else {
+        None
     }
-    // The call's parenthesis closes at the very end: one call, not `count(..) / count(..)`.
-    // Quoted text is skipped ('' inside a quote closes and opens it again).
-    let mut depth = 1i32;
-    let mut quoted = false;
-    for (i, c) in rest.char_indices() {
-        match c {
-            '\'' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => {
-                depth -= 1;
-                if depth == 0 {
-                    return (i + 1 == rest.len()).then_some(kind);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Whether a `--by` item or filter is the same for every contact of a day.
@@ -147,20 +128,9 @@ pub(crate) fn rollup_of(
     let key_names: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
 
     let mut build_params = vec![query.tenant.to_string()];
-    let mut filters = Vec::new();
-    for f in &query.filters {
-        let cast = if f.dimension.is_numeric() {
-            "CAST(? AS INTEGER)"
-        } else {
-            "?"
-        };
-        let marks = vec![cast; f.values.len()].join(", ");
-        filters.push(format!(
-            " AND {} IN ({marks})",
-            dimension_column(f.dimension)
-        ));
-        build_params.extend(f.values.iter().cloned());
-    }
+    let (filters, values) = filter_clauses(query.filters.iter());
+    build_params.extend(values);
+    let filters: Vec<String> = filters.iter().map(|f| format!(" AND {f}")).collect();
     let group: String = key_names.iter().map(|k| format!(", {k}")).collect();
     let build_sql = format!(
         "SELECT tenant, local_date AS day{}, {}\nFROM contacts\nWHERE tenant = ?{} AND local_date IN ({{days}})\nGROUP BY tenant, day{group}",

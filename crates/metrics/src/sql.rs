@@ -900,6 +900,21 @@ fn where_clause(query: &KpiQuery, filters: Vec<&Filter>, tenant: bool) -> (Strin
         wheres.push("local_ts < CAST(? AS TIMESTAMP)".to_owned());
         params.push(to.strftime("%Y-%m-%d %H:%M:%S").to_string());
     }
+    let (clauses, values) = filter_clauses(filters.into_iter());
+    wheres.extend(clauses);
+    params.extend(values);
+    if wheres.is_empty() {
+        wheres.push("true".to_owned());
+    }
+    (wheres.join(" AND "), params)
+}
+
+/// Each filter as `column IN (?, ...)`, and the values to bind, in order.
+pub(crate) fn filter_clauses<'a>(
+    filters: impl Iterator<Item = &'a Filter>,
+) -> (Vec<String>, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
     for f in filters {
         let cast = if f.dimension.is_numeric() {
             "CAST(? AS INTEGER)"
@@ -907,13 +922,10 @@ fn where_clause(query: &KpiQuery, filters: Vec<&Filter>, tenant: bool) -> (Strin
             "?"
         };
         let marks = vec![cast; f.values.len()].join(", ");
-        wheres.push(format!("{} IN ({marks})", dimension_column(f.dimension)));
-        params.extend(f.values.iter().cloned());
+        clauses.push(format!("{} IN ({marks})", dimension_column(f.dimension)));
+        values.extend(f.values.iter().cloned());
     }
-    if wheres.is_empty() {
-        wheres.push("true".to_owned());
-    }
-    (wheres.join(" AND "), params)
+    (clauses, values)
 }
 
 /// Whether a `--by` item or filter is about the calendar: what the calendar of

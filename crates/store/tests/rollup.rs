@@ -72,6 +72,19 @@ fn contact(tenant: &TenantId, i: u64) -> Contact {
     c
 }
 
+/// Moves every time of `c` by `d`.
+fn shift(c: &mut Contact, d: SignedDuration) {
+    for t in [
+        &mut c.arrived_at,
+        &mut c.queued_at,
+        &mut c.answered_at,
+        &mut c.ended_at,
+        &mut c.wrap_up_end,
+    ] {
+        *t = t.map(|t| t + d);
+    }
+}
+
 fn write(store: &mut DuckDbStore, contacts: &[Contact]) {
     let mut batch = store.begin_contacts().expect("batch");
     for (i, c) in contacts.iter().enumerate() {
@@ -231,30 +244,16 @@ fn rollups_give_what_the_contacts_give_as_they_change() {
     changed.answered_at = None;
     changed.survey = None;
     let mut moved = all[11].clone();
-    let shift = SignedDuration::from_hours(24 * 9);
-    for t in [
-        &mut moved.arrived_at,
-        &mut moved.queued_at,
-        &mut moved.answered_at,
-        &mut moved.ended_at,
-        &mut moved.wrap_up_end,
-    ] {
-        *t = t.map(|t| t + shift);
-    }
+    shift(&mut moved, SignedDuration::from_hours(24 * 9));
     let mut new: Vec<Contact> = (0..40)
         .map(|i| {
             let mut c = contact(&tenant, 100_000 + i);
             let at: Timestamp = "2021-02-20T08:00:00Z".parse().expect("time");
-            let d = c.arrived_at.map(|a| at - a).unwrap_or_default();
-            for t in [
-                &mut c.arrived_at,
-                &mut c.queued_at,
-                &mut c.answered_at,
-                &mut c.ended_at,
-                &mut c.wrap_up_end,
-            ] {
-                *t = t.map(|t| t + d);
-            }
+            let d = c
+                .arrived_at
+                .map(|a| at.duration_since(a))
+                .unwrap_or_default();
+            shift(&mut c, d);
             c
         })
         .collect();

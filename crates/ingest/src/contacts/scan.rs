@@ -17,31 +17,8 @@ use super::{RawContact, RawSurvey};
 pub(super) fn scan(text: &str) -> Option<RawContact<'_>> {
     let mut s = Scanner { text, at: 0 };
     let mut c = RawContact::default();
-    let mut seen = 0u64;
     s.ws();
-    s.eat(b'{')?;
-    s.ws();
-    if s.peek()? == b'}' {
-        s.at += 1;
-    } else {
-        loop {
-            let key = s.string()?;
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            let bit = s.field(key, &mut c)?;
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b'}' => break,
-                _ => return None,
-            }
-        }
-    }
+    s.members(|s, key| s.field(key, &mut c))?;
     s.ws();
     (s.at == text.len()).then_some(c)
 }
@@ -64,6 +41,35 @@ impl<'a> Scanner<'a> {
 
     fn eat(&mut self, want: u8) -> Option<()> {
         (self.next()? == want).then_some(())
+    }
+
+    /// An object, each member read by `member` (which gives its key's bit, for telling a
+    /// repeated key).
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<u64>) -> Option<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        let mut seen = 0u64;
+        loop {
+            let key = self.string()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let bit = member(self, key)?;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
     }
 
     /// JSON's whitespace.
@@ -142,19 +148,8 @@ impl<'a> Scanner<'a> {
     fn survey(&mut self) -> Option<Option<RawSurvey<'a>>> {
         self.nullable(|s| {
             let mut v = RawSurvey::default();
-            let mut seen = 0u8;
-            s.eat(b'{')?;
-            s.ws();
-            if s.peek()? == b'}' {
-                s.at += 1;
-                return Some(v);
-            }
-            loop {
-                let key = s.string()?;
-                s.ws();
-                s.eat(b':')?;
-                s.ws();
-                let bit = match key {
+            s.members(|s, key| {
+                Some(match key {
                     "offered" => {
                         v.offered = s.flag()?;
                         1
@@ -172,18 +167,9 @@ impl<'a> Scanner<'a> {
                         8
                     }
                     _ => return None,
-                };
-                if seen & bit != 0 {
-                    return None;
-                }
-                seen |= bit;
-                s.ws();
-                match s.next()? {
-                    b',' => s.ws(),
-                    b'}' => return Some(v),
-                    _ => return None,
-                }
-            }
+                })
+            })?;
+            Some(v)
         })
     }
 
