@@ -194,6 +194,38 @@ pub fn query_memory(store: &DuckDbStore, cfg: &StoreConfig) -> anyhow::Result<()
     Ok(())
 }
 
+/// Rounds of the import and of DuckDB's typed read_json in one bench.
+const IMPORT_ROUNDS: usize = 2;
+
+/// `ccpulse import` of `file`'s `n` contacts into a fresh store in `dir`: the store, the
+/// import's seconds, those of a checkpoint after it (what DuckDB left for later) and the
+/// import's own peak RSS (the process's when it cannot be told apart).
+fn timed_import(
+    dir: &Path,
+    file: &Path,
+    n: u64,
+    cfg: &StoreConfig,
+    progress: bool,
+) -> anyhow::Result<(DuckDbStore, f64, f64, Option<u64>)> {
+    let mut store = fresh_store(dir, cfg)?;
+    let reset = reset_peak_rss();
+    let t = Instant::now();
+    let files = [file.display().to_string()];
+    let summary = ccpulse_import::import_contacts(&mut store, &files, None, progress)?;
+    let secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    store.execute_batch("CHECKPOINT")?;
+    let checkpoint_s = t.elapsed().as_secs_f64();
+    let rss = peak_rss_bytes().filter(|_| reset);
+    query_memory(&store, cfg)?;
+    anyhow::ensure!(
+        summary.counts.inserted == n,
+        "imported {} of {n}",
+        summary.counts.inserted
+    );
+    Ok((store, secs, checkpoint_s, rss))
+}
+
 /// Seconds to parse the file's `n` contacts on one core, the importer's floor.
 fn parse_alone(file: &Path, n: u64) -> anyhow::Result<f64> {
     let t = Instant::now();
@@ -558,28 +590,30 @@ pub fn run_bench(
         "parse only (one core): {parse_s:.2} s, {parse_rate:.0} contacts/s"
     ));
 
-    let mut store = fresh_store(&dir.join("store"), cfg)?;
-    let reset = reset_peak_rss();
-    let t = Instant::now();
-    let files = [file.display().to_string()];
-    let summary = ccpulse_import::import_contacts(&mut store, &files, None, !as_json)?;
-    let import_s = t.elapsed().as_secs_f64();
-    // What DuckDB leaves for its next checkpoint (rows it has not yet written compressed).
-    let t = Instant::now();
-    store.execute_batch("CHECKPOINT")?;
-    let import_checkpoint_s = t.elapsed().as_secs_f64();
-    // The import's own high-water mark (the process's, when it cannot be told apart).
-    let import_rss = peak_rss_bytes().filter(|_| reset);
-    query_memory(&store, cfg)?;
-    anyhow::ensure!(
-        summary.counts.inserted == n,
-        "imported {} of {n}",
-        summary.counts.inserted
-    );
+    // The import and DuckDB's typed read_json, twice each in turn, the faster of each kept:
+    // this machine's noise (other guests' load) then touches both alike.
+    let mut import_s = f64::INFINITY;
+    let mut typed_s = f64::INFINITY;
+    let (mut import_checkpoint_s, mut typed_checkpoint_s) = (0.0f64, 0.0f64);
+    let mut import_rss: Option<u64> = None;
+    let mut store = None;
+    for _ in 0..IMPORT_ROUNDS {
+        drop(store.take());
+        let (s, secs, checkpoint_s, rss) =
+            timed_import(&dir.join("store"), &file, n, cfg, !as_json)?;
+        import_s = import_s.min(secs);
+        import_checkpoint_s = import_checkpoint_s.max(checkpoint_s);
+        import_rss = import_rss.max(rss);
+        let (t, c) = read_json_typed_seconds(&s, &file)?;
+        typed_s = typed_s.min(t);
+        typed_checkpoint_s = typed_checkpoint_s.max(c);
+        store = Some(s);
+    }
+    let mut store = store.context("no import round")?;
     #[allow(clippy::cast_precision_loss)]
     let import_rate = n as f64 / import_s;
     say(format!(
-        "import: {import_s:.2} s, {import_rate:.0} contacts/s, peak RSS {:.0} MiB; checkpoint after it {import_checkpoint_s:.2} s",
+        "import (best of {IMPORT_ROUNDS}): {import_s:.2} s, {import_rate:.0} contacts/s, peak RSS {:.0} MiB; checkpoint after it {import_checkpoint_s:.2} s",
         import_rss.unwrap_or(0) as f64 / 1048576.0
     ));
 
@@ -599,9 +633,8 @@ pub fn run_bench(
     say(format!(
         "DuckDB read_json on the same file: {rj_s:.2} s, {rj_rate:.0} contacts/s"
     ));
-    let (typed_s, typed_checkpoint_s) = read_json_typed_seconds(&store, &file)?;
     say(format!(
-        "DuckDB read_json with the columns typed: {typed_s:.2} s, {:.0} contacts/s (import {:.2}x it); checkpoint after it {typed_checkpoint_s:.2} s",
+        "DuckDB read_json with the columns typed (best of {IMPORT_ROUNDS}): {typed_s:.2} s, {:.0} contacts/s (import {:.2}x it); checkpoint after it {typed_checkpoint_s:.2} s",
         n as f64 / typed_s,
         import_s / typed_s
     ));
@@ -634,6 +667,7 @@ pub fn run_bench(
         "import_seconds": import_s,
         "import_contacts_per_s": import_rate,
         "import_peak_rss_bytes": import_rss,
+        "import_rounds": IMPORT_ROUNDS,
         "import_checkpoint_seconds": import_checkpoint_s,
         "bad_lines": bad_n,
         "bad_lines_seconds": bad_s,
