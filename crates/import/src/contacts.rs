@@ -552,20 +552,20 @@ pub fn import_contacts(
         seen: HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
         open: None,
     };
-    let capped = store.cap_memory()?;
-    let writing = &mut *store;
-    let (routed, written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || write_batches(writing, &from_router));
-        let routed = route_files(&mut router, opened, tenant, &zones, &bar, &mut summary);
-        drop(router);
-        let written = writer.join().unwrap_or_else(|_| {
-            Err(crate::ImportError::Stopped(
-                "the store's thread panicked".into(),
-            ))
-        });
-        (routed, written)
-    });
-    store.uncap_memory(capped)?;
+    let (routed, written) = store.with_import_memory(|store| {
+        let writing = &mut *store;
+        Ok::<_, crate::ImportError>(std::thread::scope(|scope| {
+            let writer = scope.spawn(move || write_batches(writing, &from_router));
+            let routed = route_files(&mut router, opened, tenant, &zones, &bar, &mut summary);
+            drop(router);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(crate::ImportError::Stopped(
+                    "the store's thread panicked".into(),
+                ))
+            });
+            (routed, written)
+        }))
+    })?;
     // The store's own error says more than the router's "the store stopped".
     summary.counts += written?;
     routed?;

@@ -170,10 +170,7 @@ pub fn import_converted(
     tenant: &TenantId,
     show_progress: bool,
 ) -> crate::Result<ImportSummary> {
-    let capped = store.cap_memory()?;
-    let imported = import_capped(store, files, source, tenant, show_progress);
-    store.uncap_memory(capped)?;
-    imported
+    store.with_import_memory(|store| import_capped(store, files, source, tenant, show_progress))
 }
 
 fn import_capped(

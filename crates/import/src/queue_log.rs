@@ -418,10 +418,7 @@ pub fn import_queue_log(
     tenant: &TenantId,
     show_progress: bool,
 ) -> crate::Result<ImportSummary> {
-    let capped = store.cap_memory()?;
-    let imported = import_files(store, files, tenant, show_progress);
-    store.uncap_memory(capped)?;
-    imported
+    store.with_import_memory(|store| import_files(store, files, tenant, show_progress))
 }
 
 fn import_files(

@@ -200,25 +200,27 @@ impl DuckDbStore {
         }
     }
 
-    /// Caps DuckDB's memory at [`IMPORT_MEMORY_LIMIT`] for a bulk load when the configuration
-    /// sets no limit (DuckDB's default, 80 % of the machine, keeps every block it wrote
-    /// cached: an import's memory then grows with the file); undone by
-    /// [`DuckDbStore::uncap_memory`]. Whether it capped.
-    pub fn cap_memory(&self) -> Result<bool> {
-        if self.memory_configured {
-            return Ok(false);
-        }
-        self.conn
-            .execute_batch(&format!("SET memory_limit = '{IMPORT_MEMORY_LIMIT}'"))?;
-        Ok(true)
-    }
-
-    /// Gives DuckDB its default memory limit again after [`DuckDbStore::cap_memory`].
-    pub fn uncap_memory(&self, capped: bool) -> Result<()> {
+    /// Runs the bulk load `load` with DuckDB's memory capped at [`IMPORT_MEMORY_LIMIT`] when
+    /// the configuration sets no limit (DuckDB's default, 80 % of the machine, keeps every
+    /// block it wrote cached: an import's memory then grows with the file), and gives DuckDB
+    /// its default back afterwards, whether the load succeeded or not.
+    pub fn with_import_memory<T, E: From<StoreError>>(
+        &mut self,
+        load: impl FnOnce(&mut Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let capped = !self.memory_configured;
         if capped {
-            self.conn.execute_batch("RESET memory_limit")?;
+            self.conn
+                .execute_batch(&format!("SET memory_limit = '{IMPORT_MEMORY_LIMIT}'"))
+                .map_err(StoreError::from)?;
         }
-        Ok(())
+        let loaded = load(self);
+        if capped {
+            self.conn
+                .execute_batch("RESET memory_limit")
+                .map_err(StoreError::from)?;
+        }
+        loaded
     }
 
     /// The effective DuckDB setting `name`.
