@@ -141,7 +141,7 @@ pub(crate) fn rollup_of(
     // The shape names what the day rows hold, whatever the values bound to the filters.
     let shape = format!(
         "{:016x}",
-        stable_hash(&format!("{build_sql}\n{:?}", &build_params[1..]))
+        xxhash_rust::xxh3::xxh3_64(format!("{build_sql}\n{:?}", &build_params[1..]).as_bytes())
     );
 
     let mut params = vec![query.tenant.to_string()];
@@ -177,16 +177,6 @@ pub(crate) fn rollup_of(
         from_day,
         to_day,
     })
-}
-
-/// A stable 64-bit hash of `text` (FNV-1a: the shape's name must not change between runs).
-fn stable_hash(text: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]

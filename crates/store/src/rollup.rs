@@ -73,10 +73,13 @@ impl DuckDbStore {
                 return Err(e);
             }
         };
-        if worth.is_none() && !self.worth_keeping(r, &table, &tenant, built)? {
-            return Ok(None);
+        if worth.is_none() {
+            // A new shape: kept if worth it, and then the least used go past the cap.
+            if !self.worth_keeping(r, &table, &tenant, built)? {
+                return Ok(None);
+            }
+            self.forget_unused()?;
         }
-        self.forget_unused()?;
         Ok(Some(table))
     }
 
