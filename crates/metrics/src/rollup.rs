@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::query::{Bucket, ByItem, Dimension, KpiQuery};
-use crate::sql::{filter_clauses, keys_of, outer_select, value_of, CompiledMetric};
+use crate::sql::{filter_clauses, keys_of, outer_select, scale_of, value_of, CompiledMetric};
 
 /// How a compiled question is answered from day rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +117,7 @@ pub(crate) fn rollup_of(
             aggs.push(format!("{sql} AS a{a}"));
             sums.push(format!("{total} AS {part}{i}"));
         }
-        let scale = if m.scale == 1.0 {
-            String::new()
-        } else {
-            format!(" * {}", m.scale)
-        };
+        let scale = scale_of(m);
         outs.push(value_of(i, m, &scale));
     }
     let (inner_keys, labels, _) = keys_of(query);

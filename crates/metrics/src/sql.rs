@@ -993,7 +993,7 @@ pub(crate) fn value_of(i: usize, m: &CompiledMetric, scale: &str) -> String {
     }
 }
 
-fn scale_of(m: &CompiledMetric) -> String {
+pub(crate) fn scale_of(m: &CompiledMetric) -> String {
     if m.scale == 1.0 {
         String::new()
     } else {
@@ -1324,11 +1324,7 @@ pub fn compile(
     let mut outs = Vec::new();
     for (i, m) in metrics.iter().enumerate() {
         aggs.push(format!("{} AS n{i}", m.numerator_sql));
-        let scale = if m.scale == 1.0 {
-            String::new()
-        } else {
-            format!(" * {}", m.scale)
-        };
+        let scale = scale_of(m);
         match &m.denominator_sql {
             Some(den) => aggs.push(format!("{den} AS d{i}")),
             None => aggs.push(format!("CAST(NULL AS DOUBLE) AS d{i}")),
