@@ -201,10 +201,15 @@ function showError(e: unknown): void {
   el.textContent = e instanceof Error ? e.message : String(e);
 }
 
+/** Numbers the views asked for: an answer to any but the newest is dropped (controls changed
+ *  quickly send several, and they may come back in any order). */
+let asked = 0;
+
 async function run(): Promise<void> {
   writeUrl();
   updateExports();
   $("error").hidden = true;
+  const mine = ++asked;
   const r = range();
   const by = byItems();
   try {
@@ -215,11 +220,13 @@ async function run(): Promise<void> {
       cmp ? api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(cmp, by)}`) : Promise.resolve(null),
       cmp && by.length ? api<KpiAnswer>(`/api/v1/kpi?${kpiQuery(cmp, [])}`) : Promise.resolve(null),
     ]);
+    if (mine !== asked) return;
     answer = main.rows;
     total = all ? (all.rows[0] ?? null) : null;
     compared = before ? before.rows : null;
     comparedTotal = beforeAll ? (beforeAll.rows[0] ?? null) : null;
   } catch (e) {
+    if (mine !== asked) return;
     answer = [];
     total = null;
     compared = null;
