@@ -7,6 +7,7 @@
 //! - [`query`]: [`KpiQuery`], what `ccpulse kpi` asks: metrics, `--by` items, range, filters.
 //! - [`sql`]: compiling a query to SQL for a [`Dialect`] ([`CompiledQuery`]), with what
 //!   `--explain` shows of each metric.
+//! - [`clickhouse`]: the ClickHouse dialect of [`sql`] (what differs from DuckDB's SQL).
 //! - [`drill`]: the contacts behind a figure ([`DrillQuery`]), from the metric's own SQL.
 //! - [`result`]: what a question answers ([`KpiResult`]: rows of keys, values, numerators and
 //!   denominators); the store fills it.
@@ -15,6 +16,7 @@
 
 pub mod baseline;
 pub mod catalog;
+pub mod clickhouse;
 pub mod drill;
 pub mod present;
 pub mod query;

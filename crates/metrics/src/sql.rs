@@ -17,7 +17,10 @@ use crate::{Catalog, Metric, MetricSpec, QueryError, Table, Unit};
 /// The SQL dialect to compile for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
+    /// The embedded default.
     DuckDb,
+    /// A ClickHouse server or cluster (18.16 and later; see [`crate::clickhouse`]).
+    ClickHouse,
 }
 
 /// What kind of value an output column holds.
@@ -357,7 +360,7 @@ fn resolve_ratio(
     })
 }
 
-fn fmt_num(n: f64) -> String {
+pub(crate) fn fmt_num(n: f64) -> String {
     let s = format!("{n}");
     s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
 }
@@ -1296,7 +1299,9 @@ pub fn compile(
     settings: &TenantSettings,
     dialect: Dialect,
 ) -> Result<CompiledQuery, QueryError> {
-    let Dialect::DuckDb = dialect;
+    if dialect == Dialect::ClickHouse {
+        return crate::clickhouse::compile(catalog, query, settings);
+    }
     let metrics = query
         .metrics
         .iter()

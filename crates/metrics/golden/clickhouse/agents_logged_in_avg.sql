@@ -1,0 +1,1 @@
+-- not compiled: `agents_logged_in_avg` (a metric over agent_states) is not available on the ClickHouse store yet

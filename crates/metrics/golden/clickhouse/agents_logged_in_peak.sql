@@ -1,0 +1,1 @@
+-- not compiled: `agents_logged_in_peak` (a metric over agent_presence) is not available on the ClickHouse store yet

@@ -1,0 +1,1 @@
+-- not compiled: `arrivals_per_day` (a metric over days) is not available on the ClickHouse store yet

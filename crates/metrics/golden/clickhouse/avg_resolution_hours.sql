@@ -1,0 +1,1 @@
+-- not compiled: `avg_resolution_hours` (a metric over tickets) is not available on the ClickHouse store yet

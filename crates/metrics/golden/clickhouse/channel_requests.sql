@@ -1,0 +1,1 @@
+-- not compiled: `channel_requests` (a metric over channel_legs) is not available on the ClickHouse store yet

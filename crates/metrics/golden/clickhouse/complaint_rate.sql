@@ -1,0 +1,1 @@
+-- not compiled: `complaint_rate` (a metric over tickets) is not available on the ClickHouse store yet

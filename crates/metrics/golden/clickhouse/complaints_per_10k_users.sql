@@ -1,0 +1,1 @@
+-- not compiled: `complaints_per_10k_users` (a metric over tickets) is not available on the ClickHouse store yet

@@ -1,0 +1,1 @@
+-- not compiled: `days` (a metric over days) is not available on the ClickHouse store yet

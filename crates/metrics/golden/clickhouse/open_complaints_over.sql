@@ -1,0 +1,1 @@
+-- not compiled: `open_complaints_over` (a metric over tickets) is not available on the ClickHouse store yet

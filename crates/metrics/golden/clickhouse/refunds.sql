@@ -1,0 +1,1 @@
+-- not compiled: `refunds` (a metric over tickets) is not available on the ClickHouse store yet

@@ -1,0 +1,1 @@
+-- not compiled: `repeat_complaints` (a metric over tickets) is not available on the ClickHouse store yet

@@ -1,0 +1,1 @@
+-- not compiled: cutting by team is not available on the ClickHouse store yet

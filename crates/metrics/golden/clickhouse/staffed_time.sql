@@ -1,0 +1,1 @@
+-- not compiled: `staffed_time` (a metric over agent_states) is not available on the ClickHouse store yet

@@ -1,0 +1,1 @@
+-- not compiled: `subscribers` (a metric over subscribers) is not available on the ClickHouse store yet

@@ -1,0 +1,15 @@
+SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100), 2, 2)) AS b0,
+       k1 AS b1,
+       CASE WHEN d0 = 0 OR d0 IS NULL THEN NULL ELSE CAST(coalesce(n0, 0) AS DOUBLE) / d0 END AS v0,
+       n0,
+       d0
+FROM (
+  SELECT local_month AS k0,
+         queue AS k1,
+         countIf((is_inbound AND is_answered) AND (survey_offered AND survey_score IS NOT NULL)) AS n0,
+         countIf((is_inbound AND is_answered)) AS d0
+  FROM contacts FINAL
+  WHERE tenant = 'default' AND local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC') AND queue IN ('vip', 'general')
+  GROUP BY k0, k1
+)
+ORDER BY k0 NULLS LAST, k1 NULLS LAST

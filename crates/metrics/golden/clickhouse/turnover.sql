@@ -1,0 +1,1 @@
+-- not compiled: `turnover` (a metric over agents) is not available on the ClickHouse store yet

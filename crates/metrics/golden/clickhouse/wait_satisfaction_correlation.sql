@@ -1,0 +1,1 @@
+-- not compiled: `wait_satisfaction_correlation` (a metric over survey_ranks) is not available on the ClickHouse store yet

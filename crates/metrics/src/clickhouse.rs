@@ -1,0 +1,487 @@
+//! The ClickHouse dialect: the same catalog and questions compiled to SQL that ClickHouse
+//! runs, down to the version Debian ships (18.16).
+//!
+//! What differs from DuckDB's SQL, and how this module writes it:
+//! - no common table expressions in 18.16: the aggregate is a subquery;
+//! - `count_if` is `countIf`; `true` / `false` are `1` / `0` (booleans are `UInt8`); `//` starts
+//!   a comment (integer division is `intDiv`); no `printf` / `lpad` (labels are built with
+//!   `concat` and two-digit padding by `substring(toString(100 + x), 2, 2)`);
+//! - `quantile_cont` (linear interpolation between the two nearest values) has no exact
+//!   equivalent in 18.16 (`quantileExact` takes the upper value; `quantileExactInclusive` came
+//!   later): it is computed from the sorted values, with the same formula as DuckDB's;
+//! - the HTTP interface of 18.16 binds no parameters: values are quoted literals;
+//! - contacts live in a `ReplacingMergeTree` (a contact written again is a new version of the
+//!   same (tenant, id)): every read says `FINAL`, so each contact counts once, as in DuckDB.
+
+use std::fmt::Write as _;
+
+use crate::query::{Bucket, ByItem, Dimension, KpiQuery, TenantSettings};
+use crate::sql::{resolve, scale_of, value_of, CompiledQuery, OutputKind, Reads};
+use crate::{Catalog, QueryError, Table};
+
+/// A value as a ClickHouse string literal.
+pub fn literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn unsupported(what: &str) -> QueryError {
+    QueryError::Unsupported(format!(
+        "{what} is not available on the ClickHouse store yet"
+    ))
+}
+
+/// Where the single-quoted string starting at `start` ends (the index after its closing quote).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The index of the `)` closing the `(` at `open`, and the top-level arguments between.
+fn arguments(sql: &str, open: usize) -> Option<(usize, Vec<&str>)> {
+    let bytes = sql.as_bytes();
+    let mut depth = 0usize;
+    let mut args = Vec::new();
+    let mut from = open + 1;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                i = string_end(bytes, i);
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    args.push(sql[from..i].trim());
+                    return Some((i, args));
+                }
+            }
+            b',' if depth == 1 => {
+                args.push(sql[from..i].trim());
+                from = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// DuckDB's `quantile_cont(x, p)`: the sorted values' linear interpolation at `p * (n - 1)`;
+/// null without values.
+fn quantile_cont(x: &str, p: &str) -> String {
+    let s = format!("arraySort(groupArray(toFloat64({x})))");
+    let h = format!("({p}) * (length({s}) - 1)");
+    let lo = format!("{s}[toUInt64(floor({h})) + 1]");
+    let hi = format!("{s}[toUInt64(ceil({h})) + 1]");
+    format!("if(length({s}) = 0, NULL, {lo} + ({h} - floor({h})) * ({hi} - {lo}))")
+}
+
+/// A catalog expression (DuckDB's SQL) in ClickHouse's: functions renamed, boolean literals
+/// as numbers, `quantile_cont` interpolated by hand. Fails on what has no translation here.
+pub fn expr(sql: &str) -> Result<String, QueryError> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' {
+            let end = string_end(bytes, i);
+            // DuckDB doubles a quote inside a string; ClickHouse reads that too.
+            out.push_str(&sql[i..end]);
+            i = end;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &sql[start..i];
+            let mut j = i;
+            while j < bytes.len() && bytes[j] == b' ' {
+                j += 1;
+            }
+            let call = bytes.get(j) == Some(&b'(');
+            match (word.to_ascii_lowercase().as_str(), call) {
+                ("count_if", true) => out.push_str("countIf"),
+                ("quantile_cont", true) => {
+                    let (close, args) = arguments(sql, j)
+                        .ok_or_else(|| unsupported("an unclosed quantile_cont("))?;
+                    let [x, p] = args.as_slice() else {
+                        return Err(unsupported("quantile_cont with other than two arguments"));
+                    };
+                    out.push_str(&quantile_cont(&expr(x)?, &expr(p)?));
+                    i = close + 1;
+                }
+                ("true", false) => out.push('1'),
+                ("false", false) => out.push('0'),
+                ("ilike" | "epoch_us" | "strftime" | "printf" | "lpad" | "list", _) => {
+                    return Err(unsupported(&format!("SQL `{word}`")));
+                }
+                _ => out.push_str(word),
+            }
+        } else if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            return Err(unsupported("integer division `//` in a catalog expression"));
+        } else if c == b':' && bytes.get(i + 1) == Some(&b':') {
+            return Err(unsupported("a `::` cast in a catalog expression"));
+        } else {
+            let ch = sql[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    Ok(out)
+}
+
+/// Two digits, zero-padded, of a small non-negative integer expression.
+fn pad2(x: &str) -> String {
+    format!("substring(toString(100 + {x}), 2, 2)")
+}
+
+/// The column (or expression) holding a dimension.
+fn dimension_column(d: Dimension) -> String {
+    match d {
+        Dimension::HourOfDay => "local_hour".to_owned(),
+        Dimension::Weekday => "local_weekday".to_owned(),
+        Dimension::Province => {
+            "if(region IS NULL, NULL, splitByChar('/', assumeNotNull(region))[1])".to_owned()
+        }
+        Dimension::TimeOfDay => format!(
+            "concat({}, ':', {})",
+            pad2("intDiv(local_slot, 4)"),
+            pad2("(local_slot % 4) * 15")
+        ),
+        other => other.name().to_owned(),
+    }
+}
+
+/// The raw key expressions of a `--by` item and its label over the key aliases `keys`.
+fn by_sql(item: ByItem, keys: &[String]) -> (Vec<String>, String, OutputKind) {
+    let k = |i: usize| keys.get(i).map_or("NULL", String::as_str).to_owned();
+    let hhmm = |hh: String, mm: String| {
+        format!(
+            "concat(formatDateTime({}, '%Y-%m-%d'), 'T', {}, ':', {})",
+            k(0),
+            pad2(&hh),
+            pad2(&mm)
+        )
+    };
+    let year_and = |sep: &str, divisor: u32, rest: String| {
+        format!(
+            "concat(toString(intDiv({0}, {divisor})), '{sep}', {rest})",
+            k(0)
+        )
+    };
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    match item {
+        ByItem::Bucket(b) => {
+            let (raw, label) = match b {
+                Bucket::Min15 => (
+                    owned(&["local_date", "local_slot"]),
+                    hhmm(
+                        format!("intDiv({}, 4)", k(1)),
+                        format!("({} % 4) * 15", k(1)),
+                    ),
+                ),
+                Bucket::Min30 => (
+                    owned(&["local_date", "intDiv(local_slot, 2)"]),
+                    hhmm(
+                        format!("intDiv({}, 2)", k(1)),
+                        format!("({} % 2) * 30", k(1)),
+                    ),
+                ),
+                Bucket::Hour => (
+                    owned(&["local_date", "local_hour"]),
+                    hhmm(k(1), "0".to_owned()),
+                ),
+                Bucket::Day => (
+                    owned(&["local_date"]),
+                    format!("formatDateTime({}, '%Y-%m-%d')", k(0)),
+                ),
+                Bucket::Week => (
+                    owned(&["local_week"]),
+                    year_and("-W", 100, pad2(&format!("{} % 100", k(0)))),
+                ),
+                Bucket::Month => (
+                    owned(&["local_month"]),
+                    year_and("-", 100, pad2(&format!("{} % 100", k(0)))),
+                ),
+                Bucket::Quarter => (
+                    owned(&[
+                        "intDiv(local_month, 100) * 10 + intDiv(local_month % 100 - 1, 3) + 1",
+                    ]),
+                    year_and("-Q", 10, format!("toString({} % 10)", k(0))),
+                ),
+                Bucket::Year => (
+                    owned(&["intDiv(local_month, 100)"]),
+                    format!("toString({})", k(0)),
+                ),
+            };
+            (raw, label, OutputKind::Text)
+        }
+        ByItem::Dimension(Dimension::TimeOfDay) => (
+            owned(&["local_slot"]),
+            format!(
+                "concat({}, ':', {})",
+                pad2(&format!("intDiv({}, 4)", k(0))),
+                pad2(&format!("({} % 4) * 15", k(0)))
+            ),
+            OutputKind::Text,
+        ),
+        ByItem::Dimension(Dimension::WaitBand) => (
+            owned(&["wait_band_no", "wait_band"]),
+            k(1),
+            OutputKind::Text,
+        ),
+        ByItem::Dimension(d) => {
+            let kind = if d.is_numeric() {
+                OutputKind::Integer
+            } else {
+                OutputKind::Text
+            };
+            (vec![dimension_column(d)], k(0), kind)
+        }
+    }
+}
+
+/// The wait band columns (see the DuckDB dialect's): `wait_band_no` and `wait_band`.
+fn wait_band_columns(settings: &TenantSettings) -> String {
+    let mut no = String::from("multiIf(wait_s IS NULL, NULL");
+    let mut label = no.clone();
+    let mut lower = "0".to_owned();
+    for (i, b) in settings.wait_bands.iter().enumerate() {
+        let upper = crate::sql::fmt_num(*b);
+        let _ = write!(no, ", wait_s < {upper}, {i}");
+        let _ = write!(label, ", wait_s < {upper}, '{lower}-{upper}'");
+        lower = upper;
+    }
+    let _ = write!(no, ", {}) AS wait_band_no", settings.wait_bands.len());
+    let _ = write!(label, ", '{lower}+') AS wait_band");
+    format!("{no}, {label}")
+}
+
+/// The contacts a question reads, each once (`FINAL`), with the columns it needs.
+fn contacts_relation(
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+) -> Result<String, QueryError> {
+    for (d, what) in [
+        (Dimension::Team, "cutting by team"),
+        (Dimension::Anomaly, "cutting by anomaly"),
+        (Dimension::ServiceChannel, "cutting by service channel"),
+    ] {
+        if query.uses(d) {
+            return Err(unsupported(what));
+        }
+    }
+    if reads.repeat_days.is_some() {
+        return Err(unsupported("a repeat-contact metric"));
+    }
+    if reads.talk_p95 || reads.schedule {
+        return Err(unsupported("a metric against the queue's talk percentile"));
+    }
+    if query.uses(Dimension::WaitBand) {
+        return Ok(format!(
+            "(SELECT *, {} FROM contacts FINAL)",
+            wait_band_columns(settings)
+        ));
+    }
+    Ok("contacts FINAL".to_owned())
+}
+
+/// The WHERE clause: tenant, range (tenant-local) and filters, values as literals.
+fn where_of(query: &KpiQuery) -> String {
+    let mut wheres = vec![format!("tenant = {}", literal(query.tenant.as_str()))];
+    if let Some(from) = query.from {
+        wheres.push(format!(
+            "local_ts >= toDateTime({}, 'UTC')",
+            literal(&from.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        ));
+    }
+    if let Some(to) = query.to {
+        wheres.push(format!(
+            "local_ts < toDateTime({}, 'UTC')",
+            literal(&to.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        ));
+    }
+    for f in &query.filters {
+        let values: Vec<String> = f
+            .values
+            .iter()
+            .map(|v| {
+                if f.dimension.is_numeric() {
+                    format!("toInt64OrNull({})", literal(v))
+                } else {
+                    literal(v)
+                }
+            })
+            .collect();
+        wheres.push(format!(
+            "{} IN ({})",
+            dimension_column(f.dimension),
+            values.join(", ")
+        ));
+    }
+    wheres.join(" AND ")
+}
+
+/// Compiles `query` for ClickHouse: contact metrics by any bucket and the contact dimensions.
+pub(crate) fn compile(
+    catalog: &Catalog,
+    query: &KpiQuery,
+    settings: &TenantSettings,
+) -> Result<CompiledQuery, QueryError> {
+    let mut metrics = query
+        .metrics
+        .iter()
+        .map(|m| resolve(catalog, m, settings))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in &metrics {
+        if m.table != Table::Contacts || m.denominator_table != Table::Contacts {
+            return Err(unsupported(&format!(
+                "`{}` (a metric over {})",
+                m.written,
+                if m.table == Table::Contacts {
+                    m.denominator_table.as_str()
+                } else {
+                    m.table.as_str()
+                }
+            )));
+        }
+    }
+    let relation = contacts_relation(query, &Reads::of(&metrics, Table::Contacts), settings)?;
+    for m in &mut metrics {
+        m.numerator_sql = expr(&m.numerator_sql)?;
+        m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
+    }
+    let where_sql = where_of(query);
+
+    let mut inner_keys = Vec::new();
+    let mut labels = Vec::new();
+    let mut by = Vec::new();
+    for item in &query.by {
+        let (raw, _, _) = by_sql(*item, &[]);
+        let aliases: Vec<String> = (inner_keys.len()..inner_keys.len() + raw.len())
+            .map(|i| format!("k{i}"))
+            .collect();
+        for (e, alias) in raw.iter().zip(&aliases) {
+            inner_keys.push(format!("{e} AS {alias}"));
+        }
+        let (_, label, kind) = by_sql(*item, &aliases);
+        labels.push(label);
+        by.push((*item, kind));
+    }
+
+    let mut aggs = Vec::new();
+    let mut outs = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        aggs.push(format!("{} AS n{i}", m.numerator_sql));
+        aggs.push(format!(
+            "{} AS d{i}",
+            m.denominator_sql
+                .as_deref()
+                .unwrap_or("CAST(NULL AS Nullable(Float64))")
+        ));
+        outs.push(value_of(i, m, &scale_of(m)));
+    }
+    let figures: Vec<String> = outs
+        .iter()
+        .cloned()
+        .chain((0..metrics.len()).map(|i| format!("n{i}")))
+        .chain((0..metrics.len()).map(|i| format!("d{i}")))
+        .collect();
+
+    let mut inner = format!(
+        "SELECT {}\n  FROM {relation}\n  WHERE {where_sql}",
+        inner_keys
+            .iter()
+            .chain(&aggs)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",\n         ")
+    );
+    if !inner_keys.is_empty() {
+        let keys: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
+        let _ = write!(inner, "\n  GROUP BY {}", keys.join(", "));
+    }
+    let mut select: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{l} AS b{i}"))
+        .collect();
+    select.extend(figures.iter().cloned());
+    let mut sql = format!("SELECT {}\nFROM (\n  {inner}\n)", select.join(",\n       "));
+    if !inner_keys.is_empty() {
+        let order: Vec<String> = (0..inner_keys.len())
+            .map(|i| format!("k{i} NULLS LAST"))
+            .collect();
+        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
+    }
+    let empty_sql = format!(
+        "SELECT {} FROM (SELECT {} FROM {relation} WHERE 0)",
+        figures.join(", "),
+        aggs.join(", ")
+    );
+    let range_sql =
+        format!("SELECT min(local_ts), max(local_ts) FROM {relation} WHERE {where_sql}");
+    Ok(CompiledQuery {
+        sql,
+        params: Vec::new(),
+        by,
+        metrics,
+        empty_sql,
+        range_sql,
+        from: query.from,
+        to: query.to,
+        table: Table::Contacts,
+        rollup: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_translate_outside_strings_only() {
+        assert_eq!(
+            expr("count_if(is_inbound AND coalesce(x, false) AND y = 'count_if(true)')").unwrap(),
+            "countIf(is_inbound AND coalesce(x, 0) AND y = 'count_if(true)')"
+        );
+        assert_eq!(
+            expr("count_if(reason = 'it''s')").unwrap(),
+            "countIf(reason = 'it''s')"
+        );
+        let q = expr("quantile_cont(CASE WHEN a THEN wait_s END, 0.9)").unwrap();
+        assert!(
+            q.contains("groupArray(toFloat64(CASE WHEN a THEN wait_s END))"),
+            "{q}"
+        );
+        assert!(expr("count_if(a // 2 = 1)").is_err());
+        assert!(expr("count_if(a ILIKE '%x%')").is_err());
+    }
+
+    #[test]
+    fn literals_are_escaped() {
+        assert_eq!(literal(r"it's \ ok"), r"'it\'s \\ ok'");
+    }
+}
