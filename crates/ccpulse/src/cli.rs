@@ -26,6 +26,11 @@ pub struct Cli {
     /// Configuration file (default: ccpulse.toml in the data directory).
     #[arg(long, global = true, env = "CCPULSE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Where the data lives: the embedded DuckDB file in the data directory (default), or a
+    /// ClickHouse server or cluster, `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE`
+    /// (set it up with `ccpulse store init`).
+    #[arg(long, global = true, env = "CCPULSE_STORE")]
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,6 +83,12 @@ pub enum Command {
     Quarantine {
         #[command(subcommand)]
         command: QuarantineCommand,
+    },
+    /// Set up the store: the data directory's DuckDB file, or the tables of a ClickHouse
+    /// store (`--store clickhouse://...`), on one server or distributed over a cluster.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
     },
     /// Manage tenants.
     Tenant {
@@ -820,6 +831,30 @@ pub enum QuarantineCommand {
         mapping: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Create the database and its tables, or bring them to this version's schema; safe to
+    /// run again.
+    Init {
+        /// ClickHouse: distribute every table over this cluster (a `remote_servers` entry of
+        /// the servers' configuration): a `<table>_local` on every server, sharded by tenant
+        /// and contact id, and a `Distributed` `<table>` over them.
+        #[arg(long)]
+        cluster: Option<String>,
+        /// ClickHouse: the HTTP addresses of the cluster's servers in its order
+        /// (`http://host:8123`), when they differ from each shard's host on --store's port.
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<String>,
+    },
+    /// Copy every tenant (settings and contacts) of the data directory's DuckDB file to a
+    /// ClickHouse store set up by `store init`: moving a center to ClickHouse.
+    Copy {
+        /// The ClickHouse store, `clickhouse://HOST:8123/DATABASE`.
+        #[arg(long)]
+        to: String,
     },
 }
 

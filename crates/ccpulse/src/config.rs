@@ -34,6 +34,12 @@ pub struct FileConfig {
     /// The server's limits on clients: timeouts, connections, body size and memory.
     #[serde(default)]
     pub server: ServerLimitsFile,
+    /// Where the data lives (as `--store`): a `clickhouse://` address; default the data
+    /// directory's DuckDB file.
+    pub store: Option<String>,
+    /// ClickHouse's user and password, when the `clickhouse://` address does not carry them.
+    pub clickhouse_user: Option<String>,
+    pub clickhouse_password: Option<String>,
 }
 
 /// `[server]` in `ccpulse.toml`.
@@ -74,6 +80,13 @@ pub struct Config {
     pub max_text_bytes: usize,
     /// The server's limits on clients.
     pub server: ServerLimitsFile,
+    /// A `clickhouse://` store, when the data lives there (`--store`, `CCPULSE_STORE`, `store`);
+    /// not printed (it may hold a password).
+    #[serde(skip)]
+    pub store_url: Option<String>,
+    pub clickhouse_user: Option<String>,
+    #[serde(skip)]
+    pub clickhouse_password: Option<String>,
 }
 
 impl Config {
@@ -130,6 +143,9 @@ impl Config {
                 .max_text_bytes
                 .unwrap_or(ccpulse_ingest::contacts::limits::DEFAULT_MAX_TEXT),
             server: from_file.server,
+            store_url: from_file.store,
+            clickhouse_user: from_file.clickhouse_user,
+            clickhouse_password: from_file.clickhouse_password,
         })
     }
 
@@ -151,6 +167,26 @@ impl Config {
     }
 
     /// The store settings of this configuration.
+    /// The ClickHouse store configured, if the data lives in one.
+    pub fn clickhouse(&self) -> anyhow::Result<Option<ccpulse_store::ClickHouseUrl>> {
+        let Some(url) = self
+            .store_url
+            .as_deref()
+            .filter(|u| !u.is_empty() && *u != "duckdb")
+        else {
+            return Ok(None);
+        };
+        if !ccpulse_store::ClickHouseUrl::is_clickhouse(url) {
+            bail!("--store `{url}`: use clickhouse://HOST:8123/DATABASE, or leave it out for the data directory's DuckDB file");
+        }
+        Ok(Some(
+            ccpulse_store::ClickHouseUrl::parse(url)?.with_credentials(
+                self.clickhouse_user.as_deref(),
+                self.clickhouse_password.as_deref(),
+            ),
+        ))
+    }
+
     pub fn store(&self) -> ccpulse_store::StoreConfig {
         ccpulse_store::StoreConfig {
             memory_limit: self.memory_limit.clone(),

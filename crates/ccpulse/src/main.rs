@@ -44,7 +44,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
-    let cfg = Config::load(&cli.data, cli.config.as_deref())?;
+    let mut cfg = Config::load(&cli.data, cli.config.as_deref())?;
+    if cli.store.is_some() {
+        cfg.store_url = cli.store.clone();
+    }
+    if cfg.clickhouse()?.is_some() {
+        cmd::store::check_clickhouse_serves(&cli.command)?;
+    }
     ccpulse_ingest::contacts::limits::set(cfg.max_duration_s, cfg.max_text_bytes);
     if !matches!(
         cli.command,
@@ -62,6 +68,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> cmd::Done {
         Command::Tail(a) => cmd::import::tail(&cfg, a),
         Command::Quarantine { command } => cmd::quarantine::run(&cfg, command),
         Command::Tenant { command } => cmd::tenant::run(&cfg, command),
+        Command::Store { command } => cmd::store::run(&cfg, command),
         Command::Metrics(a) => cmd::kpi::metrics(&cfg, a),
         Command::Kpi(a) => cmd::kpi::kpi(&cfg, a),
         Command::Contacts(a) => cmd::contacts::contacts(&cfg, a),

@@ -85,7 +85,7 @@ WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-01-01' AND local_ts < TIM
 GROUP BY local_month, queue
 ORDER BY local_month, queue NULLS LAST";
 
-const METRICS_A: &str = "offered,answered,abandoned,self_service,agent_requests,short_abandoned,outbound,answer_rate,service_level,answered_within[threshold=15],asa,avg_wait,longest_wait,p90_wait,avg_talk,talk_minutes,aht,survey_offered,satisfaction,outbound_connect_rate";
+pub(crate) const METRICS_A: &str = "offered,answered,abandoned,self_service,agent_requests,short_abandoned,outbound,answer_rate,service_level,answered_within[threshold=15],asa,avg_wait,longest_wait,p90_wait,avg_talk,talk_minutes,aht,survey_offered,satisfaction,outbound_connect_rate";
 
 const HAND_B: &str = "
 SELECT agent,
@@ -111,7 +111,7 @@ WHERE tenant = 'bench' AND local_ts >= TIMESTAMP '2021-06-01' AND local_ts < TIM
 GROUP BY local_hour ORDER BY local_hour";
 
 /// The best of `runs` timings of `f`, and the row count it returned.
-fn best_of(
+pub(crate) fn best_of(
     runs: usize,
     mut f: impl FnMut() -> anyhow::Result<usize>,
 ) -> anyhow::Result<(Duration, usize)> {
@@ -147,7 +147,7 @@ pub fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
 }
 
 /// Generates `n` contacts of 2021 as canonical JSON Lines into `path`.
-fn generate_file(path: &Path, n: u64) -> anyhow::Result<()> {
+pub(crate) fn generate_file(path: &Path, n: u64) -> anyhow::Result<()> {
     let tz = TimeZone::get("Asia/Shanghai")?;
     let tenant = TenantId::new("bench")?;
     let mut g = Generator::new(tenant, tz, 42);

@@ -8,10 +8,12 @@
 //!   intervals and open calls ([`import_queue_log`]); [`tail`] follows a growing log.
 //! - [`mapped`]: CSV/xlsx exports through a mapping, Asterisk CDRs and Connect CTRs
 //!   ([`Source`], [`import_converted`]).
+//! - [`clickhouse`]: contacts into a ClickHouse store ([`import_contacts_clickhouse`]).
 //! - [`records`]: tickets, subscribers, agents and agent-state intervals ([`records::import`]).
 //! - [`replay`]: quarantined records read again after a fix.
 //! - [`progress`]: the progress bar on stderr.
 
+pub mod clickhouse;
 pub mod contacts;
 pub mod mapped;
 pub mod progress;
@@ -20,6 +22,7 @@ pub mod records;
 pub mod replay;
 pub mod tail;
 
+pub use clickhouse::import_contacts_clickhouse;
 pub use contacts::{import_contacts, ImportSummary, BATCH_ROWS};
 pub use mapped::{import_converted, Source};
 pub use queue_log::import_queue_log;

@@ -240,6 +240,25 @@ impl DuckDbStore {
     }
 
     /// Number of contacts stored for `tenant`.
+    /// Every contact of `tenant` as Arrow batches in the columns of
+    /// [`crate::ContactRows::table_schema`], handed to `each` one at a time.
+    pub fn contact_batches(
+        &self,
+        tenant: &TenantId,
+        mut each: impl FnMut(crate::RecordBatch) -> Result<()>,
+    ) -> Result<()> {
+        let schema = crate::ContactRows::table_schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM contacts WHERE tenant = ? ORDER BY id",
+            names.join(", ")
+        ))?;
+        for batch in stmt.query_arrow([tenant.as_str()])? {
+            each(batch)?;
+        }
+        Ok(())
+    }
+
     pub fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
         let tenant = tenant.as_str();
         let n: i64 = self.conn.query_row(

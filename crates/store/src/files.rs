@@ -35,6 +35,13 @@ pub fn read_optional(path: &Path) -> Result<Option<(String, String)>> {
     }
 }
 
+/// The catalog: the embedded one plus `metrics.toml` in `dir` (the data directory, whichever
+/// database holds the data).
+pub fn catalog_in(dir: &Path) -> Result<Catalog> {
+    let file = read(dir, CATALOG_FILE)?;
+    Ok(Catalog::load(as_pair(file.as_ref()))?)
+}
+
 fn as_pair(file: Option<&(String, String)>) -> Option<(&str, &str)> {
     file.map(|(origin, text)| (origin.as_str(), text.as_str()))
 }
@@ -42,8 +49,7 @@ fn as_pair(file: Option<&(String, String)>) -> Option<(&str, &str)> {
 impl DuckDbStore {
     /// The catalog: the embedded one plus `metrics.toml` in the data directory.
     pub fn catalog(&self) -> Result<Catalog> {
-        let file = read(self.dir(), CATALOG_FILE)?;
-        Ok(Catalog::load(as_pair(file.as_ref()))?)
+        catalog_in(self.dir())
     }
 
     /// The standards `tenant` is scored by: the catalog's bands with its overrides.

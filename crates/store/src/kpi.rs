@@ -21,7 +21,7 @@ use crate::{DuckDbStore, Result, StoreError};
 const SLOT_SECONDS: i64 = 900;
 
 /// One figure per metric.
-type Figures = Vec<Option<f64>>;
+pub(crate) type Figures = Vec<Option<f64>>;
 
 fn number(v: Value) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
@@ -67,7 +67,7 @@ impl DuckDbStore {
             query: compiled,
         };
         if query.fill {
-            self.fill(&mut result)?;
+            fill_rows(&mut result, |q| self.data_range(q), |q| self.empty_row(q))?;
         }
         Ok(result)
     }
@@ -196,74 +196,6 @@ impl DuckDbStore {
         Ok(())
     }
 
-    fn fill(&self, result: &mut KpiResult) -> Result<()> {
-        let q = &result.query;
-        let Some((pos, bucket)) =
-            q.by.iter()
-                .enumerate()
-                .find_map(|(i, (item, _))| match item {
-                    ByItem::Bucket(b) => Some((i, *b)),
-                    ByItem::Dimension(_) => None,
-                })
-        else {
-            return Ok(());
-        };
-        let (from, to) = match (q.from, q.to) {
-            (Some(f), Some(t)) => (f, t),
-            (f, t) => {
-                let (lo, hi) = self.data_range(q)?;
-                let (Some(lo), Some(hi)) = (f.or(lo), t.or(hi)) else {
-                    return Ok(());
-                };
-                (lo, hi)
-            }
-        };
-        let labels = bucket.labels(from, to);
-        let others: BTreeSet<Vec<KeyValue>> = if result.rows.is_empty() {
-            if q.by.len() > 1 {
-                return Ok(());
-            }
-            BTreeSet::from([Vec::new()])
-        } else {
-            result
-                .rows
-                .iter()
-                .map(|r| {
-                    let mut k = r.keys.clone();
-                    k.remove(pos);
-                    k
-                })
-                .collect()
-        };
-        let present: BTreeSet<Vec<KeyValue>> = result.rows.iter().map(|r| r.keys.clone()).collect();
-        let (values, numerators, denominators) = self.empty_row(q)?;
-        let mut filled = Vec::new();
-        for other in &others {
-            for label in &labels {
-                let mut keys = other.clone();
-                keys.insert(pos, KeyValue::Text(label.clone()));
-                if !present.contains(&keys) {
-                    filled.push(KpiRow {
-                        keys,
-                        values: values.clone(),
-                        numerators: numerators.clone(),
-                        denominators: denominators.clone(),
-                    });
-                }
-            }
-        }
-        result.rows.extend(filled);
-        result.rows.sort_by(|a, b| {
-            a.keys
-                .iter()
-                .zip(&b.keys)
-                .map(|(x, y)| x.sort_cmp(y))
-                .find(|o| *o != Ordering::Equal)
-                .unwrap_or(Ordering::Equal)
-        });
-        Ok(())
-    }
-
     /// What a bucket without contacts shows: values, numerators and denominators. A ratio
     /// of nothing explains itself as 0 / 0; a count of nothing is 0.
     fn empty_row(&self, q: &CompiledQuery) -> Result<(Figures, Figures, Figures)> {
@@ -276,14 +208,6 @@ impl DuckDbStore {
                 values[i] = number(row.get::<_, Value>(i)?);
                 nums[i] = number(row.get::<_, Value>(m + i)?);
                 dens[i] = number(row.get::<_, Value>(2 * m + i)?);
-            }
-        }
-        for (i, metric) in q.metrics.iter().enumerate() {
-            if metric.denominator_sql.is_some() {
-                nums[i] = Some(nums[i].unwrap_or(0.0));
-                dens[i] = Some(dens[i].unwrap_or(0.0));
-            } else if metric.unit == ccpulse_metrics::Unit::Count {
-                nums[i] = Some(nums[i].unwrap_or(0.0));
             }
         }
         Ok((values, nums, dens))
@@ -302,4 +226,96 @@ impl DuckDbStore {
         let parse = |s: Option<String>| s.and_then(|s| s.parse::<DateTime>().ok());
         Ok((parse(row.get(0)?), parse(row.get(1)?)))
     }
+}
+
+/// Adds the empty buckets of `result`'s range (from the question, or the data's range from
+/// `range`) for every combination of the other keys, with the figures of no contacts
+/// (`empty`): what `--fill` asks. Any store's rows go through it.
+pub(crate) fn fill_rows(
+    result: &mut KpiResult,
+    range: impl FnOnce(&CompiledQuery) -> Result<(Option<DateTime>, Option<DateTime>)>,
+    empty: impl FnOnce(&CompiledQuery) -> Result<(Figures, Figures, Figures)>,
+) -> Result<()> {
+    let q = &result.query;
+    let Some((pos, bucket)) =
+        q.by.iter()
+            .enumerate()
+            .find_map(|(i, (item, _))| match item {
+                ByItem::Bucket(b) => Some((i, *b)),
+                ByItem::Dimension(_) => None,
+            })
+    else {
+        return Ok(());
+    };
+    let (from, to) = match (q.from, q.to) {
+        (Some(f), Some(t)) => (f, t),
+        (f, t) => {
+            let (lo, hi) = range(q)?;
+            let (Some(lo), Some(hi)) = (f.or(lo), t.or(hi)) else {
+                return Ok(());
+            };
+            (lo, hi)
+        }
+    };
+    let labels = bucket.labels(from, to);
+    let others: BTreeSet<Vec<KeyValue>> = if result.rows.is_empty() {
+        if q.by.len() > 1 {
+            return Ok(());
+        }
+        BTreeSet::from([Vec::new()])
+    } else {
+        result
+            .rows
+            .iter()
+            .map(|r| {
+                let mut k = r.keys.clone();
+                k.remove(pos);
+                k
+            })
+            .collect()
+    };
+    let present: BTreeSet<Vec<KeyValue>> = result.rows.iter().map(|r| r.keys.clone()).collect();
+    let (values, numerators, denominators) = empty_figures(q, empty(q)?);
+    let mut filled = Vec::new();
+    for other in &others {
+        for label in &labels {
+            let mut keys = other.clone();
+            keys.insert(pos, KeyValue::Text(label.clone()));
+            if !present.contains(&keys) {
+                filled.push(KpiRow {
+                    keys,
+                    values: values.clone(),
+                    numerators: numerators.clone(),
+                    denominators: denominators.clone(),
+                });
+            }
+        }
+    }
+    result.rows.extend(filled);
+    result.rows.sort_by(|a, b| {
+        a.keys
+            .iter()
+            .zip(&b.keys)
+            .map(|(x, y)| x.sort_cmp(y))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    });
+    Ok(())
+}
+
+/// The figures of a bucket without contacts from what the store computed over no rows: a
+/// ratio of nothing explains itself as 0 / 0; a count of nothing is 0.
+fn empty_figures(
+    q: &CompiledQuery,
+    (values, mut nums, mut dens): (Figures, Figures, Figures),
+) -> (Figures, Figures, Figures) {
+    for (i, metric) in q.metrics.iter().enumerate() {
+        if metric.denominator_sql.is_some() {
+            nums[i] = Some(nums[i].unwrap_or(0.0));
+            dens[i] = Some(dens[i].unwrap_or(0.0));
+        } else if metric.unit == ccpulse_metrics::Unit::Count {
+            nums[i] = Some(nums[i].unwrap_or(0.0));
+        }
+    }
+    (values, nums, dens)
 }

@@ -19,10 +19,12 @@
 //! - [`access`]: users ([`User`]), token and session hashes.
 //! - [`alerts`]: alert rules and their history ([`AlertRecord`]).
 //! - [`quarantine`]: reading what was rejected ([`QuarantineEntry`]).
+//! - [`clickhouse`]: the ClickHouse store ([`ClickHouseStore`]) for a server or a cluster.
 
 pub mod access;
 pub mod alerts;
 pub mod audit;
+pub mod clickhouse;
 mod columns;
 pub mod contacts;
 pub mod drill;
@@ -45,6 +47,7 @@ pub mod tickets;
 pub use ::duckdb::arrow::record_batch::RecordBatch;
 pub use access::{limit_of, DataScope, TokenGrant, TokenInfo, User, UserChange};
 pub use alerts::AlertRecord;
+pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use columns::ContactRows;
 pub use contacts::{ContactBatch, ImportCounts};
 pub use drill::{ContactCard, Moment};
@@ -57,6 +60,75 @@ pub use schedules::{ReportRun, ReportSchedule};
 pub use sources::{Checkpoint, SourceState, UnknownLine};
 pub use templates::Template;
 pub use tenants::{Tenant, TenantHealth};
+
+/// What every store answers, whichever database holds the data: the seam between the
+/// commands and [`DuckDbStore`] or [`ClickHouseStore`].
+pub trait Store {
+    /// The tenants, by name.
+    fn tenants(&self) -> Vec<Tenant>;
+    /// The tenant `name`, if it exists.
+    fn tenant(&self, name: &str) -> Option<&Tenant>;
+    /// The tenant `name`, created with the defaults if new.
+    fn ensure_tenant(&mut self, name: &ccpulse_model::TenantId) -> Result<Tenant>;
+    /// Creates or changes a tenant.
+    fn set_tenant(
+        &mut self,
+        name: &ccpulse_model::TenantId,
+        timezone: Option<&str>,
+        settings: Option<ccpulse_metrics::TenantSettings>,
+    ) -> Result<Tenant>;
+    /// How many contacts the tenant has.
+    fn count_contacts(&self, tenant: &ccpulse_model::TenantId) -> Result<u64>;
+    /// A KPI question compiled for this store's SQL with the tenant's settings, not run.
+    fn compile(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::KpiQuery,
+    ) -> Result<ccpulse_metrics::CompiledQuery>;
+    /// A KPI question answered.
+    fn ask(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::KpiQuery,
+    ) -> Result<ccpulse_metrics::KpiResult>;
+}
+
+impl Store for DuckDbStore {
+    fn tenants(&self) -> Vec<Tenant> {
+        DuckDbStore::tenants(self)
+    }
+    fn tenant(&self, name: &str) -> Option<&Tenant> {
+        DuckDbStore::tenant(self, name)
+    }
+    fn ensure_tenant(&mut self, name: &ccpulse_model::TenantId) -> Result<Tenant> {
+        DuckDbStore::ensure_tenant(self, name)
+    }
+    fn set_tenant(
+        &mut self,
+        name: &ccpulse_model::TenantId,
+        timezone: Option<&str>,
+        settings: Option<ccpulse_metrics::TenantSettings>,
+    ) -> Result<Tenant> {
+        DuckDbStore::set_tenant(self, name, timezone, settings)
+    }
+    fn count_contacts(&self, tenant: &ccpulse_model::TenantId) -> Result<u64> {
+        DuckDbStore::count_contacts(self, tenant)
+    }
+    fn compile(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::KpiQuery,
+    ) -> Result<ccpulse_metrics::CompiledQuery> {
+        DuckDbStore::compile(self, catalog, query)
+    }
+    fn ask(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::KpiQuery,
+    ) -> Result<ccpulse_metrics::KpiResult> {
+        DuckDbStore::ask(self, catalog, query)
+    }
+}
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +151,9 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// ClickHouse refused a statement or could not be reached.
+    #[error("clickhouse: {0}")]
+    ClickHouse(String),
     /// A KPI question that cannot be asked (unknown metric, bad filter, bad time).
     #[error(transparent)]
     Query(#[from] ccpulse_metrics::QueryError),

@@ -17,6 +17,18 @@ use crate::config::Config;
 /// was rejected.
 pub fn import(cfg: &Config, a: ImportArgs) -> Done {
     let tenant = a.tenant.clone();
+    if let Some(url) = cfg.clickhouse()? {
+        let mut store = super::open_clickhouse(url)?;
+        let started = Instant::now();
+        let s = ccpulse_import::import_contacts_clickhouse(
+            &mut store,
+            &a.files,
+            tenant.as_ref(),
+            true,
+        )?;
+        print_summary(&s, a.json, started.elapsed())?;
+        return Ok(exit_code(&s, a.strict));
+    }
     let mut store = open(cfg)?;
     let started = Instant::now();
     let records = |store: &mut DuckDbStore, kind| {
@@ -50,13 +62,18 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
         ImportFormat::Subscribers => records(&mut store, Kind::Subscribers)?,
     };
     print_summary(&s, a.json, started.elapsed())?;
-    Ok(if !s.unreadable.is_empty() {
+    Ok(exit_code(&s, a.strict))
+}
+
+/// 2 when a file could not be read, 1 with `strict` when a record was rejected.
+fn exit_code(s: &ImportSummary, strict: bool) -> ExitCode {
+    if !s.unreadable.is_empty() {
         ExitCode::from(2)
-    } else if a.strict && s.counts.rejected > 0 {
+    } else if strict && s.counts.rejected > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// `ccpulse tail`: follows the file until stopped (or reads it once with `--once`).

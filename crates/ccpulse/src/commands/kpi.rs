@@ -6,16 +6,16 @@ use std::process::ExitCode;
 use ccpulse_metrics::{human, Catalog, KpiQuery, KpiResult, KpiText};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-use super::{known_tenant, lang_of, open, Done};
+use super::{known_tenant, lang_of, open, open_any, Done};
 use crate::cli::{KpiArgs, MetricsArgs};
 use crate::config::Config;
 
 /// `ccpulse kpi`.
 pub fn kpi(cfg: &Config, a: KpiArgs) -> Done {
     let lang = lang_of(cfg, a.lang.as_deref())?;
-    let store = open(cfg)?;
-    let tenant = known_tenant(&store, &a.tenant)?;
-    let catalog = store.catalog()?;
+    let store = open_any(cfg)?;
+    let tenant = known_tenant(store.as_ref(), &a.tenant)?;
+    let catalog = ccpulse_store::files::catalog_in(&cfg.data)?;
     let text = KpiText {
         metrics: &a.metrics,
         by: a.by.as_deref(),

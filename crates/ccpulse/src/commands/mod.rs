@@ -14,6 +14,7 @@ pub mod report;
 pub mod schedule;
 pub mod serve;
 pub mod staffing;
+pub mod store;
 pub mod template;
 pub mod tenant;
 pub mod topics;
@@ -23,7 +24,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::{ClickHouseStore, DuckDbStore, Store};
 
 use crate::config::Config;
 
@@ -44,6 +45,22 @@ pub fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
                 .context(format!("cannot open the store in {}", cfg.data.display())),
         }
     })
+}
+
+/// Opens the configured store, whichever database holds the data: the data directory's
+/// DuckDB file, or the ClickHouse store of `--store`.
+pub fn open_any(cfg: &Config) -> anyhow::Result<Box<dyn Store>> {
+    Ok(match cfg.clickhouse()? {
+        Some(url) => Box::new(open_clickhouse(url)?),
+        None => Box::new(open(cfg)?),
+    })
+}
+
+/// Opens a ClickHouse store set up by `ccpulse store init`.
+pub fn open_clickhouse(url: ccpulse_store::ClickHouseUrl) -> anyhow::Result<ClickHouseStore> {
+    let place = format!("clickhouse://{}:{}/{}", url.host, url.port, url.database);
+    ClickHouseStore::open(url)
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {place}")))
 }
 
 /// The process holding the store's lock, when that is why it cannot be opened (DuckDB says
@@ -75,7 +92,7 @@ pub fn tenant_or_default(name: Option<TenantId>) -> TenantId {
 }
 
 /// `tenant` when the store knows it, else an error that says so.
-pub fn known_tenant(store: &DuckDbStore, tenant: &TenantId) -> anyhow::Result<TenantId> {
+pub fn known_tenant<S: Store + ?Sized>(store: &S, tenant: &TenantId) -> anyhow::Result<TenantId> {
     if store.tenant(tenant.as_str()).is_none() {
         bail!("unknown tenant `{tenant}` (see `ccpulse tenant list`)");
     }

@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
-use super::{open, Done};
+use super::{open_any, Done};
 use crate::cli::TenantCommand;
 use crate::config::Config;
 
 /// Runs a tenant command.
 pub fn run(cfg: &Config, command: TenantCommand) -> Done {
-    let mut store = open(cfg)?;
+    let mut store = open_any(cfg)?;
     match command {
         TenantCommand::Set {
             name,

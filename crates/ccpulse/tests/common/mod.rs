@@ -1,6 +1,7 @@
 //! Running the real `ccpulse` binary against a temporary data directory.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod fixture;
 pub mod seed000;
 
 use std::io::Write as _;

@@ -1,6 +1,6 @@
 SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100), 2, 2)) AS b0,
        k1 AS b1,
-       CAST(n0 AS DOUBLE) AS v0,
+       CAST(n0 AS Nullable(Float64)) AS v0,
        n0,
        d0
 FROM (

@@ -1,6 +1,6 @@
 SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100), 2, 2)) AS b0,
        k1 AS b1,
-       coalesce(CAST(n0 AS DOUBLE), 0) AS v0,
+       coalesce(CAST(n0 AS Nullable(Float64)), 0) AS v0,
        n0,
        d0
 FROM (

@@ -1,0 +1,398 @@
+//! One conformance suite over the stores: the same contacts give the same figures on the
+//! embedded DuckDB, on one ClickHouse server, and on a cluster of two ClickHouse servers
+//! (every table distributed over two shards by tenant and contact id).
+//!
+//! The servers are Debian's `clickhouse-server` (installed by `scripts/setup`), started here on
+//! free loopback ports with their data in a temporary directory. Where it is not installed the
+//! tests say so and pass without running (nowhere else).
+//!
+//! Data: the seed 000 year (imported into each store by `ccpulse import`), the Wazo queue
+//! scenarios, the Anonymous Bank month and the PwC PhoneNow quarter (imported into DuckDB by
+//! their own importers, then moved by `ccpulse store copy`). Questions: every catalog metric the
+//! ClickHouse dialect compiles, at once, by none, month, day (filled), queue, month x queue,
+//! hour of day, weekday, time of day, wait band, and filtered.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use ccpulse_store::clickhouse::local::{server_binary, LocalServer, LOCAL_CLUSTER};
+use common::{shared_data, Cli};
+use serde_json::Value;
+
+/// One server and a two-shard cluster, alive as long as this is.
+struct ClickHouse {
+    single: LocalServer,
+    shards: Vec<LocalServer>,
+    _dir: tempfile::TempDir,
+}
+
+fn clickhouse() -> Option<ClickHouse> {
+    if server_binary().is_none() {
+        eprintln!("SKIPPED: clickhouse-server is not installed (scripts/setup installs it)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let single = LocalServer::start(&dir.path().join("single")).unwrap();
+    let shards = LocalServer::cluster(&dir.path().join("cluster"), 2).unwrap();
+    Some(ClickHouse {
+        single,
+        shards,
+        _dir: dir,
+    })
+}
+
+impl ClickHouse {
+    /// The single server's and the cluster's store of `database`, both set up.
+    fn stores(&self, cli: &Cli, database: &str) -> [String; 2] {
+        let single = self.single.url(database);
+        cli.ok(&["--store", &single, "store", "init"]);
+        let cluster = self.shards[0].url(database);
+        let nodes: Vec<String> = self
+            .shards
+            .iter()
+            .map(|s| format!("http://127.0.0.1:{}", s.http_port))
+            .collect();
+        cli.ok(&[
+            "--store",
+            &cluster,
+            "store",
+            "init",
+            "--cluster",
+            LOCAL_CLUSTER,
+            "--nodes",
+            &nodes.join(","),
+        ]);
+        [single, cluster]
+    }
+}
+
+/// The metrics ClickHouse compiles, comma-separated.
+fn clickhouse_metrics() -> String {
+    let catalog = ccpulse_metrics::Catalog::embedded().unwrap();
+    let tenant = ccpulse_model::TenantId::new("t").unwrap();
+    catalog
+        .order
+        .iter()
+        .filter(|m| {
+            let q = ccpulse_metrics::KpiQuery::of(tenant.clone(), &[m.as_str()]).unwrap();
+            ccpulse_metrics::compile(
+                &catalog,
+                &q,
+                &ccpulse_metrics::TenantSettings::default(),
+                ccpulse_metrics::Dialect::ClickHouse,
+            )
+            .is_ok()
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Whether two answers agree: the same shape and text, numbers to 1e-9 relative.
+fn same(a: &Value, b: &Value, at: &str) -> Result<(), String> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0) {
+                Ok(())
+            } else {
+                Err(format!("{at}: {x} vs {y}"))
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Err(format!("{at}: {} vs {} items", x.len(), y.len()));
+            }
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                same(p, q, &format!("{at}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                same(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{at}.{k}"),
+                )?;
+            }
+            Ok(())
+        }
+        _ if a == b => Ok(()),
+        _ => Err(format!("{at}: {a} vs {b}")),
+    }
+}
+
+/// Asks every question (one also filtered by `filter`) of tenant `tenant` over `range` of DuckDB (`cli`'s data directory)
+/// and of each ClickHouse store, and asserts the answers agree; the rows compared.
+fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filter: &str) -> usize {
+    let metrics = clickhouse_metrics();
+    let cuts: [&[&str]; 11] = [
+        &[],
+        &["--by", "month"],
+        &["--by", "day", "--fill"],
+        &["--by", "queue"],
+        &["--by", "month,queue"],
+        &["--by", "hour_of_day"],
+        &["--by", "weekday"],
+        &["--by", "time_of_day"],
+        &["--by", "wait_band"],
+        &["--by", "week,channel"],
+        &["--by", "quarter,direction", "--filter", filter],
+    ];
+    let mut rows = 0;
+    for cut in cuts {
+        let mut args = vec![
+            "kpi",
+            "--format",
+            "json",
+            "--tenant",
+            tenant,
+            "--from",
+            range.0,
+            "--to",
+            range.1,
+            "--metrics",
+            &metrics,
+        ];
+        args.extend_from_slice(cut);
+        let duck: Value = serde_json::from_str(&cli.ok(&args)).unwrap();
+        rows += duck["rows"].as_array().map_or(0, Vec::len);
+        for store in stores {
+            let mut with = vec!["--store", store.as_str()];
+            with.extend_from_slice(&args);
+            let other: Value = serde_json::from_str(&cli.ok(&with)).unwrap();
+            if let Err(e) = same(&duck, &other, "answer") {
+                panic!("{store} differs from DuckDB on {cut:?}: {e}");
+            }
+        }
+    }
+    rows
+}
+
+/// Imports contact file `text` for `tenant` (Asia/Shanghai) into DuckDB and into each
+/// ClickHouse store with `ccpulse import`, twice into ClickHouse (a re-import folds into the
+/// same contacts), and conforms over `range` (filtering by `queues`); the rows compared.
+fn imported(
+    ch: &ClickHouse,
+    database: &str,
+    text: &str,
+    (tenant, queues): (&str, &str),
+    range: (&str, &str),
+) -> usize {
+    let cli = Cli::new();
+    let file = cli.write("contacts.jsonl", text);
+    let stores = ch.stores(&cli, database);
+    let targets: Vec<Option<&String>> = std::iter::once(None)
+        .chain(stores.iter().map(Some))
+        .collect();
+    for (i, store) in targets.iter().enumerate() {
+        let with = |rest: &[&str]| {
+            let mut args: Vec<String> = Vec::new();
+            if let Some(s) = store {
+                args.extend(["--store".to_owned(), (*s).clone()]);
+            }
+            args.extend(rest.iter().map(|a| (*a).to_owned()));
+            args
+        };
+        let run = |rest: &[&str]| {
+            let args = with(rest);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli.ok(&refs)
+        };
+        run(&["tenant", "set", tenant, "--timezone", "Asia/Shanghai"]);
+        let import = [
+            "import",
+            "--format",
+            "contacts",
+            "--tenant",
+            tenant,
+            "--strict",
+            file.to_str().unwrap(),
+        ];
+        run(&import);
+        if i > 0 {
+            run(&import);
+        }
+    }
+    conform(&cli, &stores, tenant, range, &format!("queue={queues}"))
+}
+
+#[test]
+fn hand_fixture_and_seed000_year_give_the_same_figures_on_every_store() {
+    let Some(ch) = clickhouse() else { return };
+    let fixture = common::fixture::lines().join("\n") + "\n";
+    let rows = imported(
+        &ch,
+        "fixture",
+        &fixture,
+        ("fx", "q1,q2"),
+        ("2021-01-01", "2021-02-01"),
+    );
+    assert!(rows > 20, "fixture: {rows} rows compared");
+    let rows = imported(
+        &ch,
+        "seed000",
+        &common::seed000::year_file(),
+        ("s000", "hotline"),
+        ("2021-01-01", "2022-01-01"),
+    );
+    assert!(rows > 500, "seed 000: {rows} rows compared");
+}
+
+/// Imports with `import` into DuckDB, copies to the stores, and conforms.
+fn copied(ch: &ClickHouse, database: &str, import: &[&str], tenant: &str, range: (&str, &str)) {
+    let cli = Cli::new();
+    if let Some(tz) = match tenant {
+        "wazo" => Some("UTC"),
+        "anonbank" => Some("Asia/Jerusalem"),
+        _ => None,
+    } {
+        cli.ok(&["tenant", "set", tenant, "--timezone", tz]);
+    }
+    cli.ok(import);
+    let stores = ch.stores(&cli, database);
+    for s in &stores {
+        cli.ok(&["store", "copy", "--to", s]);
+    }
+    let queues: Value = serde_json::from_str(&cli.ok(&[
+        "kpi",
+        "--format",
+        "json",
+        "--tenant",
+        tenant,
+        "--metrics",
+        "contacts",
+        "--by",
+        "queue",
+    ]))
+    .unwrap();
+    let names: Vec<String> = queues["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["queue"].as_str().map(str::to_owned))
+        .take(2)
+        .collect();
+    // A data set without queues is filtered by channel instead.
+    let filter = if names.is_empty() {
+        "channel=voice".to_owned()
+    } else {
+        format!("queue={}", names.join(","))
+    };
+    let rows = conform(&cli, &stores, tenant, range, &filter);
+    assert!(rows > 10, "{database}: {rows} rows compared");
+}
+
+fn mapping(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../mappings")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn wazo_and_real_data_give_the_same_figures_on_every_store() {
+    let Some(ch) = clickhouse() else { return };
+    let data = shared_data();
+    let wazo = data.join("wazo/queue_10_first_week_of_2014.queue_log");
+    copied(
+        &ch,
+        "wazo",
+        &[
+            "import",
+            "--format",
+            "queue_log",
+            "--tenant",
+            "wazo",
+            wazo.to_str().unwrap(),
+        ],
+        "wazo",
+        ("2013-12-30", "2014-01-06"),
+    );
+    let bank = data.join("anonbank/data_anonymous_bank_february.txt");
+    copied(
+        &ch,
+        "anonbank",
+        &[
+            "import",
+            "--format",
+            "csv",
+            "--mapping",
+            &mapping("anonymous-bank.toml"),
+            "--tenant",
+            "anonbank",
+            bank.to_str().unwrap(),
+        ],
+        "anonbank",
+        ("1999-02-01", "1999-03-01"),
+    );
+    let pwc = data.join("pwc/call_center_dataset.csv");
+    copied(
+        &ch,
+        "pwc",
+        &[
+            "import",
+            "--format",
+            "csv",
+            "--mapping",
+            &mapping("pwc-phonenow.toml"),
+            "--tenant",
+            "pwc",
+            pwc.to_str().unwrap(),
+        ],
+        "pwc",
+        ("2021-01-01", "2021-04-01"),
+    );
+}
+
+#[test]
+fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
+    let Some(ch) = clickhouse() else { return };
+    let cli = Cli::new();
+    let url = ch.single.url("fresh");
+    let out = cli.run(&["--store", &url, "kpi", "--metrics", "offered"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("store init"), "{err}");
+    cli.ok(&["--store", &url, "store", "init"]);
+    cli.ok(&["--store", &url, "store", "init"]);
+    let file = cli.write(
+        "mixed.jsonl",
+        "{\"id\":\"a1\",\"channel\":\"voice\",\"direction\":\"inbound\",\"arrived_at\":\"2024-01-02T09:00:00+08:00\",\"answered_at\":\"2024-01-02T09:00:10+08:00\",\"ended_at\":\"2024-01-02T09:02:00+08:00\",\"queue\":\"q\",\"outcome\":\"answered\"}\n\
+         {\"id\":\"a2\",\"channel\":\"voice\",\"direction\":\"sideways\",\"outcome\":\"answered\"}\n",
+    );
+    let out = cli.ok(&[
+        "--store",
+        &url,
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "t1",
+        "--json",
+        file.to_str().unwrap(),
+    ]);
+    let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(summary["inserted"], 1, "{summary}");
+    let rows = cli.kpi(&[
+        "--store",
+        &url,
+        "--tenant",
+        "t1",
+        "--metrics",
+        "offered,answered",
+    ]);
+    assert_eq!(rows[0]["offered"], 1.0, "{rows:?}");
+    // Commands not on ClickHouse yet say so instead of reading the wrong store.
+    let out = cli.run(&[
+        "--store", &url, "contacts", "--tenant", "t1", "--metric", "offered",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ClickHouse"));
+}

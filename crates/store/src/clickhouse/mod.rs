@@ -1,0 +1,855 @@
+//! ClickHouse: the store for a center that outgrows one machine, on a server or a cluster
+//! the center already runs (18.16, Debian's package, and later).
+//!
+//! Over HTTP (port 8123): statements as text, contacts written in batches as `RowBinary`,
+//! answers read as `JSONCompact`.
+//!
+//! Layout (see the README's "ClickHouse"):
+//! - `contacts`: `ReplacingMergeTree(_version) ORDER BY (tenant, id)`. A contact written again
+//!   is a new row with a higher `_version`; reads say `FINAL`, so each (tenant, id) counts
+//!   once, its last version, exactly as DuckDB's upsert keeps it. One partition: a contact
+//!   whose time changes on a later import must meet its earlier version in the same merge.
+//! - `tenants`: `ReplacingMergeTree(_version) ORDER BY name`, the same way.
+//! - `quarantine`: `MergeTree` of rejected lines with file, line, field and reason.
+//! - `ccpulse_schema`: the migrations applied (and the cluster), on every server.
+//!
+//! On a cluster (`ccpulse store init --cluster NAME`) every table above is `<table>_local` on
+//! each server and `<table>` is a `Distributed` table over them, on every server: contacts
+//! sharded by `cityHash64(tenant, id)`, so that all versions of a contact live on one shard
+//! and `FINAL` there keeps exactly one. Writes go through the `Distributed` table with
+//! `insert_distributed_sync` (acknowledged once on the shards).
+
+pub mod local;
+mod rowbinary;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ccpulse_metrics::{compile, Catalog, Dialect, KeyValue, KpiQuery, KpiResult, KpiRow};
+use ccpulse_model::{TenantId, DEFAULT_TIMEZONE};
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use serde_json::Value;
+
+use crate::kpi::{fill_rows, Figures};
+use crate::quarantine::NewRejection;
+use crate::schema::CONTACT_COLUMNS;
+use crate::{ContactRows, RecordBatch, Result, StoreError, Tenant};
+
+/// Schema versions this ccpulse knows.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where a ClickHouse store is: `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickHouseUrl {
+    pub host: String,
+    /// The HTTP port (8123 by default).
+    pub port: u16,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl ClickHouseUrl {
+    /// Whether `text` names a ClickHouse store.
+    pub fn is_clickhouse(text: &str) -> bool {
+        text.starts_with("clickhouse://")
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            StoreError::Invalid(format!(
+                "store `{text}`: {why} (expected clickhouse://[user[:password]@]host[:port]/database)"
+            ))
+        };
+        let rest = text
+            .strip_prefix("clickhouse://")
+            .ok_or_else(|| bad("not a clickhouse:// address"))?;
+        let (authority, database) = rest.split_once('/').ok_or_else(|| bad("no database"))?;
+        let database = database.trim_end_matches('/');
+        if database.is_empty()
+            || !database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(bad("the database is letters, digits and `_`"));
+        }
+        let (credentials, hostport) = match authority.rsplit_once('@') {
+            Some((c, h)) => (Some(c), h),
+            None => (None, authority),
+        };
+        let (user, password) = match credentials {
+            Some(c) => match c.split_once(':') {
+                Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
+                None => (Some(c.to_owned()), None),
+            },
+            None => (None, None),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| bad("the port is not a number"))?),
+            None => (hostport, 8123),
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            database: database.to_owned(),
+            user,
+            password,
+        })
+    }
+
+    /// The same store with user and password taken from the configuration where the address
+    /// has none.
+    pub fn with_credentials(mut self, user: Option<&str>, password: Option<&str>) -> Self {
+        if self.user.is_none() {
+            self.user = user.map(str::to_owned);
+        }
+        if self.password.is_none() {
+            self.password = password.map(str::to_owned);
+        }
+        self
+    }
+}
+
+/// A ClickHouse store.
+pub struct ClickHouseStore {
+    agent: ureq::Agent,
+    url: ClickHouseUrl,
+    /// The cluster the tables are distributed over, when they are.
+    cluster: Option<String>,
+    tenants: HashMap<String, Tenant>,
+}
+
+/// One server's HTTP endpoint.
+struct Endpoint<'a> {
+    agent: &'a ureq::Agent,
+    base: String,
+    user: Option<&'a str>,
+    password: Option<&'a str>,
+}
+
+impl Endpoint<'_> {
+    /// Runs `sql` (with `body` as its data, for an INSERT) in `database`; the answer's text.
+    fn run(
+        &self,
+        database: Option<&str>,
+        sql: &str,
+        body: &[u8],
+        settings: &[(&str, &str)],
+    ) -> Result<String> {
+        let mut req = self.agent.post(&self.base);
+        if let Some(db) = database {
+            req = req.query("database", db);
+        }
+        if let Some(u) = self.user {
+            req = req.query("user", u);
+        }
+        if let Some(p) = self.password {
+            req = req.query("password", p);
+        }
+        for (k, v) in settings {
+            req = req.query(*k, *v);
+        }
+        let mut res = if body.is_empty() {
+            req.send(sql.as_bytes())
+        } else {
+            req.query("query", sql).send(body)
+        }
+        .map_err(|e| StoreError::ClickHouse(format!("{}: {e}", self.base)))?;
+        let status = res.status();
+        let text = res
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .map_err(|e| StoreError::ClickHouse(format!("{}: {e}", self.base)))?;
+        if !status.is_success() {
+            let first = sql.lines().next().unwrap_or_default();
+            return Err(StoreError::ClickHouse(format!(
+                "{} ({status}) running `{first}`: {}",
+                self.base,
+                text.trim()
+            )));
+        }
+        Ok(text)
+    }
+}
+
+/// The `contacts` columns (from the Arrow schema the writers make) with ClickHouse's types,
+/// `Nullable` unless DuckDB's table says NOT NULL.
+fn contact_columns() -> Result<Vec<(String, String, bool)>> {
+    let not_null: Vec<&str> = CONTACT_COLUMNS
+        .lines()
+        .filter(|l| l.contains("NOT NULL"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    ContactRows::table_schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let nullable = !not_null.contains(&f.name().as_str());
+            let t = rowbinary::type_of(f.data_type())?;
+            let t = if nullable {
+                format!("Nullable({t})")
+            } else {
+                t.to_owned()
+            };
+            Ok((f.name().clone(), t, nullable))
+        })
+        .collect()
+}
+
+/// The tables of schema 1: name, columns, engine and key, sharding key on a cluster.
+fn tables_v1() -> Result<Vec<(&'static str, String, &'static str, &'static str)>> {
+    let contacts: Vec<String> = contact_columns()?
+        .into_iter()
+        .map(|(n, t, _)| format!("{n} {t}"))
+        .chain(["_version UInt64".to_owned()])
+        .collect();
+    Ok(vec![
+        (
+            "tenants",
+            "name String, timezone String, service_level_threshold Float64, \
+             short_abandon Float64, wait_bands String, ultra_short_talk Float64, \
+             ultra_long_factor Float64, repeat_days Float64, mask_keep String, \
+             open_limit_minutes Float64, _version UInt64"
+                .to_owned(),
+            "ReplacingMergeTree(_version) ORDER BY name",
+            "cityHash64(name)",
+        ),
+        (
+            "contacts",
+            contacts.join(", "),
+            "ReplacingMergeTree(_version) ORDER BY (tenant, id)",
+            "cityHash64(tenant, id)",
+        ),
+        (
+            "quarantine",
+            "tenant String, format String, file String, line UInt64, \
+             field Nullable(String), reason String, raw String, rejected_at DateTime('UTC')"
+                .to_owned(),
+            "MergeTree ORDER BY (tenant, rejected_at, file, line)",
+            "rand()",
+        ),
+    ])
+}
+
+/// Microseconds since the epoch now: the version of rows written now.
+fn now_micros() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(0)
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        // 64-bit integers and non-finite floats may come quoted.
+        Value::String(s) => s.parse().ok(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+}
+
+fn key(v: &Value, kind: ccpulse_metrics::OutputKind) -> KeyValue {
+    match (v, kind) {
+        (Value::Null, _) => KeyValue::Null,
+        (Value::String(s), ccpulse_metrics::OutputKind::Text) => KeyValue::Text(s.clone()),
+        (other, ccpulse_metrics::OutputKind::Integer) =>
+        {
+            #[allow(clippy::cast_possible_truncation)]
+            number(other).map_or(KeyValue::Null, |n| KeyValue::Int(n as i64))
+        }
+        (other, ccpulse_metrics::OutputKind::Text) => KeyValue::Text(other.to_string()),
+    }
+}
+
+impl ClickHouseStore {
+    fn new(url: ClickHouseUrl) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(3600)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            agent,
+            url,
+            cluster: None,
+            tenants: HashMap::new(),
+        }
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        self.endpoint_at(&format!("http://{}:{}/", self.url.host, self.url.port))
+    }
+
+    fn endpoint_at(&self, base: &str) -> Endpoint<'_> {
+        Endpoint {
+            agent: &self.agent,
+            base: base.to_owned(),
+            user: self.url.user.as_deref(),
+            password: self.url.password.as_deref(),
+        }
+    }
+
+    /// Runs `sql` in the store's database.
+    pub fn execute(&self, sql: &str) -> Result<String> {
+        self.endpoint().run(Some(&self.url.database), sql, &[], &[])
+    }
+
+    /// The rows of `sql` as JSON arrays (`FORMAT JSONCompact`).
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Value>>> {
+        let text = self.endpoint().run(
+            Some(&self.url.database),
+            &format!("{sql}\nFORMAT JSONCompact"),
+            &[],
+            &[("output_format_json_quote_64bit_integers", "0")],
+        )?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| StoreError::ClickHouse(format!("an answer that is not JSON: {e}")))?;
+        Ok(v.get("data")
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| r.as_array().cloned().unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Creates the database and applies the migrations it lacks, on the server of `url`, or
+    /// with `cluster` on every server of that cluster (`nodes`: their HTTP addresses, by
+    /// default each shard's host on the address's port).
+    pub fn init(url: ClickHouseUrl, cluster: Option<&str>, nodes: &[String]) -> Result<Self> {
+        let mut store = Self::new(url);
+        let db = store.url.database.clone();
+        let mut bases = Vec::new();
+        if let Some(name) = cluster {
+            let hosts = store.endpoint().run(
+                None,
+                &format!(
+                    "SELECT host_address FROM system.clusters WHERE cluster = '{}' ORDER BY shard_num, replica_num FORMAT TabSeparated",
+                    name.replace(['\'', '\\'], "")
+                ),
+                &[],
+                &[],
+            )?;
+            let hosts: Vec<&str> = hosts.lines().filter(|l| !l.is_empty()).collect();
+            if hosts.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "the server knows no cluster `{name}` (remote_servers in its config)"
+                )));
+            }
+            if nodes.is_empty() {
+                bases.extend(
+                    hosts
+                        .iter()
+                        .map(|h| format!("http://{h}:{}/", store.url.port)),
+                );
+            } else if nodes.len() != hosts.len() {
+                return Err(StoreError::Invalid(format!(
+                    "cluster `{name}` has {} servers, --nodes names {}",
+                    hosts.len(),
+                    nodes.len()
+                )));
+            } else {
+                bases.extend(nodes.iter().map(|n| {
+                    let n = n.trim_end_matches('/');
+                    let n = n.strip_prefix("clickhouse://").map_or_else(
+                        || n.to_owned(),
+                        |rest| format!("http://{}", rest.split('/').next().unwrap_or(rest)),
+                    );
+                    format!("{n}/")
+                }));
+            }
+        } else {
+            bases.push(format!("http://{}:{}/", store.url.host, store.url.port));
+        }
+        for base in &bases {
+            store.migrate_node(base, &db, cluster)?;
+        }
+        store.cluster = cluster.map(str::to_owned);
+        store.load_tenants()?;
+        Ok(store)
+    }
+
+    fn migrate_node(&self, base: &str, db: &str, cluster: Option<&str>) -> Result<()> {
+        let node = self.endpoint_at(base);
+        node.run(
+            None,
+            &format!("CREATE DATABASE IF NOT EXISTS {db}"),
+            &[],
+            &[],
+        )?;
+        node.run(
+            Some(db),
+            "CREATE TABLE IF NOT EXISTS ccpulse_schema (version UInt32, cluster String, \
+             applied_at DateTime('UTC')) ENGINE = TinyLog",
+            &[],
+            &[],
+        )?;
+        let applied: u32 = node
+            .run(
+                Some(db),
+                "SELECT max(version) FROM ccpulse_schema FORMAT TabSeparated",
+                &[],
+                &[],
+            )?
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let had_cluster = node
+            .run(
+                Some(db),
+                "SELECT any(cluster) FROM ccpulse_schema FORMAT TabSeparated",
+                &[],
+                &[],
+            )?
+            .trim()
+            .to_owned();
+        if applied > 0 && had_cluster != cluster.unwrap_or("") {
+            return Err(StoreError::Invalid(format!(
+                "{base}{db} was set up {} and cannot change to {}",
+                if had_cluster.is_empty() {
+                    "on one server".to_owned()
+                } else {
+                    format!("on cluster `{had_cluster}`")
+                },
+                cluster.map_or("one server".to_owned(), |c| format!("cluster `{c}`"))
+            )));
+        }
+        if applied > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: i64::from(applied),
+                known: i64::from(SCHEMA_VERSION),
+            });
+        }
+        if applied < 1 {
+            for (name, columns, engine, shard) in tables_v1()? {
+                match cluster {
+                    None => node.run(
+                        Some(db),
+                        &format!("CREATE TABLE IF NOT EXISTS {name} ({columns}) ENGINE = {engine}"),
+                        &[],
+                        &[],
+                    )?,
+                    Some(c) => {
+                        node.run(
+                            Some(db),
+                            &format!(
+                                "CREATE TABLE IF NOT EXISTS {name}_local ({columns}) ENGINE = {engine}"
+                            ),
+                            &[],
+                            &[],
+                        )?;
+                        node.run(
+                            Some(db),
+                            &format!(
+                                "CREATE TABLE IF NOT EXISTS {name} AS {name}_local \
+                                 ENGINE = Distributed({c}, {db}, {name}_local, {shard})"
+                            ),
+                            &[],
+                            &[],
+                        )?
+                    }
+                };
+            }
+            node.run(
+                Some(db),
+                &format!(
+                    "INSERT INTO ccpulse_schema VALUES (1, '{}', now())",
+                    cluster.unwrap_or("").replace(['\'', '\\'], "")
+                ),
+                &[],
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Opens a store set up by [`Self::init`] (`ccpulse store init`).
+    pub fn open(url: ClickHouseUrl) -> Result<Self> {
+        let mut store = Self::new(url);
+        let rows = store
+            .rows("SELECT max(version), any(cluster) FROM ccpulse_schema")
+            .map_err(|e| match e {
+                StoreError::ClickHouse(m) if m.contains("doesn't exist") || m.contains("UNKNOWN") => {
+                    StoreError::Invalid(format!(
+                        "{}/{} is not set up: run `ccpulse --store clickhouse://... store init` first ({m})",
+                        store.url.host, store.url.database
+                    ))
+                }
+                other => other,
+            })?;
+        let row = rows.first().cloned().unwrap_or_default();
+        let version = row.first().and_then(number).unwrap_or(0.0);
+        if version < f64::from(SCHEMA_VERSION) {
+            return Err(StoreError::Invalid(format!(
+                "{}/{} has schema {version}, this ccpulse needs {SCHEMA_VERSION}: run `ccpulse store init` (with --cluster if it is on one)",
+                store.url.host, store.url.database
+            )));
+        }
+        if version > f64::from(SCHEMA_VERSION) {
+            #[allow(clippy::cast_possible_truncation)]
+            let found = version as i64;
+            return Err(StoreError::NewerSchema {
+                found,
+                known: i64::from(SCHEMA_VERSION),
+            });
+        }
+        store.cluster = row
+            .get(1)
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        store.load_tenants()?;
+        Ok(store)
+    }
+
+    /// The cluster the tables are distributed over, if any.
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
+    /// Reads the tenants again.
+    pub fn load_tenants(&mut self) -> Result<()> {
+        let rows = self.rows(
+            "SELECT name, timezone, service_level_threshold, short_abandon, wait_bands,
+                    ultra_short_talk, ultra_long_factor, repeat_days, mask_keep,
+                    open_limit_minutes FROM tenants FINAL",
+        )?;
+        let mut tenants = HashMap::new();
+        for r in rows {
+            let text = |i: usize| r.get(i).and_then(Value::as_str).unwrap_or_default();
+            let num = |i: usize| r.get(i).and_then(number).unwrap_or(0.0);
+            let name = TenantId::new(text(0)).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let timezone = text(1).to_owned();
+            let tz =
+                TimeZone::get(&timezone).map_err(|_| StoreError::TimeZone(timezone.clone()))?;
+            let settings = ccpulse_metrics::TenantSettings {
+                service_level_threshold: num(2),
+                short_abandon: num(3),
+                wait_bands: ccpulse_metrics::TenantSettings::parse_wait_bands(text(4))
+                    .map_err(StoreError::Invalid)?,
+                ultra_short_talk: num(5),
+                ultra_long_factor: num(6),
+                repeat_days: num(7),
+                mask_keep: ccpulse_metrics::TenantSettings::parse_mask(text(8))
+                    .map_err(StoreError::Invalid)?,
+                open_limit_minutes: num(9),
+            };
+            tenants.insert(
+                name.to_string(),
+                Tenant {
+                    name,
+                    timezone,
+                    tz,
+                    settings,
+                },
+            );
+        }
+        self.tenants = tenants;
+        Ok(())
+    }
+
+    /// The tenants, by name.
+    pub fn tenants(&self) -> Vec<Tenant> {
+        let mut all: Vec<Tenant> = self.tenants.values().cloned().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.get(name)
+    }
+
+    /// Creates or changes tenant `name`. A tenant's time zone is fixed once it has contacts
+    /// here (their local columns were computed in it).
+    pub fn set_tenant(
+        &mut self,
+        name: &TenantId,
+        timezone: Option<&str>,
+        settings: Option<ccpulse_metrics::TenantSettings>,
+    ) -> Result<Tenant> {
+        let before = self.tenants.get(name.as_str()).cloned();
+        let tz_name = timezone
+            .map(str::to_owned)
+            .or_else(|| before.as_ref().map(|t| t.timezone.clone()))
+            .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
+        TimeZone::get(&tz_name).map_err(|_| StoreError::TimeZone(tz_name.clone()))?;
+        if let Some(b) = &before {
+            if b.timezone != tz_name && self.count_contacts(name)? > 0 {
+                return Err(StoreError::Invalid(format!(
+                    "tenant {name} has contacts in {}; changing its time zone on ClickHouse is not supported yet",
+                    b.timezone
+                )));
+            }
+        }
+        let s = settings
+            .or_else(|| before.map(|t| t.settings))
+            .unwrap_or_default();
+        let row = serde_json::json!({
+            "name": name.as_str(),
+            "timezone": tz_name,
+            "service_level_threshold": s.service_level_threshold,
+            "short_abandon": s.short_abandon,
+            "wait_bands": s.wait_bands_text(),
+            "ultra_short_talk": s.ultra_short_talk,
+            "ultra_long_factor": s.ultra_long_factor,
+            "repeat_days": s.repeat_days,
+            "mask_keep": s.mask_text(),
+            "open_limit_minutes": s.open_limit_minutes,
+            "_version": now_micros(),
+        });
+        self.insert("tenants", "JSONEachRow", row.to_string().as_bytes())?;
+        self.load_tenants()?;
+        self.tenants
+            .get(name.as_str())
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownTenant(name.to_string()))
+    }
+
+    /// The tenant `name`, created with the defaults if new.
+    pub fn ensure_tenant(&mut self, name: &TenantId) -> Result<Tenant> {
+        match self.tenants.get(name.as_str()) {
+            Some(t) => Ok(t.clone()),
+            None => self.set_tenant(name, None, None),
+        }
+    }
+
+    fn insert(&self, table: &str, format: &str, body: &[u8]) -> Result<()> {
+        let sync: &[(&str, &str)] = if self.cluster.is_some() {
+            &[("insert_distributed_sync", "1")]
+        } else {
+            &[]
+        };
+        self.endpoint().run(
+            Some(&self.url.database),
+            &format!("INSERT INTO {table} FORMAT {format}"),
+            body,
+            sync,
+        )?;
+        Ok(())
+    }
+
+    /// Writes contacts (a batch in the columns of [`ContactRows::table_schema`]) as one
+    /// insert; a later row of the same (tenant, id) wins over an earlier one, in the batch
+    /// and over what is stored.
+    pub fn write_contacts(&self, batch: &RecordBatch) -> Result<u64> {
+        if batch.num_rows() == 0 {
+            return Ok(0);
+        }
+        let columns = contact_columns()?;
+        let nullable: Vec<bool> = columns.iter().map(|c| c.2).collect();
+        let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
+        let base = now_micros();
+        let mut body = Vec::with_capacity(batch.num_rows() * 256);
+        rowbinary::encode(
+            batch,
+            &nullable,
+            |row, out| out.extend_from_slice(&(base + row as u64).to_le_bytes()),
+            &mut body,
+        )?;
+        let sync: &[(&str, &str)] = if self.cluster.is_some() {
+            &[("insert_distributed_sync", "1")]
+        } else {
+            &[]
+        };
+        self.endpoint().run(
+            Some(&self.url.database),
+            &format!(
+                "INSERT INTO contacts ({}, _version) FORMAT RowBinary",
+                names.join(", ")
+            ),
+            &body,
+            sync,
+        )?;
+        Ok(batch.num_rows() as u64)
+    }
+
+    /// Copies every tenant of `from` (settings and contacts) here: what moves a center from
+    /// the embedded store to ClickHouse. Returns the contacts copied.
+    pub fn copy_from(&mut self, from: &crate::DuckDbStore) -> Result<u64> {
+        let mut copied = 0;
+        for t in from.tenants() {
+            self.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+            from.contact_batches(&t.name, |batch| {
+                copied += self.write_contacts(&batch)?;
+                Ok(())
+            })?;
+        }
+        Ok(copied)
+    }
+
+    /// Keeps rejected lines in the quarantine.
+    pub fn quarantine(&self, rejections: &[NewRejection]) -> Result<()> {
+        if rejections.is_empty() {
+            return Ok(());
+        }
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let mut body = String::new();
+        for r in rejections {
+            body.push_str(
+                &serde_json::json!({
+                    "tenant": r.tenant, "format": r.format, "file": r.file, "line": r.line,
+                    "field": r.field, "reason": r.reason, "raw": r.raw, "rejected_at": now,
+                })
+                .to_string(),
+            );
+            body.push('\n');
+        }
+        self.insert("quarantine", "JSONEachRow", body.as_bytes())
+    }
+
+    /// How many rejected lines the quarantine holds for `tenant`.
+    pub fn count_quarantined(&self, tenant: &TenantId) -> Result<u64> {
+        self.count(&format!(
+            "SELECT count() FROM quarantine WHERE tenant = {}",
+            ccpulse_metrics::clickhouse::literal(tenant.as_str())
+        ))
+    }
+
+    /// How many contacts `tenant` has (each once).
+    pub fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
+        self.count(&format!(
+            "SELECT count() FROM contacts FINAL WHERE tenant = {}",
+            ccpulse_metrics::clickhouse::literal(tenant.as_str())
+        ))
+    }
+
+    fn count(&self, sql: &str) -> Result<u64> {
+        let n = self
+            .rows(sql)?
+            .first()
+            .and_then(|r| r.first())
+            .and_then(number)
+            .unwrap_or(0.0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let n = n as u64;
+        Ok(n)
+    }
+
+    /// The question compiled for ClickHouse with the tenant's settings, not run.
+    pub fn compile(
+        &self,
+        catalog: &Catalog,
+        query: &KpiQuery,
+    ) -> Result<ccpulse_metrics::CompiledQuery> {
+        let settings = self
+            .tenants
+            .get(query.tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default();
+        Ok(compile(catalog, query, &settings, Dialect::ClickHouse)?)
+    }
+
+    /// Answers a KPI question, as [`crate::DuckDbStore::ask`] does.
+    pub fn ask(&self, catalog: &Catalog, query: &KpiQuery) -> Result<KpiResult> {
+        let compiled = self.compile(catalog, query)?;
+        let m = compiled.metrics.len();
+        let b = compiled.by.len();
+        let mut rows = Vec::new();
+        for r in self.rows(&compiled.sql)? {
+            let cell = |i: usize| r.get(i).unwrap_or(&Value::Null);
+            rows.push(KpiRow {
+                keys: compiled
+                    .by
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, kind))| key(cell(i), *kind))
+                    .collect(),
+                values: (0..m).map(|i| number(cell(b + i))).collect(),
+                numerators: (0..m).map(|i| number(cell(b + m + i))).collect(),
+                denominators: (0..m).map(|i| number(cell(b + 2 * m + i))).collect(),
+            });
+        }
+        let mut result = KpiResult {
+            rows,
+            query: compiled,
+        };
+        if query.fill {
+            fill_rows(
+                &mut result,
+                |q| self.data_range(q),
+                |q| self.empty_figures(q),
+            )?;
+        }
+        Ok(result)
+    }
+
+    fn empty_figures(
+        &self,
+        q: &ccpulse_metrics::CompiledQuery,
+    ) -> Result<(Figures, Figures, Figures)> {
+        let m = q.metrics.len();
+        let row = self
+            .rows(&q.empty_sql)?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let at = |i: usize| row.get(i).and_then(number);
+        Ok((
+            (0..m).map(at).collect(),
+            (0..m).map(|i| at(m + i)).collect(),
+            (0..m).map(|i| at(2 * m + i)).collect(),
+        ))
+    }
+
+    fn data_range(
+        &self,
+        q: &ccpulse_metrics::CompiledQuery,
+    ) -> Result<(Option<DateTime>, Option<DateTime>)> {
+        let rows = self.rows(&format!(
+            "SELECT formatDateTime(lo, '%Y-%m-%dT%H:%M:%S'), formatDateTime(hi + 1, '%Y-%m-%dT%H:%M:%S')
+             FROM ({}) WHERE cnt > 0",
+            q.range_sql.replacen(
+                "SELECT min(local_ts), max(local_ts)",
+                "SELECT min(local_ts) AS lo, max(local_ts) AS hi, count() AS cnt",
+                1
+            )
+        ))?;
+        let parse = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .and_then(|s| s.parse::<DateTime>().ok())
+        };
+        Ok(rows
+            .first()
+            .map_or((None, None), |r| (parse(r.first()), parse(r.get(1)))))
+    }
+}
+
+impl crate::Store for ClickHouseStore {
+    fn tenants(&self) -> Vec<Tenant> {
+        ClickHouseStore::tenants(self)
+    }
+    fn tenant(&self, name: &str) -> Option<&Tenant> {
+        ClickHouseStore::tenant(self, name)
+    }
+    fn ensure_tenant(&mut self, name: &TenantId) -> Result<Tenant> {
+        ClickHouseStore::ensure_tenant(self, name)
+    }
+    fn set_tenant(
+        &mut self,
+        name: &TenantId,
+        timezone: Option<&str>,
+        settings: Option<ccpulse_metrics::TenantSettings>,
+    ) -> Result<Tenant> {
+        ClickHouseStore::set_tenant(self, name, timezone, settings)
+    }
+    fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
+        ClickHouseStore::count_contacts(self, tenant)
+    }
+    fn compile(
+        &self,
+        catalog: &Catalog,
+        query: &KpiQuery,
+    ) -> Result<ccpulse_metrics::CompiledQuery> {
+        ClickHouseStore::compile(self, catalog, query)
+    }
+    fn ask(&self, catalog: &Catalog, query: &KpiQuery) -> Result<KpiResult> {
+        ClickHouseStore::ask(self, catalog, query)
+    }
+}
