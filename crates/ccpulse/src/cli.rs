@@ -507,6 +507,11 @@ pub struct BenchArgs {
     /// Work here instead of a temporary directory (kept afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Against ClickHouse: start this many local servers from Debian's clickhouse-server in
+    /// the bench's directory (1: one server; 2 or more: a cluster with a shard on each) and
+    /// compare them with DuckDB, as `--store clickhouse://...` does with a server of yours.
+    #[arg(long)]
+    pub local_clickhouse: Option<usize>,
 }
 
 #[derive(Args)]

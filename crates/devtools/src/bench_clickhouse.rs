@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use ccpulse_metrics::{KpiQuery, KpiText};
 use ccpulse_model::TenantId;
+use ccpulse_store::clickhouse::local::{LocalServer, LOCAL_CLUSTER};
 use ccpulse_store::{ClickHouseStore, ClickHouseUrl, Store, StoreConfig};
 use serde_json::json;
 
@@ -39,10 +40,46 @@ fn query_a(
     ))
 }
 
-/// Runs the comparison with `n` contacts in `dir` against the ClickHouse store `url` (set up
-/// here when it is not; tenant `bench` must be empty there).
-pub fn run(
+/// The ClickHouse store at `url`, set up (on `cluster`, over `nodes`) when it is not yet.
+pub fn open_or_init(
     url: ClickHouseUrl,
+    cluster: Option<&str>,
+    nodes: &[String],
+) -> anyhow::Result<ClickHouseStore> {
+    Ok(match ClickHouseStore::open(url.clone()) {
+        Ok(s) => s,
+        Err(_) => ClickHouseStore::init(url, cluster, nodes)?,
+    })
+}
+
+/// Starts `servers` local ClickHouse servers in `dir` (one alone, or a cluster of them) and
+/// runs the comparison against them.
+pub fn run_local(
+    servers: usize,
+    n: u64,
+    as_json: bool,
+    dir: &Path,
+    cfg: &StoreConfig,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(servers >= 1, "--local-clickhouse takes 1 or more servers");
+    let running = LocalServer::cluster(&dir.join("clickhouse"), servers)?;
+    let url = ClickHouseUrl::parse(&running[0].url("bench"))?;
+    let store = if servers == 1 {
+        open_or_init(url, None, &[])?
+    } else {
+        let nodes: Vec<String> = running
+            .iter()
+            .map(|s| format!("http://127.0.0.1:{}", s.http_port))
+            .collect();
+        open_or_init(url, Some(LOCAL_CLUSTER), &nodes)?
+    };
+    run(store, n, as_json, dir, cfg)
+}
+
+/// Runs the comparison with `n` contacts in `dir` against the ClickHouse store `ch` (tenant
+/// `bench` must be empty there).
+pub fn run(
+    mut ch: ClickHouseStore,
     n: u64,
     as_json: bool,
     dir: &Path,
@@ -70,11 +107,7 @@ pub fn run(
         s.counts.inserted
     );
 
-    let place = format!("{}:{}/{}", url.host, url.port, url.database);
-    let mut ch = match ClickHouseStore::open(url.clone()) {
-        Ok(s) => s,
-        Err(_) => ClickHouseStore::init(url, None, &[])?,
-    };
+    let place = ch.place();
     anyhow::ensure!(
         ch.count_contacts(&tenant)? == 0,
         "{place} already has contacts of tenant bench: give the bench an empty database"

@@ -71,11 +71,25 @@ fn print_month(
 
 /// `ccpulse bench`: `--contacts N` (the default) or `--queue-log N`.
 pub fn bench(cfg: &Config, a: BenchArgs) -> Done {
+    if let Some(servers) = a.local_clickhouse {
+        let tmp = tempfile::tempdir()?;
+        let dir = a.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+        std::fs::create_dir_all(&dir)?;
+        ccpulse_devtools::bench_clickhouse::run_local(
+            servers,
+            a.contacts,
+            a.json,
+            &dir,
+            &cfg.store(),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(url) = cfg.clickhouse()? {
         let tmp = tempfile::tempdir()?;
         let dir = a.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
         std::fs::create_dir_all(&dir)?;
-        ccpulse_devtools::bench_clickhouse::run(url, a.contacts, a.json, &dir, &cfg.store())?;
+        let store = ccpulse_devtools::bench_clickhouse::open_or_init(url, None, &[])?;
+        ccpulse_devtools::bench_clickhouse::run(store, a.contacts, a.json, &dir, &cfg.store())?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(lines) = a.queue_log else {

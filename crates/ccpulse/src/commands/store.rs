@@ -59,8 +59,9 @@ fn copy(cfg: &Config, to: &str) -> Done {
     let started = std::time::Instant::now();
     let n = into.copy_from(&from)?;
     println!(
-        "copied {n} contacts of {} tenants to {to} ({:.1} s)",
+        "copied {n} contacts of {} tenants to {} ({:.1} s)",
         from.tenants().len(),
+        into.place(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

@@ -507,6 +507,11 @@ impl ClickHouseStore {
         Ok(store)
     }
 
+    /// `host:port/database`, for messages (no credentials).
+    pub fn place(&self) -> String {
+        format!("{}:{}/{}", self.url.host, self.url.port, self.url.database)
+    }
+
     /// The cluster the tables are distributed over, if any.
     pub fn cluster(&self) -> Option<&str> {
         self.cluster.as_deref()
