@@ -10,7 +10,8 @@
 //! scenarios, the Anonymous Bank month and the PwC PhoneNow quarter (imported into DuckDB by
 //! their own importers, then moved by `ccpulse store copy`). Questions: every catalog metric the
 //! ClickHouse dialect compiles, at once, by none, month, day (filled), queue, month x queue,
-//! hour of day, weekday, time of day, wait band, and filtered.
+//! hour of day, weekday, time of day, wait band, and filtered; and the contacts behind
+//! figures (drill-down pages in several orders).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -144,6 +145,32 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
         &["--by", "quarter,direction", "--filter", filter],
     ];
     let mut rows = 0;
+    // The contacts behind figures: every part of a few metrics, in several orders, a page each.
+    for (metric, part, sort) in [
+        ("offered", "numerator", "-wait_s"),
+        ("service_level", "denominator", "arrived_at"),
+        ("service_level", "numerator", "time"),
+        ("abandoned", "numerator", "-time"),
+        ("aht", "numerator", "-talk_s"),
+        ("satisfaction", "denominator", "customer"),
+        ("p90_wait", "numerator", "-wait_s"),
+    ] {
+        let args = [
+            "contacts", "--format", "json", "--tenant", tenant, "--from", range.0, "--to", range.1,
+            "--metric", metric, "--part", part, "--sort", sort, "--limit", "40", "--filter",
+            filter,
+        ];
+        let duck: Value = serde_json::from_str(&cli.ok(&args)).unwrap();
+        rows += duck["rows"].as_array().map_or(0, Vec::len);
+        for store in stores {
+            let mut with = vec!["--store", store.as_str()];
+            with.extend_from_slice(&args);
+            let other: Value = serde_json::from_str(&cli.ok(&with)).unwrap();
+            if let Err(e) = same(&duck, &other, "contacts") {
+                panic!("{store} differs from DuckDB drilling {metric} {part} by {sort}: {e}");
+            }
+        }
+    }
     for cut in cuts {
         let mut args = vec![
             "kpi",
@@ -211,11 +238,16 @@ fn imported(
             "--tenant",
             tenant,
             "--strict",
+            "--json",
             file.to_str().unwrap(),
         ];
-        run(&import);
+        let first: Value = serde_json::from_str(run(&import).lines().last().unwrap()).unwrap();
         if i > 0 {
-            run(&import);
+            // Again: every contact unchanged, nothing written.
+            let again: Value = serde_json::from_str(run(&import).lines().last().unwrap()).unwrap();
+            assert_eq!(again["unchanged"], first["inserted"], "{again}");
+            assert_eq!(again["inserted"], 0, "{again}");
+            assert_eq!(again["updated"], 0, "{again}");
         }
     }
     conform(&cli, &stores, tenant, range, &format!("queue={queues}"))
@@ -389,9 +421,47 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
         "offered,answered",
     ]);
     assert_eq!(rows[0]["offered"], 1.0, "{rows:?}");
+    // The same contact changed: updated, counted once, in its new queue.
+    let changed = cli.write(
+        "changed.jsonl",
+        "{\"id\":\"a1\",\"channel\":\"voice\",\"direction\":\"inbound\",\"arrived_at\":\"2024-01-02T09:00:00+08:00\",\"answered_at\":\"2024-01-02T09:00:10+08:00\",\"ended_at\":\"2024-01-02T09:02:00+08:00\",\"queue\":\"q2\",\"outcome\":\"answered\"}\n",
+    );
+    let out = cli.ok(&[
+        "--store",
+        &url,
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "t1",
+        "--json",
+        changed.to_str().unwrap(),
+    ]);
+    let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["updated"], 1, "{summary}");
+    let rows = cli.kpi(&[
+        "--store",
+        &url,
+        "--tenant",
+        "t1",
+        "--metrics",
+        "offered",
+        "--by",
+        "queue",
+    ]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["queue"], "q2", "{rows:?}");
+    assert_eq!(rows[0]["offered"], 1.0, "{rows:?}");
+    // The contact behind the figure, its customer masked.
+    let drilled: Value = serde_json::from_str(&cli.ok(&[
+        "--store", &url, "contacts", "--tenant", "t1", "--metric", "offered", "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(drilled["total"], 1, "{drilled}");
+    assert_eq!(drilled["rows"][0]["id"], "a1", "{drilled}");
     // Commands not on ClickHouse yet say so instead of reading the wrong store.
     let out = cli.run(&[
-        "--store", &url, "contacts", "--tenant", "t1", "--metric", "offered",
+        "--store", &url, "agents", "--tenant", "t1", "--period", "2024-01",
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ClickHouse"));

@@ -3,22 +3,36 @@
 //!
 //! Each batch is one INSERT: ClickHouse acknowledges it whole or not at all, and a batch
 //! written again (an import run again after a crash) only adds versions that `FINAL` folds
-//! into the same contacts.
+//! into the same contacts. As on DuckDB, a contact is counted inserted, updated or unchanged
+//! against what is stored (its fingerprint), and an unchanged one is not written again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use ccpulse_ingest::{parse_contact_line, LineReader};
+use ccpulse_ingest::{parse_contact_line, LineReader, ParsedContact};
 use ccpulse_model::TenantId;
 use ccpulse_store::{ClickHouseStore, ContactRows, NewRejection};
 use jiff::tz::TimeZone;
 
-use crate::contacts::rejection_tenant;
+use crate::contacts::{key_hash, rejection_tenant, seq};
 use crate::progress::progress_bar;
 use crate::ImportSummary;
 
 /// Contacts per INSERT: large enough that ClickHouse makes few parts, small enough to hold.
 pub const CLICKHOUSE_BATCH_ROWS: usize = 200_000;
+
+/// What an import holds between batches.
+struct Pending {
+    /// The batch's contacts with their fingerprints and positions, in file order.
+    contacts: Vec<(ParsedContact, i64)>,
+    rejections: Vec<NewRejection>,
+    /// Tenants that had contacts when the import began: any of theirs may be stored.
+    stored: HashSet<TenantId>,
+    /// Keys this import wrote: another contact of a tenant that had none can only be stored
+    /// if it is among them.
+    seen: HashSet<u64, foldhash::fast::FixedState>,
+    zones: HashMap<TenantId, TimeZone>,
+}
 
 /// Imports canonical contact files into a ClickHouse store.
 pub fn import_contacts_clickhouse(
@@ -30,18 +44,22 @@ pub fn import_contacts_clickhouse(
     if let Some(t) = tenant {
         store.ensure_tenant(t)?;
     }
-    let mut zones: HashMap<TenantId, TimeZone> = store
-        .tenants()
-        .into_iter()
-        .map(|t| (t.name.clone(), t.tz.clone()))
-        .collect();
+    let mut pending = Pending {
+        contacts: Vec::new(),
+        rejections: Vec::new(),
+        stored: store.tenants_with_contacts()?,
+        seen: HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
+        zones: store
+            .tenants()
+            .into_iter()
+            .map(|t| (t.name.clone(), t.tz.clone()))
+            .collect(),
+    };
     let mut summary = ImportSummary::default();
     let (opened, total) = summary.open_all(files);
     let bar = progress_bar(total, show_progress);
-    let mut rows = ContactRows::default();
-    let mut rejections: Vec<NewRejection> = Vec::new();
     let mut done_bytes = 0u64;
-    for input in opened {
+    for (file, input) in opened.into_iter().enumerate() {
         let name = input.name.clone();
         let size = input.size.unwrap_or(0);
         let consumed = std::sync::Arc::clone(&input.consumed);
@@ -53,37 +71,28 @@ pub fn import_contacts_clickhouse(
                 continue;
             }
             summary.read += 1;
-            let seq = i64::try_from(line).unwrap_or(i64::MAX);
             match parse_contact_line(&buf, line, tenant) {
                 Ok(p) => {
-                    let c = &p.contact;
-                    if !zones.contains_key(&c.tenant) {
-                        let t = store.ensure_tenant(&c.tenant)?;
-                        zones.insert(c.tenant.clone(), t.tz);
+                    if !pending.zones.contains_key(&p.contact.tenant) {
+                        let t = store.ensure_tenant(&p.contact.tenant)?;
+                        pending.zones.insert(p.contact.tenant.clone(), t.tz);
                     }
-                    let tz = zones.get(&c.tenant).cloned().unwrap_or(TimeZone::UTC);
-                    if let Err(e) = rows.push(c, p.fingerprint, &tz, seq) {
-                        let r = ccpulse_ingest::Rejection::new(line, None, e.to_string(), &buf);
-                        rejections.push(summary.rejection(
-                            c.tenant.to_string(),
-                            "contacts",
-                            &name,
-                            r,
-                        ));
-                    }
+                    pending.contacts.push((p, seq(file, line)));
                 }
                 Err(r) => {
                     let owner =
                         tenant.map_or_else(|| rejection_tenant(&r.raw), TenantId::to_string);
-                    rejections.push(summary.rejection(owner, "contacts", &name, r));
+                    pending
+                        .rejections
+                        .push(summary.rejection(owner, "contacts", &name, r));
                 }
             }
-            if rows.len() >= CLICKHOUSE_BATCH_ROWS {
-                flush(store, &mut rows, &mut rejections, &mut summary)?;
+            if pending.contacts.len() >= CLICKHOUSE_BATCH_ROWS {
+                flush(store, &mut pending, &mut summary, &name)?;
             }
             bar.set_position(done_bytes + consumed.load(Ordering::Relaxed));
         }
-        flush(store, &mut rows, &mut rejections, &mut summary)?;
+        flush(store, &mut pending, &mut summary, &name)?;
         done_bytes += size;
         bar.set_position(done_bytes);
     }
@@ -91,19 +100,64 @@ pub fn import_contacts_clickhouse(
     Ok(summary)
 }
 
-/// Writes the rows and rejections gathered so far.
+/// Writes the contacts gathered so far that are new or changed, and the rejections.
 fn flush(
     store: &ClickHouseStore,
-    rows: &mut ContactRows,
-    rejections: &mut Vec<NewRejection>,
+    pending: &mut Pending,
     summary: &mut ImportSummary,
+    file: &str,
 ) -> crate::Result<()> {
+    // What is stored of the batch's contacts that may be stored: their fingerprints.
+    let mut asked: HashMap<&TenantId, Vec<&str>> = HashMap::new();
+    for (p, _) in &pending.contacts {
+        let c = &p.contact;
+        if pending.stored.contains(&c.tenant) || pending.seen.contains(&key_hash(&c.tenant, &c.id))
+        {
+            asked.entry(&c.tenant).or_default().push(&c.id);
+        }
+    }
+    let mut known: HashMap<(TenantId, String), u64> = HashMap::new();
+    for (t, ids) in asked {
+        for (id, fp) in store.stored_fingerprints(t, &ids)? {
+            known.insert((t.clone(), id), fp);
+        }
+    }
+    let mut rows = ContactRows::default();
+    for (p, at) in pending.contacts.drain(..) {
+        let c = &p.contact;
+        let key = (c.tenant.clone(), c.id.clone());
+        let before = known.get(&key).copied();
+        if before == Some(p.fingerprint) {
+            summary.counts.unchanged += 1;
+            continue;
+        }
+        let tz = pending
+            .zones
+            .get(&c.tenant)
+            .cloned()
+            .unwrap_or(TimeZone::UTC);
+        if let Err(e) = rows.push(c, p.fingerprint, &tz, at) {
+            let line = u64::try_from(at & ((1 << 40) - 1)).unwrap_or(0);
+            let r = ccpulse_ingest::Rejection::new(line, None, e.to_string(), c.id.as_bytes());
+            pending
+                .rejections
+                .push(summary.rejection(c.tenant.to_string(), "contacts", file, r));
+            continue;
+        }
+        if before.is_some() {
+            summary.counts.updated += 1;
+        } else {
+            summary.counts.inserted += 1;
+        }
+        pending.seen.insert(key_hash(&c.tenant, &c.id));
+        known.insert(key, p.fingerprint);
+    }
     if !rows.is_empty() {
         let batch = ContactRows::without_seq(rows.finish()?);
-        summary.counts.inserted += store.write_contacts(&batch)?;
+        store.write_contacts(&batch)?;
     }
-    store.quarantine(rejections)?;
-    summary.counts.rejected += rejections.len() as u64;
-    rejections.clear();
+    store.quarantine(&pending.rejections)?;
+    summary.counts.rejected += pending.rejections.len() as u64;
+    pending.rejections.clear();
     Ok(())
 }

@@ -248,13 +248,13 @@ struct ParsedChunk {
 }
 
 /// A contact's key (tenant, id) as a number, for telling whether the import saw it before.
-fn key_hash(tenant: &TenantId, id: &str) -> u64 {
+pub(crate) fn key_hash(tenant: &TenantId, id: &str) -> u64 {
     use std::hash::BuildHasher as _;
     foldhash::fast::FixedState::with_seed(0x5eed).hash_one((tenant.as_str(), id))
 }
 
 /// Position of line `line` of the `file`-th file of an import: later lines win.
-fn seq(file: usize, line: u64) -> i64 {
+pub(crate) fn seq(file: usize, line: u64) -> i64 {
     i64::try_from(((file as u64) << 40) | line).unwrap_or(i64::MAX)
 }
 

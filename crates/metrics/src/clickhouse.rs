@@ -133,7 +133,10 @@ pub fn expr(sql: &str) -> Result<String, QueryError> {
                 }
                 ("true", false) => out.push('1'),
                 ("false", false) => out.push('0'),
-                ("ilike" | "epoch_us" | "strftime" | "printf" | "lpad" | "list", _) => {
+                // The same argument order and, for the formats ccpulse writes (%Y %m %d %H
+                // %M %S), the same codes.
+                ("strftime", true) => out.push_str("formatDateTime"),
+                ("ilike" | "epoch_us" | "printf" | "lpad" | "list", _) => {
                     return Err(unsupported(&format!("SQL `{word}`")));
                 }
                 _ => out.push_str(word),
@@ -342,6 +345,15 @@ fn where_of(query: &KpiQuery) -> String {
         ));
     }
     wheres.join(" AND ")
+}
+
+/// The relation and WHERE clause (values as literals) of a question's contacts.
+pub(crate) fn relation_and_where(
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+) -> Result<(String, String), QueryError> {
+    Ok((contacts_relation(query, reads, settings)?, where_of(query)))
 }
 
 /// Compiles `query` for ClickHouse: contact metrics by any bucket and the contact dimensions.

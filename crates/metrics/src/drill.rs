@@ -239,6 +239,16 @@ pub fn compile_drill(
     q: &DrillQuery,
     settings: &TenantSettings,
 ) -> Result<CompiledDrill, QueryError> {
+    compile_drill_for(catalog, q, settings, crate::Dialect::DuckDb)
+}
+
+/// Compiles a drill-down for the tenant's `settings` in `dialect`.
+pub fn compile_drill_for(
+    catalog: &Catalog,
+    q: &DrillQuery,
+    settings: &TenantSettings,
+    dialect: crate::Dialect,
+) -> Result<CompiledDrill, QueryError> {
     let metric = resolve(catalog, &q.metric, settings)?;
     let cannot = |why: &str| {
         QueryError::Unsupported(format!(
@@ -267,11 +277,34 @@ pub fn compile_drill(
         .ok_or_else(|| cannot("its aggregate is not a count or a sum over contacts"))?;
     let question = q.kpi_question();
     let reads = Reads::of(std::slice::from_ref(&metric), Table::Contacts);
+    let order = q.sort.map_or_else(|| "local_ts, id".to_owned(), Sort::sql);
+    if dialect == crate::Dialect::ClickHouse {
+        let (relation, where_sql) =
+            crate::clickhouse::relation_and_where(&question, &reads, settings)?;
+        let predicate = crate::clickhouse::expr(&predicate)?;
+        let wheres = format!("{where_sql} AND ({predicate})");
+        let columns = FIELDS
+            .iter()
+            .map(|f| crate::clickhouse::expr(f.sql))
+            .collect::<Result<Vec<_>, _>>()?;
+        let order = crate::clickhouse::expr(&order)?;
+        return Ok(CompiledDrill {
+            count_sql: format!("SELECT count() FROM {relation} WHERE {wheres}"),
+            rows_sql: format!(
+                "SELECT {} FROM {relation} WHERE {wheres} ORDER BY {order} LIMIT {} OFFSET {}",
+                columns.join(", "),
+                q.limit,
+                q.offset
+            ),
+            metric,
+            predicate,
+            params: Vec::new(),
+        });
+    }
     let relation = relation_for(Table::Contacts, &question, &reads, settings)?;
     let (where_sql, params) = where_of(&question);
     let wheres = format!("{where_sql} AND ({predicate})");
     let columns: Vec<&str> = FIELDS.iter().map(|f| f.sql).collect();
-    let order = q.sort.map_or_else(|| "local_ts, id".to_owned(), Sort::sql);
     Ok(CompiledDrill {
         count_sql: format!("SELECT count(*) FROM {relation} WHERE {wheres}"),
         rows_sql: format!(

@@ -27,7 +27,10 @@ pub mod sql;
 pub mod standards;
 
 pub use catalog::{Band, Catalog, CatalogError, Direction, Metric, Table, Unit, EMBEDDED_CATALOG};
-pub use drill::{compile_drill, Cell, CompiledDrill, DrillQuery, DrillText, Drilled, Part, Sort};
+pub use drill::{
+    compile_drill, compile_drill_for, Cell, CompiledDrill, DrillQuery, DrillText, Drilled, Part,
+    Sort,
+};
 pub use present::{human, json_value, key_json};
 pub use query::{Bucket, ByItem, Dimension, Filter, KpiQuery, KpiText, TenantSettings};
 pub use result::{KeyValue, KpiResult, KpiRow};

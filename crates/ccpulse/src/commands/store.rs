@@ -72,6 +72,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     let served = match command {
         Command::Store { .. }
         | Command::Kpi(_)
+        | Command::Contacts(_)
         | Command::Tenant { .. }
         | Command::Metrics(_)
         | Command::Config
@@ -84,7 +85,8 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
-             `store init`, `import --format contacts`, `kpi` (contact metrics) and `tenant`; \
+             `store init`, `store copy`, `import --format contacts`, `kpi` and `contacts` (contact \
+             metrics) and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

@@ -242,6 +242,29 @@ fn now_micros() -> u64 {
     u64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(0)
 }
 
+/// A TabSeparated field as it was: `\\t`, `\\n`, `\\\\` and the other escapes undone.
+fn unescape_tsv(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
@@ -687,6 +710,51 @@ impl ClickHouseStore {
         Ok(copied)
     }
 
+    /// The tenants that have contacts here.
+    pub fn tenants_with_contacts(&self) -> Result<std::collections::HashSet<TenantId>> {
+        self.rows("SELECT DISTINCT tenant FROM contacts")?
+            .into_iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(str::to_owned))
+            .map(|t| TenantId::new(&t).map_err(|e| StoreError::Invalid(e.to_string())))
+            .collect()
+    }
+
+    /// The stored fingerprints of `tenant`'s contacts among `ids` (their last versions).
+    pub fn stored_fingerprints(
+        &self,
+        tenant: &TenantId,
+        ids: &[&str],
+    ) -> Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(20_000) {
+            let list: Vec<String> = chunk
+                .iter()
+                .map(|id| ccpulse_metrics::clickhouse::literal(id))
+                .collect();
+            let text = self.endpoint().run(
+                Some(&self.url.database),
+                &format!(
+                    "SELECT id, fingerprint FROM contacts FINAL WHERE tenant = {} AND id IN ({}) FORMAT TabSeparated",
+                    ccpulse_metrics::clickhouse::literal(tenant.as_str()),
+                    list.join(",")
+                ),
+                &[],
+                // The list of ids is longer than a query's default limit (256 KiB).
+                &[("max_query_size", "1073741824")],
+            )?;
+            for line in text.lines() {
+                let Some((id, fp)) = line.rsplit_once('\t') else {
+                    continue;
+                };
+                let fp = fp
+                    .parse()
+                    .map_err(|_| StoreError::ClickHouse(format!("a fingerprint `{fp}`")))?;
+                out.push((unescape_tsv(id), fp));
+            }
+        }
+        Ok(out)
+    }
+
     /// Keeps rejected lines in the quarantine.
     pub fn quarantine(&self, rejections: &[NewRejection]) -> Result<()> {
         if rejections.is_empty() {
@@ -783,6 +851,49 @@ impl ClickHouseStore {
             )?;
         }
         Ok(result)
+    }
+
+    /// The contacts behind `q`'s figure: how many, and the page asked for; customers as
+    /// `reveal` allows (masked by the tenant's rule), as [`crate::DuckDbStore::drill`].
+    pub fn drill(
+        &self,
+        catalog: &Catalog,
+        q: &ccpulse_metrics::DrillQuery,
+        reveal: crate::Reveal,
+    ) -> Result<ccpulse_metrics::Drilled> {
+        let settings = self
+            .tenants
+            .get(q.tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default();
+        let c = ccpulse_metrics::compile_drill_for(catalog, q, &settings, Dialect::ClickHouse)?;
+        let total = self.count(&c.count_sql)?;
+        let fields = ccpulse_metrics::drill::FIELDS;
+        let rows = self
+            .rows(&c.rows_sql)?
+            .into_iter()
+            .map(|r| {
+                fields
+                    .iter()
+                    .zip(r.iter().chain(std::iter::repeat(&Value::Null)))
+                    .map(|(f, v)| {
+                        if f.numeric {
+                            ccpulse_metrics::Cell::Num(number(v))
+                        } else {
+                            ccpulse_metrics::Cell::Text(match v {
+                                Value::Null => None,
+                                Value::String(s) if f.name == "customer" => Some(
+                                    crate::lists::reveal_customer(s, reveal, settings.mask_keep),
+                                ),
+                                Value::String(s) => Some(s.clone()),
+                                other => Some(other.to_string()),
+                            })
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(ccpulse_metrics::Drilled { total, rows })
     }
 
     fn empty_figures(
