@@ -421,6 +421,38 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
         "offered,answered",
     ]);
     assert_eq!(rows[0]["offered"], 1.0, "{rows:?}");
+    // The rejection where and why, kept once when the file is imported again.
+    cli.ok(&[
+        "--store",
+        &url,
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "t1",
+        file.to_str().unwrap(),
+    ]);
+    let q: Value = serde_json::from_str(&cli.ok(&[
+        "--store",
+        &url,
+        "quarantine",
+        "list",
+        "--tenant",
+        "t1",
+        "--json",
+    ]))
+    .unwrap();
+    let entries = q["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{q}");
+    assert_eq!(entries[0]["line"], 2, "{q}");
+    assert_eq!(entries[0]["field"], "direction", "{q}");
+    assert!(
+        entries[0]["raw"].as_str().unwrap().contains("sideways"),
+        "{q}"
+    );
+    let id = entries[0]["id"].to_string();
+    let shown = cli.ok(&["--store", &url, "quarantine", "show", &id]);
+    assert!(shown.contains("sideways"), "{shown}");
     // The same contact changed: updated, counted once, in its new queue.
     let changed = cli.write(
         "changed.jsonl",

@@ -40,9 +40,16 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The rejected records (of `tenant`), from whichever store holds the data.
+fn entries(cfg: &Config, tenant: Option<&TenantId>) -> anyhow::Result<Vec<QuarantineEntry>> {
+    Ok(match cfg.clickhouse()? {
+        Some(url) => super::open_clickhouse(url)?.quarantine_entries(tenant)?,
+        None => open(cfg)?.quarantine(tenant)?,
+    })
+}
+
 fn list(cfg: &Config, tenant: Option<&TenantId>, json: bool) -> anyhow::Result<()> {
-    let store = open(cfg)?;
-    let entries = store.quarantine(tenant)?;
+    let entries = entries(cfg, tenant)?;
     if json {
         println!(
             "{}",
@@ -68,8 +75,8 @@ fn list(cfg: &Config, tenant: Option<&TenantId>, json: bool) -> anyhow::Result<(
 }
 
 fn show(cfg: &Config, id: i64, json: bool) -> anyhow::Result<()> {
-    let store = open(cfg)?;
-    let Some(e): Option<QuarantineEntry> = store.quarantine_entry(id)? else {
+    let Some(e): Option<QuarantineEntry> = entries(cfg, None)?.into_iter().find(|e| e.id == id)
+    else {
         bail!("no rejected record #{id} (see `ccpulse quarantine list`)");
     };
     if json {

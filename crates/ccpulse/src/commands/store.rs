@@ -80,13 +80,16 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         | Command::Bench(_)
         | Command::BenchServer(_) => true,
         Command::Import(a) => a.format == crate::cli::ImportFormat::Contacts,
+        Command::Quarantine { command } => {
+            !matches!(command, crate::cli::QuarantineCommand::Replay { .. })
+        }
         _ => false,
     };
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
              `store init`, `store copy`, `import --format contacts`, `kpi` and `contacts` (contact \
-             metrics) and `tenant`; \
+             metrics), `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

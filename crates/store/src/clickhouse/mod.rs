@@ -10,7 +10,8 @@
 //!   once, its last version, exactly as DuckDB's upsert keeps it. One partition: a contact
 //!   whose time changes on a later import must meet its earlier version in the same merge.
 //! - `tenants`: `ReplacingMergeTree(_version) ORDER BY name`, the same way.
-//! - `quarantine`: `MergeTree` of rejected lines with file, line, field and reason.
+//! - `quarantine`: rejected lines with file, line, field and reason, a `ReplacingMergeTree`
+//!   keyed by their place (a line rejected again there is kept once).
 //! - `ccpulse_schema`: the migrations applied (and the cluster), on every server.
 //!
 //! On a cluster (`ccpulse store init --cluster NAME`) every table above is `<table>_local` on
@@ -229,10 +230,12 @@ fn tables_v1() -> Result<Vec<(&'static str, String, &'static str, &'static str)>
         (
             "quarantine",
             "tenant String, format String, file String, line UInt64, \
-             field Nullable(String), reason String, raw String, rejected_at DateTime('UTC')"
+             field Nullable(String), reason String, raw String, rejected_at DateTime('UTC'), \
+             qid UInt64 DEFAULT cityHash64(tenant, format, file, line) % 1000000000000"
                 .to_owned(),
-            "MergeTree ORDER BY (tenant, rejected_at, file, line)",
-            "rand()",
+            // A line rejected again at the same place is kept once, its latest rejection.
+            "ReplacingMergeTree(rejected_at) ORDER BY (tenant, qid)",
+            "cityHash64(tenant, format, file, line)",
         ),
     ])
 }
@@ -777,10 +780,52 @@ impl ClickHouseStore {
         self.insert("quarantine", "JSONEachRow", body.as_bytes())
     }
 
+    /// The rejected records (of `tenant`), oldest first; a record's id is a number of its
+    /// place (tenant, format, file, line), the same each time it is rejected there.
+    pub fn quarantine_entries(
+        &self,
+        tenant: Option<&TenantId>,
+    ) -> Result<Vec<crate::QuarantineEntry>> {
+        let wheres = tenant.map_or_else(String::new, |t| {
+            format!(
+                " WHERE tenant = {}",
+                ccpulse_metrics::clickhouse::literal(t.as_str())
+            )
+        });
+        self.rows(&format!(
+            "SELECT qid, tenant, format, file, line, field, reason, raw,
+                    formatDateTime(rejected_at, '%Y-%m-%dT%H:%M:%SZ')
+             FROM quarantine FINAL{wheres} ORDER BY rejected_at, tenant, file, line"
+        ))?
+        .into_iter()
+        .map(|r| {
+            let text = |i: usize| {
+                r.get(i)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let int = |i: usize| r.get(i).and_then(number).unwrap_or(0.0) as u64;
+            Ok(crate::QuarantineEntry {
+                id: i64::try_from(int(0)).unwrap_or(i64::MAX),
+                tenant: text(1),
+                format: text(2),
+                file: text(3),
+                line: int(4),
+                field: r.get(5).and_then(Value::as_str).map(str::to_owned),
+                reason: text(6),
+                raw: text(7),
+                rejected_at: text(8),
+            })
+        })
+        .collect()
+    }
+
     /// How many rejected lines the quarantine holds for `tenant`.
     pub fn count_quarantined(&self, tenant: &TenantId) -> Result<u64> {
         self.count(&format!(
-            "SELECT count() FROM quarantine WHERE tenant = {}",
+            "SELECT count() FROM quarantine FINAL WHERE tenant = {}",
             ccpulse_metrics::clickhouse::literal(tenant.as_str())
         ))
     }
