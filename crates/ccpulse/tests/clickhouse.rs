@@ -69,26 +69,27 @@ impl ClickHouse {
     }
 }
 
-/// The metrics ClickHouse compiles, comma-separated.
-fn clickhouse_metrics() -> String {
+/// The metrics ClickHouse compiles, comma-separated, one list per table they are over (a
+/// question is over one table there).
+fn clickhouse_metrics() -> Vec<String> {
     let catalog = ccpulse_metrics::Catalog::embedded().unwrap();
     let tenant = ccpulse_model::TenantId::new("t").unwrap();
-    catalog
-        .order
-        .iter()
-        .filter(|m| {
-            let q = ccpulse_metrics::KpiQuery::of(tenant.clone(), &[m.as_str()]).unwrap();
-            ccpulse_metrics::compile(
-                &catalog,
-                &q,
-                &ccpulse_metrics::TenantSettings::default(),
-                ccpulse_metrics::Dialect::ClickHouse,
-            )
-            .is_ok()
-        })
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut by_table: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for m in &catalog.order {
+        let q = ccpulse_metrics::KpiQuery::of(tenant.clone(), &[m.as_str()]).unwrap();
+        if ccpulse_metrics::compile(
+            &catalog,
+            &q,
+            &ccpulse_metrics::TenantSettings::default(),
+            ccpulse_metrics::Dialect::ClickHouse,
+        )
+        .is_ok()
+        {
+            let table = catalog.get(m).unwrap().table.as_str();
+            by_table.entry(table).or_default().push(m.clone());
+        }
+    }
+    by_table.into_values().map(|v| v.join(",")).collect()
 }
 
 /// Whether two answers agree: the same shape and text, numbers to 1e-9 relative.
@@ -131,7 +132,7 @@ fn same(a: &Value, b: &Value, at: &str) -> Result<(), String> {
 /// and of each ClickHouse store, and asserts the answers agree; the rows compared.
 fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filter: &str) -> usize {
     let metrics = clickhouse_metrics();
-    let cuts: [&[&str]; 11] = [
+    let cuts: [&[&str]; 12] = [
         &[],
         &["--by", "month"],
         &["--by", "day", "--fill"],
@@ -141,6 +142,7 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
         &["--by", "weekday"],
         &["--by", "time_of_day"],
         &["--by", "wait_band"],
+        &["--by", "service_channel"],
         &["--by", "week,channel"],
         &["--by", "quarter,direction", "--filter", filter],
     ];
@@ -155,23 +157,20 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
         ("satisfaction", "denominator", "customer"),
         ("p90_wait", "numerator", "-wait_s"),
     ] {
-        let args = [
-            "contacts", "--format", "json", "--tenant", tenant, "--from", range.0, "--to", range.1,
-            "--metric", metric, "--part", part, "--sort", sort, "--limit", "40", "--filter",
-            filter,
-        ];
-        let duck: Value = serde_json::from_str(&cli.ok(&args)).unwrap();
-        rows += duck["rows"].as_array().map_or(0, Vec::len);
-        for store in stores {
-            let mut with = vec!["--store", store.as_str()];
-            with.extend_from_slice(&args);
-            let other: Value = serde_json::from_str(&cli.ok(&with)).unwrap();
-            if let Err(e) = same(&duck, &other, "contacts") {
-                panic!("{store} differs from DuckDB drilling {metric} {part} by {sort}: {e}");
-            }
-        }
+        rows += everywhere_the_same(
+            cli,
+            stores,
+            &[
+                "contacts", "--format", "json", "--tenant", tenant, "--from", range.0, "--to",
+                range.1, "--metric", metric, "--part", part, "--sort", sort, "--limit", "40",
+                "--filter", filter,
+            ],
+        );
     }
-    for cut in cuts {
+    for (cut, metrics) in cuts
+        .iter()
+        .flat_map(|c| metrics.iter().map(move |m| (c, m)))
+    {
         let mut args = vec![
             "kpi",
             "--format",
@@ -183,21 +182,27 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
             "--to",
             range.1,
             "--metrics",
-            &metrics,
+            metrics,
         ];
         args.extend_from_slice(cut);
-        let duck: Value = serde_json::from_str(&cli.ok(&args)).unwrap();
-        rows += duck["rows"].as_array().map_or(0, Vec::len);
-        for store in stores {
-            let mut with = vec!["--store", store.as_str()];
-            with.extend_from_slice(&args);
-            let other: Value = serde_json::from_str(&cli.ok(&with)).unwrap();
-            if let Err(e) = same(&duck, &other, "answer") {
-                panic!("{store} differs from DuckDB on {cut:?}: {e}");
-            }
-        }
+        rows += everywhere_the_same(cli, stores, &args);
     }
     rows
+}
+
+/// Runs `args` (a JSON answer with `rows`) on DuckDB and on each of `stores`, asserts the
+/// answers agree, and returns the rows compared.
+fn everywhere_the_same(cli: &Cli, stores: &[String], args: &[&str]) -> usize {
+    let duck: Value = serde_json::from_str(&cli.ok(args)).unwrap();
+    for store in stores {
+        let mut with = vec!["--store", store.as_str()];
+        with.extend_from_slice(args);
+        let other: Value = serde_json::from_str(&cli.ok(&with)).unwrap();
+        if let Err(e) = same(&duck, &other, "answer") {
+            panic!("{store} differs from DuckDB on {args:?}: {e}");
+        }
+    }
+    duck["rows"].as_array().map_or(0, Vec::len)
 }
 
 /// Imports contact file `text` for `tenant` (Asia/Shanghai) into DuckDB and into each

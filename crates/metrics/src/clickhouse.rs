@@ -281,16 +281,60 @@ fn wait_band_columns(settings: &TenantSettings) -> String {
     format!("{no}, {label}")
 }
 
+/// A voice contact's self service was a voice bot: its entry point or source says so (the
+/// DuckDB dialect's `VOICE_BOT`, with `ILIKE` and `contains` as ClickHouse has them).
+const VOICE_BOT: &str = "(positionCaseInsensitiveUTF8(ifNull(entry_point, ''), 'bot') > 0 \
+    OR positionCaseInsensitiveUTF8(ifNull(source, ''), 'bot') > 0 \
+    OR position(ifNull(entry_point, ''), '机器人') > 0 OR position(ifNull(entry_point, ''), '智能语音') > 0 \
+    OR position(ifNull(source, ''), '机器人') > 0 OR position(ifNull(source, ''), '智能语音') > 0)";
+
+/// The channel that served a contact last (the DuckDB dialect's `SERVED_BY`).
+fn served_by() -> String {
+    format!(
+        "multiIf(channel <> 'voice', channel, reached_queue, 'agent', \
+         ivr_start IS NOT NULL OR ifNull(outcome = 'self_service', 0), \
+         if({VOICE_BOT}, 'voice_bot', 'ivr'), 'agent')"
+    )
+}
+
+/// Inbound contacts once per service channel they used (see [`Table::ChannelLegs`]).
+fn channel_legs_relation(
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+) -> Result<String, QueryError> {
+    let base = contacts_with(query, reads, settings, false)?;
+    Ok(format!(
+        "(SELECT *, if({VOICE_BOT}, 'voice_bot', 'ivr') AS service_channel,
+          outcome = 'self_service' AND NOT reached_queue AS resolved_here
+   FROM {base} WHERE is_inbound AND channel = 'voice'
+     AND (ivr_start IS NOT NULL OR outcome = 'self_service')
+   UNION ALL
+   SELECT *, if(channel = 'voice', 'agent', channel) AS service_channel,
+          is_answered AND transfers = 0 AND ifNull(resolved_first, 1) AS resolved_here
+   FROM {base} WHERE is_inbound AND (reached_queue OR channel <> 'voice'))"
+    ))
+}
+
 /// The contacts a question reads, each once (`FINAL`), with the columns it needs.
 fn contacts_relation(
     query: &KpiQuery,
     reads: &Reads,
     settings: &TenantSettings,
 ) -> Result<String, QueryError> {
+    contacts_with(query, reads, settings, true)
+}
+
+/// The contacts with the columns the question needs; `service_channel` with `served`.
+fn contacts_with(
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+    served: bool,
+) -> Result<String, QueryError> {
     for (d, what) in [
         (Dimension::Team, "cutting by team"),
         (Dimension::Anomaly, "cutting by anomaly"),
-        (Dimension::ServiceChannel, "cutting by service channel"),
     ] {
         if query.uses(d) {
             return Err(unsupported(what));
@@ -302,13 +346,20 @@ fn contacts_relation(
     if reads.talk_p95 || reads.schedule {
         return Err(unsupported("a metric against the queue's talk percentile"));
     }
-    if query.uses(Dimension::WaitBand) {
-        return Ok(format!(
-            "(SELECT *, {} FROM contacts FINAL)",
-            wait_band_columns(settings)
-        ));
+    let mut extra = Vec::new();
+    if served && query.uses(Dimension::ServiceChannel) {
+        extra.push(format!("{} AS service_channel", served_by()));
     }
-    Ok("contacts FINAL".to_owned())
+    if query.uses(Dimension::WaitBand) {
+        extra.push(wait_band_columns(settings));
+    }
+    if extra.is_empty() {
+        return Ok("contacts FINAL".to_owned());
+    }
+    Ok(format!(
+        "(SELECT *, {} FROM contacts FINAL)",
+        extra.join(", ")
+    ))
 }
 
 /// The WHERE clause: tenant, range (tenant-local) and filters, values as literals.
@@ -367,12 +418,14 @@ pub(crate) fn compile(
         .iter()
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
+    let single = |t: Table| matches!(t, Table::Contacts | Table::ChannelLegs) && t == table;
     for m in &metrics {
-        if m.table != Table::Contacts || m.denominator_table != Table::Contacts {
+        if !single(m.table) || !single(m.denominator_table) {
             return Err(unsupported(&format!(
                 "`{}` (a metric over {})",
                 m.written,
-                if m.table == Table::Contacts {
+                if single(m.table) {
                     m.denominator_table.as_str()
                 } else {
                     m.table.as_str()
@@ -380,28 +433,19 @@ pub(crate) fn compile(
             )));
         }
     }
-    let relation = contacts_relation(query, &Reads::of(&metrics, Table::Contacts), settings)?;
+    let reads = Reads::of(&metrics, table);
+    let relation = if table == Table::ChannelLegs {
+        channel_legs_relation(query, &reads, settings)?
+    } else {
+        contacts_relation(query, &reads, settings)?
+    };
     for m in &mut metrics {
         m.numerator_sql = expr(&m.numerator_sql)?;
         m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
     }
     let where_sql = where_of(query);
 
-    let mut inner_keys = Vec::new();
-    let mut labels = Vec::new();
-    let mut by = Vec::new();
-    for item in &query.by {
-        let (raw, _, _) = by_sql(*item, &[]);
-        let aliases: Vec<String> = (inner_keys.len()..inner_keys.len() + raw.len())
-            .map(|i| format!("k{i}"))
-            .collect();
-        for (e, alias) in raw.iter().zip(&aliases) {
-            inner_keys.push(format!("{e} AS {alias}"));
-        }
-        let (_, label, kind) = by_sql(*item, &aliases);
-        labels.push(label);
-        by.push((*item, kind));
-    }
+    let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
 
     let mut aggs = Vec::new();
     let mut outs = Vec::new();
@@ -465,7 +509,7 @@ pub(crate) fn compile(
         range_sql,
         from: query.from,
         to: query.to,
-        table: Table::Contacts,
+        table,
         rollup: None,
     })
 }

@@ -955,6 +955,15 @@ fn where_of_days(query: &KpiQuery) -> (String, Vec<String>) {
 
 /// The key expressions of `--by` (aliased k0, k1, ...), their labels and output kinds.
 pub(crate) fn keys_of(query: &KpiQuery) -> Keys {
+    keys_with(query, by_sql)
+}
+
+/// [`keys_of`] with a dialect's `by_sql`: an item's raw key expressions and its label over
+/// the key aliases.
+pub(crate) fn keys_with<S: std::fmt::Display>(
+    query: &KpiQuery,
+    by_sql: impl Fn(ByItem, &[String]) -> (Vec<S>, String, OutputKind),
+) -> Keys {
     let mut inner_keys: Vec<String> = Vec::new();
     let mut labels = Vec::new();
     let mut by = Vec::new();
