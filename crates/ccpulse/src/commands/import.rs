@@ -20,12 +20,11 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
     if let Some(url) = cfg.clickhouse()? {
         let mut store = super::open_clickhouse(url)?;
         let started = Instant::now();
-        let s = ccpulse_import::import_contacts_clickhouse(
-            &mut store,
-            &a.files,
-            tenant.as_ref(),
-            true,
-        )?;
+        let s = if a.format == ImportFormat::Contacts {
+            ccpulse_import::import_contacts_clickhouse(&mut store, &a.files, tenant.as_ref(), true)?
+        } else {
+            staged(cfg, &mut store, &a)?
+        };
         print_summary(&s, a.json, started.elapsed())?;
         return Ok(exit_code(&s, a.strict));
     }
@@ -46,13 +45,7 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
         | ImportFormat::Xlsx
         | ImportFormat::AsteriskCdr
         | ImportFormat::ConnectCtr => {
-            // The format's name as on the command line.
-            let word = a
-                .format
-                .to_possible_value()
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default();
-            let source = Source::new(&word, a.mapping.as_deref())?;
+            let source = Source::new(&format_word(a.format), a.mapping.as_deref())?;
             let tenant = tenant_or_default(a.tenant.clone());
             ccpulse_import::import_converted(&mut store, &a.files, &source, &tenant, true)?
         }
@@ -63,6 +56,56 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
     };
     print_summary(&s, a.json, started.elapsed())?;
     Ok(exit_code(&s, a.strict))
+}
+
+/// The format's name as on the command line.
+fn format_word(format: ImportFormat) -> String {
+    format
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+/// A CSV, xlsx, CDR or CTR import into a ClickHouse store: read through its mapping into a
+/// temporary embedded store (the same conversion, rejections and counts as ever), then its
+/// contacts merged into ClickHouse (counted against what is stored there) and its rejections
+/// quarantined there.
+fn staged(
+    cfg: &Config,
+    ch: &mut ccpulse_store::ClickHouseStore,
+    a: &ImportArgs,
+) -> anyhow::Result<ImportSummary> {
+    let tenant = tenant_or_default(a.tenant.clone());
+    let t = ch.ensure_tenant(&tenant)?;
+    let tmp = tempfile::tempdir()?;
+    let mut stage = DuckDbStore::open(tmp.path(), &cfg.store())?;
+    stage.set_tenant(&tenant, Some(&t.timezone), Some(t.settings.clone()))?;
+    let source = Source::new(&format_word(a.format), a.mapping.as_deref())?;
+    let mut s = ccpulse_import::import_converted(&mut stage, &a.files, &source, &tenant, true)?;
+    let rejected: Vec<ccpulse_store::NewRejection> = stage
+        .quarantine(Some(&tenant))?
+        .into_iter()
+        .map(|e| ccpulse_store::NewRejection {
+            tenant: e.tenant,
+            format: e.format,
+            file: e.file,
+            line: e.line,
+            field: e.field,
+            reason: e.reason,
+            raw: e.raw,
+        })
+        .collect();
+    ch.quarantine(&rejected)?;
+    let mut counts = ccpulse_store::ImportCounts {
+        rejected: s.counts.rejected,
+        ..Default::default()
+    };
+    stage.contact_batches(&tenant, |batch| {
+        counts += ch.merge_contacts(&batch)?;
+        Ok(())
+    })?;
+    s.counts = counts;
+    Ok(s)
 }
 
 /// 2 when a file could not be read, 1 with `strict` when a record was rejected.

@@ -57,11 +57,14 @@ fn copy(cfg: &Config, to: &str) -> Done {
     let from = open(cfg)?;
     let mut into = super::open_clickhouse(url)?;
     let started = std::time::Instant::now();
-    let n = into.copy_from(&from)?;
+    let c = into.copy_from(&from)?;
     println!(
-        "copied {n} contacts of {} tenants to {} ({:.1} s)",
+        "copied {} tenants to {}: inserted {}, updated {}, unchanged {} ({:.1} s)",
         from.tenants().len(),
         into.place(),
+        c.inserted,
+        c.updated,
+        c.unchanged,
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
@@ -79,7 +82,14 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         | Command::Erlang(_)
         | Command::Bench(_)
         | Command::BenchServer(_) => true,
-        Command::Import(a) => a.format == crate::cli::ImportFormat::Contacts,
+        Command::Import(a) => matches!(
+            a.format,
+            crate::cli::ImportFormat::Contacts
+                | crate::cli::ImportFormat::Csv
+                | crate::cli::ImportFormat::Xlsx
+                | crate::cli::ImportFormat::AsteriskCdr
+                | crate::cli::ImportFormat::ConnectCtr
+        ),
         Command::Quarantine { command } => {
             !matches!(command, crate::cli::QuarantineCommand::Replay { .. })
         }
@@ -88,7 +98,8 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
-             `store init`, `store copy`, `import --format contacts`, `kpi` and `contacts` (contact \
+             `store init`, `store copy`, `import` of contacts, csv, xlsx, asterisk-cdr and \
+             connect-ctr, `kpi` and `contacts` (contact \
              metrics), `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );

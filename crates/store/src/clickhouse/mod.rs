@@ -700,17 +700,78 @@ impl ClickHouseStore {
     }
 
     /// Copies every tenant of `from` (settings and contacts) here: what moves a center from
-    /// the embedded store to ClickHouse. Returns the contacts copied.
-    pub fn copy_from(&mut self, from: &crate::DuckDbStore) -> Result<u64> {
-        let mut copied = 0;
+    /// the embedded store to ClickHouse, or brings an import staged there. Contacts are
+    /// counted against what is stored here, as an import counts them.
+    pub fn copy_from(&mut self, from: &crate::DuckDbStore) -> Result<crate::ImportCounts> {
+        let mut counts = crate::ImportCounts::default();
         for t in from.tenants() {
-            self.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+            if self
+                .tenant(t.name.as_str())
+                .map(|h| (&h.timezone, &h.settings))
+                != Some((&t.timezone, &t.settings))
+            {
+                self.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+            }
             from.contact_batches(&t.name, |batch| {
-                copied += self.write_contacts(&batch)?;
+                counts += self.merge_contacts(&batch)?;
                 Ok(())
             })?;
         }
-        Ok(copied)
+        Ok(counts)
+    }
+
+    /// Writes the contacts of `batch` (one row per contact) that are new or changed here,
+    /// counted inserted, updated or unchanged by their stored fingerprints.
+    pub fn merge_contacts(&self, batch: &RecordBatch) -> Result<crate::ImportCounts> {
+        use ::duckdb::arrow::array::{Array, AsArray, BooleanArray};
+        use ::duckdb::arrow::datatypes::UInt64Type;
+        let column = |name: &str| {
+            batch.column_by_name(name).ok_or_else(|| {
+                StoreError::Invalid(format!("a contact batch without its `{name}` column"))
+            })
+        };
+        let (tenants, ids, fps) = (column("tenant")?, column("id")?, column("fingerprint")?);
+        let (tenants, ids) = (tenants.as_string::<i32>(), ids.as_string::<i32>());
+        let fps = fps.as_primitive::<UInt64Type>();
+        let mut asked: HashMap<&str, Vec<&str>> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            asked
+                .entry(tenants.value(row))
+                .or_default()
+                .push(ids.value(row));
+        }
+        let mut stored: HashMap<(String, String), u64> = HashMap::new();
+        for (t, list) in asked {
+            let tenant = TenantId::new(t).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            for (id, fp) in self.stored_fingerprints(&tenant, &list)? {
+                stored.insert((t.to_owned(), id), fp);
+            }
+        }
+        let mut counts = crate::ImportCounts::default();
+        let keep: BooleanArray = (0..batch.num_rows())
+            .map(|row| {
+                let key = (tenants.value(row).to_owned(), ids.value(row).to_owned());
+                let fp = (!fps.is_null(row)).then(|| fps.value(row));
+                Some(match stored.get(&key) {
+                    Some(s) if Some(*s) == fp => {
+                        counts.unchanged += 1;
+                        false
+                    }
+                    Some(_) => {
+                        counts.updated += 1;
+                        true
+                    }
+                    None => {
+                        counts.inserted += 1;
+                        true
+                    }
+                })
+            })
+            .collect();
+        let changed = ::duckdb::arrow::compute::filter_record_batch(batch, &keep)
+            .map_err(|e| StoreError::Invalid(format!("arrow filter: {e}")))?;
+        self.write_contacts(&changed)?;
+        Ok(counts)
     }
 
     /// The tenants that have contacts here.
