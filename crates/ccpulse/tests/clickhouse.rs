@@ -18,7 +18,9 @@ mod common;
 
 use std::path::Path;
 
-use ccpulse_store::clickhouse::local::{server_binary, LocalServer, LOCAL_CLUSTER};
+use ccpulse_store::clickhouse::local::{
+    server_binary, LocalServer, LOCAL_CLUSTER, LOCAL_PASSWORD, LOCAL_USER,
+};
 use common::{shared_data, Cli};
 use serde_json::Value;
 
@@ -481,6 +483,31 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
     let id = entries[0]["id"].to_string();
     let shown = cli.ok(&["--store", &url, "quarantine", "show", &id]);
     assert!(shown.contains("sideways"), "{shown}");
+    // A user with a password (sent as Basic authentication), and a wrong one refused.
+    let port = ch.single.http_port;
+    let with_user = format!("clickhouse://{LOCAL_USER}:{LOCAL_PASSWORD}@127.0.0.1:{port}/fresh");
+    let rows = cli.kpi(&[
+        "--store",
+        &with_user,
+        "--tenant",
+        "t1",
+        "--metrics",
+        "offered",
+    ]);
+    assert_eq!(rows[0]["offered"], 1.0, "{rows:?}");
+    let wrong = format!("clickhouse://{LOCAL_USER}:nope@127.0.0.1:{port}/fresh");
+    let out = cli.run(&[
+        "--store",
+        &wrong,
+        "kpi",
+        "--tenant",
+        "t1",
+        "--metrics",
+        "offered",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("assword") && !err.contains("nope"), "{err}");
     // The same contact changed: updated, counted once, in its new queue.
     let changed = cli.write(
         "changed.jsonl",

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::{Result, StoreError};
 
+/// A user with a password on the local servers, beside `default` (which has none).
+pub const LOCAL_USER: &str = "ccpulse";
+pub const LOCAL_PASSWORD: &str = "local-secret";
+
 /// The cluster a group of local servers forms.
 pub const LOCAL_CLUSTER: &str = "ccpulse_test";
 
@@ -49,7 +53,8 @@ fn io(what: &str, e: std::io::Error) -> StoreError {
     StoreError::Invalid(format!("{what}: {e}"))
 }
 
-/// The server's configuration: loopback only, the user `default` without a password, data
+/// The server's configuration: loopback only, the user `default` without a password and
+/// [`LOCAL_USER`] with [`LOCAL_PASSWORD`], data
 /// under `dir`, and `cluster` (tcp ports of its shards) as `ccpulse_test`.
 fn config(dir: &Path, http: u16, tcp: u16, cluster: &[u16]) -> String {
     let d = dir.display();
@@ -74,6 +79,7 @@ fn config(dir: &Path, http: u16, tcp: u16, cluster: &[u16]) -> String {
   <timezone>UTC</timezone>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <{LOCAL_USER}><password>{LOCAL_PASSWORD}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></{LOCAL_USER}>
   </users>
   <profiles><default></default></profiles>
   <quotas><default></default></quotas>

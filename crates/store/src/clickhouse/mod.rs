@@ -145,11 +145,12 @@ impl Endpoint<'_> {
         if let Some(db) = database {
             req = req.query("database", db);
         }
+        // Basic authentication: the password stays out of URLs and the server's query log.
         if let Some(u) = self.user {
-            req = req.query("user", u);
-        }
-        if let Some(p) = self.password {
-            req = req.query("password", p);
+            use base64::Engine as _;
+            let pair = format!("{u}:{}", self.password.unwrap_or_default());
+            let token = base64::engine::general_purpose::STANDARD.encode(pair);
+            req = req.header("authorization", &format!("Basic {token}"));
         }
         for (k, v) in settings {
             req = req.query(*k, *v);
