@@ -169,6 +169,26 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
             ],
         );
     }
+    // Contacts whole: the first few behind `offered`, by id.
+    let drilled: Value = serde_json::from_str(&cli.ok(&[
+        "contacts", "--format", "json", "--tenant", tenant, "--from", range.0, "--to", range.1,
+        "--metric", "offered", "--limit", "3",
+    ]))
+    .unwrap();
+    for row in drilled["rows"].as_array().unwrap() {
+        let id = row["id"].as_str().unwrap();
+        let duck: Value =
+            serde_json::from_str(&cli.ok(&["contacts", "--tenant", tenant, "--id", id])).unwrap();
+        for store in stores {
+            let other: Value = serde_json::from_str(
+                &cli.ok(&["--store", store, "contacts", "--tenant", tenant, "--id", id]),
+            )
+            .unwrap();
+            if let Err(e) = same(&duck, &other, "card") {
+                panic!("{store} differs from DuckDB on contact {id}: {e}");
+            }
+        }
+    }
     for (cut, metrics) in cuts
         .iter()
         .flat_map(|c| metrics.iter().map(move |m| (c, m)))

@@ -9,7 +9,7 @@ use crate::lists::{reveal_customer, Reveal};
 use crate::{DuckDbStore, Result};
 
 /// The columns of a contact's card beyond the drill-down fields.
-const CARD_EXTRA: &[(&str, &str, bool)] = &[
+pub(crate) const CARD_EXTRA: &[(&str, &str, bool)] = &[
     ("source", "source", false),
     ("entry_point", "entry_point", false),
     ("campaign", "campaign", false),
@@ -265,7 +265,7 @@ impl DuckDbStore {
 }
 
 /// A contact's own times as its timeline, in order.
-fn moments_of(fields: &[(&'static str, Cell)]) -> Vec<Moment> {
+pub(crate) fn moments_of(fields: &[(&'static str, Cell)]) -> Vec<Moment> {
     const MOMENTS: &[&str] = &[
         "arrived_at",
         "ivr_start",

@@ -36,8 +36,12 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
         Some(url) => {
             let store = open_clickhouse(url)?;
             let tenant = known_tenant(&store, &a.tenant)?;
-            if a.id.is_some() {
-                bail!("one contact whole (--id) is not available on the ClickHouse store yet");
+            if let Some(id) = &a.id {
+                let Some(card) = store.contact_card(&tenant, id, reveal)? else {
+                    bail!("no contact `{id}` in tenant `{tenant}`");
+                };
+                println!("{}", serde_json::to_string_pretty(&card.to_json())?);
+                return Ok(ExitCode::SUCCESS);
             }
             let catalog = ccpulse_store::files::catalog_in(&cfg.data)?;
             store.drill(&catalog, &drill_query(tenant, &a)?, reveal)?

@@ -1003,6 +1003,77 @@ impl ClickHouseStore {
         Ok(ccpulse_metrics::Drilled { total, rows })
     }
 
+    /// One contact of `tenant` with every field and its timeline (its own times: events are
+    /// not kept in ClickHouse), as [`crate::DuckDbStore::contact_card`] gives it; `None` when
+    /// there is no such contact.
+    pub fn contact_card(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        reveal: crate::Reveal,
+    ) -> Result<Option<crate::ContactCard>> {
+        use ccpulse_metrics::clickhouse::{expr, literal};
+        let keep = self
+            .tenants
+            .get(tenant.as_str())
+            .map(|t| t.settings.mask_keep)
+            .unwrap_or_default();
+        let columns: Vec<(&'static str, &str, bool)> = ccpulse_metrics::drill::FIELDS
+            .iter()
+            .map(|f| (f.name, f.sql, f.numeric))
+            .chain(crate::drill::CARD_EXTRA.iter().copied())
+            .collect();
+        let sql = columns
+            .iter()
+            .map(|(name, sql, _)| {
+                // Booleans read as DuckDB writes them.
+                match sql
+                    .strip_prefix("CAST(")
+                    .and_then(|s| s.strip_suffix(" AS VARCHAR)"))
+                {
+                    Some(col) => Ok(format!(
+                        "multiIf({col} IS NULL, NULL, {col} = 1, 'true', 'false') AS {name}"
+                    )),
+                    None => expr(sql).map(|e| format!("{e} AS {name}")),
+                }
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let rows = self.rows(&format!(
+            "SELECT {} FROM contacts FINAL WHERE tenant = {} AND id = {}",
+            sql.join(", "),
+            literal(tenant.as_str()),
+            literal(id)
+        ))?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let fields: Vec<(&'static str, ccpulse_metrics::Cell)> = columns
+            .iter()
+            .zip(row.iter().chain(std::iter::repeat(&Value::Null)))
+            .map(|((name, _, numeric), v)| {
+                let cell = if *numeric {
+                    ccpulse_metrics::Cell::Num(number(v))
+                } else {
+                    ccpulse_metrics::Cell::Text(match v {
+                        Value::Null => None,
+                        Value::String(s) if *name == "customer" => {
+                            Some(crate::lists::reveal_customer(s, reveal, keep))
+                        }
+                        Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    })
+                };
+                (*name, cell)
+            })
+            .collect();
+        let timeline = crate::drill::moments_of(&fields);
+        Ok(Some(crate::ContactCard {
+            fields,
+            timeline_source: "contact",
+            timeline,
+        }))
+    }
+
     fn empty_figures(
         &self,
         q: &ccpulse_metrics::CompiledQuery,
