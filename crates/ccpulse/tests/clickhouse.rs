@@ -432,6 +432,22 @@ fn wazo_and_real_data_give_the_same_figures_on_every_store() {
     );
 }
 
+/// Imports contact file `file` for tenant `t1` into `store`; the import's summary.
+fn import_t1(cli: &Cli, store: &str, file: &Path) -> Value {
+    let out = cli.ok(&[
+        "--store",
+        store,
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "t1",
+        "--json",
+        file.to_str().unwrap(),
+    ]);
+    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+}
+
 #[test]
 fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
     let Some(ch) = clickhouse() else { return };
@@ -448,18 +464,7 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
         "{\"id\":\"a1\",\"channel\":\"voice\",\"direction\":\"inbound\",\"arrived_at\":\"2024-01-02T09:00:00+08:00\",\"answered_at\":\"2024-01-02T09:00:10+08:00\",\"ended_at\":\"2024-01-02T09:02:00+08:00\",\"queue\":\"q\",\"outcome\":\"answered\"}\n\
          {\"id\":\"a2\",\"channel\":\"voice\",\"direction\":\"sideways\",\"outcome\":\"answered\"}\n",
     );
-    let out = cli.ok(&[
-        "--store",
-        &url,
-        "import",
-        "--format",
-        "contacts",
-        "--tenant",
-        "t1",
-        "--json",
-        file.to_str().unwrap(),
-    ]);
-    let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let summary = import_t1(&cli, &url, &file);
     assert_eq!(summary["rejected"], 1, "{summary}");
     assert_eq!(summary["inserted"], 1, "{summary}");
     let rows = cli.kpi(&[
@@ -533,18 +538,7 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
         "changed.jsonl",
         "{\"id\":\"a1\",\"channel\":\"voice\",\"direction\":\"inbound\",\"arrived_at\":\"2024-01-02T09:00:00+08:00\",\"answered_at\":\"2024-01-02T09:00:10+08:00\",\"ended_at\":\"2024-01-02T09:02:00+08:00\",\"queue\":\"q2\",\"outcome\":\"answered\"}\n",
     );
-    let out = cli.ok(&[
-        "--store",
-        &url,
-        "import",
-        "--format",
-        "contacts",
-        "--tenant",
-        "t1",
-        "--json",
-        changed.to_str().unwrap(),
-    ]);
-    let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let summary = import_t1(&cli, &url, &changed);
     assert_eq!(summary["updated"], 1, "{summary}");
     let rows = cli.kpi(&[
         "--store",

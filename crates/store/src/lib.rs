@@ -91,6 +91,25 @@ pub trait Store {
         catalog: &ccpulse_metrics::Catalog,
         query: &ccpulse_metrics::KpiQuery,
     ) -> Result<ccpulse_metrics::KpiResult>;
+    /// The contacts behind a figure, a page of them; customers as `reveal` allows.
+    fn drill(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::DrillQuery,
+        reveal: Reveal,
+    ) -> Result<ccpulse_metrics::Drilled>;
+    /// One contact whole; `None` when there is no such contact.
+    fn contact_card(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+        id: &str,
+        reveal: Reveal,
+    ) -> Result<Option<ContactCard>>;
+    /// The rejected records (of `tenant`).
+    fn quarantine_entries(
+        &self,
+        tenant: Option<&ccpulse_model::TenantId>,
+    ) -> Result<Vec<QuarantineEntry>>;
 }
 
 impl Store for DuckDbStore {
@@ -127,6 +146,28 @@ impl Store for DuckDbStore {
         query: &ccpulse_metrics::KpiQuery,
     ) -> Result<ccpulse_metrics::KpiResult> {
         DuckDbStore::ask(self, catalog, query)
+    }
+    fn drill(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        query: &ccpulse_metrics::DrillQuery,
+        reveal: Reveal,
+    ) -> Result<ccpulse_metrics::Drilled> {
+        DuckDbStore::drill(self, catalog, query, reveal)
+    }
+    fn contact_card(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+        id: &str,
+        reveal: Reveal,
+    ) -> Result<Option<ContactCard>> {
+        DuckDbStore::contact_card(self, tenant, id, reveal)
+    }
+    fn quarantine_entries(
+        &self,
+        tenant: Option<&ccpulse_model::TenantId>,
+    ) -> Result<Vec<QuarantineEntry>> {
+        DuckDbStore::quarantine(self, tenant)
     }
 }
 

@@ -9,7 +9,7 @@ use ccpulse_metrics::{Cell as Value, DrillQuery, DrillText, Drilled};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::kpi::Format;
-use super::{known_tenant, open, open_clickhouse, Done};
+use super::{known_tenant, open_any, Done};
 use crate::cli::ContactsArgs;
 use crate::config::Config;
 
@@ -32,33 +32,17 @@ pub fn contacts(cfg: &Config, a: ContactsArgs) -> Done {
     } else {
         ccpulse_store::Reveal::Masked
     };
-    let d = match cfg.clickhouse()? {
-        Some(url) => {
-            let store = open_clickhouse(url)?;
-            let tenant = known_tenant(&store, &a.tenant)?;
-            if let Some(id) = &a.id {
-                let Some(card) = store.contact_card(&tenant, id, reveal)? else {
-                    bail!("no contact `{id}` in tenant `{tenant}`");
-                };
-                println!("{}", serde_json::to_string_pretty(&card.to_json())?);
-                return Ok(ExitCode::SUCCESS);
-            }
-            let catalog = ccpulse_store::files::catalog_in(&cfg.data)?;
-            store.drill(&catalog, &drill_query(tenant, &a)?, reveal)?
-        }
-        None => {
-            let store = open(cfg)?;
-            let tenant = known_tenant(&store, &a.tenant)?;
-            if let Some(id) = &a.id {
-                let Some(card) = store.contact_card(&tenant, id, reveal)? else {
-                    bail!("no contact `{id}` in tenant `{tenant}`");
-                };
-                println!("{}", serde_json::to_string_pretty(&card.to_json())?);
-                return Ok(ExitCode::SUCCESS);
-            }
-            store.drill(&store.catalog()?, &drill_query(tenant, &a)?, reveal)?
-        }
-    };
+    let store = open_any(cfg)?;
+    let tenant = known_tenant(store.as_ref(), &a.tenant)?;
+    if let Some(id) = &a.id {
+        let Some(card) = store.contact_card(&tenant, id, reveal)? else {
+            bail!("no contact `{id}` in tenant `{tenant}`");
+        };
+        println!("{}", serde_json::to_string_pretty(&card.to_json())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let catalog = ccpulse_store::files::catalog_in(&cfg.data)?;
+    let d = store.drill(&catalog, &drill_query(tenant, &a)?, reveal)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d.to_json())?),
         Format::Csv => print!("{}", d.to_csv()?),

@@ -42,10 +42,7 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
 
 /// The rejected records (of `tenant`), from whichever store holds the data.
 fn entries(cfg: &Config, tenant: Option<&TenantId>) -> anyhow::Result<Vec<QuarantineEntry>> {
-    Ok(match cfg.clickhouse()? {
-        Some(url) => super::open_clickhouse(url)?.quarantine_entries(tenant)?,
-        None => open(cfg)?.quarantine(tenant)?,
-    })
+    Ok(super::open_any(cfg)?.quarantine_entries(tenant)?)
 }
 
 fn list(cfg: &Config, tenant: Option<&TenantId>, json: bool) -> anyhow::Result<()> {

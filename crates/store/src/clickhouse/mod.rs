@@ -1146,4 +1146,23 @@ impl crate::Store for ClickHouseStore {
     fn ask(&self, catalog: &Catalog, query: &KpiQuery) -> Result<KpiResult> {
         ClickHouseStore::ask(self, catalog, query)
     }
+    fn drill(
+        &self,
+        catalog: &Catalog,
+        query: &ccpulse_metrics::DrillQuery,
+        reveal: crate::Reveal,
+    ) -> Result<ccpulse_metrics::Drilled> {
+        ClickHouseStore::drill(self, catalog, query, reveal)
+    }
+    fn contact_card(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        reveal: crate::Reveal,
+    ) -> Result<Option<crate::ContactCard>> {
+        ClickHouseStore::contact_card(self, tenant, id, reveal)
+    }
+    fn quarantine_entries(&self, tenant: Option<&TenantId>) -> Result<Vec<crate::QuarantineEntry>> {
+        ClickHouseStore::quarantine_entries(self, tenant)
+    }
 }
