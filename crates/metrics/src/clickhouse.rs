@@ -364,7 +364,16 @@ fn contacts_with(
 
 /// The WHERE clause: tenant, range (tenant-local) and filters, values as literals.
 fn where_of(query: &KpiQuery) -> String {
-    let mut wheres = vec![format!("tenant = {}", literal(query.tenant.as_str()))];
+    where_with(query, true)
+}
+
+/// The WHERE clause over the range and the filters, the tenant and every filter with
+/// `contacts`, else only the calendar's (what [`Table::Days`] has).
+fn where_with(query: &KpiQuery, contacts: bool) -> String {
+    let mut wheres = Vec::new();
+    if contacts {
+        wheres.push(format!("tenant = {}", literal(query.tenant.as_str())));
+    }
     if let Some(from) = query.from {
         wheres.push(format!(
             "local_ts >= toDateTime({}, 'UTC')",
@@ -377,7 +386,11 @@ fn where_of(query: &KpiQuery) -> String {
             literal(&to.strftime("%Y-%m-%d %H:%M:%S").to_string())
         ));
     }
-    for f in &query.filters {
+    for f in query
+        .filters
+        .iter()
+        .filter(|f| contacts || crate::sql::calendar_item(ByItem::Dimension(f.dimension)))
+    {
         let values: Vec<String> = f
             .values
             .iter()
@@ -395,7 +408,231 @@ fn where_of(query: &KpiQuery) -> String {
             values.join(", ")
         ));
     }
+    if wheres.is_empty() {
+        wheres.push("1".to_owned());
+    }
     wheres.join(" AND ")
+}
+
+/// Every quarter hour of the days around the question's range (the DuckDB dialect's calendar),
+/// with the local columns contacts carry, of the same types (the join on them needs it); the
+/// ISO week from the week's Thursday.
+fn days_relation(query: &KpiQuery) -> Result<String, QueryError> {
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(QueryError::Unsupported(
+            "an average per day is over a period: give --from and --to".to_owned(),
+        ));
+    };
+    let first = from.date();
+    let last = if to.time() == jiff::civil::Time::midnight() {
+        to.date()
+    } else {
+        to.date().tomorrow().unwrap_or(to.date())
+    };
+    let days = first.until(last).map_or(0, |span| span.get_days()).max(0);
+    Ok(format!(
+        "(SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,
+          toInt16(s) AS local_slot, toInt8(intDiv(s, 4)) AS local_hour,
+          toInt8(toDayOfWeek(d)) AS local_weekday,
+          toInt32(toYear(d) * 100 + toMonth(d)) AS local_month,
+          toInt32(toYear(toMonday(d) + 3) * 100
+                  + intDiv(toDayOfYear(toMonday(d) + 3) - 1, 7) + 1) AS local_week
+   FROM (SELECT toDate('{first}') + number AS d FROM system.numbers LIMIT {days})
+   ARRAY JOIN range(96) AS s)"
+    ))
+}
+
+/// A question whose metrics count calendar days (`days`, `arrivals_per_day`, ...): an
+/// aggregate over the calendar grouped by the question's calendar keys, and one over the
+/// contacts by all keys, joined on the calendar keys (no CTEs and one JOIN a level in 18.16).
+fn compile_with_days(
+    query: &KpiQuery,
+    mut metrics: Vec<crate::sql::CompiledMetric>,
+    settings: &TenantSettings,
+) -> Result<CompiledQuery, QueryError> {
+    for m in &mut metrics {
+        m.numerator_sql = expr(&m.numerator_sql)?;
+        m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
+    }
+    let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
+    let calendar: Vec<bool> = query
+        .by
+        .iter()
+        .flat_map(|item| vec![crate::sql::calendar_item(*item); by_sql(*item, &[]).0.len()])
+        .collect();
+    let all_calendar = calendar.iter().all(|c| *c);
+    let mut parts: Vec<(Table, Vec<String>)> = vec![(Table::Days, Vec::new())];
+    let mut figures = Vec::new();
+    let mut outs = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        for (t, sql, name) in [
+            (m.table, Some(m.numerator_sql.as_str()), format!("n{i}")),
+            (
+                m.denominator_table,
+                m.denominator_sql.as_deref(),
+                format!("d{i}"),
+            ),
+        ] {
+            let Some(sql) = sql else { continue };
+            if !matches!(t, Table::Days | Table::Contacts) {
+                return Err(unsupported(&format!(
+                    "`{}` (a metric over {})",
+                    m.written,
+                    t.as_str()
+                )));
+            }
+            if !parts.iter().any(|(p, _)| *p == t) {
+                parts.push((t, Vec::new()));
+            }
+            if let Some((_, aggs)) = parts.iter_mut().find(|(p, _)| *p == t) {
+                aggs.push(format!("{sql} AS {name}"));
+            }
+        }
+        if m.denominator_sql.is_none() {
+            figures.push(format!("CAST(NULL AS Nullable(Float64)) AS d{i}"));
+        } else {
+            figures.push(format!("d{i}"));
+        }
+        outs.push(value_of(i, m, &scale_of(m)).replace(" AS DOUBLE)", " AS Nullable(Float64))"));
+    }
+    let key_name = |k: usize| format!("k{k}");
+    let part_sql = |table: Table, aggs: &[String], empty: bool| -> Result<String, QueryError> {
+        let (relation, where_sql, keys): (String, String, Vec<usize>) = if table == Table::Days {
+            let own = (0..inner_keys.len()).filter(|k| calendar[*k]).collect();
+            (days_relation(query)?, where_with(query, false), own)
+        } else {
+            let reads = Reads::of(&metrics, Table::Contacts);
+            let own = (0..inner_keys.len()).collect();
+            (
+                contacts_relation(query, &reads, settings)?,
+                where_of(query),
+                own,
+            )
+        };
+        let select: Vec<String> = if empty {
+            aggs.to_vec()
+        } else {
+            keys.iter()
+                .map(|k| inner_keys[*k].clone())
+                .chain(aggs.iter().cloned())
+                .collect()
+        };
+        let mut sql = format!(
+            "SELECT {} FROM {relation} WHERE {}",
+            select.join(", "),
+            if empty { "0".to_owned() } else { where_sql }
+        );
+        if !empty && !keys.is_empty() {
+            let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
+            let _ = write!(sql, " GROUP BY {}", names.join(", "));
+        }
+        Ok(sql)
+    };
+    // The rows: the calendar's when every key is the calendar's (a bucket without contacts is
+    // still a bucket of the range), the contacts' otherwise; the other part joined on the
+    // calendar keys.
+    let days = parts
+        .iter()
+        .find(|(t, _)| *t == Table::Days)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
+    let contacts = parts
+        .iter()
+        .find(|(t, _)| *t == Table::Contacts)
+        .map(|(_, a)| a.clone());
+    let calendar_names: Vec<String> = (0..inner_keys.len())
+        .filter(|k| calendar[*k])
+        .map(key_name)
+        .collect();
+    let all_names: Vec<String> = (0..inner_keys.len()).map(key_name).collect();
+    let join = |on: &[String]| {
+        if on.is_empty() {
+            " CROSS JOIN ".to_owned()
+        } else {
+            format!(" ANY LEFT JOIN ({{}}) USING ({})", on.join(", "))
+        }
+    };
+    if contacts.is_none() && !all_calendar {
+        return Err(crate::sql::calendar_only(query));
+    }
+    let (from, empty_from) = match &contacts {
+        None => (
+            format!("({})", part_sql(Table::Days, &days, false)?),
+            format!("({})", part_sql(Table::Days, &days, true)?),
+        ),
+        Some(c) => {
+            let (base, other, on) = if all_calendar {
+                (Table::Days, Table::Contacts, &all_names)
+            } else {
+                (Table::Contacts, Table::Days, &calendar_names)
+            };
+            let aggs_of = |t: Table| {
+                if t == Table::Days {
+                    days.as_slice()
+                } else {
+                    c.as_slice()
+                }
+            };
+            let glue = join(on);
+            let other_sql = part_sql(other, aggs_of(other), false)?;
+            let from = if on.is_empty() {
+                format!(
+                    "({}) CROSS JOIN ({other_sql})",
+                    part_sql(base, aggs_of(base), false)?
+                )
+            } else {
+                format!(
+                    "({}){}",
+                    part_sql(base, aggs_of(base), false)?,
+                    glue.replace("{}", &other_sql)
+                )
+            };
+            let empty_from = format!(
+                "({}) CROSS JOIN ({})",
+                part_sql(Table::Days, &days, true)?,
+                part_sql(Table::Contacts, c, true)?
+            );
+            (from, empty_from)
+        }
+    };
+    let numerators: Vec<String> = (0..metrics.len()).map(|i| format!("n{i}")).collect();
+    let tail: Vec<String> = outs
+        .iter()
+        .cloned()
+        .chain(numerators)
+        .chain(figures.iter().cloned())
+        .collect();
+    let mut select: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{l} AS b{i}"))
+        .collect();
+    select.extend(tail.iter().cloned());
+    let mut sql = format!("SELECT {}\nFROM {from}", select.join(",\n       "));
+    if !all_names.is_empty() {
+        let order: Vec<String> = all_names
+            .iter()
+            .map(|k| format!("{k} NULLS LAST"))
+            .collect();
+        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
+    }
+    let empty_sql = format!("SELECT {} FROM {empty_from}", tail.join(", "));
+    let range_sql = format!(
+        "SELECT min(local_ts), max(local_ts) FROM contacts FINAL WHERE {}",
+        where_of(query)
+    );
+    Ok(CompiledQuery {
+        sql,
+        params: Vec::new(),
+        by,
+        metrics,
+        empty_sql,
+        range_sql,
+        from: query.from,
+        to: query.to,
+        table: Table::Days,
+        rollup: None,
+    })
 }
 
 /// The relation and WHERE clause (values as literals) of a question's contacts.
@@ -418,6 +655,12 @@ pub(crate) fn compile(
         .iter()
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
+    if metrics
+        .iter()
+        .any(|m| m.table == Table::Days || m.denominator_table == Table::Days)
+    {
+        return compile_with_days(query, metrics, settings);
+    }
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     let single = |t: Table| matches!(t, Table::Contacts | Table::ChannelLegs) && t == table;
     for m in &metrics {

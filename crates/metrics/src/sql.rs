@@ -931,9 +931,21 @@ pub(crate) fn filter_clauses<'a>(
     (clauses, values)
 }
 
+/// Why the calendar alone (`days`) cannot be cut by something else.
+pub(crate) fn calendar_only(query: &KpiQuery) -> QueryError {
+    let other = query
+        .by
+        .iter()
+        .find(|b| !calendar_item(**b))
+        .map_or("that", |b| b.name());
+    QueryError::Unsupported(format!(
+        "the calendar's days go by buckets, hour_of_day, weekday and time_of_day, not by {other}"
+    ))
+}
+
 /// Whether a `--by` item or filter is about the calendar: what the calendar of
 /// [`Table::Days`] has.
-fn calendar_item(item: ByItem) -> bool {
+pub(crate) fn calendar_item(item: ByItem) -> bool {
     matches!(
         item,
         ByItem::Bucket(_)
@@ -1229,6 +1241,9 @@ fn compile_parts(
             .filter(|g| keys_of_part(tables[*g]).len() == key_names.len())
             .map(|g| format!("SELECT {} FROM p{g}", key_names.join(", ")))
             .collect();
+        if union.is_empty() {
+            return Err(calendar_only(query));
+        }
         ctes.push(format!("keys AS ({})", union.join(" UNION ")));
         let mut from = "keys".to_owned();
         for (g, table) in tables.iter().enumerate() {

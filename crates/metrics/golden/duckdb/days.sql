@@ -9,19 +9,17 @@ WITH p0 AS (
     WHERE local_ts >= CAST(? AS TIMESTAMP) AND local_ts < CAST(? AS TIMESTAMP)
     GROUP BY k0
   ),
-keys AS (),
+keys AS (SELECT k0 FROM p0),
 agg AS (
   SELECT keys.k0 AS k0,
-         keys.k1 AS k1,
          p0.n0 AS n0,
          CAST(NULL AS DOUBLE) AS d0
   FROM keys LEFT JOIN p0 ON keys.k0 IS NOT DISTINCT FROM p0.k0
 )
 SELECT printf('%d-%02d', k0 // 100, k0 % 100) AS b0,
-       k1 AS b1,
        coalesce(CAST(n0 AS DOUBLE), 0) AS v0,
        n0,
        d0
 FROM agg
-ORDER BY k0 NULLS LAST, k1 NULLS LAST
+ORDER BY k0 NULLS LAST
 -- params: 2024-01-01 00:00:00 | 2024-04-01 00:00:00
