@@ -144,7 +144,7 @@ fn same(a: &Value, b: &Value, at: &str) -> Result<(), String> {
 /// and of each ClickHouse store, and asserts the answers agree; the rows compared.
 fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filter: &str) -> usize {
     let metrics = clickhouse_metrics();
-    let cuts: [&[&str]; 12] = [
+    let cuts: [&[&str]; 13] = [
         &[],
         &["--by", "month"],
         &["--by", "day", "--fill"],
@@ -155,6 +155,7 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
         &["--by", "time_of_day"],
         &["--by", "wait_band"],
         &["--by", "service_channel"],
+        &["--by", "anomaly,queue"],
         &["--by", "week,channel"],
         &["--by", "quarter,direction", "--filter", filter],
     ];

@@ -332,19 +332,14 @@ fn contacts_with(
     settings: &TenantSettings,
     served: bool,
 ) -> Result<String, QueryError> {
-    for (d, what) in [
-        (Dimension::Team, "cutting by team"),
-        (Dimension::Anomaly, "cutting by anomaly"),
-    ] {
-        if query.uses(d) {
-            return Err(unsupported(what));
-        }
+    if query.uses(Dimension::Team) {
+        return Err(unsupported("cutting by team"));
     }
     if reads.repeat_days.is_some() {
         return Err(unsupported("a repeat-contact metric"));
     }
-    if reads.talk_p95 || reads.schedule {
-        return Err(unsupported("a metric against the queue's talk percentile"));
+    if reads.schedule {
+        return Err(unsupported("a metric against the agents' schedules"));
     }
     let mut extra = Vec::new();
     if served && query.uses(Dimension::ServiceChannel) {
@@ -352,6 +347,42 @@ fn contacts_with(
     }
     if query.uses(Dimension::WaitBand) {
         extra.push(wait_band_columns(settings));
+    }
+    let anomaly = query.uses(Dimension::Anomaly);
+    if anomaly || reads.talk_p95 {
+        // The queue's 95th percentile of talk over the 30 days where the range ends (or the
+        // tenant's data ends), joined by queue (a missing queue is a queue of its own, as
+        // DuckDB's IS NOT DISTINCT FROM has it).
+        let tenant = literal(query.tenant.as_str());
+        let end = query.to.map_or_else(
+            || format!("(SELECT max(local_ts) + 1 FROM contacts FINAL WHERE tenant = {tenant})"),
+            |to| {
+                format!(
+                    "toDateTime({}, 'UTC')",
+                    literal(&to.strftime("%Y-%m-%d %H:%M:%S").to_string())
+                )
+            },
+        );
+        let key = "ifNull(queue, '\\0') AS queue_key";
+        let own: String = extra.iter().map(|e| format!(", {e}")).collect();
+        let joined = format!(
+            "(SELECT * FROM (SELECT *{own}, {key} FROM contacts FINAL)
+   ANY LEFT JOIN (SELECT {key}, {} AS talk_p95 FROM contacts FINAL
+              WHERE tenant = {tenant} AND is_answered AND talk_s IS NOT NULL
+                AND local_ts >= {end} - 2592000 AND local_ts < {end}
+              GROUP BY queue_key) USING (queue_key))",
+            quantile_cont("talk_s", "0.95")
+        );
+        if !anomaly {
+            return Ok(joined);
+        }
+        return Ok(format!(
+            "(SELECT *, multiIf(is_answered AND talk_s < {short}, 'ultra_short', \
+             is_answered AND talk_s > {factor} * talk_p95, 'ultra_long', 'none') AS anomaly \
+             FROM {joined})",
+            short = crate::sql::fmt_num(settings.ultra_short_talk),
+            factor = crate::sql::fmt_num(settings.ultra_long_factor),
+        ));
     }
     if extra.is_empty() {
         return Ok("contacts FINAL".to_owned());
