@@ -449,17 +449,7 @@ fn where_with(query: &KpiQuery, contacts: bool) -> String {
 /// with the local columns contacts carry, of the same types (the join on them needs it); the
 /// ISO week from the week's Thursday.
 fn days_relation(query: &KpiQuery) -> Result<String, QueryError> {
-    let (Some(from), Some(to)) = (query.from, query.to) else {
-        return Err(QueryError::Unsupported(
-            "an average per day is over a period: give --from and --to".to_owned(),
-        ));
-    };
-    let first = from.date();
-    let last = if to.time() == jiff::civil::Time::midnight() {
-        to.date()
-    } else {
-        to.date().tomorrow().unwrap_or(to.date())
-    };
+    let (first, last) = crate::sql::calendar_days(query)?;
     let days = first.until(last).map_or(0, |span| span.get_days()).max(0);
     Ok(format!(
         "(SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,

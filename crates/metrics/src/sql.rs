@@ -798,18 +798,7 @@ pub(crate) fn relation_for(
             )
         }
         Table::Days => {
-            let (Some(from), Some(to)) = (query.from, query.to) else {
-                return Err(QueryError::Unsupported(
-                    "an average per day is over a period: give --from and --to".to_owned(),
-                ));
-            };
-            // Whole days around the range; the range filter trims the quarter hours.
-            let first = from.date();
-            let last = if to.time() == jiff::civil::Time::midnight() {
-                to.date()
-            } else {
-                to.date().tomorrow().unwrap_or(to.date())
-            };
+            let (first, last) = calendar_days(query)?;
             format!(
                 "(SELECT CAST(d AS TIMESTAMP) + to_minutes(CAST(s * 15 AS BIGINT)) AS local_ts,
           CAST(d AS DATE) AS local_date, CAST(s AS SMALLINT) AS local_slot,
@@ -929,6 +918,24 @@ pub(crate) fn filter_clauses<'a>(
         values.extend(f.values.iter().cloned());
     }
     (clauses, values)
+}
+
+/// The whole days around the question's range, the last excluded (the range filter trims
+/// the quarter hours): what the calendar of [`Table::Days`] holds.
+pub(crate) fn calendar_days(
+    query: &KpiQuery,
+) -> Result<(jiff::civil::Date, jiff::civil::Date), QueryError> {
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(QueryError::Unsupported(
+            "an average per day is over a period: give --from and --to".to_owned(),
+        ));
+    };
+    let last = if to.time() == jiff::civil::Time::midnight() {
+        to.date()
+    } else {
+        to.date().tomorrow().unwrap_or(to.date())
+    };
+    Ok((from.date(), last))
 }
 
 /// Why the calendar alone (`days`) cannot be cut by something else.
