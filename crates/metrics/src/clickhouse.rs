@@ -154,6 +154,24 @@ pub fn expr(sql: &str) -> Result<String, QueryError> {
     Ok(out)
 }
 
+/// The metrics' numerators and denominators in ClickHouse's SQL.
+fn translate(metrics: &mut [crate::sql::CompiledMetric]) -> Result<(), QueryError> {
+    for m in metrics {
+        m.numerator_sql = expr(&m.numerator_sql)?;
+        m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
+    }
+    Ok(())
+}
+
+/// The value column `v{i}` of metric `m` (DuckDB's, its casts nullable: a NULL cast to a
+/// plain type is an error in ClickHouse, not a NULL).
+fn value_column(i: usize, m: &crate::sql::CompiledMetric) -> String {
+    value_of(i, m, &scale_of(m)).replace(" AS DOUBLE)", " AS Nullable(Float64))")
+}
+
+/// A metric without a denominator has a NULL one.
+const NO_DENOMINATOR: &str = "CAST(NULL AS Nullable(Float64))";
+
 /// Two digits, zero-padded, of a small non-negative integer expression.
 fn pad2(x: &str) -> String {
     format!("substring(toString(100 + {x}), 2, 2)")
@@ -471,10 +489,7 @@ fn compile_with_days(
     mut metrics: Vec<crate::sql::CompiledMetric>,
     settings: &TenantSettings,
 ) -> Result<CompiledQuery, QueryError> {
-    for m in &mut metrics {
-        m.numerator_sql = expr(&m.numerator_sql)?;
-        m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
-    }
+    translate(&mut metrics)?;
     let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
     let calendar: Vec<bool> = query
         .by
@@ -483,18 +498,16 @@ fn compile_with_days(
         .collect();
     let all_calendar = calendar.iter().all(|c| *c);
     let mut parts: Vec<(Table, Vec<String>)> = vec![(Table::Days, Vec::new())];
-    let mut figures = Vec::new();
     let mut outs = Vec::new();
     for (i, m) in metrics.iter().enumerate() {
         for (t, sql, name) in [
-            (m.table, Some(m.numerator_sql.as_str()), format!("n{i}")),
+            (m.table, m.numerator_sql.as_str(), format!("n{i}")),
             (
                 m.denominator_table,
-                m.denominator_sql.as_deref(),
+                m.denominator_sql.as_deref().unwrap_or(NO_DENOMINATOR),
                 format!("d{i}"),
             ),
         ] {
-            let Some(sql) = sql else { continue };
             if !matches!(t, Table::Days | Table::Contacts) {
                 return Err(unsupported(&format!(
                     "`{}` (a metric over {})",
@@ -509,12 +522,7 @@ fn compile_with_days(
                 aggs.push(format!("{sql} AS {name}"));
             }
         }
-        if m.denominator_sql.is_none() {
-            figures.push(format!("CAST(NULL AS Nullable(Float64)) AS d{i}"));
-        } else {
-            figures.push(format!("d{i}"));
-        }
-        outs.push(value_of(i, m, &scale_of(m)).replace(" AS DOUBLE)", " AS Nullable(Float64))"));
+        outs.push(value_column(i, m));
     }
     let key_name = |k: usize| format!("k{k}");
     let part_sql = |table: Table, aggs: &[String], empty: bool| -> Result<String, QueryError> {
@@ -616,28 +624,14 @@ fn compile_with_days(
             (from, empty_from)
         }
     };
-    let numerators: Vec<String> = (0..metrics.len()).map(|i| format!("n{i}")).collect();
-    let tail: Vec<String> = outs
-        .iter()
-        .cloned()
-        .chain(numerators)
-        .chain(figures.iter().cloned())
-        .collect();
-    let mut select: Vec<String> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{l} AS b{i}"))
-        .collect();
-    select.extend(tail.iter().cloned());
-    let mut sql = format!("SELECT {}\nFROM {from}", select.join(",\n       "));
-    if !all_names.is_empty() {
-        let order: Vec<String> = all_names
-            .iter()
-            .map(|k| format!("{k} NULLS LAST"))
-            .collect();
-        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
-    }
-    let empty_sql = format!("SELECT {} FROM {empty_from}", tail.join(", "));
+    let sql = format!(
+        "SELECT {}",
+        crate::sql::outer_select_from(&labels, &outs, metrics.len(), all_names.len(), &from)
+    );
+    let empty_sql = format!(
+        "SELECT {} FROM {empty_from}",
+        crate::sql::figure_columns(&outs, metrics.len()).join(", ")
+    );
     let range_sql = format!(
         "SELECT min(local_ts), max(local_ts) FROM contacts FINAL WHERE {}",
         where_of(query)
@@ -703,10 +697,7 @@ pub(crate) fn compile(
     } else {
         contacts_relation(query, &reads, settings)?
     };
-    for m in &mut metrics {
-        m.numerator_sql = expr(&m.numerator_sql)?;
-        m.denominator_sql = m.denominator_sql.as_deref().map(expr).transpose()?;
-    }
+    translate(&mut metrics)?;
     let where_sql = where_of(query);
 
     let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
@@ -717,19 +708,10 @@ pub(crate) fn compile(
         aggs.push(format!("{} AS n{i}", m.numerator_sql));
         aggs.push(format!(
             "{} AS d{i}",
-            m.denominator_sql
-                .as_deref()
-                .unwrap_or("CAST(NULL AS Nullable(Float64))")
+            m.denominator_sql.as_deref().unwrap_or(NO_DENOMINATOR)
         ));
-        // A NULL cast to a plain type is an error in ClickHouse, not a NULL.
-        outs.push(value_of(i, m, &scale_of(m)).replace(" AS DOUBLE)", " AS Nullable(Float64))"));
+        outs.push(value_column(i, m));
     }
-    let figures: Vec<String> = outs
-        .iter()
-        .cloned()
-        .chain((0..metrics.len()).map(|i| format!("n{i}")))
-        .chain((0..metrics.len()).map(|i| format!("d{i}")))
-        .collect();
 
     let mut inner = format!(
         "SELECT {}\n  FROM {relation}\n  WHERE {where_sql}",
@@ -744,22 +726,19 @@ pub(crate) fn compile(
         let keys: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
         let _ = write!(inner, "\n  GROUP BY {}", keys.join(", "));
     }
-    let mut select: Vec<String> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{l} AS b{i}"))
-        .collect();
-    select.extend(figures.iter().cloned());
-    let mut sql = format!("SELECT {}\nFROM (\n  {inner}\n)", select.join(",\n       "));
-    if !inner_keys.is_empty() {
-        let order: Vec<String> = (0..inner_keys.len())
-            .map(|i| format!("k{i} NULLS LAST"))
-            .collect();
-        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
-    }
+    let sql = format!(
+        "SELECT {}",
+        crate::sql::outer_select_from(
+            &labels,
+            &outs,
+            metrics.len(),
+            inner_keys.len(),
+            &format!("(\n  {inner}\n)")
+        )
+    );
     let empty_sql = format!(
         "SELECT {} FROM (SELECT {} FROM {relation} WHERE 0)",
-        figures.join(", "),
+        crate::sql::figure_columns(&outs, metrics.len()).join(", "),
         aggs.join(", ")
     );
     let range_sql =

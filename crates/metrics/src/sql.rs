@@ -1039,21 +1039,40 @@ pub(crate) fn outer_select(
     metrics: usize,
     keys: usize,
 ) -> String {
+    outer_select_from(labels, outs, metrics, keys, "agg")
+}
+
+/// [`outer_select`] over `from` (a dialect without CTEs selects from a subquery).
+pub(crate) fn outer_select_from(
+    labels: &[String],
+    outs: &[String],
+    metrics: usize,
+    keys: usize,
+    from: &str,
+) -> String {
     let mut select: Vec<String> = labels
         .iter()
         .enumerate()
         .map(|(i, l)| format!("{l} AS b{i}"))
         .collect();
-    select.extend(outs.iter().cloned());
-    select.extend((0..metrics).map(|i| format!("n{i}")));
-    select.extend((0..metrics).map(|i| format!("d{i}")));
+    select.extend(figure_columns(outs, metrics));
     let mut sql = select.join(",\n       ");
-    sql.push_str("\nFROM agg");
+    let _ = write!(sql, "\nFROM {from}");
     if keys > 0 {
         let order: Vec<String> = (0..keys).map(|i| format!("k{i} NULLS LAST")).collect();
         let _ = write!(sql, "\nORDER BY {}", order.join(", "));
     }
     sql
+}
+
+/// A result's figure columns after its labels: the values `outs`, then each metric's
+/// numerator (`n0..`) and denominator (`d0..`).
+pub(crate) fn figure_columns(outs: &[String], metrics: usize) -> Vec<String> {
+    outs.iter()
+        .cloned()
+        .chain((0..metrics).map(|i| format!("n{i}")))
+        .chain((0..metrics).map(|i| format!("d{i}")))
+        .collect()
 }
 
 /// The CTE `p{g}` of one table of a query across tables: its aggregates `aggs` by the keys
@@ -1292,12 +1311,7 @@ fn compile_parts(
         "WITH {},\nagg AS (SELECT {} FROM {empty_from})\nSELECT {} FROM agg",
         empty_ctes.join(",\n"),
         cols.join(", "),
-        outs.iter()
-            .cloned()
-            .chain((0..metrics.len()).map(|i| format!("n{i}")))
-            .chain((0..metrics.len()).map(|i| format!("d{i}")))
-            .collect::<Vec<_>>()
-            .join(", ")
+        figure_columns(&outs, metrics.len()).join(", ")
     );
     let range_sql = format!(
         "SELECT min(lo), max(hi) FROM ({})",
@@ -1408,12 +1422,7 @@ pub fn compile(
             })
             .collect::<Vec<_>>()
             .join(", "),
-        outs.iter()
-            .cloned()
-            .chain((0..metrics.len()).map(|i| format!("n{i}")))
-            .chain((0..metrics.len()).map(|i| format!("d{i}")))
-            .collect::<Vec<_>>()
-            .join(", ")
+        figure_columns(&outs, metrics.len()).join(", ")
     );
     let range_sql =
         format!("SELECT min(local_ts), max(local_ts) FROM {relation} WHERE {where_sql}");

@@ -1,8 +1,8 @@
 SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100), 2, 2)) AS b0,
        coalesce(CAST(n0 AS Nullable(Float64)), 0) AS v0,
        n0,
-       CAST(NULL AS Nullable(Float64)) AS d0
-FROM (SELECT local_month AS k0, count(DISTINCT local_date) AS n0 FROM (SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,
+       d0
+FROM (SELECT local_month AS k0, count(DISTINCT local_date) AS n0, CAST(NULL AS Nullable(Float64)) AS d0 FROM (SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,
           toInt16(s) AS local_slot, toInt8(intDiv(s, 4)) AS local_hour,
           toInt8(toDayOfWeek(d)) AS local_weekday,
           toInt32(toYear(d) * 100 + toMonth(d)) AS local_month,
