@@ -108,24 +108,21 @@ fn flush(
     file: &str,
 ) -> crate::Result<()> {
     // What is stored of the batch's contacts that may be stored: their fingerprints.
-    let mut asked: HashMap<&TenantId, Vec<&str>> = HashMap::new();
-    for (p, _) in &pending.contacts {
-        let c = &p.contact;
-        if pending.stored.contains(&c.tenant) || pending.seen.contains(&key_hash(&c.tenant, &c.id))
-        {
-            asked.entry(&c.tenant).or_default().push(&c.id);
-        }
-    }
-    let mut known: HashMap<(TenantId, String), u64> = HashMap::new();
-    for (t, ids) in asked {
-        for (id, fp) in store.stored_fingerprints(t, &ids)? {
-            known.insert((t.clone(), id), fp);
-        }
-    }
+    let mut known = store.stored_fingerprints(
+        pending
+            .contacts
+            .iter()
+            .map(|(p, _)| &p.contact)
+            .filter(|c| {
+                pending.stored.contains(&c.tenant)
+                    || pending.seen.contains(&key_hash(&c.tenant, &c.id))
+            })
+            .map(|c| (c.tenant.as_str(), c.id.as_str())),
+    )?;
     let mut rows = ContactRows::default();
     for (p, at) in pending.contacts.drain(..) {
         let c = &p.contact;
-        let key = (c.tenant.clone(), c.id.clone());
+        let key = (c.tenant.to_string(), c.id.clone());
         let before = known.get(&key).copied();
         if before == Some(p.fingerprint) {
             summary.counts.unchanged += 1;

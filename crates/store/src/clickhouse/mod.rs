@@ -246,29 +246,6 @@ fn now_micros() -> u64 {
     u64::try_from(jiff::Timestamp::now().as_microsecond()).unwrap_or(0)
 }
 
-/// A TabSeparated field as it was: `\\t`, `\\n`, `\\\\` and the other escapes undone.
-fn unescape_tsv(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut chars = field.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('0') => out.push('\0'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
@@ -277,6 +254,27 @@ fn number(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
     }
+}
+
+/// A contact's field `name` as read, its customer as `reveal` allows (masked keeping `keep`).
+fn cell(
+    v: &Value,
+    name: &str,
+    numeric: bool,
+    reveal: crate::Reveal,
+    keep: [usize; 2],
+) -> ccpulse_metrics::Cell {
+    if numeric {
+        return ccpulse_metrics::Cell::Num(number(v));
+    }
+    ccpulse_metrics::Cell::Text(match v {
+        Value::Null => None,
+        Value::String(s) if name == "customer" => {
+            Some(crate::lists::reveal_customer(s, reveal, keep))
+        }
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    })
 }
 
 fn key(v: &Value, kind: ccpulse_metrics::OutputKind) -> KeyValue {
@@ -320,22 +318,24 @@ impl ClickHouseStore {
         }
     }
 
-    /// Runs `sql` in the store's database.
-    pub fn execute(&self, sql: &str) -> Result<String> {
-        self.endpoint().run(Some(&self.url.database), sql, &[], &[])
-    }
-
     /// The rows of `sql` as JSON arrays (`FORMAT JSONCompact`).
     fn rows(&self, sql: &str) -> Result<Vec<Vec<Value>>> {
+        self.rows_with(sql, &[])
+    }
+
+    /// [`Self::rows`] with more settings for this query.
+    fn rows_with(&self, sql: &str, settings: &[(&str, &str)]) -> Result<Vec<Vec<Value>>> {
+        let mut all = vec![
+            ("output_format_json_quote_64bit_integers", "0"),
+            // A bucket one part of a question lacks has NULL figures there, as in DuckDB.
+            ("join_use_nulls", "1"),
+        ];
+        all.extend_from_slice(settings);
         let text = self.endpoint().run(
             Some(&self.url.database),
             &format!("{sql}\nFORMAT JSONCompact"),
             &[],
-            &[
-                ("output_format_json_quote_64bit_integers", "0"),
-                // A bucket one part of a question lacks has NULL figures there, as in DuckDB.
-                ("join_use_nulls", "1"),
-            ],
+            &all,
         )?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| StoreError::ClickHouse(format!("an answer that is not JSON: {e}")))?;
@@ -360,8 +360,8 @@ impl ClickHouseStore {
             let hosts = store.endpoint().run(
                 None,
                 &format!(
-                    "SELECT host_address FROM system.clusters WHERE cluster = '{}' ORDER BY shard_num, replica_num FORMAT TabSeparated",
-                    name.replace(['\'', '\\'], "")
+                    "SELECT host_address FROM system.clusters WHERE cluster = {} ORDER BY shard_num, replica_num FORMAT TabSeparated",
+                    ccpulse_metrics::clickhouse::literal(name)
                 ),
                 &[],
                 &[],
@@ -420,25 +420,17 @@ impl ClickHouseStore {
             &[],
             &[],
         )?;
-        let applied: u32 = node
-            .run(
-                Some(db),
-                "SELECT max(version) FROM ccpulse_schema FORMAT TabSeparated",
-                &[],
-                &[],
-            )?
-            .trim()
-            .parse()
-            .unwrap_or(0);
-        let had_cluster = node
-            .run(
-                Some(db),
-                "SELECT any(cluster) FROM ccpulse_schema FORMAT TabSeparated",
-                &[],
-                &[],
-            )?
-            .trim()
-            .to_owned();
+        let recorded = node.run(
+            Some(db),
+            "SELECT max(version), any(cluster) FROM ccpulse_schema FORMAT TabSeparated",
+            &[],
+            &[],
+        )?;
+        let (applied, had_cluster) = recorded
+            .trim_end_matches('\n')
+            .split_once('\t')
+            .unwrap_or_default();
+        let applied: u32 = applied.parse().unwrap_or(0);
         if applied > 0 && had_cluster != cluster.unwrap_or("") {
             return Err(StoreError::Invalid(format!(
                 "{base}{db} was set up {} and cannot change to {}",
@@ -489,8 +481,8 @@ impl ClickHouseStore {
             node.run(
                 Some(db),
                 &format!(
-                    "INSERT INTO ccpulse_schema VALUES (1, '{}', now())",
-                    cluster.unwrap_or("").replace(['\'', '\\'], "")
+                    "INSERT INTO ccpulse_schema VALUES (1, {}, now())",
+                    ccpulse_metrics::clickhouse::literal(cluster.unwrap_or(""))
                 ),
                 &[],
                 &[],
@@ -654,6 +646,8 @@ impl ClickHouseStore {
         }
     }
 
+    /// `body` in `format` into `table` (with its column list, if any); on a cluster
+    /// acknowledged once on the shards.
     fn insert(&self, table: &str, format: &str, body: &[u8]) -> Result<()> {
         let sync: &[(&str, &str)] = if self.cluster.is_some() {
             &[("insert_distributed_sync", "1")]
@@ -687,19 +681,10 @@ impl ClickHouseStore {
             |row, out| out.extend_from_slice(&(base + row as u64).to_le_bytes()),
             &mut body,
         )?;
-        let sync: &[(&str, &str)] = if self.cluster.is_some() {
-            &[("insert_distributed_sync", "1")]
-        } else {
-            &[]
-        };
-        self.endpoint().run(
-            Some(&self.url.database),
-            &format!(
-                "INSERT INTO contacts ({}, _version) FORMAT RowBinary",
-                names.join(", ")
-            ),
+        self.insert(
+            &format!("contacts ({}, _version)", names.join(", ")),
+            "RowBinary",
             &body,
-            sync,
         )?;
         Ok(batch.num_rows() as u64)
     }
@@ -738,20 +723,9 @@ impl ClickHouseStore {
         let (tenants, ids, fps) = (column("tenant")?, column("id")?, column("fingerprint")?);
         let (tenants, ids) = (tenants.as_string::<i32>(), ids.as_string::<i32>());
         let fps = fps.as_primitive::<UInt64Type>();
-        let mut asked: HashMap<&str, Vec<&str>> = HashMap::new();
-        for row in 0..batch.num_rows() {
-            asked
-                .entry(tenants.value(row))
-                .or_default()
-                .push(ids.value(row));
-        }
-        let mut stored: HashMap<(String, String), u64> = HashMap::new();
-        for (t, list) in asked {
-            let tenant = TenantId::new(t).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            for (id, fp) in self.stored_fingerprints(&tenant, &list)? {
-                stored.insert((t.to_owned(), id), fp);
-            }
-        }
+        let stored = self.stored_fingerprints(
+            (0..batch.num_rows()).map(|row| (tenants.value(row), ids.value(row))),
+        )?;
         let mut counts = crate::ImportCounts::default();
         let keep: BooleanArray = (0..batch.num_rows())
             .map(|row| {
@@ -788,37 +762,41 @@ impl ClickHouseStore {
             .collect()
     }
 
-    /// The stored fingerprints of `tenant`'s contacts among `ids` (their last versions).
-    pub fn stored_fingerprints(
+    /// The stored fingerprints (of their last versions) of the contacts among `keys`
+    /// (tenant, id) that are stored.
+    pub fn stored_fingerprints<'k>(
         &self,
-        tenant: &TenantId,
-        ids: &[&str],
-    ) -> Result<Vec<(String, u64)>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(20_000) {
-            let list: Vec<String> = chunk
-                .iter()
-                .map(|id| ccpulse_metrics::clickhouse::literal(id))
-                .collect();
-            let text = self.endpoint().run(
-                Some(&self.url.database),
-                &format!(
-                    "SELECT id, fingerprint FROM contacts FINAL WHERE tenant = {} AND id IN ({}) FORMAT TabSeparated",
-                    ccpulse_metrics::clickhouse::literal(tenant.as_str()),
-                    list.join(",")
-                ),
-                &[],
-                // The list of ids is longer than a query's default limit (256 KiB).
-                &[("max_query_size", "1073741824")],
-            )?;
-            for line in text.lines() {
-                let Some((id, fp)) = line.rsplit_once('\t') else {
-                    continue;
-                };
-                let fp = fp
-                    .parse()
-                    .map_err(|_| StoreError::ClickHouse(format!("a fingerprint `{fp}`")))?;
-                out.push((unescape_tsv(id), fp));
+        keys: impl IntoIterator<Item = (&'k str, &'k str)>,
+    ) -> Result<HashMap<(String, String), u64>> {
+        use ccpulse_metrics::clickhouse::literal;
+        let mut by_tenant: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (tenant, id) in keys {
+            by_tenant.entry(tenant).or_default().push(id);
+        }
+        let mut out = HashMap::new();
+        for (tenant, ids) in by_tenant {
+            for chunk in ids.chunks(20_000) {
+                let list: Vec<String> = chunk.iter().map(|id| literal(id)).collect();
+                let rows = self.rows_with(
+                    &format!(
+                        "SELECT id, fingerprint FROM contacts FINAL WHERE tenant = {} AND id IN ({})",
+                        literal(tenant),
+                        list.join(",")
+                    ),
+                    // The list of ids is longer than a query's default limit (256 KiB).
+                    &[("max_query_size", "1073741824")],
+                )?;
+                for r in rows {
+                    let (Some(id), Some(fp)) = (
+                        r.first().and_then(Value::as_str),
+                        r.get(1).and_then(Value::as_u64),
+                    ) else {
+                        return Err(StoreError::ClickHouse(format!(
+                            "a stored fingerprint that is not (id, number): {r:?}"
+                        )));
+                    };
+                    out.insert((tenant.to_owned(), id.to_owned()), fp);
+                }
             }
         }
         Ok(out)
@@ -888,14 +866,6 @@ impl ClickHouseStore {
         .collect()
     }
 
-    /// How many rejected lines the quarantine holds for `tenant`.
-    pub fn count_quarantined(&self, tenant: &TenantId) -> Result<u64> {
-        self.count(&format!(
-            "SELECT count() FROM quarantine FINAL WHERE tenant = {}",
-            ccpulse_metrics::clickhouse::literal(tenant.as_str())
-        ))
-    }
-
     /// How many contacts `tenant` has (each once).
     pub fn count_contacts(&self, tenant: &TenantId) -> Result<u64> {
         self.count(&format!(
@@ -916,17 +886,21 @@ impl ClickHouseStore {
         Ok(n)
     }
 
+    /// The tenant's metric defaults; the defaults' defaults for a tenant not stored yet.
+    fn settings_of(&self, tenant: &TenantId) -> ccpulse_metrics::TenantSettings {
+        self.tenants
+            .get(tenant.as_str())
+            .map(|t| t.settings.clone())
+            .unwrap_or_default()
+    }
+
     /// The question compiled for ClickHouse with the tenant's settings, not run.
     pub fn compile(
         &self,
         catalog: &Catalog,
         query: &KpiQuery,
     ) -> Result<ccpulse_metrics::CompiledQuery> {
-        let settings = self
-            .tenants
-            .get(query.tenant.as_str())
-            .map(|t| t.settings.clone())
-            .unwrap_or_default();
+        let settings = self.settings_of(&query.tenant);
         Ok(compile(catalog, query, &settings, Dialect::ClickHouse)?)
     }
 
@@ -972,11 +946,7 @@ impl ClickHouseStore {
         q: &ccpulse_metrics::DrillQuery,
         reveal: crate::Reveal,
     ) -> Result<ccpulse_metrics::Drilled> {
-        let settings = self
-            .tenants
-            .get(q.tenant.as_str())
-            .map(|t| t.settings.clone())
-            .unwrap_or_default();
+        let settings = self.settings_of(&q.tenant);
         let c = ccpulse_metrics::compile_drill_for(catalog, q, &settings, Dialect::ClickHouse)?;
         let total = self.count(&c.count_sql)?;
         let fields = ccpulse_metrics::drill::FIELDS;
@@ -987,20 +957,7 @@ impl ClickHouseStore {
                 fields
                     .iter()
                     .zip(r.iter().chain(std::iter::repeat(&Value::Null)))
-                    .map(|(f, v)| {
-                        if f.numeric {
-                            ccpulse_metrics::Cell::Num(number(v))
-                        } else {
-                            ccpulse_metrics::Cell::Text(match v {
-                                Value::Null => None,
-                                Value::String(s) if f.name == "customer" => Some(
-                                    crate::lists::reveal_customer(s, reveal, settings.mask_keep),
-                                ),
-                                Value::String(s) => Some(s.clone()),
-                                other => Some(other.to_string()),
-                            })
-                        }
-                    })
+                    .map(|(f, v)| cell(v, f.name, f.numeric, reveal, settings.mask_keep))
                     .collect()
             })
             .collect();
@@ -1017,11 +974,7 @@ impl ClickHouseStore {
         reveal: crate::Reveal,
     ) -> Result<Option<crate::ContactCard>> {
         use ccpulse_metrics::clickhouse::{expr, literal};
-        let keep = self
-            .tenants
-            .get(tenant.as_str())
-            .map(|t| t.settings.mask_keep)
-            .unwrap_or_default();
+        let keep = self.settings_of(tenant).mask_keep;
         let columns: Vec<(&'static str, &str, bool)> = ccpulse_metrics::drill::FIELDS
             .iter()
             .map(|f| (f.name, f.sql, f.numeric))
@@ -1054,21 +1007,7 @@ impl ClickHouseStore {
         let fields: Vec<(&'static str, ccpulse_metrics::Cell)> = columns
             .iter()
             .zip(row.iter().chain(std::iter::repeat(&Value::Null)))
-            .map(|((name, _, numeric), v)| {
-                let cell = if *numeric {
-                    ccpulse_metrics::Cell::Num(number(v))
-                } else {
-                    ccpulse_metrics::Cell::Text(match v {
-                        Value::Null => None,
-                        Value::String(s) if *name == "customer" => {
-                            Some(crate::lists::reveal_customer(s, reveal, keep))
-                        }
-                        Value::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
-                    })
-                };
-                (*name, cell)
-            })
+            .map(|((name, _, numeric), v)| (*name, cell(v, name, *numeric, reveal, keep)))
             .collect();
         let timeline = crate::drill::moments_of(&fields);
         Ok(Some(crate::ContactCard {
