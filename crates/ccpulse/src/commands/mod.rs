@@ -58,7 +58,7 @@ pub fn open_any(cfg: &Config) -> anyhow::Result<Box<dyn Store>> {
 
 /// Opens a ClickHouse store set up by `ccpulse store init`.
 pub fn open_clickhouse(url: ccpulse_store::ClickHouseUrl) -> anyhow::Result<ClickHouseStore> {
-    let place = format!("clickhouse://{}:{}/{}", url.host, url.port, url.database);
+    let place = url.place();
     ClickHouseStore::open(url)
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {place}")))
 }

@@ -18,7 +18,7 @@ pub fn run(cfg: &Config, command: StoreCommand) -> Done {
     };
     match cfg.clickhouse()? {
         Some(url) => {
-            let place = format!("clickhouse://{}:{}/{}", url.host, url.port, url.database);
+            let place = url.place();
             let store = ClickHouseStore::init(url, cluster.as_deref(), &nodes)
                 .map_err(|e| anyhow::Error::new(e).context(format!("cannot set up {place}")))?;
             match store.cluster() {

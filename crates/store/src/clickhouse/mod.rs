@@ -102,6 +102,11 @@ impl ClickHouseUrl {
         })
     }
 
+    /// `clickhouse://host:port/database`, for messages (no credentials).
+    pub fn place(&self) -> String {
+        format!("clickhouse://{}:{}/{}", self.host, self.port, self.database)
+    }
+
     /// The same store with user and password taken from the configuration where the address
     /// has none.
     pub fn with_credentials(mut self, user: Option<&str>, password: Option<&str>) -> Self {
@@ -305,8 +310,13 @@ impl ClickHouseStore {
         }
     }
 
+    /// The HTTP address of the store's server.
+    fn http_base(&self) -> String {
+        format!("http://{}:{}/", self.url.host, self.url.port)
+    }
+
     fn endpoint(&self) -> Endpoint<'_> {
-        self.endpoint_at(&format!("http://{}:{}/", self.url.host, self.url.port))
+        self.endpoint_at(&self.http_base())
     }
 
     fn endpoint_at(&self, base: &str) -> Endpoint<'_> {
@@ -395,7 +405,7 @@ impl ClickHouseStore {
                 }));
             }
         } else {
-            bases.push(format!("http://{}:{}/", store.url.host, store.url.port));
+            bases.push(store.http_base());
         }
         for base in &bases {
             store.migrate_node(base, &db, cluster)?;
@@ -499,8 +509,8 @@ impl ClickHouseStore {
             .map_err(|e| match e {
                 StoreError::ClickHouse(m) if m.contains("doesn't exist") || m.contains("UNKNOWN") => {
                     StoreError::Invalid(format!(
-                        "{}/{} is not set up: run `ccpulse --store clickhouse://... store init` first ({m})",
-                        store.url.host, store.url.database
+                        "{} is not set up: run `ccpulse --store clickhouse://... store init` first ({m})",
+                        store.place()
                     ))
                 }
                 other => other,
@@ -509,8 +519,8 @@ impl ClickHouseStore {
         let version = row.first().and_then(number).unwrap_or(0.0);
         if version < f64::from(SCHEMA_VERSION) {
             return Err(StoreError::Invalid(format!(
-                "{}/{} has schema {version}, this ccpulse needs {SCHEMA_VERSION}: run `ccpulse store init` (with --cluster if it is on one)",
-                store.url.host, store.url.database
+                "{} has schema {version}, this ccpulse needs {SCHEMA_VERSION}: run `ccpulse store init` (with --cluster if it is on one)",
+                store.place()
             )));
         }
         if version > f64::from(SCHEMA_VERSION) {
@@ -530,9 +540,9 @@ impl ClickHouseStore {
         Ok(store)
     }
 
-    /// `host:port/database`, for messages (no credentials).
+    /// `clickhouse://host:port/database`, for messages (no credentials).
     pub fn place(&self) -> String {
-        format!("{}:{}/{}", self.url.host, self.url.port, self.url.database)
+        self.url.place()
     }
 
     /// The cluster the tables are distributed over, if any.
