@@ -245,14 +245,28 @@ impl DuckDbStore {
     pub fn contact_batches(
         &self,
         tenant: &TenantId,
-        mut each: impl FnMut(crate::RecordBatch) -> Result<()>,
+        each: impl FnMut(crate::RecordBatch) -> Result<()>,
     ) -> Result<()> {
         let schema = crate::ContactRows::table_schema();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM contacts WHERE tenant = ? ORDER BY id",
-            names.join(", ")
-        ))?;
+        self.select_batches(
+            &format!(
+                "SELECT {} FROM contacts WHERE tenant = ? ORDER BY id",
+                names.join(", ")
+            ),
+            tenant,
+            each,
+        )
+    }
+
+    /// The rows of `sql` (a SELECT with one `?`, the tenant) as Arrow batches, in turn.
+    pub(crate) fn select_batches(
+        &self,
+        sql: &str,
+        tenant: &TenantId,
+        mut each: impl FnMut(crate::RecordBatch) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(sql)?;
         for batch in stmt.query_arrow([tenant.as_str()])? {
             each(batch)?;
         }

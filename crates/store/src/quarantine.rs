@@ -35,6 +35,21 @@ pub struct QuarantineEntry {
     pub rejected_at: String,
 }
 
+impl From<QuarantineEntry> for NewRejection {
+    /// The rejection again (to keep it in another store, or reject it anew).
+    fn from(e: QuarantineEntry) -> Self {
+        Self {
+            tenant: e.tenant,
+            format: e.format,
+            file: e.file,
+            line: e.line,
+            field: e.field,
+            reason: e.reason,
+            raw: e.raw,
+        }
+    }
+}
+
 /// Records a rejection; the same record rejected again at the same place is kept once.
 pub(crate) fn insert(conn: &Connection, r: &NewRejection) -> Result<()> {
     let line = i64::try_from(r.line).unwrap_or(i64::MAX);

@@ -66,45 +66,52 @@ fn format_word(format: ImportFormat) -> String {
         .unwrap_or_default()
 }
 
-/// A CSV, xlsx, CDR or CTR import into a ClickHouse store: read through its mapping into a
-/// temporary embedded store (the same conversion, rejections and counts as ever), then its
-/// contacts merged into ClickHouse (counted against what is stored there) and its rejections
-/// quarantined there.
+/// An import into a ClickHouse store of a format read through a mapping (CSV, xlsx, CDR,
+/// CTR) or of records (tickets, agents, agent states, subscribers): read into a temporary
+/// embedded store that knows the ClickHouse store's tenants (the same conversion, rejections
+/// and checks as ever), then copied: contacts and records counted against what is stored
+/// there, rejections quarantined there.
 fn staged(
     cfg: &Config,
     ch: &mut ccpulse_store::ClickHouseStore,
     a: &ImportArgs,
 ) -> anyhow::Result<ImportSummary> {
-    let tenant = tenant_or_default(a.tenant.clone());
-    let t = ch.ensure_tenant(&tenant)?;
     let tmp = tempfile::tempdir()?;
     let mut stage = DuckDbStore::open(tmp.path(), &cfg.store())?;
-    stage.set_tenant(&tenant, Some(&t.timezone), Some(t.settings.clone()))?;
-    let source = Source::new(&format_word(a.format), a.mapping.as_deref())?;
-    let mut s = ccpulse_import::import_converted(&mut stage, &a.files, &source, &tenant, true)?;
+    for t in ch.tenants() {
+        stage.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+    }
+    let records = |stage: &mut DuckDbStore, kind| {
+        ccpulse_import::records::import(stage, &a.files, kind, a.tenant.as_ref())
+    };
+    let mut s = match a.format {
+        ImportFormat::Tickets => records(&mut stage, Kind::Tickets)?,
+        ImportFormat::Agents => records(&mut stage, Kind::Agents)?,
+        ImportFormat::AgentStates => records(&mut stage, Kind::AgentStates)?,
+        ImportFormat::Subscribers => records(&mut stage, Kind::Subscribers)?,
+        ImportFormat::Csv
+        | ImportFormat::Xlsx
+        | ImportFormat::AsteriskCdr
+        | ImportFormat::ConnectCtr => {
+            let tenant = tenant_or_default(a.tenant.clone());
+            ch.ensure_tenant(&tenant)?;
+            stage.ensure_tenant(&tenant)?;
+            let source = Source::new(&format_word(a.format), a.mapping.as_deref())?;
+            ccpulse_import::import_converted(&mut stage, &a.files, &source, &tenant, true)?
+        }
+        ImportFormat::Contacts | ImportFormat::QueueLog => {
+            anyhow::bail!("{} is not imported through a staging store", format_word(a.format))
+        }
+    };
     let rejected: Vec<ccpulse_store::NewRejection> = stage
-        .quarantine(Some(&tenant))?
+        .quarantine(None)?
         .into_iter()
-        .map(|e| ccpulse_store::NewRejection {
-            tenant: e.tenant,
-            format: e.format,
-            file: e.file,
-            line: e.line,
-            field: e.field,
-            reason: e.reason,
-            raw: e.raw,
-        })
+        .map(ccpulse_store::NewRejection::from)
         .collect();
     ch.quarantine(&rejected)?;
-    let mut counts = ccpulse_store::ImportCounts {
-        rejected: s.counts.rejected,
-        ..Default::default()
-    };
-    stage.contact_batches(&tenant, |batch| {
-        counts += ch.merge_contacts(&batch)?;
-        Ok(())
-    })?;
-    s.counts = counts;
+    let rejected = s.counts.rejected;
+    s.counts = ch.copy_from(&stage)?;
+    s.counts.rejected = rejected;
     Ok(s)
 }
 

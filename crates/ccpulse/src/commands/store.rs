@@ -82,14 +82,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         | Command::Erlang(_)
         | Command::Bench(_)
         | Command::BenchServer(_) => true,
-        Command::Import(a) => matches!(
-            a.format,
-            crate::cli::ImportFormat::Contacts
-                | crate::cli::ImportFormat::Csv
-                | crate::cli::ImportFormat::Xlsx
-                | crate::cli::ImportFormat::AsteriskCdr
-                | crate::cli::ImportFormat::ConnectCtr
-        ),
+        Command::Import(a) => a.format != crate::cli::ImportFormat::QueueLog,
         Command::Quarantine { command } => {
             !matches!(command, crate::cli::QuarantineCommand::Replay { .. })
         }
@@ -98,9 +91,8 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
-             `store init`, `store copy`, `import` of contacts, csv, xlsx, asterisk-cdr and \
-             connect-ctr, `kpi` and `contacts` (contact \
-             metrics), `quarantine list|show` and `tenant`; \
+             `store init`, `store copy`, `import` (every format but queue-log), `kpi` and \
+             `contacts`, `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

@@ -22,6 +22,7 @@
 
 pub mod local;
 mod rowbinary;
+mod side;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -38,7 +39,7 @@ use crate::schema::CONTACT_COLUMNS;
 use crate::{ContactRows, RecordBatch, Result, StoreError, Tenant};
 
 /// Schema versions this ccpulse knows.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Where a ClickHouse store is: `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +147,28 @@ impl Endpoint<'_> {
         body: &[u8],
         settings: &[(&str, &str)],
     ) -> Result<String> {
+        let bytes = self.send(database, sql, body, settings)?;
+        String::from_utf8(bytes)
+            .map_err(|e| StoreError::ClickHouse(format!("{}: an answer that is not text: {e}", self.base)))
+    }
+
+    /// Runs `sql` in `database`; the answer's bytes (a binary format).
+    fn run_bytes(
+        &self,
+        database: Option<&str>,
+        sql: &str,
+        settings: &[(&str, &str)],
+    ) -> Result<Vec<u8>> {
+        self.send(database, sql, &[], settings)
+    }
+
+    fn send(
+        &self,
+        database: Option<&str>,
+        sql: &str,
+        body: &[u8],
+        settings: &[(&str, &str)],
+    ) -> Result<Vec<u8>> {
         let mut req = self.agent.post(&self.base);
         if let Some(db) = database {
             req = req.query("database", db);
@@ -167,21 +190,21 @@ impl Endpoint<'_> {
         }
         .map_err(|e| StoreError::ClickHouse(format!("{}: {e}", self.base)))?;
         let status = res.status();
-        let text = res
+        let bytes = res
             .body_mut()
             .with_config()
-            .limit(1 << 30)
-            .read_to_string()
+            .limit(1 << 31)
+            .read_to_vec()
             .map_err(|e| StoreError::ClickHouse(format!("{}: {e}", self.base)))?;
         if !status.is_success() {
             let first = sql.lines().next().unwrap_or_default();
             return Err(StoreError::ClickHouse(format!(
                 "{} ({status}) running `{first}`: {}",
                 self.base,
-                text.trim()
+                String::from_utf8_lossy(&bytes).trim()
             )));
         }
-        Ok(text)
+        Ok(bytes)
     }
 }
 
@@ -209,8 +232,19 @@ fn contact_columns() -> Result<Vec<(String, String, bool)>> {
         .collect()
 }
 
-/// The tables of schema 1: name, columns, engine and key, sharding key on a cluster.
-fn tables_v1() -> Result<Vec<(&'static str, String, &'static str, &'static str)>> {
+/// A table of a migration: name, columns, engine and key, sharding key on a cluster.
+type TableDef = (&'static str, String, String, &'static str);
+
+/// The tables of schema 2: what is kept beside contacts (see [`side`]).
+fn tables_v2() -> Vec<TableDef> {
+    side::SIDE_TABLES
+        .iter()
+        .map(|t| (t.name, t.create_columns(), t.engine(), t.shard))
+        .collect()
+}
+
+/// The tables of schema 1.
+fn tables_v1() -> Result<Vec<TableDef>> {
     let contacts: Vec<String> = contact_columns()?
         .into_iter()
         .map(|(n, t, _)| format!("{n} {t}"))
@@ -224,13 +258,13 @@ fn tables_v1() -> Result<Vec<(&'static str, String, &'static str, &'static str)>
              ultra_long_factor Float64, repeat_days Float64, mask_keep String, \
              open_limit_minutes Float64, _version UInt64"
                 .to_owned(),
-            "ReplacingMergeTree(_version) ORDER BY name",
+            "ReplacingMergeTree(_version) ORDER BY name".to_owned(),
             "cityHash64(name)",
         ),
         (
             "contacts",
             contacts.join(", "),
-            "ReplacingMergeTree(_version) ORDER BY (tenant, id)",
+            "ReplacingMergeTree(_version) ORDER BY (tenant, id)".to_owned(),
             "cityHash64(tenant, id)",
         ),
         (
@@ -240,7 +274,7 @@ fn tables_v1() -> Result<Vec<(&'static str, String, &'static str, &'static str)>
              qid UInt64 DEFAULT cityHash64(tenant, format, file, line) % 1000000000000"
                 .to_owned(),
             // A line rejected again at the same place is kept once, its latest rejection.
-            "ReplacingMergeTree(rejected_at) ORDER BY (tenant, qid)",
+            "ReplacingMergeTree(rejected_at) ORDER BY (tenant, qid)".to_owned(),
             "cityHash64(tenant, format, file, line)",
         ),
     ])
@@ -458,32 +492,27 @@ impl ClickHouseStore {
                 known: i64::from(SCHEMA_VERSION),
             });
         }
-        if applied < 1 {
-            for (name, columns, engine, shard) in tables_v1()? {
-                match cluster {
-                    None => node.run(
+        let migrations = [(1, tables_v1()?), (2, tables_v2())];
+        for (version, tables) in migrations {
+            if applied >= version {
+                continue;
+            }
+            for (name, columns, engine, shard) in tables {
+                let create = |name: &str, engine: &str| {
+                    node.run(
                         Some(db),
                         &format!("CREATE TABLE IF NOT EXISTS {name} ({columns}) ENGINE = {engine}"),
                         &[],
                         &[],
-                    )?,
+                    )
+                };
+                match cluster {
+                    None => create(name, &engine)?,
                     Some(c) => {
-                        node.run(
-                            Some(db),
-                            &format!(
-                                "CREATE TABLE IF NOT EXISTS {name}_local ({columns}) ENGINE = {engine}"
-                            ),
-                            &[],
-                            &[],
-                        )?;
-                        node.run(
-                            Some(db),
-                            &format!(
-                                "CREATE TABLE IF NOT EXISTS {name} AS {name}_local \
-                                 ENGINE = Distributed({c}, {db}, {name}_local, {shard})"
-                            ),
-                            &[],
-                            &[],
+                        create(&format!("{name}_local"), &engine)?;
+                        create(
+                            name,
+                            &format!("Distributed({c}, {db}, {name}_local, {shard})"),
                         )?
                     }
                 };
@@ -491,7 +520,7 @@ impl ClickHouseStore {
             node.run(
                 Some(db),
                 &format!(
-                    "INSERT INTO ccpulse_schema VALUES (1, {}, now())",
+                    "INSERT INTO ccpulse_schema VALUES ({version}, {}, now())",
                     ccpulse_metrics::clickhouse::literal(cluster.unwrap_or(""))
                 ),
                 &[],
@@ -716,6 +745,7 @@ impl ClickHouseStore {
                 counts += self.merge_contacts(&batch)?;
                 Ok(())
             })?;
+            counts += self.copy_side_tables(from, &t.name)?;
         }
         Ok(counts)
     }
