@@ -350,9 +350,6 @@ fn contacts_with(
     settings: &TenantSettings,
     served: bool,
 ) -> Result<String, QueryError> {
-    if query.uses(Dimension::Team) {
-        return Err(unsupported("cutting by team"));
-    }
     if reads.repeat_days.is_some() {
         return Err(unsupported("a repeat-contact metric"));
     }
@@ -383,14 +380,14 @@ fn contacts_with(
         );
         let key = "ifNull(queue, '\\0') AS queue_key";
         let own: String = extra.iter().map(|e| format!(", {e}")).collect();
-        let joined = format!(
+        let joined = with_team(query, format!(
             "(SELECT * FROM (SELECT *{own}, {key} FROM contacts FINAL)
    ANY LEFT JOIN (SELECT {key}, {} AS talk_p95 FROM contacts FINAL
               WHERE tenant = {tenant} AND is_answered AND talk_s IS NOT NULL
                 AND local_ts >= {end} - 2592000 AND local_ts < {end}
               GROUP BY queue_key) USING (queue_key))",
             quantile_cont("talk_s", "0.95")
-        );
+        ));
         if !anomaly {
             return Ok(joined);
         }
@@ -402,13 +399,24 @@ fn contacts_with(
             factor = crate::sql::fmt_num(settings.ultra_long_factor),
         ));
     }
-    if extra.is_empty() {
-        return Ok("contacts FINAL".to_owned());
+    let base = if extra.is_empty() {
+        "contacts FINAL".to_owned()
+    } else {
+        format!("(SELECT *, {} FROM contacts FINAL)", extra.join(", "))
+    };
+    Ok(with_team(query, base))
+}
+
+/// `contacts` with their agent's team when the question cuts or filters by team (a contact
+/// without an agent has none: the key `\0` is no agent's).
+fn with_team(query: &KpiQuery, contacts: String) -> String {
+    if !query.uses(Dimension::Team) {
+        return contacts;
     }
-    Ok(format!(
-        "(SELECT *, {} FROM contacts FINAL)",
-        extra.join(", ")
-    ))
+    format!(
+        "(SELECT * FROM (SELECT *, ifNull(agent, '\\0') AS agent_key FROM {contacts})
+   ANY LEFT JOIN (SELECT tenant, id AS agent_key, team FROM agents FINAL) USING (tenant, agent_key))"
+    )
 }
 
 /// The WHERE clause: tenant, range (tenant-local) and filters, values as literals.
@@ -470,172 +478,489 @@ fn days_relation(query: &KpiQuery) -> Result<String, QueryError> {
     let (first, last) = crate::sql::calendar_days(query)?;
     let days = first.until(last).map_or(0, |span| span.get_days()).max(0);
     Ok(format!(
-        "(SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,
-          toInt16(s) AS local_slot, toInt8(intDiv(s, 4)) AS local_hour,
-          toInt8(toDayOfWeek(d)) AS local_weekday,
-          toInt32(toYear(d) * 100 + toMonth(d)) AS local_month,
-          toInt32(toYear(toMonday(d) + 3) * 100
-                  + intDiv(toDayOfYear(toMonday(d) + 3) - 1, 7) + 1) AS local_week
+        "(SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, {}
    FROM (SELECT toDate('{first}') + number AS d FROM system.numbers LIMIT {days})
-   ARRAY JOIN range(96) AS s)"
+   ARRAY JOIN range(96) AS s)",
+        local_columns("(toDateTime(d, 'UTC') + s * 900)")
     ))
 }
 
-/// A question whose metrics count calendar days (`days`, `arrivals_per_day`, ...): an
-/// aggregate over the calendar grouped by the question's calendar keys, and one over the
-/// contacts by all keys, joined on the calendar keys (no CTEs and one JOIN a level in 18.16).
-fn compile_with_days(
+/// The tenant-local columns contacts carry, of the same types, from `x`: a local wall-clock
+/// time as a `DateTime('UTC')`; the ISO week from the week's Thursday.
+fn local_columns(x: &str) -> String {
+    let d = format!("toDate({x})");
+    format!(
+        "{d} AS local_date, toInt8(toHour({x})) AS local_hour,
+          toInt16(toHour({x}) * 4 + intDiv(toMinute({x}), 15)) AS local_slot,
+          toInt8(toDayOfWeek({d})) AS local_weekday,
+          toInt32(toYear({d}) * 100 + toMonth({d})) AS local_month,
+          toInt32(toYear(toMonday({d}) + 3) * 100
+                  + intDiv(toDayOfYear(toMonday(({d})) + 3) - 1, 7) + 1) AS local_week"
+    )
+}
+
+/// Tickets with the local columns and whether each is a repeat: the same customer and leaf
+/// category as a complaint closed at or before its creation (another ticket: pairs of one
+/// customer's tickets joined, then looked up with IN, as 18.16 joins on equality only; GLOBAL:
+/// on a cluster the pairs are found once, over every shard, and sent to each).
+fn tickets_relation() -> String {
+    let known = "customer IS NOT NULL AND leaf IS NOT NULL";
+    format!(
+        "(SELECT *, closed_us IS NULL AS is_open,
+          (closed_us - created_us) / 3.6e9 AS resolution_hours,
+          (toInt64(now()) * 1000000 - created_us) / 3.6e9 AS age_hours,
+          {local},
+          (tenant, id) GLOBAL IN (
+            SELECT tenant, id FROM (
+              SELECT tenant, id, created_us, assumeNotNull(customer) AS c, assumeNotNull(leaf) AS l
+              FROM tickets FINAL WHERE {known})
+            ALL INNER JOIN (
+              SELECT tenant, id AS p_id, assumeNotNull(closed_us) AS p_closed,
+                     assumeNotNull(customer) AS c, assumeNotNull(leaf) AS l
+              FROM tickets FINAL
+              WHERE kind = 'complaint' AND closed_us IS NOT NULL AND {known}) USING (tenant, c, l)
+            WHERE p_id != id AND p_closed <= created_us) AS is_repeat
+   FROM tickets FINAL)",
+        local = local_columns("local_ts")
+    )
+}
+
+/// The subscriber base with the local columns, each month on its first day.
+fn subscribers_relation() -> String {
+    let first = "toDateTime(concat(month, '-01 00:00:00'), 'UTC')";
+    format!(
+        "(SELECT tenant, business_line, month, subscribers, {first} AS local_ts, {}
+   FROM subscribers FINAL)",
+        local_columns(first)
+    )
+}
+
+/// Agents over the question's period (see [`Table::Agents`]).
+fn agents_relation(query: &KpiQuery) -> Result<String, QueryError> {
+    let (from, to) = crate::sql::agents_period(query)?;
+    let (from, to) = (
+        format!("toDate('{from}')"),
+        format!("toDate('{to}')"),
+    );
+    Ok(format!(
+        "(SELECT tenant, id AS agent, team,
+          ifNull(left_on >= {from} AND left_on < {to}, 0) AS left_in_range,
+          ifNull(hired_on < {from}, 1) AND ifNull(left_on >= {from}, 1) AS at_start,
+          ifNull(hired_on < {to}, 1) AND ifNull(left_on >= {to}, 1) AS at_end,
+          toDateTime({from}, 'UTC') AS local_ts
+   FROM agents FINAL)"
+    ))
+}
+
+/// What the store binds in an agent-state question before it runs: the range's bounds in
+/// UTC microseconds (the tenant's time zone turns its local bounds into them), now, and the
+/// tenant's time zone (see [`bind_agent_states`]).
+const FROM_US: &str = "{from_us}";
+const TO_US: &str = "{to_us}";
+const NOW_US: &str = "{now_us}";
+const TZ: &str = "{tz}";
+
+/// `sql` with the agent-state bounds bound: `from_us` / `to_us` the range (None: open), `now`
+/// what an interval still open runs to, `tz` the tenant's time zone.
+pub fn bind_agent_states(
+    sql: &str,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    now_us: i64,
+    tz: &str,
+) -> String {
+    let int = |n: i64| format!("toInt64({n})");
+    sql.replace(FROM_US, &int(from_us.unwrap_or(0)))
+        .replace(TO_US, &int(to_us.unwrap_or(i64::MAX / 4)))
+        .replace(NOW_US, &int(now_us))
+        .replace(TZ, &literal(tz))
+}
+
+/// A UTC time in microseconds as the tenant's local wall clock, a `DateTime('UTC')`.
+fn wall_clock(us: &str) -> String {
+    format!("toDateTime(toString(toDateTime(toUInt32(intDiv({us}, 1000000)), {TZ})), 'UTC')")
+}
+
+/// Agent intervals of the tenant cut into the tenant-local 15-minute slots of the range (see
+/// [`Table::AgentStates`]): each interval's slots made with `arrayJoin` (18.16 joins on
+/// equality only), each slot clipped to the range; an interval still open runs to now.
+fn agent_pieces(query: &KpiQuery) -> String {
+    const SLOT: &str = "900000000";
+    let tenant = literal(query.tenant.as_str());
+    format!(
+        "(SELECT *, toInt64(n) * {SLOT} AS raw_us, greatest(raw_us, {FROM_US}) AS slot_start,
+          least(raw_us + {SLOT}, {TO_US}) AS slot_end,
+          {wall_at} AS at_local, {wall_start} AS local_ts,
+          (least(until_us, slot_end) - greatest(start_us, slot_start)) / 1e6 AS secs
+   FROM (SELECT *, intDiv(greatest(start_us, {FROM_US}), {SLOT})
+                   + arrayJoin(range(toUInt64(intDiv(least(until_us, {TO_US}) - 1, {SLOT})
+                                              - intDiv(greatest(start_us, {FROM_US}), {SLOT}) + 1))) AS n
+         FROM (SELECT *, ifNull(end_us, {NOW_US}) AS until_us FROM agent_states FINAL
+               WHERE tenant = {tenant} AND start_us < {TO_US} AND ifNull(end_us, {NOW_US}) > {FROM_US}))
+   WHERE start_us < slot_end AND until_us > slot_start)",
+        wall_at = wall_clock("raw_us"),
+        wall_start = wall_clock("slot_start"),
+    )
+}
+
+/// The agent-state rows (or the presence steps) of a question, with the agent's team and the
+/// schedule columns when asked for.
+fn agent_states_relation(
+    table: Table,
+    query: &KpiQuery,
+    reads: &Reads,
+) -> Result<String, QueryError> {
+    let pieces = agent_pieces(query);
+    let local = local_columns("at_local");
+    let mut rel = if table == Table::AgentStates {
+        format!(
+            "(SELECT tenant, agent, queue, state, reason, start_us, slot_start, local_ts, {local}, secs
+   FROM {pieces})"
+        )
+    } else {
+        // Each logged-in piece as +1 at its start and -1 at its end.
+        format!(
+            "(SELECT tenant, agent, queue, slot_start, local_ts, {local},
+          step.1 AS t, step.2 AS delta
+   FROM {pieces}
+   ARRAY JOIN [(toInt64(greatest(start_us, slot_start)), toInt8(1)),
+              (toInt64(least(until_us, slot_end)), toInt8(-1))] AS step
+   WHERE state = 'logged_in')"
+        )
+    };
+    if query.uses(Dimension::Team) {
+        rel = format!(
+            "(SELECT * FROM {rel} ANY LEFT JOIN (SELECT tenant, id AS agent, team FROM agents FINAL) \
+             USING (tenant, agent))"
+        );
+    }
+    if reads.schedule {
+        // Each agent's scheduled seconds of a day on the first piece of every local day they
+        // have one (by slot, start and state).
+        // A piece's order as text of one length (a tuple cannot be NULL, as join_use_nulls
+        // would make it).
+        let order = "concat(toString(toInt64(slot_start) + 1000000000000000000), \
+                     toString(toInt64(start_us) + 1000000000000000000), state)";
+        let first = format!(
+            "(SELECT tenant, agent, local_date, min({order}) AS first_piece
+   FROM {rel} GROUP BY tenant, agent, local_date)"
+        );
+        rel = format!(
+            "(SELECT *, if({order} = first_piece, scheduled_minutes * 60, NULL) AS sched_secs,
+          scheduled_minutes IS NOT NULL AS has_schedule
+   FROM (SELECT * FROM {rel}
+         ANY LEFT JOIN (SELECT tenant, id AS agent, scheduled_minutes FROM agents FINAL) USING (tenant, agent))
+   ANY LEFT JOIN {first} USING (tenant, agent, local_date))"
+        );
+    }
+    Ok(rel)
+}
+
+/// The rows `table`'s metrics run over, as [`crate::sql::relation_for`] gives them to DuckDB.
+fn relation_for(
+    table: Table,
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+) -> Result<String, QueryError> {
+    crate::sql::check_table(table, query, reads)?;
+    match table {
+        Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
+        Table::ChannelLegs => channel_legs_relation(query, reads, settings),
+        Table::Days => days_relation(query),
+        Table::Tickets => Ok(tickets_relation()),
+        Table::Subscribers => Ok(subscribers_relation()),
+        Table::Agents => agents_relation(query),
+        Table::AgentStates | Table::AgentPresence => agent_states_relation(table, query, reads),
+    }
+}
+
+/// A contact's survey answer as a number (the DuckDB dialect's `SURVEY_SCORE_NUMBER`): 18.16's
+/// `CASE x WHEN` answers NULL, `multiIf` does not.
+const SURVEY_SCORE_NUMBER: &str = "coalesce(survey_rating, multiIf(survey_score = 'dissatisfied', 1, \
+    survey_score = 'neutral', 2, survey_score = 'satisfied', 3, \
+    survey_score = 'very_satisfied', 4, NULL))";
+
+/// The average ranks (1-based, ties sharing the mean of their places) of the values of array
+/// `a`, in its order: sorted once, each run of equal values found from both ends.
+fn average_ranks(a: &str) -> String {
+    let order = format!("arraySort((i, v) -> v, arrayEnumerate({a}), {a})");
+    let sorted = format!("arrayMap(i -> {a}[i], {order})");
+    format!(
+        "arraySort((r, i) -> i,
+            arrayMap((p, u, e) -> (p - (u - 1) + p + (e - 1)) / 2,
+                     arrayEnumerate({sorted}), arrayEnumerateUniq({sorted}),
+                     arrayReverse(arrayEnumerateUniq(arrayReverse({sorted})))),
+            {order})"
+    )
+}
+
+/// One part of a question: `table`'s aggregates `aggs` grouped by its keys (`inner` the key
+/// expressions, `names` their aliases), in levels for the presence count and the ranks.
+fn part_sql(
+    table: Table,
+    relation: &str,
+    where_sql: &str,
+    inner: &[String],
+    names: &[String],
+    aggs: &[String],
+) -> Result<String, QueryError> {
+    let group = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" GROUP BY {}", names.join(", "))
+    };
+    let outer = |from: &str| {
+        let cols: Vec<String> = names.iter().chain(aggs).cloned().collect();
+        format!("SELECT {} FROM ({from}){group}", cols.join(", "))
+    };
+    let with_inner = |extra: &[&str]| -> String {
+        inner
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|e| (*e).to_owned()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(match table {
+        Table::AgentPresence => {
+            // The running count of logged-in agents within each slot and key (filters
+            // applied first): the steps in time order (a -1 before a +1 at the same
+            // instant), summed.
+            let by: Vec<&str> = ["slot_start"]
+                .into_iter()
+                .chain(names.iter().map(String::as_str))
+                .collect();
+            let keep: Vec<&str> = names.iter().map(String::as_str).collect();
+            let running = format!(
+                "SELECT {}, arrayCumSum(arrayMap(x -> x.2, arraySort(groupArray((t, delta))))) AS running
+   FROM {relation} WHERE {where_sql} GROUP BY {}",
+                with_inner(&["slot_start"]),
+                by.join(", ")
+            );
+            let levels = format!(
+                "SELECT {}logged_in FROM ({running}) ARRAY JOIN running AS logged_in",
+                keep.iter().map(|k| format!("{k}, ")).collect::<String>()
+            );
+            outer(&levels)
+        }
+        Table::SurveyRanks => {
+            // The pairs of each group, their average ranks within it, the aggregate.
+            let score = SURVEY_SCORE_NUMBER;
+            let pairs = format!(
+                "SELECT {} FROM {relation} WHERE {where_sql} AND wait_s IS NOT NULL AND ({score}) IS NOT NULL",
+                with_inner(&["toFloat64(wait_s) AS w", &format!("toFloat64({score}) AS s")])
+            );
+            let keep: String = names.iter().map(|k| format!("{k}, ")).collect();
+            let arrays = format!(
+                "SELECT {keep}groupArray(w) AS ws, groupArray(s) AS ss FROM ({pairs}){group}"
+            );
+            let ranked = format!(
+                "SELECT {keep}wait_s, score, wait_rank, score_rank FROM ({arrays})
+   ARRAY JOIN ws AS wait_s, ss AS score, {} AS wait_rank, {} AS score_rank",
+                average_ranks("ws"),
+                average_ranks("ss")
+            );
+            outer(&ranked)
+        }
+        _ => {
+            let cols: Vec<String> = inner.iter().chain(aggs).cloned().collect();
+            format!(
+                "SELECT {} FROM {relation} WHERE {where_sql}{group}",
+                cols.join(", ")
+            )
+        }
+    })
+}
+
+/// Questions over several tables (or a metric whose numerator and denominator live in two),
+/// the calendar, the presence count and the ranks: one aggregate per table over the same keys
+/// and filters. The parts that have every key make the rows together (their figures as
+/// nullable doubles in one UNION ALL, grouped by the keys: no CTEs, and one JOIN a level in
+/// 18.16); the calendar, when some keys are not its own, joins them on the calendar keys.
+fn compile_parts(
     query: &KpiQuery,
     mut metrics: Vec<crate::sql::CompiledMetric>,
     settings: &TenantSettings,
 ) -> Result<CompiledQuery, QueryError> {
+    let mut tables: Vec<Table> = Vec::new();
+    for m in &metrics {
+        for t in [m.table, m.denominator_table] {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+    }
+    let reads: Vec<Reads> = tables.iter().map(|t| Reads::of(&metrics, *t)).collect();
     translate(&mut metrics)?;
     let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
+    let names: Vec<String> = (0..inner_keys.len()).map(|k| format!("k{k}")).collect();
     let calendar: Vec<bool> = query
         .by
         .iter()
         .flat_map(|item| vec![crate::sql::calendar_item(*item); by_sql(*item, &[]).0.len()])
         .collect();
-    let all_calendar = calendar.iter().all(|c| *c);
-    let mut parts: Vec<(Table, Vec<String>)> = vec![(Table::Days, Vec::new())];
+    let own_keys = |t: Table| -> Vec<usize> {
+        (0..names.len())
+            .filter(|k| t != Table::Days || calendar[*k])
+            .collect()
+    };
+    // Each part's aggregates, SQL and emptied SQL (no rows: the figures of nothing).
+    let mut parts = Vec::new();
+    let mut ranges = Vec::new();
+    for (g, table) in tables.iter().enumerate() {
+        let relation = relation_for(*table, query, &reads[g], settings)?;
+        let where_sql = where_with(query, *table != Table::Days);
+        let mut aggs = Vec::new();
+        for (i, m) in metrics.iter().enumerate() {
+            if m.table == *table {
+                aggs.push((format!("n{i}"), m.numerator_sql.clone()));
+            }
+            if let (Some(den), true) = (&m.denominator_sql, m.denominator_table == *table) {
+                aggs.push((format!("d{i}"), den.clone()));
+            }
+        }
+        let agg_sql: Vec<String> = aggs.iter().map(|(n, e)| format!("{e} AS {n}")).collect();
+        let own = own_keys(*table);
+        let sql = part_sql(
+            *table,
+            &relation,
+            &where_sql,
+            &own.iter().map(|k| inner_keys[*k].clone()).collect::<Vec<_>>(),
+            &own.iter().map(|k| names[*k].clone()).collect::<Vec<_>>(),
+            &agg_sql,
+        )?;
+        let empty_relation = match table {
+            Table::AgentPresence => format!("(SELECT *, 0 AS logged_in FROM {relation})"),
+            Table::SurveyRanks => {
+                format!("(SELECT *, 0. AS wait_rank, 0. AS score_rank FROM {relation})")
+            }
+            _ => relation.clone(),
+        };
+        let empty = format!(
+            "SELECT {} FROM {empty_relation} WHERE 0",
+            agg_sql.join(", ")
+        );
+        ranges.push(format!(
+            "SELECT local_ts FROM {relation} WHERE {where_sql}"
+        ));
+        parts.push((*table, aggs, sql, empty, own.len() == names.len()));
+    }
+    let mut cols = Vec::new();
     let mut outs = Vec::new();
     for (i, m) in metrics.iter().enumerate() {
-        for (t, sql, name) in [
-            (m.table, m.numerator_sql.as_str(), format!("n{i}")),
-            (
-                m.denominator_table,
-                m.denominator_sql.as_deref().unwrap_or(NO_DENOMINATOR),
-                format!("d{i}"),
-            ),
-        ] {
-            if !matches!(t, Table::Days | Table::Contacts) {
-                return Err(unsupported(&format!(
-                    "`{}` (a metric over {})",
-                    m.written,
-                    t.as_str()
-                )));
-            }
-            if !parts.iter().any(|(p, _)| *p == t) {
-                parts.push((t, Vec::new()));
-            }
-            if let Some((_, aggs)) = parts.iter_mut().find(|(p, _)| *p == t) {
-                aggs.push(format!("{sql} AS {name}"));
-            }
-        }
+        cols.push(format!("n{i}"));
+        cols.push(if m.denominator_sql.is_some() {
+            format!("d{i}")
+        } else {
+            format!("{NO_DENOMINATOR} AS d{i}")
+        });
         outs.push(value_column(i, m));
     }
-    let key_name = |k: usize| format!("k{k}");
-    let part_sql = |table: Table, aggs: &[String], empty: bool| -> Result<String, QueryError> {
-        let (relation, where_sql, keys): (String, String, Vec<usize>) = if table == Table::Days {
-            let own = (0..inner_keys.len()).filter(|k| calendar[*k]).collect();
-            (days_relation(query)?, where_with(query, false), own)
+    let nest = |parts: &[String], glue: &str| -> String {
+        let mut from = format!("({})", parts[0]);
+        for p in &parts[1..] {
+            from = format!("(SELECT * FROM {from}{glue}({p}))");
+        }
+        from
+    };
+    let empties: Vec<String> = parts.iter().map(|p| p.3.clone()).collect();
+    let empty_from = nest(&empties, " CROSS JOIN ");
+    let from = if names.is_empty() {
+        let all: Vec<String> = parts.iter().map(|p| p.2.clone()).collect();
+        nest(&all, " CROSS JOIN ")
+    } else {
+        let full: Vec<usize> = (0..parts.len()).filter(|g| parts[*g].4).collect();
+        if full.is_empty() {
+            return Err(crate::sql::calendar_only(query));
+        }
+        let mut rows = if full.len() == 1 {
+            format!("({})", parts[full[0]].2)
         } else {
-            let reads = Reads::of(&metrics, Table::Contacts);
-            let own = (0..inner_keys.len()).collect();
-            (
-                contacts_relation(query, &reads, settings)?,
-                where_of(query),
-                own,
+            // Every figure of a full part as a nullable double, NULL in the other parts'
+            // branches; the greatest of a key's one value and NULLs is that value.
+            let figures: Vec<String> = full
+                .iter()
+                .flat_map(|g| parts[*g].1.iter().map(|(n, _)| n.clone()))
+                .collect();
+            let branches: Vec<String> = full
+                .iter()
+                .map(|g| {
+                    let own: Vec<&String> = parts[*g].1.iter().map(|(n, _)| n).collect();
+                    let cols: Vec<String> = names
+                        .iter()
+                        .cloned()
+                        .chain(figures.iter().map(|f| {
+                            if own.contains(&f) {
+                                format!("CAST({f} AS Nullable(Float64)) AS {f}")
+                            } else {
+                                format!("{NO_DENOMINATOR} AS {f}")
+                            }
+                        }))
+                        .collect();
+                    format!("SELECT {} FROM ({})", cols.join(", "), parts[*g].2)
+                })
+                .collect();
+            let maxes: Vec<String> = names
+                .iter()
+                .cloned()
+                .chain(figures.iter().map(|f| format!("max({f}) AS {f}")))
+                .collect();
+            format!(
+                "(SELECT {} FROM ({}) GROUP BY {})",
+                maxes.join(", "),
+                branches.join("\n   UNION ALL\n   "),
+                names.join(", ")
             )
         };
-        let select: Vec<String> = if empty {
-            aggs.to_vec()
-        } else {
-            keys.iter()
-                .map(|k| inner_keys[*k].clone())
-                .chain(aggs.iter().cloned())
-                .collect()
-        };
-        let mut sql = format!(
-            "SELECT {} FROM {relation} WHERE {}",
-            select.join(", "),
-            if empty { "0".to_owned() } else { where_sql }
-        );
-        if !empty && !keys.is_empty() {
-            let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
-            let _ = write!(sql, " GROUP BY {}", names.join(", "));
+        // The calendar of keys not all its own joins on the calendar keys (the days of a
+        // range are the same for every queue or agent).
+        for (table, _, sql, _, is_full) in &parts {
+            if *is_full {
+                continue;
+            }
+            let on: Vec<String> = own_keys(*table).iter().map(|k| names[*k].clone()).collect();
+            rows = if on.is_empty() {
+                format!("(SELECT * FROM {rows} CROSS JOIN ({sql}))")
+            } else {
+                format!(
+                    "(SELECT * FROM {rows} ANY LEFT JOIN ({sql}) USING ({}))",
+                    on.join(", ")
+                )
+            };
         }
-        Ok(sql)
+        rows
     };
-    // The rows: the calendar's when every key is the calendar's (a bucket without contacts is
-    // still a bucket of the range), the contacts' otherwise; the other part joined on the
-    // calendar keys.
-    let days = parts
+    // A metric without a denominator has a NULL one.
+    let missing: Vec<String> = metrics
         .iter()
-        .find(|(t, _)| *t == Table::Days)
-        .map(|(_, a)| a.clone())
-        .unwrap_or_default();
-    let contacts = parts
-        .iter()
-        .find(|(t, _)| *t == Table::Contacts)
-        .map(|(_, a)| a.clone());
-    let calendar_names: Vec<String> = (0..inner_keys.len())
-        .filter(|k| calendar[*k])
-        .map(key_name)
+        .enumerate()
+        .filter(|(_, m)| m.denominator_sql.is_none())
+        .map(|(i, _)| format!("{NO_DENOMINATOR} AS d{i}"))
         .collect();
-    let all_names: Vec<String> = (0..inner_keys.len()).map(key_name).collect();
-    let join = |on: &[String]| {
-        if on.is_empty() {
-            " CROSS JOIN ".to_owned()
-        } else {
-            format!(" ANY LEFT JOIN ({{}}) USING ({})", on.join(", "))
-        }
-    };
-    if contacts.is_none() && !all_calendar {
-        return Err(crate::sql::calendar_only(query));
-    }
-    let (from, empty_from) = match &contacts {
-        None => (
-            format!("({})", part_sql(Table::Days, &days, false)?),
-            format!("({})", part_sql(Table::Days, &days, true)?),
-        ),
-        Some(c) => {
-            let (base, other, on) = if all_calendar {
-                (Table::Days, Table::Contacts, &all_names)
-            } else {
-                (Table::Contacts, Table::Days, &calendar_names)
-            };
-            let aggs_of = |t: Table| {
-                if t == Table::Days {
-                    days.as_slice()
-                } else {
-                    c.as_slice()
-                }
-            };
-            let glue = join(on);
-            let other_sql = part_sql(other, aggs_of(other), false)?;
-            let from = if on.is_empty() {
-                format!(
-                    "({}) CROSS JOIN ({other_sql})",
-                    part_sql(base, aggs_of(base), false)?
-                )
-            } else {
-                format!(
-                    "({}){}",
-                    part_sql(base, aggs_of(base), false)?,
-                    glue.replace("{}", &other_sql)
-                )
-            };
-            let empty_from = format!(
-                "({}) CROSS JOIN ({})",
-                part_sql(Table::Days, &days, true)?,
-                part_sql(Table::Contacts, c, true)?
-            );
-            (from, empty_from)
-        }
+    let from = if missing.is_empty() {
+        from
+    } else {
+        format!("(SELECT *, {} FROM {from})", missing.join(", "))
     };
     let sql = format!(
         "SELECT {}",
-        crate::sql::outer_select_from(&labels, &outs, metrics.len(), all_names.len(), &from)
+        crate::sql::outer_select_from(&labels, &outs, metrics.len(), names.len(), &from)
     );
     let empty_sql = format!(
-        "SELECT {} FROM {empty_from}",
-        crate::sql::figure_columns(&outs, metrics.len()).join(", ")
+        "SELECT {} FROM (SELECT {} FROM {empty_from})",
+        crate::sql::figure_columns(&outs, metrics.len()).join(", "),
+        cols.join(", ")
     );
     let range_sql = format!(
-        "SELECT min(local_ts), max(local_ts) FROM contacts FINAL WHERE {}",
-        where_of(query)
+        "SELECT min(local_ts), max(local_ts) FROM ({})",
+        ranges.join(" UNION ALL ")
     );
+    let table = if tables.contains(&Table::AgentStates) || tables.contains(&Table::AgentPresence) {
+        Table::AgentStates
+    } else {
+        tables.first().copied().unwrap_or_default()
+    };
     Ok(CompiledQuery {
         sql,
         params: Vec::new(),
@@ -645,7 +970,7 @@ fn compile_with_days(
         range_sql,
         from: query.from,
         to: query.to,
-        table: Table::Days,
+        table,
         rollup: None,
     })
 }
@@ -670,33 +995,18 @@ pub(crate) fn compile(
         .iter()
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
-    if metrics
-        .iter()
-        .any(|m| m.table == Table::Days || m.denominator_table == Table::Days)
-    {
-        return compile_with_days(query, metrics, settings);
-    }
     let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    let single = |t: Table| matches!(t, Table::Contacts | Table::ChannelLegs) && t == table;
-    for m in &metrics {
-        if !single(m.table) || !single(m.denominator_table) {
-            return Err(unsupported(&format!(
-                "`{}` (a metric over {})",
-                m.written,
-                if single(m.table) {
-                    m.denominator_table.as_str()
-                } else {
-                    m.table.as_str()
-                }
-            )));
-        }
+    if matches!(
+        table,
+        Table::AgentPresence | Table::Days | Table::SurveyRanks
+    ) || metrics
+        .iter()
+        .any(|m| m.table != table || m.denominator_table != table)
+    {
+        return compile_parts(query, metrics, settings);
     }
     let reads = Reads::of(&metrics, table);
-    let relation = if table == Table::ChannelLegs {
-        channel_legs_relation(query, &reads, settings)?
-    } else {
-        contacts_relation(query, &reads, settings)?
-    };
+    let relation = relation_for(table, query, &reads, settings)?;
     translate(&mut metrics)?;
     let where_sql = where_of(query);
 

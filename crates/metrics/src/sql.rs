@@ -734,31 +734,20 @@ fn contacts_with(
     )
 }
 
-/// The rows a table's metrics run over, checking that `query`'s dimensions exist there;
-/// `schedule` adds the agents' schedules to agent-state rows.
-pub(crate) fn relation_for(
-    table: Table,
-    query: &KpiQuery,
-    reads: &Reads,
-    settings: &TenantSettings,
-) -> Result<String, QueryError> {
-    let wants_team = query.uses(Dimension::Team);
-    let schedule = reads.schedule;
-    Ok(match table {
-        Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
-        Table::ChannelLegs => channel_legs_relation(query, reads, settings),
-        Table::Tickets => {
-            check_dimensions(query, ticket_dimension, "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday")?;
-            TICKET_RELATION.to_owned()
-        }
-        Table::Subscribers => {
-            check_dimensions(
-                query,
-                |d| d == Dimension::BusinessLine,
-                "the subscriber base goes by months (and longer buckets) and business_line",
-            )?;
-            SUBSCRIBER_RELATION.to_owned()
-        }
+/// Whether `query`'s dimensions, range and cuts exist for `table` (and the schedules `reads`
+/// asks for): the same for every dialect.
+pub(crate) fn check_table(table: Table, query: &KpiQuery, reads: &Reads) -> Result<(), QueryError> {
+    match table {
+        Table::Tickets => check_dimensions(
+            query,
+            ticket_dimension,
+            "ticket metrics go by buckets, business_line, category, channel, hour_of_day and weekday",
+        ),
+        Table::Subscribers => check_dimensions(
+            query,
+            |d| d == Dimension::BusinessLine,
+            "the subscriber base goes by months (and longer buckets) and business_line",
+        ),
         Table::Agents => {
             if let Some(b) = query
                 .by
@@ -780,12 +769,80 @@ pub(crate) fn relation_for(
                     f.dimension.name()
                 )));
             }
-            let (Some(from), Some(to)) = (query.from, query.to) else {
-                return Err(QueryError::Unsupported(
-                    "turnover is over a period: give --from and --to".to_owned(),
-                ));
-            };
-            let (from, to) = (from.date(), to.date());
+            agents_period(query).map(|_| ())
+        }
+        Table::AgentStates | Table::AgentPresence => {
+            check_dimensions(
+                query,
+                agent_dimension,
+                "agent-state metrics go by buckets, agent, team, queue, hour_of_day and weekday",
+            )?;
+            if !reads.schedule {
+                return Ok(());
+            }
+            // A schedule is a number of minutes a day, per agent: it says nothing of the
+            // hours of a day, and the queues share an agent's day.
+            if let Some(b) = query.by.iter().find(|b| {
+                matches!(
+                    b,
+                    ByItem::Bucket(Bucket::Min15 | Bucket::Min30 | Bucket::Hour)
+                        | ByItem::Dimension(Dimension::Queue | Dimension::HourOfDay)
+                )
+            }) {
+                return Err(QueryError::Unsupported(format!(
+                    "utilization (a day's schedule) goes by day or longer buckets, agent, \
+                     team and weekday, not by {}",
+                    b.name()
+                )));
+            }
+            if let Some(f) = query
+                .filters
+                .iter()
+                .find(|f| matches!(f.dimension, Dimension::Queue | Dimension::HourOfDay))
+            {
+                return Err(QueryError::Unsupported(format!(
+                    "utilization (a day's schedule) filters by agent, team and weekday, not \
+                     by {}",
+                    f.dimension.name()
+                )));
+            }
+            Ok(())
+        }
+        Table::Days => calendar_days(query).map(|_| ()),
+        Table::Contacts | Table::SurveyRanks | Table::ChannelLegs => Ok(()),
+    }
+}
+
+/// The period agent headcount metrics are over: its first and last day (excluded).
+pub(crate) fn agents_period(
+    query: &KpiQuery,
+) -> Result<(jiff::civil::Date, jiff::civil::Date), QueryError> {
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(QueryError::Unsupported(
+            "turnover is over a period: give --from and --to".to_owned(),
+        ));
+    };
+    Ok((from.date(), to.date()))
+}
+
+/// The rows a table's metrics run over, checking that `query`'s dimensions exist there;
+/// `schedule` adds the agents' schedules to agent-state rows.
+pub(crate) fn relation_for(
+    table: Table,
+    query: &KpiQuery,
+    reads: &Reads,
+    settings: &TenantSettings,
+) -> Result<String, QueryError> {
+    check_table(table, query, reads)?;
+    let wants_team = query.uses(Dimension::Team);
+    let schedule = reads.schedule;
+    Ok(match table {
+        Table::Contacts | Table::SurveyRanks => contacts_relation(query, reads, settings),
+        Table::ChannelLegs => channel_legs_relation(query, reads, settings),
+        Table::Tickets => TICKET_RELATION.to_owned(),
+        Table::Subscribers => SUBSCRIBER_RELATION.to_owned(),
+        Table::Agents => {
+            let (from, to) = agents_period(query)?;
             format!(
                 "(SELECT a.tenant, a.id AS agent, a.team,
           a.left_on >= DATE '{from}' AND a.left_on < DATE '{to}' AS left_in_range,
@@ -808,11 +865,6 @@ pub(crate) fn relation_for(
             )
         }
         Table::AgentStates | Table::AgentPresence => {
-            check_dimensions(
-                query,
-                agent_dimension,
-                "agent-state metrics go by buckets, agent, team, queue, hour_of_day and weekday",
-            )?;
             let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S%.6f");
             let (team, team_join) = if wants_team {
                 (
@@ -828,32 +880,6 @@ pub(crate) fn relation_for(
                 AGENT_PRESENCE_RELATION
             };
             let (schedule, schedule_join) = if schedule {
-                // A schedule is a number of minutes a day, per agent: it says nothing of the
-                // hours of a day, and the queues share an agent's day.
-                if let Some(b) = query.by.iter().find(|b| {
-                    matches!(
-                        b,
-                        ByItem::Bucket(Bucket::Min15 | Bucket::Min30 | Bucket::Hour)
-                            | ByItem::Dimension(Dimension::Queue | Dimension::HourOfDay)
-                    )
-                }) {
-                    return Err(QueryError::Unsupported(format!(
-                        "utilization (a day's schedule) goes by day or longer buckets, agent, \
-                         team and weekday, not by {}",
-                        b.name()
-                    )));
-                }
-                if let Some(f) = query
-                    .filters
-                    .iter()
-                    .find(|f| matches!(f.dimension, Dimension::Queue | Dimension::HourOfDay))
-                {
-                    return Err(QueryError::Unsupported(format!(
-                        "utilization (a day's schedule) filters by agent, team and weekday, not \
-                         by {}",
-                        f.dimension.name()
-                    )));
-                }
                 (
                     SCHEDULE_COLUMNS,
                     "\n   LEFT JOIN agents sa ON sa.tenant = a.tenant AND sa.id = a.agent",

@@ -109,9 +109,14 @@ fn staged(
         .map(ccpulse_store::NewRejection::from)
         .collect();
     ch.quarantine(&rejected)?;
-    let rejected = s.counts.rejected;
-    s.counts = ch.copy_from(&stage)?;
-    s.counts.rejected = rejected;
+    let copied = ch.copy_from(&stage)?;
+    // Agent states are counted as intervals (`agent_intervals`), as DuckDB counts them.
+    if a.format != ImportFormat::AgentStates {
+        s.counts = ccpulse_store::ImportCounts {
+            rejected: s.counts.rejected,
+            ..copied
+        };
+    }
     Ok(s)
 }
 

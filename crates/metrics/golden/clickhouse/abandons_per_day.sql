@@ -3,12 +3,12 @@ SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100)
        CASE WHEN d0 = 0 OR d0 IS NULL THEN NULL ELSE CAST(coalesce(n0, 0) AS Nullable(Float64)) / d0 END AS v0,
        n0,
        d0
-FROM (SELECT local_month AS k0, queue AS k1, countIf((is_inbound AND reached_queue AND is_abandon_outcome)) AS n0 FROM contacts FINAL WHERE tenant = 'default' AND local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC') AND queue IN ('vip', 'general') GROUP BY k0, k1) ANY LEFT JOIN (SELECT local_month AS k0, count(DISTINCT local_date) AS d0 FROM (SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, d AS local_date,
-          toInt16(s) AS local_slot, toInt8(intDiv(s, 4)) AS local_hour,
-          toInt8(toDayOfWeek(d)) AS local_weekday,
-          toInt32(toYear(d) * 100 + toMonth(d)) AS local_month,
-          toInt32(toYear(toMonday(d) + 3) * 100
-                  + intDiv(toDayOfYear(toMonday(d) + 3) - 1, 7) + 1) AS local_week
+FROM (SELECT * FROM (SELECT local_month AS k0, queue AS k1, countIf((is_inbound AND reached_queue AND is_abandon_outcome)) AS n0 FROM contacts FINAL WHERE tenant = 'default' AND local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC') AND queue IN ('vip', 'general') GROUP BY k0, k1) ANY LEFT JOIN (SELECT local_month AS k0, count(DISTINCT local_date) AS d0 FROM (SELECT toDateTime(d, 'UTC') + s * 900 AS local_ts, toDate((toDateTime(d, 'UTC') + s * 900)) AS local_date, toInt8(toHour((toDateTime(d, 'UTC') + s * 900))) AS local_hour,
+          toInt16(toHour((toDateTime(d, 'UTC') + s * 900)) * 4 + intDiv(toMinute((toDateTime(d, 'UTC') + s * 900)), 15)) AS local_slot,
+          toInt8(toDayOfWeek(toDate((toDateTime(d, 'UTC') + s * 900)))) AS local_weekday,
+          toInt32(toYear(toDate((toDateTime(d, 'UTC') + s * 900))) * 100 + toMonth(toDate((toDateTime(d, 'UTC') + s * 900)))) AS local_month,
+          toInt32(toYear(toMonday(toDate((toDateTime(d, 'UTC') + s * 900))) + 3) * 100
+                  + intDiv(toDayOfYear(toMonday((toDate((toDateTime(d, 'UTC') + s * 900)))) + 3) - 1, 7) + 1) AS local_week
    FROM (SELECT toDate('2024-01-01') + number AS d FROM system.numbers LIMIT 91)
-   ARRAY JOIN range(96) AS s) WHERE local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC') GROUP BY k0) USING (k0)
+   ARRAY JOIN range(96) AS s) WHERE local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC') GROUP BY k0) USING (k0))
 ORDER BY k0 NULLS LAST, k1 NULLS LAST

@@ -1,1 +1,1 @@
--- not compiled: cutting by team is not available on the ClickHouse store yet
+-- not compiled: a repeat-contact metric is not available on the ClickHouse store yet

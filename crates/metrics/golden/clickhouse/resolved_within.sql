@@ -1,1 +1,32 @@
--- not compiled: `resolved_within` (a metric over tickets) is not available on the ClickHouse store yet
+SELECT concat(toString(intDiv(k0, 100)), '-', substring(toString(100 + k0 % 100), 2, 2)) AS b0,
+       CASE WHEN d0 = 0 OR d0 IS NULL THEN NULL ELSE CAST(coalesce(n0, 0) AS Nullable(Float64)) / d0 END AS v0,
+       n0,
+       d0
+FROM (
+  SELECT local_month AS k0,
+         countIf(kind = 'complaint' AND resolution_hours <= 48) AS n0,
+         countIf(kind = 'complaint') AS d0
+  FROM (SELECT *, closed_us IS NULL AS is_open,
+          (closed_us - created_us) / 3.6e9 AS resolution_hours,
+          (toInt64(now()) * 1000000 - created_us) / 3.6e9 AS age_hours,
+          toDate(local_ts) AS local_date, toInt8(toHour(local_ts)) AS local_hour,
+          toInt16(toHour(local_ts) * 4 + intDiv(toMinute(local_ts), 15)) AS local_slot,
+          toInt8(toDayOfWeek(toDate(local_ts))) AS local_weekday,
+          toInt32(toYear(toDate(local_ts)) * 100 + toMonth(toDate(local_ts))) AS local_month,
+          toInt32(toYear(toMonday(toDate(local_ts)) + 3) * 100
+                  + intDiv(toDayOfYear(toMonday((toDate(local_ts))) + 3) - 1, 7) + 1) AS local_week,
+          (tenant, id) GLOBAL IN (
+            SELECT tenant, id FROM (
+              SELECT tenant, id, created_us, assumeNotNull(customer) AS c, assumeNotNull(leaf) AS l
+              FROM tickets FINAL WHERE customer IS NOT NULL AND leaf IS NOT NULL)
+            ALL INNER JOIN (
+              SELECT tenant, id AS p_id, assumeNotNull(closed_us) AS p_closed,
+                     assumeNotNull(customer) AS c, assumeNotNull(leaf) AS l
+              FROM tickets FINAL
+              WHERE kind = 'complaint' AND closed_us IS NOT NULL AND customer IS NOT NULL AND leaf IS NOT NULL) USING (tenant, c, l)
+            WHERE p_id != id AND p_closed <= created_us) AS is_repeat
+   FROM tickets FINAL)
+  WHERE tenant = 'default' AND local_ts >= toDateTime('2024-01-01 00:00:00', 'UTC') AND local_ts < toDateTime('2024-04-01 00:00:00', 'UTC')
+  GROUP BY k0
+)
+ORDER BY k0 NULLS LAST

@@ -941,7 +941,41 @@ impl ClickHouseStore {
         query: &KpiQuery,
     ) -> Result<ccpulse_metrics::CompiledQuery> {
         let settings = self.settings_of(&query.tenant);
-        Ok(compile(catalog, query, &settings, Dialect::ClickHouse)?)
+        let mut compiled = compile(catalog, query, &settings, Dialect::ClickHouse)?;
+        if compiled.table == ccpulse_metrics::Table::AgentStates {
+            // The slots are the tenant's: its local bounds in UTC, its wall clock.
+            let tenant = self
+                .tenants
+                .get(query.tenant.as_str())
+                .ok_or_else(|| StoreError::UnknownTenant(query.tenant.to_string()))?;
+            let utc = |local: Option<DateTime>| {
+                local
+                    .map(|l| {
+                        tenant
+                            .tz
+                            .to_timestamp(l)
+                            .map(|t| t.as_microsecond())
+                            .map_err(|e| StoreError::Invalid(format!("{l}: {e}")))
+                    })
+                    .transpose()
+            };
+            let (from, to) = (utc(query.from)?, utc(query.to)?);
+            let now = jiff::Timestamp::now().as_microsecond();
+            for sql in [
+                &mut compiled.sql,
+                &mut compiled.empty_sql,
+                &mut compiled.range_sql,
+            ] {
+                *sql = ccpulse_metrics::clickhouse::bind_agent_states(
+                    sql,
+                    from,
+                    to,
+                    now,
+                    &tenant.timezone,
+                );
+            }
+        }
+        Ok(compiled)
     }
 
     /// Answers a KPI question, as [`crate::DuckDbStore::ask`] does.
