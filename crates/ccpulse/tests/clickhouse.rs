@@ -291,7 +291,7 @@ fn imported_with(
     let record_files: Vec<(&str, String)> = records
         .iter()
         .map(|(format, text)| {
-            let path = cli.write(&format!("{format}.jsonl"), text);
+            let path = cli.write(&format!("{format}-records.jsonl"), text);
             (*format, path.to_str().unwrap().to_owned())
         })
         .collect();
@@ -351,8 +351,9 @@ fn imported_with(
     conform(&cli, &stores, tenant, range, &format!("queue={queues}"))
 }
 
-/// Agents, their states, tickets and the subscriber base of January 2021 beside the hand
-/// fixture (agents a0-a2 answer its calls), made by a fixed rule: teams, hires and leavers,
+/// Calls again from the same customers, agents, their states, tickets and the subscriber base
+/// of January 2021 beside the hand fixture (agents a0-a2 answer its calls), made by a fixed
+/// rule: teams, hires and leavers,
 /// schedules, sessions with busy, after-contact work and breaks (meals among them) at odd
 /// seconds across slot boundaries, complaints of a few customers about a few leaf categories
 /// (repeats after an earlier one closed), open and closed, on several channels.
@@ -423,7 +424,31 @@ fn records() -> Vec<(&'static str, String)> {
     }
     let subscribers = "{\"month\":\"2021-01\",\"business_line\":\"mobile\",\"subscribers\":10000}\n\
         {\"month\":\"2021-01\",\"business_line\":\"broadband\",\"subscribers\":4000}\n";
+    // Customers calling again about the same category, hours to days apart, some within the
+    // same second (microseconds apart), some about another category.
+    let mut again = String::new();
+    for k in 0..36u32 {
+        let (day, hour, minute) = (4 + k % 20, 8 + (k * 5) % 11, (k * 13) % 50);
+        let micros = if k % 6 == 1 { 250_000 } else { 0 };
+        let category = ["billing", "network"][k as usize % 2];
+        let arrived = format!("2021-01-{day:02}T{hour:02}:{minute:02}:05.{micros:06}+08:00");
+        let answered = format!("2021-01-{day:02}T{hour:02}:{minute:02}:35+08:00");
+        let ended = format!("2021-01-{day:02}T{hour:02}:{:02}:10+08:00", minute + 3);
+        again.push_str(
+            &serde_json::json!({
+                "id": format!("r{k:02}"), "channel": "voice", "direction": "inbound",
+                "outcome": "answered", "queue": "q1", "agent": format!("a{}", k % 4),
+                "customer": format!("1390000{:04}", k % 5),
+                "category": category,
+                "arrived_at": arrived, "queued_at": arrived, "answered_at": answered,
+                "ended_at": ended, "hold_s": 0, "resolved_first": k % 3 != 0,
+            })
+            .to_string(),
+        );
+        again.push('\n');
+    }
     vec![
+        ("contacts", again),
         ("agents", agents),
         ("agent-states", states),
         ("tickets", tickets),

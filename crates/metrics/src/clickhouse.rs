@@ -350,9 +350,6 @@ fn contacts_with(
     settings: &TenantSettings,
     served: bool,
 ) -> Result<String, QueryError> {
-    if reads.repeat_days.is_some() {
-        return Err(unsupported("a repeat-contact metric"));
-    }
     if reads.schedule {
         return Err(unsupported("a metric against the agents' schedules"));
     }
@@ -364,11 +361,16 @@ fn contacts_with(
         extra.push(wait_band_columns(settings));
     }
     let anomaly = query.uses(Dimension::Anomaly);
+    let tenant = literal(query.tenant.as_str());
+    let mut rel = if extra.is_empty() {
+        "contacts FINAL".to_owned()
+    } else {
+        format!("(SELECT *, {} FROM contacts FINAL)", extra.join(", "))
+    };
     if anomaly || reads.talk_p95 {
         // The queue's 95th percentile of talk over the 30 days where the range ends (or the
         // tenant's data ends), joined by queue (a missing queue is a queue of its own, as
         // DuckDB's IS NOT DISTINCT FROM has it).
-        let tenant = literal(query.tenant.as_str());
         let end = query.to.map_or_else(
             || format!("(SELECT max(local_ts) + 1 FROM contacts FINAL WHERE tenant = {tenant})"),
             |to| {
@@ -379,32 +381,70 @@ fn contacts_with(
             },
         );
         let key = "ifNull(queue, '\\0') AS queue_key";
-        let own: String = extra.iter().map(|e| format!(", {e}")).collect();
-        let joined = with_team(query, format!(
-            "(SELECT * FROM (SELECT *{own}, {key} FROM contacts FINAL)
+        rel = format!(
+            "(SELECT * FROM (SELECT *, {key} FROM {rel})
    ANY LEFT JOIN (SELECT {key}, {} AS talk_p95 FROM contacts FINAL
               WHERE tenant = {tenant} AND is_answered AND talk_s IS NOT NULL
                 AND local_ts >= {end} - 2592000 AND local_ts < {end}
               GROUP BY queue_key) USING (queue_key))",
             quantile_cont("talk_s", "0.95")
-        ));
-        if !anomaly {
-            return Ok(joined);
+        );
+        if anomaly {
+            rel = format!(
+                "(SELECT *, multiIf(is_answered AND talk_s < {short}, 'ultra_short', \
+                 is_answered AND talk_s > {factor} * talk_p95, 'ultra_long', 'none') AS anomaly \
+                 FROM {rel})",
+                short = crate::sql::fmt_num(settings.ultra_short_talk),
+                factor = crate::sql::fmt_num(settings.ultra_long_factor),
+            );
         }
-        return Ok(format!(
-            "(SELECT *, multiIf(is_answered AND talk_s < {short}, 'ultra_short', \
-             is_answered AND talk_s > {factor} * talk_p95, 'ultra_long', 'none') AS anomaly \
-             FROM {joined})",
-            short = crate::sql::fmt_num(settings.ultra_short_talk),
-            factor = crate::sql::fmt_num(settings.ultra_long_factor),
-        ));
     }
-    let base = if extra.is_empty() {
-        "contacts FINAL".to_owned()
-    } else {
-        format!("(SELECT *, {} FROM contacts FINAL)", extra.join(", "))
+    if let Some(days) = reads.repeat_days {
+        rel = with_gaps(query, days, rel);
+    }
+    Ok(with_team(query, rel))
+}
+
+/// `contacts` with each inbound contact's gaps to the same customer's inbound contacts about
+/// the same category (`prev_gap_s`, `next_gap_s`, the DuckDB dialect's lag and lead): each
+/// customer and category's contacts of the days a repeat can reach, in time order (then by
+/// id) as arrays, their differences joined back by id.
+fn with_gaps(query: &KpiQuery, days: f64, contacts: String) -> String {
+    let tenant = literal(query.tenant.as_str());
+    // A day more than the window on each side: local time and UTC differ by hours.
+    #[allow(clippy::cast_possible_truncation)]
+    let margin = ((days.ceil() as i64).saturating_add(1)).saturating_mul(86_400);
+    let mut window = vec![
+        format!("tenant = {tenant}"),
+        "is_inbound AND customer IS NOT NULL AND category IS NOT NULL".to_owned(),
+    ];
+    let at = |t: jiff::civil::DateTime| {
+        format!(
+            "toDateTime({}, 'UTC')",
+            literal(&t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        )
     };
-    Ok(with_team(query, base))
+    if let Some(from) = query.from {
+        window.push(format!("local_ts >= {} - {margin}", at(from)));
+    }
+    if let Some(to) = query.to {
+        window.push(format!("local_ts < {} + {margin}", at(to)));
+    }
+    let order = "arraySort((i, b, c) -> (b, c), arrayEnumerate(ids), bs, ids)";
+    let times = format!("arrayMap(i -> bs[i], {order})");
+    format!(
+        "(SELECT * FROM (SELECT * FROM {contacts})
+   ANY LEFT JOIN (
+     SELECT {tenant} AS tenant, id, prev_gap_s, next_gap_s FROM (
+       SELECT arrayMap(i -> ids[i], {order}) AS sorted_ids, {times} AS times,
+              arrayMap((b, j) -> if(j = 1, NULL, (b - times[j - 1]) / 1e6), times, arrayEnumerate(times)) AS prevs,
+              arrayMap((b, j) -> if(j = length(times), NULL, (times[j + 1] - b) / 1e6), times, arrayEnumerate(times)) AS nexts
+       FROM (SELECT groupArray(id) AS ids, groupArray(bucket_us) AS bs
+             FROM contacts FINAL WHERE {} GROUP BY customer, category))
+     ARRAY JOIN sorted_ids AS id, prevs AS prev_gap_s, nexts AS next_gap_s)
+   USING (tenant, id))",
+        window.join(" AND ")
+    )
 }
 
 /// `contacts` with their agent's team when the question cuts or filters by team (a contact

@@ -517,6 +517,39 @@ impl ClickHouseStore {
                     }
                 };
             }
+            if version == 2 {
+                // Contacts keep their time in microseconds beside the DateTime (seconds), for
+                // the gaps between a customer's contacts.
+                let tables: &[&str] = if cluster.is_some() {
+                    &["contacts_local", "contacts"]
+                } else {
+                    &["contacts"]
+                };
+                for t in tables {
+                    let has = node.run(
+                        Some(db),
+                        &format!(
+                            "SELECT count() FROM system.columns WHERE database = {} AND table = {} \
+                             AND name = 'bucket_us' FORMAT TabSeparated",
+                            ccpulse_metrics::clickhouse::literal(db),
+                            ccpulse_metrics::clickhouse::literal(t)
+                        ),
+                        &[],
+                        &[],
+                    )?;
+                    if has.trim() == "0" {
+                        node.run(
+                            Some(db),
+                            &format!(
+                                "ALTER TABLE {t} ADD COLUMN bucket_us Int64 \
+                                 DEFAULT toInt64(bucket_at) * 1000000"
+                            ),
+                            &[],
+                            &[],
+                        )?;
+                    }
+                }
+            }
             node.run(
                 Some(db),
                 &format!(
@@ -713,15 +746,27 @@ impl ClickHouseStore {
         let nullable: Vec<bool> = columns.iter().map(|c| c.2).collect();
         let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
         let base = now_micros();
+        let bucket_at = batch
+            .column_by_name("bucket_at")
+            .and_then(|c| {
+                c.as_any()
+                    .downcast_ref::<::duckdb::arrow::array::TimestampMicrosecondArray>()
+            })
+            .ok_or_else(|| {
+                StoreError::Invalid("a contact batch without its bucket_at times".to_owned())
+            })?;
         let mut body = Vec::with_capacity(batch.num_rows() * 256);
         rowbinary::encode(
             batch,
             &nullable,
-            |row, out| out.extend_from_slice(&(base + row as u64).to_le_bytes()),
+            |row, out| {
+                out.extend_from_slice(&(base + row as u64).to_le_bytes());
+                out.extend_from_slice(&bucket_at.value(row).to_le_bytes());
+            },
             &mut body,
         )?;
         self.insert(
-            &format!("contacts ({}, _version)", names.join(", ")),
+            &format!("contacts ({}, _version, bucket_us)", names.join(", ")),
             "RowBinary",
             &body,
         )?;
