@@ -202,6 +202,16 @@ fn conform(cli: &Cli, stores: &[String], tenant: &str, range: (&str, &str), filt
             }
         }
     }
+    // The reports of the range's first month, whole (figures, lists of complaints and
+    // dissatisfied calls, complaint tickets, the subscriber base, standards).
+    let month = &range.0[..7];
+    for kind in ["operations", "quality", "scorecard"] {
+        everywhere_the_same(
+            cli,
+            stores,
+            &["report", kind, "--tenant", tenant, "--period", month],
+        );
+    }
     // The calendar alone (`days`) goes by calendar keys only (both stores refuse the rest).
     let calendar = ["", "month", "day", "hour_of_day", "weekday", "time_of_day"];
     for (cut, metrics) in cuts

@@ -6,7 +6,7 @@
 use ccpulse_metrics::baseline::{judge, median, robust_spread, Judged};
 use ccpulse_metrics::{human, json_value, Catalog, Direction, KeyValue, KpiQuery, KpiText, Unit};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 use serde_json::{json, Map, Value};
 
 use crate::{Lang, Period, ReportError};
@@ -119,7 +119,7 @@ fn text(k: &KeyValue) -> Option<String> {
 /// Judges every agent of `tenant` over `period` by the contacts in `scope` (the baseline
 /// too: a supervisor of some queues compares their agents on those queues' contacts).
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

@@ -4,7 +4,7 @@
 
 use ccpulse_metrics::{ByItem, Catalog, Dimension};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 use serde_json::{json, Value};
 
 use crate::doc::{Cell, Chart, ChartKind, Column, Fmt, Section, Table};
@@ -59,7 +59,7 @@ pub fn channel_words(channel: &str, lang: Lang) -> String {
 
 /// The channels of `tenant` over `period` (of the contacts in `scope`).
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

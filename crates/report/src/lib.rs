@@ -141,14 +141,14 @@ pub fn write(
 /// a period without any contact or ticket, a first section that says so. Whether the period
 /// was empty.
 pub fn finish(
-    store: &ccpulse_store::DuckDbStore,
+    store: &dyn ccpulse_store::Store,
     catalog: &ccpulse_metrics::Catalog,
     tenant: &ccpulse_model::TenantId,
     period: &Period,
     doc: &mut doc::Document,
     lang: Lang,
 ) -> Result<bool, ReportError> {
-    let names = names::Names::load(store.dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
+    let names = names::Names::load(store.files_dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
     names.apply(doc, lang);
     let empty = !query::Ask::new(store, catalog, tenant).has_data(period)?;
     if empty {

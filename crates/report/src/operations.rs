@@ -4,7 +4,7 @@
 
 use ccpulse_metrics::{ByItem, Catalog, Dimension, Filter};
 use ccpulse_model::TenantId;
-use ccpulse_store::{ContactLine, ContactList, DuckDbStore};
+use ccpulse_store::{ContactLine, ContactList, Store};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -356,7 +356,7 @@ fn survey_of(f: &Figures, p: &Period, lang: Lang) -> Survey {
 
 /// Gathers the report for `tenant` over `period`, with `compare` previous years.
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

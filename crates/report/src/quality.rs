@@ -5,7 +5,7 @@
 
 use ccpulse_metrics::{human, ByItem, Catalog, Dimension, Filter, Unit};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -607,7 +607,7 @@ fn outbound(
 
 /// Gathers the analysis of `tenant` over `period`.
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

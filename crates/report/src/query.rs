@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use ccpulse_metrics::{ByItem, Catalog, Filter, KeyValue, KpiQuery};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 
 use crate::{Period, ReportError};
 
@@ -27,7 +27,7 @@ impl Figures {
 
 /// The store, catalog and tenant a report asks.
 pub(crate) struct Ask<'a> {
-    pub store: &'a DuckDbStore,
+    pub store: &'a dyn Store,
     pub catalog: &'a Catalog,
     pub tenant: TenantId,
     /// Added to every question: the asking user's scope (none for the whole tenant).
@@ -36,7 +36,7 @@ pub(crate) struct Ask<'a> {
 
 impl<'a> Ask<'a> {
     /// Asks `store` about `tenant`.
-    pub fn new(store: &'a DuckDbStore, catalog: &'a Catalog, tenant: &TenantId) -> Self {
+    pub fn new(store: &'a dyn Store, catalog: &'a Catalog, tenant: &TenantId) -> Self {
         Self {
             store,
             catalog,

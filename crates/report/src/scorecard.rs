@@ -4,7 +4,7 @@
 
 use ccpulse_metrics::{Band, ByItem, Catalog, Standards, Table as Source, Unit};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -166,7 +166,7 @@ fn group_of(
 
 /// Scores `tenant` over `period` (and the period before), overall or `by` queue or agent.
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

@@ -4,7 +4,7 @@
 
 use ccpulse_metrics::{ByItem, Catalog, Dimension};
 use ccpulse_model::TenantId;
-use ccpulse_store::DuckDbStore;
+use ccpulse_store::Store;
 use serde_json::{json, Value};
 
 use crate::query::Ask;
@@ -136,7 +136,7 @@ fn rank(now: &[(Option<String>, f64)], before: &[(Option<String>, f64)], limit: 
 /// The hot topics of `tenant` over `period` (of the contacts in `scope`): at most `limit` risers of each kind (and of
 /// topics, in JSON and tables).
 pub fn build(
-    store: &DuckDbStore,
+    store: &dyn Store,
     catalog: &Catalog,
     tenant: &TenantId,
     period: &Period,

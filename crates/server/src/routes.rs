@@ -745,7 +745,7 @@ async fn period_view<V: Send + 'static>(
     asker: &Asker,
     p: &Params,
     build: impl FnOnce(
-            &DuckDbStore,
+            &dyn ccpulse_store::Store,
             &ccpulse_metrics::Catalog,
             &TenantId,
             &ccpulse_report::Period,

@@ -42,6 +42,12 @@ pub fn catalog_in(dir: &Path) -> Result<Catalog> {
     Ok(Catalog::load(as_pair(file.as_ref()))?)
 }
 
+/// The standards `tenant` is scored by, with the overrides of `standards.toml` in `dir`.
+pub fn standards_in(dir: &Path, catalog: &Catalog, tenant: &TenantId) -> Result<Standards> {
+    let file = read(dir, STANDARDS_FILE)?;
+    Ok(Standards::new(catalog, as_pair(file.as_ref()), tenant)?)
+}
+
 fn as_pair(file: Option<&(String, String)>) -> Option<(&str, &str)> {
     file.map(|(origin, text)| (origin.as_str(), text.as_str()))
 }
@@ -54,8 +60,7 @@ impl DuckDbStore {
 
     /// The standards `tenant` is scored by: the catalog's bands with its overrides.
     pub fn standards(&self, catalog: &Catalog, tenant: &TenantId) -> Result<Standards> {
-        let file = read(self.dir(), STANDARDS_FILE)?;
-        Ok(Standards::new(catalog, as_pair(file.as_ref()), tenant)?)
+        standards_in(self.dir(), catalog, tenant)
     }
 
     /// Replaces `tenant`'s overrides (other tenants' kept; empty: the catalog's bands again).

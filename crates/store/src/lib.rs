@@ -110,7 +110,80 @@ pub trait Store {
         &self,
         tenant: Option<&ccpulse_model::TenantId>,
     ) -> Result<Vec<QuarantineEntry>>;
+    /// The directory of the center's own files (`metrics.toml`, `standards.toml`, names): the
+    /// data directory, whichever database holds the data.
+    fn files_dir(&self) -> &std::path::Path;
+    /// The contacts of `list` that arrived in `[from, to)` (tenant-local dates), oldest first,
+    /// at most `limit`, and how many there are; customers masked.
+    fn contact_list(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+        list: ContactList,
+        from: &str,
+        to: &str,
+        limit: usize,
+    ) -> Result<(u64, Vec<ContactLine>)>;
+    /// Complaint tickets created in `[from, to)`, as [`Store::contact_list`]; `None` when the
+    /// tenant keeps no tickets.
+    fn complaint_tickets(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+        from: &str,
+        to: &str,
+        limit: usize,
+    ) -> Result<Option<(u64, Vec<ContactLine>)>>;
+    /// Subscribers per business line in `month` (`2021-02`).
+    fn subscribers(
+        &self,
+        tenant: &ccpulse_model::TenantId,
+        month: &str,
+    ) -> Result<Vec<(String, u64)>>;
+    /// The catalog: the embedded one with the files directory's `metrics.toml`.
+    fn catalog(&self) -> Result<ccpulse_metrics::Catalog> {
+        files::catalog_in(self.files_dir())
+    }
+    /// The standards `tenant` is scored by.
+    fn standards(
+        &self,
+        catalog: &ccpulse_metrics::Catalog,
+        tenant: &ccpulse_model::TenantId,
+    ) -> Result<ccpulse_metrics::Standards> {
+        files::standards_in(self.files_dir(), catalog, tenant)
+    }
 }
+
+/// The [`Store`] methods both stores have as their own, forwarded.
+macro_rules! forward_lists {
+    ($t:ty) => {
+        fn contact_list(
+            &self,
+            tenant: &ccpulse_model::TenantId,
+            list: $crate::ContactList,
+            from: &str,
+            to: &str,
+            limit: usize,
+        ) -> $crate::Result<(u64, Vec<$crate::ContactLine>)> {
+            <$t>::contact_list(self, tenant, list, from, to, limit)
+        }
+        fn complaint_tickets(
+            &self,
+            tenant: &ccpulse_model::TenantId,
+            from: &str,
+            to: &str,
+            limit: usize,
+        ) -> $crate::Result<Option<(u64, Vec<$crate::ContactLine>)>> {
+            <$t>::complaint_tickets(self, tenant, from, to, limit)
+        }
+        fn subscribers(
+            &self,
+            tenant: &ccpulse_model::TenantId,
+            month: &str,
+        ) -> $crate::Result<Vec<(String, u64)>> {
+            <$t>::subscribers(self, tenant, month)
+        }
+    };
+}
+pub(crate) use forward_lists;
 
 impl Store for DuckDbStore {
     fn tenants(&self) -> Vec<Tenant> {
@@ -169,6 +242,13 @@ impl Store for DuckDbStore {
     ) -> Result<Vec<QuarantineEntry>> {
         DuckDbStore::quarantine(self, tenant)
     }
+    fn files_dir(&self) -> &std::path::Path {
+        self.dir()
+    }
+    fn catalog(&self) -> Result<ccpulse_metrics::Catalog> {
+        DuckDbStore::catalog(self)
+    }
+    forward_lists!(DuckDbStore);
 }
 
 /// Errors of the store.

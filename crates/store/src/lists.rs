@@ -18,7 +18,8 @@ pub enum ContactList {
 }
 
 impl ContactList {
-    fn predicate(self) -> &'static str {
+    /// Which contacts the list holds, as an SQL condition (both stores' SQL).
+    pub(crate) fn predicate(self) -> &'static str {
         match self {
             ContactList::Complaints => "business_type = 'complaint'",
             ContactList::Dissatisfied => "survey_offered AND survey_score = 'dissatisfied'",
@@ -144,6 +145,26 @@ impl DuckDbStore {
     }
 }
 
+/// A complaint ticket's status as its line says it: `valid, escalated via regulator, closed`.
+pub(crate) fn ticket_status(
+    valid: Option<bool>,
+    escalated: bool,
+    via: Option<String>,
+    closed: bool,
+) -> String {
+    let mut status = vec![match valid {
+        Some(true) => "valid",
+        Some(false) => "not valid",
+        None => "unassessed",
+    }
+    .to_owned()];
+    if escalated {
+        status.push(via.map_or("escalated".to_owned(), |v| format!("escalated via {v}")));
+    }
+    status.push(if closed { "closed" } else { "open" }.to_owned());
+    status.join(", ")
+}
+
 impl DuckDbStore {
     /// Complaint tickets created in `[from, to)` (tenant-local `YYYY-MM-DD`), oldest first, at
     /// most `limit`, and how many there are; `None` when the tenant keeps no tickets at all
@@ -183,16 +204,6 @@ impl DuckDbStore {
             let escalated: bool = r.get(7)?;
             let via: Option<String> = r.get(8)?;
             let closed: bool = r.get(9)?;
-            let mut status = vec![match valid {
-                Some(true) => "valid",
-                Some(false) => "not valid",
-                None => "unassessed",
-            }
-            .to_owned()];
-            if escalated {
-                status.push(via.map_or("escalated".to_owned(), |v| format!("escalated via {v}")));
-            }
-            status.push(if closed { "closed" } else { "open" }.to_owned());
             Ok(ContactLine {
                 id: r.get(0)?,
                 time: r.get(1)?,
@@ -206,7 +217,7 @@ impl DuckDbStore {
                 category: r.get(5)?,
                 survey_reason: None,
                 talk_s: None,
-                status: Some(status.join(", ")),
+                status: Some(ticket_status(valid, escalated, via, closed)),
             })
         })?;
         let lines = rows.collect::<std::result::Result<Vec<_>, _>>()?;

@@ -18,7 +18,7 @@ use crate::config::Config;
 pub fn import(cfg: &Config, a: ImportArgs) -> Done {
     let tenant = a.tenant.clone();
     if let Some(url) = cfg.clickhouse()? {
-        let mut store = super::open_clickhouse(url)?;
+        let mut store = super::open_clickhouse(cfg, url)?;
         let started = Instant::now();
         let s = if a.format == ImportFormat::Contacts {
             ccpulse_import::import_contacts_clickhouse(&mut store, &a.files, tenant.as_ref(), true)?

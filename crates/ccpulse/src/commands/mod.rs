@@ -51,15 +51,20 @@ pub fn open(cfg: &Config) -> anyhow::Result<DuckDbStore> {
 /// DuckDB file, or the ClickHouse store of `--store`.
 pub fn open_any(cfg: &Config) -> anyhow::Result<Box<dyn Store>> {
     Ok(match cfg.clickhouse()? {
-        Some(url) => Box::new(open_clickhouse(url)?),
+        Some(url) => Box::new(open_clickhouse(cfg, url)?),
         None => Box::new(open(cfg)?),
     })
 }
 
-/// Opens a ClickHouse store set up by `ccpulse store init`.
-pub fn open_clickhouse(url: ccpulse_store::ClickHouseUrl) -> anyhow::Result<ClickHouseStore> {
+/// Opens a ClickHouse store set up by `ccpulse store init`, its own files (catalog and
+/// standards additions, names) in the data directory.
+pub fn open_clickhouse(
+    cfg: &Config,
+    url: ccpulse_store::ClickHouseUrl,
+) -> anyhow::Result<ClickHouseStore> {
     let place = url.place();
     ClickHouseStore::open(url)
+        .map(|s| s.with_files(&cfg.data))
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {place}")))
 }
 

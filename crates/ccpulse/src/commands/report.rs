@@ -7,13 +7,14 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use ccpulse_report::{operations, quality, scorecard, Format, Lang, Period};
 
-use super::{known_tenant, lang_of, open, Done};
+use super::{known_tenant, lang_of, open_any, Done};
 use crate::cli::ReportCommand;
 use crate::config::Config;
 
 /// Runs a report command.
 pub fn run(cfg: &Config, command: ReportCommand) -> Done {
-    let store = open(cfg)?;
+    let store = open_any(cfg)?;
+    let store: &dyn ccpulse_store::Store = store.as_ref();
     let args = match &command {
         ReportCommand::Operations { args, .. }
         | ReportCommand::Quality { args }
@@ -22,8 +23,8 @@ pub fn run(cfg: &Config, command: ReportCommand) -> Done {
     let lang = Lang::parse(&lang_of(cfg, args.lang.as_deref())?);
     let period = Period::parse(&args.period)?;
     let catalog = store.catalog()?;
-    let tenant = known_tenant(&store, &args.tenant)?;
-    let (store, catalog) = (&store, &catalog);
+    let tenant = known_tenant(store, &args.tenant)?;
+    let catalog = &catalog;
     let (mut doc, json) = match &command {
         ReportCommand::Operations {
             compare, details, ..

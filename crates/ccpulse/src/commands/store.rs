@@ -55,7 +55,7 @@ fn copy(cfg: &Config, to: &str) -> Done {
         cfg.clickhouse_password.as_deref(),
     );
     let from = open(cfg)?;
-    let mut into = super::open_clickhouse(url)?;
+    let mut into = super::open_clickhouse(cfg, url)?;
     let started = std::time::Instant::now();
     let c = into.copy_from(&from)?;
     println!(
@@ -75,6 +75,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     let served = match command {
         Command::Store { .. }
         | Command::Kpi(_)
+        | Command::Report { .. }
         | Command::Contacts(_)
         | Command::Tenant { .. }
         | Command::Metrics(_)
@@ -91,8 +92,8 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
-             `store init`, `store copy`, `import` (every format but queue-log), `kpi` and \
-             `contacts`, `quarantine list|show` and `tenant`; \
+             `store init`, `store copy`, `import` (every format but queue-log), `kpi`, \
+             `report` and `contacts`, `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

@@ -22,6 +22,7 @@
 
 pub mod local;
 mod rowbinary;
+mod lists;
 mod side;
 
 use std::collections::HashMap;
@@ -128,6 +129,9 @@ pub struct ClickHouseStore {
     /// The cluster the tables are distributed over, when they are.
     cluster: Option<String>,
     tenants: HashMap<String, Tenant>,
+    /// The center's own files (the catalog's and standards' additions, names): the data
+    /// directory (see [`Self::with_files`]).
+    files: std::path::PathBuf,
 }
 
 /// One server's HTTP endpoint.
@@ -341,7 +345,16 @@ impl ClickHouseStore {
             url,
             cluster: None,
             tenants: HashMap::new(),
+            files: std::path::PathBuf::from("."),
         }
+    }
+
+    /// The store reading the center's own files (`metrics.toml`, `standards.toml`, names) in
+    /// `dir`, the data directory.
+    #[must_use]
+    pub fn with_files(mut self, dir: &std::path::Path) -> Self {
+        dir.clone_into(&mut self.files);
+        self
     }
 
     /// The HTTP address of the store's server.
@@ -1227,4 +1240,8 @@ impl crate::Store for ClickHouseStore {
     fn quarantine_entries(&self, tenant: Option<&TenantId>) -> Result<Vec<crate::QuarantineEntry>> {
         ClickHouseStore::quarantine_entries(self, tenant)
     }
+    fn files_dir(&self) -> &std::path::Path {
+        &self.files
+    }
+    crate::forward_lists!(ClickHouseStore);
 }
