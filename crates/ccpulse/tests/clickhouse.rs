@@ -754,3 +754,150 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ClickHouse"));
 }
+
+/// `ccpulse serve` started on this data directory with `--store URL`; its address.
+fn serve_on(cli: &Cli, url: &str) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = cli
+        .command(&["--store", url, "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("ccpulse is serving on http://")
+        .and_then(|s| s.strip_suffix("/wall"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// `n` answered calls of tenant `floor` (three events each), ids from `first`.
+fn calls(first: usize, n: usize) -> Value {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(now + ms)
+            .unwrap()
+            .to_string()
+    };
+    let events: Vec<Value> = (first..first + n)
+        .flat_map(|k| {
+            let c = format!("c{k}");
+            [
+                serde_json::json!({"id": format!("q{k}"), "type": "queued", "contact_id": c, "at": at(-9000), "queue": "vip"}),
+                serde_json::json!({"id": format!("a{k}"), "type": "answered", "contact_id": c, "at": at(-9000 + 100 * k as i64 % 5000), "agent": "1001"}),
+                serde_json::json!({"id": format!("e{k}"), "type": "ended", "contact_id": c, "at": at(-1000)}),
+            ]
+        })
+        .collect();
+    Value::Array(events)
+}
+
+fn http(addr: &str, token: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build()
+        .into();
+    let url = format!("http://{addr}{path}");
+    let auth = format!("Bearer {token}");
+    let mut res = match body {
+        Some(b) => agent
+            .post(&url)
+            .header("authorization", &auth)
+            .header("content-type", "application/json")
+            .send(b.to_string().as_bytes())
+            .unwrap(),
+        None => {
+            assert_eq!(method, "GET");
+            agent.get(&url).header("authorization", &auth).call().unwrap()
+        }
+    };
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// How many contacts tenant `floor` has in the ClickHouse store, once it has `want` (within
+/// half a minute); what it has then otherwise.
+fn contacts_reach(cli: &Cli, url: &str, want: f64) -> f64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = cli.run(&[
+            "--store", url, "kpi", "--tenant", "floor", "--metrics", "contacts", "--format",
+            "json",
+        ]);
+        let n = serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["rows"][0]["contacts"].as_f64())
+            .unwrap_or(0.0);
+        if n >= want || std::time::Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// With `--store clickhouse://...` the server keeps working in its data directory and writes
+/// every contact on to ClickHouse, where its figures come from; killed (`kill -9`) right after
+/// its 202s, it catches ClickHouse up when it starts again.
+#[test]
+fn serve_writes_contacts_through_to_clickhouse_and_answers_from_it() {
+    let Some(ch) = clickhouse() else { return };
+    let cli = Cli::new();
+    let out = cli.run_stdin(
+        &["user", "add", "root", "--role", "admin", "--password-stdin"],
+        b"root-password\n",
+    );
+    assert!(out.status.success());
+    let token = cli.ok(&["token", "create", "--user", "root"]);
+    let token = token.lines().last().unwrap().trim().to_owned();
+    cli.ok(&["tenant", "set", "floor", "--timezone", "Asia/Shanghai"]);
+    let url = ch.single.url("served");
+    cli.ok(&["--store", &url, "store", "init"]);
+
+    let (mut server, addr) = serve_on(&cli, &url);
+    let (status, body) = http(&addr, &token, "POST", "/api/v1/events?tenant=floor", Some(&calls(0, 40)));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(contacts_reach(&cli, &url, 40.0), 40.0);
+    // A contact only ClickHouse has: the API counts it, so its figures come from there.
+    let only = cli.write(
+        "only.jsonl",
+        r#"{"id":"x1","channel":"voice","direction":"inbound","outcome":"abandoned","queue":"vip","arrived_at":"2021-03-01T09:00:00+08:00","queued_at":"2021-03-01T09:00:00+08:00","ended_at":"2021-03-01T09:01:00+08:00"}"#,
+    );
+    cli.ok(&[
+        "--store", &url, "import", "--format", "contacts", "--tenant", "floor",
+        only.to_str().unwrap(),
+    ]);
+    let (status, kpi) = http(&addr, &token, "GET", "/api/v1/kpi?tenant=floor&metrics=contacts,answered", None);
+    assert_eq!(status, 200, "{kpi}");
+    assert_eq!(kpi["rows"][0]["contacts"], 41.0, "{kpi}");
+    assert_eq!(kpi["rows"][0]["answered"], 40.0, "{kpi}");
+    // Killed right after its 202s: the forwarder may not have written them yet.
+    let (status, _) = http(&addr, &token, "POST", "/api/v1/events?tenant=floor", Some(&calls(40, 30)));
+    assert_eq!(status, 202);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (mut again, _) = serve_on(&cli, &url);
+    assert_eq!(contacts_reach(&cli, &url, 71.0), 71.0);
+    again.kill().unwrap();
+    again.wait().unwrap();
+    // The same figures as the data directory's own (which lacks only x1).
+    let duck: Value = serde_json::from_str(&cli.ok(&[
+        "kpi", "--tenant", "floor", "--metrics", "contacts,answered,aht,asa", "--format", "json",
+    ]))
+    .unwrap();
+    let other: Value = serde_json::from_str(&cli.ok(&[
+        "--store", &url, "kpi", "--tenant", "floor", "--metrics", "contacts,answered,aht,asa",
+        "--format", "json", "--filter", "outcome=answered",
+    ]))
+    .unwrap();
+    assert_eq!(duck["rows"][0]["contacts"], 70.0, "{duck}");
+    same(&duck["rows"][0]["aht"], &other["rows"][0]["aht"], "aht").unwrap();
+    same(&duck["rows"][0]["asa"], &other["rows"][0]["asa"], "asa").unwrap();
+}

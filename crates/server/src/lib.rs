@@ -28,6 +28,7 @@ pub mod audit;
 pub mod auth;
 pub mod conn;
 pub mod error;
+mod forward;
 pub mod hub;
 pub mod live_update;
 pub mod refresh;

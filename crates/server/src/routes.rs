@@ -764,7 +764,7 @@ async fn period_view<V: Send + 'static>(
     .map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let lang = ccpulse_report::Lang::parse(&p.lang());
     state
-        .read(move |store, catalog| {
+        .ask(move |store, catalog| {
             build(store, catalog, &tenant, &period, &scope, lang).map_err(asked_badly)
         })
         .await
@@ -1099,7 +1099,7 @@ async fn kpi(
     // A scoped caller's figures count only the contacts of its scope.
     q.filters.extend(asker.scope_filters());
     let r = state
-        .read(move |store, catalog| Ok(store.ask(catalog, &q)?))
+        .ask(move |store, catalog| Ok(store.ask(catalog, &q)?))
         .await?;
     if format == Export::Json {
         return Ok(Json(r.to_json(&lang, explain)).into_response());
@@ -1156,7 +1156,7 @@ async fn contacts(
     let shown = unmask.is_some();
     let reveal = asker.reveal(shown);
     let d = state
-        .read(move |store, catalog| Ok(store.drill(catalog, &q, reveal)?))
+        .ask(move |store, catalog| Ok(store.drill(catalog, &q, reveal)?))
         .await?;
     let note = crate::audit::AuditNote(json!({
         "format": format!("{format:?}").to_lowercase(), "rows": d.rows.len(), "total": d.total,

@@ -49,6 +49,9 @@ pub struct ServerOptions {
     pub future_skew: Option<Duration>,
     /// What the server takes from clients: timeouts, connections, bodies.
     pub limits: crate::conn::Limits,
+    /// The store the API's figures come from, when not the data directory's: contacts the
+    /// server writes go on to it (see [`crate::forward`]).
+    pub analytics: Option<ccpulse_store::ClickHouseStore>,
 }
 
 /// Why the server could not start.
@@ -66,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) auth: AuthCache,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) reader: Arc<Mutex<DuckDbStore>>,
+    /// Where figures are asked, when not the reader (see [`ServerOptions::analytics`]).
+    pub(crate) analytics: Option<Arc<Mutex<ccpulse_store::ClickHouseStore>>>,
     pub(crate) catalog: Arc<Catalog>,
     /// Rules per tenant: from the file, then from the API.
     pub(crate) rules: RwLock<HashMap<TenantId, Vec<Rule>>>,
@@ -178,6 +183,28 @@ impl AppState {
             Some((demo, _)) => demo,
             None => TenantId::default_tenant(),
         }
+    }
+
+    /// Asks the store the figures come from (ClickHouse when the server has one, else the
+    /// reader), off the async threads.
+    pub async fn ask<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn ccpulse_store::Store, &Catalog) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let Some(analytics) = self.0.analytics.clone() else {
+            return self.read(move |store, catalog| f(store, catalog)).await;
+        };
+        let catalog = self.0.catalog.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = analytics
+                .lock()
+                .map_err(|_| ApiError::Internal("the analytics store failed earlier".into()))?;
+            // Tenants the server made since.
+            store.load_tenants()?;
+            f(&*store, &catalog)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
     }
 
     /// Runs a read on the reader connection, off the async threads.
@@ -303,13 +330,22 @@ pub fn start(
         .reports_dir
         .clone()
         .unwrap_or_else(|| store.dir().join("reports"));
-    let (writer, _thread) = Writer::spawn(store, hub.clone());
+    let forward = match &options.analytics {
+        Some(ch) => Some(
+            crate::forward::spawn(store.reader()?, ch.clone()).map_err(|e| {
+                ccpulse_store::StoreError::Invalid(format!("cannot start the forwarder: {e}"))
+            })?,
+        ),
+        None => None,
+    };
+    let (writer, _thread) = Writer::spawn_forwarding(store, hub.clone(), forward);
     Ok(AppState(Arc::new(Inner {
         writer,
         hub,
         auth,
         clock,
         reader: Arc::new(Mutex::new(reader)),
+        analytics: options.analytics.map(|a| Arc::new(Mutex::new(a))),
         catalog: Arc::new(catalog),
         rules: RwLock::new(rules),
         webhooks,

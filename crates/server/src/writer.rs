@@ -67,13 +67,24 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread over `store`; it ends when every handle is dropped.
-    pub fn spawn(store: DuckDbStore, hub: Arc<Hub>) -> (Self, std::thread::JoinHandle<()>) {
+    /// Starts the writer thread over `store`; `forward`, when given, hears what each
+    /// committed group touched (see [`crate::forward`]).
+    pub(crate) fn spawn_forwarding(
+        store: DuckDbStore,
+        hub: Arc<Hub>,
+        forward: Option<mpsc::Sender<crate::forward::Touched>>,
+    ) -> (Self, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("ccpulse-writer".into())
-            .spawn(move || run(store, &hub, &rx))
+            .spawn(move || run(store, &hub, &rx, forward.as_ref()))
             .unwrap_or_else(|e| panic!("cannot start the writer thread: {e}"));
         (Self { tx }, handle)
+    }
+
+    /// Starts the writer thread over `store`; it ends when every handle is dropped.
+    pub fn spawn(store: DuckDbStore, hub: Arc<Hub>) -> (Self, std::thread::JoinHandle<()>) {
+        Self::spawn_forwarding(store, hub, None)
     }
 
     /// Makes `events` durable; answers once they are committed.
@@ -130,7 +141,12 @@ impl Writer {
 
 type Reply = oneshot::Sender<Result<IngestReport, String>>;
 
-fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
+fn run(
+    mut store: DuckDbStore,
+    hub: &Hub,
+    rx: &mpsc::Receiver<Command>,
+    forward: Option<&mpsc::Sender<crate::forward::Touched>>,
+) {
     let mut memory = Memory::load(&store).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot read the contact ids: every contact is looked up");
         Memory::empty(Seen::unknown(), Seen::unknown())
@@ -158,7 +174,23 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
             }
         }
         if !group.is_empty() {
-            commit_group(&mut store, &mut memory, hub, group);
+            let touched: Option<crate::forward::Touched> = forward.map(|_| {
+                group
+                    .iter()
+                    .map(|(tenant, events, _, _)| {
+                        let ids = events
+                            .iter()
+                            .filter_map(|e| e.event.contact_id().map(str::to_owned))
+                            .collect();
+                        (tenant.clone(), ids)
+                    })
+                    .collect()
+            });
+            if commit_group(&mut store, &mut memory, hub, group) {
+                if let (Some(tx), Some(t)) = (forward, touched) {
+                    let _ = tx.send(t);
+                }
+            }
         }
         for job in jobs {
             job(&mut store);
@@ -166,12 +198,13 @@ fn run(mut store: DuckDbStore, hub: &Hub, rx: &mpsc::Receiver<Command>) {
     }
 }
 
+/// Writes a group of requests and answers them; whether it was committed.
 fn commit_group(
     store: &mut DuckDbStore,
     memory: &mut Memory,
     hub: &Hub,
     group: Vec<(TenantId, Vec<ParsedEvent>, Vec<String>, Reply)>,
-) {
+) -> bool {
     let started = std::time::Instant::now();
     let (requests, replies): (Vec<Request>, Vec<Reply>) =
         group.into_iter().map(|(t, e, b, r)| ((t, e, b), r)).unzip();
@@ -190,12 +223,14 @@ fn commit_group(
                 ms = started.elapsed().as_millis(),
                 "committed events"
             );
+            true
         }
         Err(e) => {
             tracing::error!(error = %e, "writing events failed");
             for reply in replies {
                 let _ = reply.send(Err(format!("writing events: {e}")));
             }
+            false
         }
     }
 }

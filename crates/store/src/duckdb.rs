@@ -259,6 +259,34 @@ impl DuckDbStore {
         )
     }
 
+    /// The stored contacts of `tenant` among `ids`, in the columns of
+    /// [`crate::ContactRows::table_schema`], as Arrow batches in turn.
+    pub fn contacts_among(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+        mut each: impl FnMut(crate::RecordBatch) -> Result<()>,
+    ) -> Result<()> {
+        let schema = crate::ContactRows::table_schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        for chunk in ids.chunks(10_000) {
+            let list: Vec<String> = chunk
+                .iter()
+                .map(|id| format!("'{}'", id.replace('\'', "''")))
+                .collect();
+            self.select_batches(
+                &format!(
+                    "SELECT {} FROM contacts WHERE tenant = ? AND id IN ({}) ORDER BY id",
+                    names.join(", "),
+                    list.join(", ")
+                ),
+                tenant,
+                &mut each,
+            )?;
+        }
+        Ok(())
+    }
+
     /// The rows of `sql` (a SELECT with one `?`, the tenant) as Arrow batches, in turn.
     pub(crate) fn select_batches(
         &self,

@@ -94,6 +94,17 @@ fn run(
         webhook_allow: cfg.webhook_allow.clone(),
         future_skew: Some(std::time::Duration::from_secs(cfg.max_clock_skew)),
         limits: cfg.server_limits(),
+        analytics: match cfg.clickhouse()? {
+            Some(url) => {
+                let ch = super::open_clickhouse(cfg, url)?;
+                eprintln!(
+                    "figures from {}: the contacts this server writes go on to it",
+                    ch.place()
+                );
+                Some(ch)
+            }
+            None => None,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -76,6 +76,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         Command::Store { .. }
         | Command::Kpi(_)
         | Command::Report { .. }
+        | Command::Serve(_)
         | Command::Contacts(_)
         | Command::Tenant { .. }
         | Command::Metrics(_)
@@ -93,7 +94,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
              `store init`, `store copy`, `import` (every format but queue-log), `kpi`, \
-             `report` and `contacts`, `quarantine list|show` and `tenant`; \
+             `report`, `serve` and `contacts`, `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

@@ -122,7 +122,8 @@ impl ClickHouseUrl {
     }
 }
 
-/// A ClickHouse store.
+/// A ClickHouse store. A clone talks to the same database (its own copy of the tenants).
+#[derive(Clone)]
 pub struct ClickHouseStore {
     agent: ureq::Agent,
     url: ClickHouseUrl,
@@ -132,6 +133,16 @@ pub struct ClickHouseStore {
     /// The center's own files (the catalog's and standards' additions, names): the data
     /// directory (see [`Self::with_files`]).
     files: std::path::PathBuf,
+}
+
+impl std::fmt::Debug for ClickHouseStore {
+    /// Its place and cluster: never its credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseStore")
+            .field("place", &self.url.place())
+            .field("cluster", &self.cluster)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One server's HTTP endpoint.
@@ -792,19 +803,48 @@ impl ClickHouseStore {
     pub fn copy_from(&mut self, from: &crate::DuckDbStore) -> Result<crate::ImportCounts> {
         let mut counts = crate::ImportCounts::default();
         for t in from.tenants() {
-            if self
-                .tenant(t.name.as_str())
-                .map(|h| (&h.timezone, &h.settings))
-                != Some((&t.timezone, &t.settings))
-            {
-                self.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
-            }
+            self.sync_tenant(&t)?;
             from.contact_batches(&t.name, |batch| {
                 counts += self.merge_contacts(&batch)?;
                 Ok(())
             })?;
             counts += self.copy_side_tables(from, &t.name)?;
         }
+        Ok(counts)
+    }
+
+    /// Makes tenant `t` here what it is there (time zone and settings), when it differs.
+    pub fn sync_tenant(&mut self, t: &Tenant) -> Result<()> {
+        if self
+            .tenant(t.name.as_str())
+            .map(|h| (&h.timezone, &h.settings))
+            != Some((&t.timezone, &t.settings))
+        {
+            self.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+        }
+        Ok(())
+    }
+
+    /// Brings what the server wrote to `from` lately here: the contacts of `tenant` among
+    /// `ids` (those stored there), and its agent intervals open or ended since `since`.
+    pub fn forward(
+        &mut self,
+        from: &crate::DuckDbStore,
+        tenant: &TenantId,
+        ids: &[String],
+        since: jiff::Timestamp,
+    ) -> Result<crate::ImportCounts> {
+        let t = from
+            .tenant(tenant.as_str())
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownTenant(tenant.to_string()))?;
+        self.sync_tenant(&t)?;
+        let mut counts = crate::ImportCounts::default();
+        from.contacts_among(tenant, ids, |batch| {
+            counts += self.merge_contacts(&batch)?;
+            Ok(())
+        })?;
+        self.copy_recent_states(from, tenant, since)?;
         Ok(counts)
     }
 

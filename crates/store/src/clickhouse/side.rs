@@ -69,6 +69,7 @@ pub(crate) const SIDE_TABLES: [SideTable; 4] = [
         select: "SELECT tenant, month, business_line, subscribers FROM subscribers \
             WHERE tenant = ? ORDER BY month, business_line",
     },
+    // Kept last: `copy_recent_states` reads it there.
     SideTable {
         name: "agent_states",
         columns: "tenant String, agent String, state String, start_us Int64, \
@@ -213,6 +214,30 @@ impl ClickHouseStore {
                 Ok(())
             })?;
         }
+        Ok(counts)
+    }
+
+    /// Copies `tenant`'s agent intervals of `from` that are open or ended at or after `since`
+    /// (what a running server changes), counted as an import counts them.
+    pub(crate) fn copy_recent_states(
+        &self,
+        from: &crate::DuckDbStore,
+        tenant: &TenantId,
+        since: jiff::Timestamp,
+    ) -> Result<ImportCounts> {
+        let table = &SIDE_TABLES[3];
+        let select = table.select.replace(
+            "WHERE tenant = ?",
+            &format!(
+                "WHERE tenant = ? AND (end_at IS NULL OR end_at >= make_timestamp({}))",
+                since.as_microsecond()
+            ),
+        );
+        let mut counts = ImportCounts::default();
+        from.select_batches(&select, tenant, |batch| {
+            counts += self.merge_side(table, &batch)?;
+            Ok(())
+        })?;
         Ok(counts)
     }
 
