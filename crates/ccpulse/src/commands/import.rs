@@ -20,10 +20,15 @@ pub fn import(cfg: &Config, a: ImportArgs) -> Done {
     if let Some(url) = cfg.clickhouse()? {
         let mut store = super::open_clickhouse(cfg, url)?;
         let started = Instant::now();
-        let s = if a.format == ImportFormat::Contacts {
-            ccpulse_import::import_contacts_clickhouse(&mut store, &a.files, tenant.as_ref(), true)?
-        } else {
-            staged(cfg, &mut store, &a)?
+        let s = match a.format {
+            ImportFormat::Contacts => ccpulse_import::import_contacts_clickhouse(
+                &mut store,
+                &a.files,
+                tenant.as_ref(),
+                true,
+            )?,
+            ImportFormat::QueueLog => queue_log_through_data_dir(cfg, &mut store, &a)?,
+            _ => staged(cfg, &mut store, &a)?,
         };
         print_summary(&s, a.json, started.elapsed())?;
         return Ok(exit_code(&s, a.strict));
@@ -100,7 +105,10 @@ fn staged(
             ccpulse_import::import_converted(&mut stage, &a.files, &source, &tenant, true)?
         }
         ImportFormat::Contacts | ImportFormat::QueueLog => {
-            anyhow::bail!("{} is not imported through a staging store", format_word(a.format))
+            anyhow::bail!(
+                "{} is not imported through a staging store",
+                format_word(a.format)
+            )
         }
     };
     let rejected: Vec<ccpulse_store::NewRejection> = stage
@@ -117,6 +125,58 @@ fn staged(
             ..copied
         };
     }
+    Ok(s)
+}
+
+/// A queue_log import into a ClickHouse store: a call's lines may span files imported one
+/// after another, so the calls still open at a file's end are kept where they always are, in
+/// the data directory's store (which the import goes through, as `serve` keeps its working
+/// set there); the tenant's contacts and rejections then go on to ClickHouse, counted
+/// against what is stored there.
+fn queue_log_through_data_dir(
+    cfg: &Config,
+    ch: &mut ccpulse_store::ClickHouseStore,
+    a: &ImportArgs,
+) -> anyhow::Result<ImportSummary> {
+    let tenant = tenant_or_default(a.tenant.clone());
+    let mut local = open(cfg)?;
+    let t = ch.ensure_tenant(&tenant)?;
+    match local.tenant(tenant.as_str()) {
+        Some(l) if l.timezone != t.timezone || l.settings != t.settings => anyhow::bail!(
+            "tenant {tenant} differs between the data directory ({}) and {} ({}): make them the same with `ccpulse tenant set` on both",
+            l.timezone,
+            ch.place(),
+            t.timezone
+        ),
+        Some(_) => {}
+        None => {
+            local.set_tenant(&tenant, Some(&t.timezone), Some(t.settings.clone()))?;
+        }
+    }
+    let before: std::collections::HashSet<i64> = local
+        .quarantine(Some(&tenant))?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let mut s = ccpulse_import::import_queue_log(&mut local, &a.files, &tenant, true)?;
+    let rejected: Vec<ccpulse_store::NewRejection> = local
+        .quarantine(Some(&tenant))?
+        .into_iter()
+        .filter(|e| !before.contains(&e.id))
+        .map(ccpulse_store::NewRejection::from)
+        .collect();
+    ch.quarantine(&rejected)?;
+    let t = local
+        .tenant(tenant.as_str())
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("tenant {tenant} vanished"))?;
+    // Agent intervals (from AGENTLOGIN and the like) go too, counted as DuckDB counts them
+    // (`agent_intervals`), apart from contacts.
+    let (copied, _) = ch.copy_tenant(&local, &t)?;
+    s.counts = ccpulse_store::ImportCounts {
+        rejected: s.counts.rejected,
+        ..copied
+    };
     Ok(s)
 }
 

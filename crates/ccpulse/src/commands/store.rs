@@ -84,7 +84,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         | Command::Erlang(_)
         | Command::Bench(_)
         | Command::BenchServer(_) => true,
-        Command::Import(a) => a.format != crate::cli::ImportFormat::QueueLog,
+        Command::Import(_) => true,
         Command::Quarantine { command } => {
             !matches!(command, crate::cli::QuarantineCommand::Replay { .. })
         }
@@ -93,7 +93,7 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
-             `store init`, `store copy`, `import` (every format but queue-log), `kpi`, \
+             `store init`, `store copy`, `import`, `kpi`, \
              `report`, `serve` and `contacts`, `quarantine list|show` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );

@@ -803,14 +803,28 @@ impl ClickHouseStore {
     pub fn copy_from(&mut self, from: &crate::DuckDbStore) -> Result<crate::ImportCounts> {
         let mut counts = crate::ImportCounts::default();
         for t in from.tenants() {
-            self.sync_tenant(&t)?;
-            from.contact_batches(&t.name, |batch| {
-                counts += self.merge_contacts(&batch)?;
-                Ok(())
-            })?;
-            counts += self.copy_side_tables(from, &t.name)?;
+            let (contacts, records) = self.copy_tenant(from, &t)?;
+            counts += contacts;
+            counts += records;
         }
         Ok(counts)
+    }
+
+    /// Copies tenant `t` of `from` (settings, contacts, agents, tickets, the subscriber base,
+    /// agent intervals) here; the contacts and the other records counted as an import
+    /// counts.
+    pub fn copy_tenant(
+        &mut self,
+        from: &crate::DuckDbStore,
+        t: &Tenant,
+    ) -> Result<(crate::ImportCounts, crate::ImportCounts)> {
+        let mut counts = crate::ImportCounts::default();
+        self.sync_tenant(t)?;
+        from.contact_batches(&t.name, |batch| {
+            counts += self.merge_contacts(&batch)?;
+            Ok(())
+        })?;
+        Ok((counts, self.copy_side_tables(from, &t.name)?))
     }
 
     /// Makes tenant `t` here what it is there (time zone and settings), when it differs.
