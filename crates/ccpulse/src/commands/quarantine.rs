@@ -23,9 +23,7 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
             mapping,
             json,
         } => {
-            let mut store = open(cfg)?;
-            let entries: Vec<_> = store
-                .quarantine(tenant.as_ref())?
+            let entries: Vec<_> = entries(cfg, tenant.as_ref())?
                 .into_iter()
                 .filter(|e| id.is_none_or(|i| e.id == i))
                 .filter(|e| format.as_deref().is_none_or(|f| e.format == f))
@@ -33,11 +31,71 @@ pub fn run(cfg: &Config, command: QuarantineCommand) -> Done {
             if let (Some(id), true) = (id, entries.is_empty()) {
                 bail!("no rejected record #{id} (see `ccpulse quarantine list`)");
             }
-            let r = ccpulse_import::replay(&mut store, &entries, mapping.as_deref())?;
+            let r = match cfg.clickhouse()? {
+                Some(url) => {
+                    let mut ch = super::open_clickhouse(cfg, url)?;
+                    replay_clickhouse(cfg, &mut ch, &entries, mapping.as_deref())?
+                }
+                None => ccpulse_import::replay(&mut open(cfg)?, &entries, mapping.as_deref())?,
+            };
             print_replayed(&r, json)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A replay on ClickHouse: the entries replayed in a temporary embedded store that knows
+/// the ClickHouse store's tenants (the same parsers and rules as ever), what now parses copied
+/// there, and each entry settled there: gone from the quarantine, or kept with today's reason.
+fn replay_clickhouse(
+    cfg: &Config,
+    ch: &mut ccpulse_store::ClickHouseStore,
+    entries: &[QuarantineEntry],
+    mapping: Option<&std::path::Path>,
+) -> anyhow::Result<ccpulse_import::Replayed> {
+    let tmp = tempfile::tempdir()?;
+    let mut stage = ccpulse_store::DuckDbStore::open(tmp.path(), &cfg.store())?;
+    for t in ch.tenants() {
+        stage.set_tenant(&t.name, Some(&t.timezone), Some(t.settings.clone()))?;
+    }
+    type Place = (String, String, String, u64, String);
+    let place = |e: &QuarantineEntry| -> Place {
+        (
+            e.tenant.clone(),
+            e.format.clone(),
+            e.file.clone(),
+            e.line,
+            e.raw.clone(),
+        )
+    };
+    for e in entries {
+        stage.add_rejection(&ccpulse_store::NewRejection::from(e.clone()))?;
+    }
+    let staged = stage.quarantine(None)?;
+    let r = ccpulse_import::replay(&mut stage, &staged, mapping)?;
+    ch.copy_from(&stage)?;
+    let left: std::collections::HashMap<Place, QuarantineEntry> = stage
+        .quarantine(None)?
+        .into_iter()
+        .map(|e| (place(&e), e))
+        .collect();
+    let settled: Vec<(QuarantineEntry, bool)> = entries
+        .iter()
+        .filter_map(|e| match left.get(&place(e)) {
+            None => Some((e.clone(), true)),
+            Some(now) if now.reason != e.reason || now.field != e.field => Some((
+                QuarantineEntry {
+                    field: now.field.clone(),
+                    reason: now.reason.clone(),
+                    ..e.clone()
+                },
+                false,
+            )),
+            Some(_) => None,
+        })
+        .collect();
+    ch.settle_quarantined(&settled)?;
+    Ok(r)
 }
 
 /// The rejected records (of `tenant`), from whichever store holds the data.

@@ -85,16 +85,14 @@ pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
         | Command::Bench(_)
         | Command::BenchServer(_) => true,
         Command::Import(_) => true,
-        Command::Quarantine { command } => {
-            !matches!(command, crate::cli::QuarantineCommand::Replay { .. })
-        }
+        Command::Quarantine { .. } => true,
         _ => false,
     };
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \
              `store init`, `store copy`, `import`, `kpi`, \
-             `report`, `serve` and `contacts`, `quarantine list|show` and `tenant`; \
+             `report`, `serve`, `contacts`, `quarantine` and `tenant`; \
              leave --store / CCPULSE_STORE out for the data directory's DuckDB file"
         );
     }

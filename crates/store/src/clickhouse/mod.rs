@@ -543,35 +543,13 @@ impl ClickHouseStore {
             }
             if version == 2 {
                 // Contacts keep their time in microseconds beside the DateTime (seconds), for
-                // the gaps between a customer's contacts.
-                let tables: &[&str] = if cluster.is_some() {
-                    &["contacts_local", "contacts"]
-                } else {
-                    &["contacts"]
-                };
-                for t in tables {
-                    let has = node.run(
-                        Some(db),
-                        &format!(
-                            "SELECT count() FROM system.columns WHERE database = {} AND table = {} \
-                             AND name = 'bucket_us' FORMAT TabSeparated",
-                            ccpulse_metrics::clickhouse::literal(db),
-                            ccpulse_metrics::clickhouse::literal(t)
-                        ),
-                        &[],
-                        &[],
-                    )?;
-                    if has.trim() == "0" {
-                        node.run(
-                            Some(db),
-                            &format!(
-                                "ALTER TABLE {t} ADD COLUMN bucket_us Int64 \
-                                 DEFAULT toInt64(bucket_at) * 1000000"
-                            ),
-                            &[],
-                            &[],
-                        )?;
-                    }
+                // the gaps between a customer's contacts; a quarantine row may say its place
+                // was settled (a replay).
+                for (table, column, definition) in [
+                    ("contacts", "bucket_us", "Int64 DEFAULT toInt64(bucket_at) * 1000000"),
+                    ("quarantine", "resolved", "UInt8 DEFAULT 0"),
+                ] {
+                    self.add_column(&node, db, cluster, (table, column, definition))?;
                 }
             }
             node.run(
@@ -583,6 +561,47 @@ impl ClickHouseStore {
                 &[],
                 &[],
             )?;
+        }
+        Ok(())
+    }
+
+    /// Adds `column` to `table` on `node` (to its local table and its `Distributed` one on
+    /// a cluster) unless it is there (18.16 has no `ADD COLUMN IF NOT EXISTS`).
+    fn add_column(
+        &self,
+        node: &Endpoint<'_>,
+        db: &str,
+        cluster: Option<&str>,
+        (table, column, definition): (&str, &str, &str),
+    ) -> Result<()> {
+        use ccpulse_metrics::clickhouse::literal;
+        let local = format!("{table}_local");
+        let tables: Vec<&str> = if cluster.is_some() {
+            vec![&local, table]
+        } else {
+            vec![table]
+        };
+        for t in tables {
+            let has = node.run(
+                Some(db),
+                &format!(
+                    "SELECT count() FROM system.columns WHERE database = {} AND table = {} \
+                     AND name = {} FORMAT TabSeparated",
+                    literal(db),
+                    literal(t),
+                    literal(column)
+                ),
+                &[],
+                &[],
+            )?;
+            if has.trim() == "0" {
+                node.run(
+                    Some(db),
+                    &format!("ALTER TABLE {t} ADD COLUMN {column} {definition}"),
+                    &[],
+                    &[],
+                )?;
+            }
         }
         Ok(())
     }
@@ -956,24 +975,57 @@ impl ClickHouseStore {
 
     /// Keeps rejected lines in the quarantine.
     pub fn quarantine(&self, rejections: &[NewRejection]) -> Result<()> {
-        if rejections.is_empty() {
-            return Ok(());
-        }
-        let now = jiff::Timestamp::now()
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string();
+        let now = jiff::Timestamp::now();
+        self.put_quarantine(rejections.iter().map(|r| (r, now, false)))
+    }
+
+    /// Writes quarantine rows: each rejection at its time, or its removal (`resolved`, a row
+    /// that hides the place's earlier ones: the table keeps a place's latest row).
+    fn put_quarantine<'r>(
+        &self,
+        rows: impl Iterator<Item = (&'r NewRejection, jiff::Timestamp, bool)>,
+    ) -> Result<()> {
         let mut body = String::new();
-        for r in rejections {
+        for (r, at, resolved) in rows {
             body.push_str(
                 &serde_json::json!({
                     "tenant": r.tenant, "format": r.format, "file": r.file, "line": r.line,
-                    "field": r.field, "reason": r.reason, "raw": r.raw, "rejected_at": now,
+                    "field": r.field, "reason": r.reason, "raw": r.raw,
+                    "rejected_at": at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                    "resolved": u8::from(resolved),
                 })
                 .to_string(),
             );
             body.push('\n');
         }
-        self.insert("quarantine", "JSONEachRow", body.as_bytes())
+        if body.is_empty() {
+            return Ok(());
+        }
+        // The columns named: 18.16 computes `qid`'s DEFAULT for a column left out of the
+        // list, not for a field left out of a JSON row (that would be 0 for every row).
+        self.insert(
+            "quarantine (tenant, format, file, line, field, reason, raw, rejected_at, resolved)",
+            "JSONEachRow",
+            body.as_bytes(),
+        )
+    }
+
+    /// Settles replayed entries: those `resolved` leave the quarantine, the others are kept
+    /// with their (new) field and reason. Written a second past the entry's time at least,
+    /// so the new row is the place's latest.
+    pub fn settle_quarantined(&self, settled: &[(crate::QuarantineEntry, bool)]) -> Result<()> {
+        let now = jiff::Timestamp::now();
+        let rows: Vec<(NewRejection, jiff::Timestamp, bool)> = settled
+            .iter()
+            .map(|(e, resolved)| {
+                let before = e
+                    .rejected_at
+                    .parse::<jiff::Timestamp>()
+                    .map_or(now, |t| t + jiff::SignedDuration::from_secs(1));
+                (NewRejection::from(e.clone()), now.max(before), *resolved)
+            })
+            .collect();
+        self.put_quarantine(rows.iter().map(|(r, at, resolved)| (r, *at, *resolved)))
     }
 
     /// The rejected records (of `tenant`), oldest first; a record's id is a number of its
@@ -984,14 +1036,14 @@ impl ClickHouseStore {
     ) -> Result<Vec<crate::QuarantineEntry>> {
         let wheres = tenant.map_or_else(String::new, |t| {
             format!(
-                " WHERE tenant = {}",
+                " AND tenant = {}",
                 ccpulse_metrics::clickhouse::literal(t.as_str())
             )
         });
         self.rows(&format!(
             "SELECT qid, tenant, format, file, line, field, reason, raw,
                     formatDateTime(rejected_at, '%Y-%m-%dT%H:%M:%SZ')
-             FROM quarantine FINAL{wheres} ORDER BY rejected_at, tenant, file, line"
+             FROM quarantine FINAL WHERE NOT resolved{wheres} ORDER BY rejected_at, tenant, file, line"
         ))?
         .into_iter()
         .map(|r| {
