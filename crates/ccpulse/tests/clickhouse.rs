@@ -344,13 +344,15 @@ fn imported_with(
             ]);
         }
         for import in &imports {
-            let first: Value =
-                serde_json::from_str(run(import).lines().last().unwrap()).unwrap();
+            let first: Value = serde_json::from_str(run(import).lines().last().unwrap()).unwrap();
             if first["agent_intervals"].as_u64().unwrap_or(0) > 0 {
                 // Agent states count intervals read, not inserted and updated.
                 continue;
             }
-            assert!(first["inserted"].as_u64().unwrap() > 0, "{import:?}: {first}");
+            assert!(
+                first["inserted"].as_u64().unwrap() > 0,
+                "{import:?}: {first}"
+            );
             if i > 0 {
                 // Again: every contact or record unchanged, nothing written.
                 let again: Value =
@@ -375,7 +377,11 @@ fn records() -> Vec<(&'static str, String)> {
     let mut states = String::new();
     for i in 0..9u32 {
         let team = ["\"north\"", "\"south\"", "null"][i as usize % 3];
-        let hired = if i % 4 == 1 { "\"2021-01-10\"" } else { "\"2020-06-01\"" };
+        let hired = if i % 4 == 1 {
+            "\"2021-01-10\""
+        } else {
+            "\"2020-06-01\""
+        };
         let left = if i % 5 == 2 { "\"2021-01-20\"" } else { "null" };
         let minutes = match i % 3 {
             0 => "480",
@@ -389,7 +395,8 @@ fn records() -> Vec<(&'static str, String)> {
             if (i + day) % 4 == 0 {
                 continue;
             }
-            let at = |h: u32, m: u32, s: u32| format!("2021-01-{day:02}T{h:02}:{m:02}:{s:02}+08:00");
+            let at =
+                |h: u32, m: u32, s: u32| format!("2021-01-{day:02}T{h:02}:{m:02}:{s:02}+08:00");
             let start = (8 + i % 3, 7 * i % 60, 13 + i);
             let end = (16 + i % 2, (11 * i + 3) % 60, 41);
             let queue = ["\"q1\"", "\"q2\"", "null"][(i + day) as usize % 3];
@@ -410,14 +417,29 @@ fn records() -> Vec<(&'static str, String)> {
     }
     let mut tickets = String::new();
     for k in 0..40u32 {
-        let kind = ["complaint", "complaint", "complaint", "suggestion", "refund"][k as usize % 5];
+        let kind = [
+            "complaint",
+            "complaint",
+            "complaint",
+            "suggestion",
+            "refund",
+        ][k as usize % 5];
         let customer = format!("1380000{:04}", k % 7);
         let leaf = ["billing/overcharge", "network/outage", "service/attitude"][k as usize % 3];
-        let created = format!("2021-01-{:02}T{:02}:{:02}:07+08:00", 1 + k % 28, 8 + k % 10, k % 60);
+        let created = format!(
+            "2021-01-{:02}T{:02}:{:02}:07+08:00",
+            1 + k % 28,
+            8 + k % 10,
+            k % 60
+        );
         let closed = if k % 4 == 3 {
             "null".to_owned()
         } else {
-            format!("\"2021-01-{:02}T{:02}:30:00+08:00\"", 2 + k % 28 + k % 3, 9 + k % 12)
+            format!(
+                "\"2021-01-{:02}T{:02}:30:00+08:00\"",
+                2 + k % 28 + k % 3,
+                9 + k % 12
+            )
         };
         let line_of = ["mobile", "broadband"][k as usize % 2];
         let channel = ["voice", "chat", "email"][k as usize % 3];
@@ -435,7 +457,8 @@ fn records() -> Vec<(&'static str, String)> {
         tickets.push_str(&line);
         tickets.push('\n');
     }
-    let subscribers = "{\"month\":\"2021-01\",\"business_line\":\"mobile\",\"subscribers\":10000}\n\
+    let subscribers =
+        "{\"month\":\"2021-01\",\"business_line\":\"mobile\",\"subscribers\":10000}\n\
         {\"month\":\"2021-01\",\"business_line\":\"broadband\",\"subscribers\":4000}\n";
     // Customers calling again about the same category, hours to days apart, some within the
     // same second (microseconds apart), some about another category.
@@ -716,19 +739,46 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
         .send(old.to_string().as_bytes())
         .unwrap();
     let r: Value = serde_json::from_str(&cli.ok(&[
-        "--store", &url, "quarantine", "replay", "--tenant", "t1", "--json",
+        "--store",
+        &url,
+        "quarantine",
+        "replay",
+        "--tenant",
+        "t1",
+        "--json",
     ]))
     .unwrap();
-    assert_eq!((r["imported"].as_u64(), r["rejected"].as_u64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
     let q: Value = serde_json::from_str(&cli.ok(&[
-        "--store", &url, "quarantine", "list", "--tenant", "t1", "--json",
+        "--store",
+        &url,
+        "quarantine",
+        "list",
+        "--tenant",
+        "t1",
+        "--json",
     ]))
     .unwrap();
     let left = q["entries"].as_array().unwrap();
     assert_eq!(left.len(), 1, "{q}");
     assert!(left[0]["raw"].as_str().unwrap().contains("sideways"), "{q}");
-    let rows = cli.kpi(&["--store", &url, "--tenant", "t1", "--metrics", "offered,abandoned"]);
-    assert_eq!((rows[0]["offered"].as_f64(), rows[0]["abandoned"].as_f64()), (Some(2.0), Some(1.0)), "{rows:?}");
+    let rows = cli.kpi(&[
+        "--store",
+        &url,
+        "--tenant",
+        "t1",
+        "--metrics",
+        "offered,abandoned",
+    ]);
+    assert_eq!(
+        (rows[0]["offered"].as_f64(), rows[0]["abandoned"].as_f64()),
+        (Some(2.0), Some(1.0)),
+        "{rows:?}"
+    );
     // A user with a password (sent as Basic authentication), and a wrong one refused.
     let port = ch.single.http_port;
     let with_user = format!("clickhouse://{LOCAL_USER}:{LOCAL_PASSWORD}@127.0.0.1:{port}/fresh");
@@ -792,28 +842,6 @@ fn bad_lines_are_quarantined_and_a_store_not_set_up_says_so() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ClickHouse"));
 }
 
-/// `ccpulse serve` started on this data directory with `--store URL`; its address.
-fn serve_on(cli: &Cli, url: &str) -> (std::process::Child, String) {
-    use std::io::BufRead as _;
-    let mut child = cli
-        .command(&["--store", url, "serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("ccpulse is serving on http://")
-        .and_then(|s| s.strip_suffix("/wall"))
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
-    (child, addr)
-}
-
 /// `n` answered calls of tenant `floor` (three events each), ids from `first`.
 fn calls(first: usize, n: usize) -> Value {
     let now = jiff::Timestamp::now().as_millisecond();
@@ -852,7 +880,11 @@ fn http(addr: &str, token: &str, method: &str, path: &str, body: Option<&Value>)
             .unwrap(),
         None => {
             assert_eq!(method, "GET");
-            agent.get(&url).header("authorization", &auth).call().unwrap()
+            agent
+                .get(&url)
+                .header("authorization", &auth)
+                .call()
+                .unwrap()
         }
     };
     let status = res.status().as_u16();
@@ -866,7 +898,14 @@ fn contacts_reach(cli: &Cli, url: &str, want: f64) -> f64 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let out = cli.run(&[
-            "--store", url, "kpi", "--tenant", "floor", "--metrics", "contacts", "--format",
+            "--store",
+            url,
+            "kpi",
+            "--tenant",
+            "floor",
+            "--metrics",
+            "contacts",
+            "--format",
             "json",
         ]);
         let n = serde_json::from_slice::<Value>(&out.stdout)
@@ -898,8 +937,14 @@ fn serve_writes_contacts_through_to_clickhouse_and_answers_from_it() {
     let url = ch.single.url("served");
     cli.ok(&["--store", &url, "store", "init"]);
 
-    let (mut server, addr) = serve_on(&cli, &url);
-    let (status, body) = http(&addr, &token, "POST", "/api/v1/events?tenant=floor", Some(&calls(0, 40)));
+    let (mut server, addr) = cli.serve(&["--store", &url]);
+    let (status, body) = http(
+        &addr,
+        &token,
+        "POST",
+        "/api/v1/events?tenant=floor",
+        Some(&calls(0, 40)),
+    );
     assert_eq!(status, 202, "{body}");
     assert_eq!(contacts_reach(&cli, &url, 40.0), 40.0);
     // A contact only ClickHouse has: the API counts it, so its figures come from there.
@@ -908,30 +953,63 @@ fn serve_writes_contacts_through_to_clickhouse_and_answers_from_it() {
         r#"{"id":"x1","channel":"voice","direction":"inbound","outcome":"abandoned","queue":"vip","arrived_at":"2021-03-01T09:00:00+08:00","queued_at":"2021-03-01T09:00:00+08:00","ended_at":"2021-03-01T09:01:00+08:00"}"#,
     );
     cli.ok(&[
-        "--store", &url, "import", "--format", "contacts", "--tenant", "floor",
+        "--store",
+        &url,
+        "import",
+        "--format",
+        "contacts",
+        "--tenant",
+        "floor",
         only.to_str().unwrap(),
     ]);
-    let (status, kpi) = http(&addr, &token, "GET", "/api/v1/kpi?tenant=floor&metrics=contacts,answered", None);
+    let (status, kpi) = http(
+        &addr,
+        &token,
+        "GET",
+        "/api/v1/kpi?tenant=floor&metrics=contacts,answered",
+        None,
+    );
     assert_eq!(status, 200, "{kpi}");
     assert_eq!(kpi["rows"][0]["contacts"], 41.0, "{kpi}");
     assert_eq!(kpi["rows"][0]["answered"], 40.0, "{kpi}");
     // Killed right after its 202s: the forwarder may not have written them yet.
-    let (status, _) = http(&addr, &token, "POST", "/api/v1/events?tenant=floor", Some(&calls(40, 30)));
+    let (status, _) = http(
+        &addr,
+        &token,
+        "POST",
+        "/api/v1/events?tenant=floor",
+        Some(&calls(40, 30)),
+    );
     assert_eq!(status, 202);
     server.kill().unwrap();
     server.wait().unwrap();
-    let (mut again, _) = serve_on(&cli, &url);
+    let (mut again, _) = cli.serve(&["--store", &url]);
     assert_eq!(contacts_reach(&cli, &url, 71.0), 71.0);
     again.kill().unwrap();
     again.wait().unwrap();
     // The same figures as the data directory's own (which lacks only x1).
     let duck: Value = serde_json::from_str(&cli.ok(&[
-        "kpi", "--tenant", "floor", "--metrics", "contacts,answered,aht,asa", "--format", "json",
+        "kpi",
+        "--tenant",
+        "floor",
+        "--metrics",
+        "contacts,answered,aht,asa",
+        "--format",
+        "json",
     ]))
     .unwrap();
     let other: Value = serde_json::from_str(&cli.ok(&[
-        "--store", &url, "kpi", "--tenant", "floor", "--metrics", "contacts,answered,aht,asa",
-        "--format", "json", "--filter", "outcome=answered",
+        "--store",
+        &url,
+        "kpi",
+        "--tenant",
+        "floor",
+        "--metrics",
+        "contacts,answered,aht,asa",
+        "--format",
+        "json",
+        "--filter",
+        "outcome=answered",
     ]))
     .unwrap();
     assert_eq!(duck["rows"][0]["contacts"], 70.0, "{duck}");

@@ -32,22 +32,7 @@ impl Drop for Server {
 
 impl Server {
     fn start(cli: &Cli) -> Self {
-        let mut child = cli
-            .command(&["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("ccpulse is serving on http://")
-            .and_then(|s| s.strip_suffix("/wall"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
+        let (child, addr) = cli.serve(&[]);
         Self { child, addr }
     }
 

@@ -578,10 +578,7 @@ fn subscribers_relation() -> String {
 /// Agents over the question's period (see [`Table::Agents`]).
 fn agents_relation(query: &KpiQuery) -> Result<String, QueryError> {
     let (from, to) = crate::sql::agents_period(query)?;
-    let (from, to) = (
-        format!("toDate('{from}')"),
-        format!("toDate('{to}')"),
-    );
+    let (from, to) = (format!("toDate('{from}')"), format!("toDate('{to}')"));
     Ok(format!(
         "(SELECT tenant, id AS agent, team,
           ifNull(left_on >= {from} AND left_on < {to}, 0) AS left_in_range,
@@ -717,7 +714,8 @@ fn relation_for(
 
 /// A contact's survey answer as a number (the DuckDB dialect's `SURVEY_SCORE_NUMBER`): 18.16's
 /// `CASE x WHEN` answers NULL, `multiIf` does not.
-const SURVEY_SCORE_NUMBER: &str = "coalesce(survey_rating, multiIf(survey_score = 'dissatisfied', 1, \
+const SURVEY_SCORE_NUMBER: &str =
+    "coalesce(survey_rating, multiIf(survey_score = 'dissatisfied', 1, \
     survey_score = 'neutral', 2, survey_score = 'satisfied', 3, \
     survey_score = 'very_satisfied', 4, NULL))";
 
@@ -866,7 +864,9 @@ fn compile_parts(
             *table,
             &relation,
             &where_sql,
-            &own.iter().map(|k| inner_keys[*k].clone()).collect::<Vec<_>>(),
+            &own.iter()
+                .map(|k| inner_keys[*k].clone())
+                .collect::<Vec<_>>(),
             &own.iter().map(|k| names[*k].clone()).collect::<Vec<_>>(),
             &agg_sql,
         )?;
@@ -881,9 +881,7 @@ fn compile_parts(
             "SELECT {} FROM {empty_relation} WHERE 0",
             agg_sql.join(", ")
         );
-        ranges.push(format!(
-            "SELECT local_ts FROM {relation} WHERE {where_sql}"
-        ));
+        ranges.push(format!("SELECT local_ts FROM {relation} WHERE {where_sql}"));
         parts.push((*table, aggs, sql, empty, own.len() == names.len()));
     }
     let mut cols = Vec::new();

@@ -148,7 +148,8 @@ pub fn finish(
     doc: &mut doc::Document,
     lang: Lang,
 ) -> Result<bool, ReportError> {
-    let names = names::Names::load(store.files_dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
+    let names =
+        names::Names::load(store.files_dir(), tenant.as_str()).map_err(ReportError::Invalid)?;
     names.apply(doc, lang);
     let empty = !query::Ask::new(store, catalog, tenant).has_data(period)?;
     if empty {

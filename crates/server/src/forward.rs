@@ -42,10 +42,7 @@ fn run(mut reader: DuckDbStore, mut into: ClickHouseStore, rx: &mpsc::Receiver<T
     let mut wait = Duration::from_secs(1);
     // Caught up first: what was committed while no forwarder ran.
     loop {
-        match reader
-            .load_tenants()
-            .and_then(|()| into.copy_from(&reader))
-        {
+        match reader.load_tenants().and_then(|()| into.copy_from(&reader)) {
             Ok(c) => {
                 tracing::info!(
                     place = %into.place(), inserted = c.inserted, updated = c.updated,

@@ -72,22 +72,22 @@ fn copy(cfg: &Config, to: &str) -> Done {
 
 /// Fails for a command the ClickHouse store does not serve yet, saying which do.
 pub fn check_clickhouse_serves(command: &Command) -> anyhow::Result<()> {
-    let served = match command {
+    let served = matches!(
+        command,
         Command::Store { .. }
-        | Command::Kpi(_)
-        | Command::Report { .. }
-        | Command::Serve(_)
-        | Command::Contacts(_)
-        | Command::Tenant { .. }
-        | Command::Metrics(_)
-        | Command::Config
-        | Command::Erlang(_)
-        | Command::Bench(_)
-        | Command::BenchServer(_) => true,
-        Command::Import(_) => true,
-        Command::Quarantine { .. } => true,
-        _ => false,
-    };
+            | Command::Import(_)
+            | Command::Kpi(_)
+            | Command::Report { .. }
+            | Command::Serve(_)
+            | Command::Contacts(_)
+            | Command::Quarantine { .. }
+            | Command::Tenant { .. }
+            | Command::Metrics(_)
+            | Command::Config
+            | Command::Erlang(_)
+            | Command::Bench(_)
+            | Command::BenchServer(_)
+    );
     if !served {
         bail!(
             "this command does not run on a ClickHouse store yet: on ClickHouse ccpulse runs \

@@ -24,6 +24,31 @@ impl Cli {
         self.dir.path().join("data")
     }
 
+    /// `ccpulse GLOBAL... serve --listen 127.0.0.1:0` started, its errors on ours; the process
+    /// and its address (`127.0.0.1:PORT`), from the first line it prints.
+    pub fn serve(&self, global: &[&str]) -> (std::process::Child, String) {
+        use std::io::BufRead as _;
+        let mut args = global.to_vec();
+        args.extend(["serve", "--listen", "127.0.0.1:0"]);
+        let mut child = self
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("ccpulse is serving on http://")
+            .and_then(|s| s.strip_suffix("/wall"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        (child, addr)
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ccpulse"));
         c.arg("--data").arg(self.data()).args(args);
@@ -169,27 +194,13 @@ pub fn libreoffice_csv(cli: &Cli, xlsx: &Path) -> Option<PathBuf> {
 }
 
 pub fn browser_check(cli: &Cli, script: &str, args: &[&str], shot: &str) -> PathBuf {
-    use std::io::BufRead as _;
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
         "{chromium} is missing: run scripts/setup (the README's test command does)"
     );
-    let mut server = cli
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("ccpulse is serving on ")
-        .and_then(|s| s.strip_suffix("/wall"))
-        .unwrap()
-        .to_owned();
+    let (mut server, addr) = cli.serve(&[]);
+    let url = format!("http://{addr}");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(shot);
     let _ = std::fs::remove_file(&shot);
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");

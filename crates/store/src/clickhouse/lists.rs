@@ -46,7 +46,9 @@ impl ClickHouseStore {
             bound(to)?,
             list.predicate()
         );
-        let total = self.count(&format!("SELECT count() FROM contacts FINAL WHERE {wheres}"))?;
+        let total = self.count(&format!(
+            "SELECT count() FROM contacts FINAL WHERE {wheres}"
+        ))?;
         let rows = self.rows(&format!(
             "SELECT id, formatDateTime(local_ts, '%Y-%m-%d %H:%M:%S'), channel, queue, agent,
                     customer, business_line, category, survey_reason, talk_s
@@ -81,7 +83,9 @@ impl ClickHouseStore {
     ) -> Result<Option<(u64, Vec<ContactLine>)>> {
         let keep = self.settings_of(tenant).mask_keep;
         let tenant = literal(tenant.as_str());
-        if self.count(&format!("SELECT count() FROM tickets FINAL WHERE tenant = {tenant}"))? == 0
+        if self.count(&format!(
+            "SELECT count() FROM tickets FINAL WHERE tenant = {tenant}"
+        ))? == 0
         {
             return Ok(None);
         }

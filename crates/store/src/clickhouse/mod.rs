@@ -20,9 +20,9 @@
 //! and `FINAL` there keeps exactly one. Writes go through the `Distributed` table with
 //! `insert_distributed_sync` (acknowledged once on the shards).
 
+mod lists;
 pub mod local;
 mod rowbinary;
-mod lists;
 mod side;
 
 use std::collections::HashMap;
@@ -163,8 +163,9 @@ impl Endpoint<'_> {
         settings: &[(&str, &str)],
     ) -> Result<String> {
         let bytes = self.send(database, sql, body, settings)?;
-        String::from_utf8(bytes)
-            .map_err(|e| StoreError::ClickHouse(format!("{}: an answer that is not text: {e}", self.base)))
+        String::from_utf8(bytes).map_err(|e| {
+            StoreError::ClickHouse(format!("{}: an answer that is not text: {e}", self.base))
+        })
     }
 
     /// Runs `sql` in `database`; the answer's bytes (a binary format).
@@ -546,7 +547,11 @@ impl ClickHouseStore {
                 // the gaps between a customer's contacts; a quarantine row may say its place
                 // was settled (a replay).
                 for (table, column, definition) in [
-                    ("contacts", "bucket_us", "Int64 DEFAULT toInt64(bucket_at) * 1000000"),
+                    (
+                        "contacts",
+                        "bucket_us",
+                        "Int64 DEFAULT toInt64(bucket_at) * 1000000",
+                    ),
                     ("quarantine", "resolved", "UInt8 DEFAULT 0"),
                 ] {
                     self.add_column(&node, db, cluster, (table, column, definition))?;

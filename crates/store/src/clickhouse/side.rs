@@ -193,9 +193,7 @@ fn key_literal(batch: &RecordBatch, c: usize, row: usize) -> Result<String> {
     match column.data_type() {
         DataType::Utf8 => Ok(literal(column.as_string::<i32>().value(row))),
         DataType::Int64 => Ok(column.as_primitive::<Int64Type>().value(row).to_string()),
-        other => Err(StoreError::Invalid(format!(
-            "a key column of type {other}"
-        ))),
+        other => Err(StoreError::Invalid(format!("a key column of type {other}"))),
     }
 }
 
