@@ -347,7 +347,7 @@ mod tests {
         bytes.extend_from_slice(&7i64.to_le_bytes());
         bytes.extend_from_slice(&[1, 0]);
         let rows = split_rows(&bytes, &columns, 1).expect("rows");
-        assert_eq!(rows, vec![(0..3, 0..6), (6..7, 6..17)]);
+        assert_eq!(rows, vec![(0..3, 0..6), (6..7, 6..18)]);
         assert!(split_rows(&bytes[..10], &columns, 1).is_err());
     }
 
