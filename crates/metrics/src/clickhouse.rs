@@ -821,23 +821,12 @@ fn compile_parts(
     mut metrics: Vec<crate::sql::CompiledMetric>,
     settings: &TenantSettings,
 ) -> Result<CompiledQuery, QueryError> {
-    let mut tables: Vec<Table> = Vec::new();
-    for m in &metrics {
-        for t in [m.table, m.denominator_table] {
-            if !tables.contains(&t) {
-                tables.push(t);
-            }
-        }
-    }
+    let tables = crate::sql::tables_of(&metrics);
     let reads: Vec<Reads> = tables.iter().map(|t| Reads::of(&metrics, *t)).collect();
     translate(&mut metrics)?;
     let (inner_keys, labels, by) = crate::sql::keys_with(query, by_sql);
     let names: Vec<String> = (0..inner_keys.len()).map(|k| format!("k{k}")).collect();
-    let calendar: Vec<bool> = query
-        .by
-        .iter()
-        .flat_map(|item| vec![crate::sql::calendar_item(*item); by_sql(*item, &[]).0.len()])
-        .collect();
+    let calendar = crate::sql::calendar_keys_with(query, by_sql);
     let own_keys = |t: Table| -> Vec<usize> {
         (0..names.len())
             .filter(|k| t != Table::Days || calendar[*k])
@@ -849,15 +838,7 @@ fn compile_parts(
     for (g, table) in tables.iter().enumerate() {
         let relation = relation_for(*table, query, &reads[g], settings)?;
         let where_sql = where_with(query, *table != Table::Days);
-        let mut aggs = Vec::new();
-        for (i, m) in metrics.iter().enumerate() {
-            if m.table == *table {
-                aggs.push((format!("n{i}"), m.numerator_sql.clone()));
-            }
-            if let (Some(den), true) = (&m.denominator_sql, m.denominator_table == *table) {
-                aggs.push((format!("d{i}"), den.clone()));
-            }
-        }
+        let aggs = crate::sql::part_aggregates(&metrics, *table);
         let agg_sql: Vec<String> = aggs.iter().map(|(n, e)| format!("{e} AS {n}")).collect();
         let own = own_keys(*table);
         let sql = part_sql(
@@ -870,16 +851,10 @@ fn compile_parts(
             &own.iter().map(|k| names[*k].clone()).collect::<Vec<_>>(),
             &agg_sql,
         )?;
-        let empty_relation = match table {
-            Table::AgentPresence => format!("(SELECT *, 0 AS logged_in FROM {relation})"),
-            Table::SurveyRanks => {
-                format!("(SELECT *, 0. AS wait_rank, 0. AS score_rank FROM {relation})")
-            }
-            _ => relation.clone(),
-        };
         let empty = format!(
-            "SELECT {} FROM {empty_relation} WHERE 0",
-            agg_sql.join(", ")
+            "SELECT {} FROM {} WHERE 0",
+            agg_sql.join(", "),
+            crate::sql::empty_relation(*table, &relation)
         );
         ranges.push(format!("SELECT local_ts FROM {relation} WHERE {where_sql}"));
         parts.push((*table, aggs, sql, empty, own.len() == names.len()));
@@ -994,11 +969,7 @@ fn compile_parts(
         "SELECT min(local_ts), max(local_ts) FROM ({})",
         ranges.join(" UNION ALL ")
     );
-    let table = if tables.contains(&Table::AgentStates) || tables.contains(&Table::AgentPresence) {
-        Table::AgentStates
-    } else {
-        tables.first().copied().unwrap_or_default()
-    };
+    let table = crate::sql::question_table(&tables);
     Ok(CompiledQuery {
         sql,
         params: Vec::new(),
@@ -1033,16 +1004,10 @@ pub(crate) fn compile(
         .iter()
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
-    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    if matches!(
-        table,
-        Table::AgentPresence | Table::Days | Table::SurveyRanks
-    ) || metrics
-        .iter()
-        .any(|m| m.table != table || m.denominator_table != table)
-    {
+    if crate::sql::needs_parts(&metrics) {
         return compile_parts(query, metrics, settings);
     }
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     let reads = Reads::of(&metrics, table);
     let relation = relation_for(table, query, &reads, settings)?;
     translate(&mut metrics)?;

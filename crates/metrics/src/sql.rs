@@ -1186,6 +1186,81 @@ fn outer_columns(key_names: &[String], aggs: &[String]) -> String {
         .join(",\n           ")
 }
 
+/// The tables `metrics` read (numerators and denominators), in their order, each once.
+pub(crate) fn tables_of(metrics: &[CompiledMetric]) -> Vec<Table> {
+    let mut tables: Vec<Table> = Vec::new();
+    for m in metrics {
+        for t in [m.table, m.denominator_table] {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+    }
+    tables
+}
+
+/// Whether `metrics` need one part per table, joined on keys: several tables, the two-level
+/// presence count, the ranks, or the calendar (which has no tenant).
+pub(crate) fn needs_parts(metrics: &[CompiledMetric]) -> bool {
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
+    matches!(
+        table,
+        Table::AgentPresence | Table::Days | Table::SurveyRanks
+    ) || metrics
+        .iter()
+        .any(|m| m.table != table || m.denominator_table != table)
+}
+
+/// The table a compiled question says it is over: agent states when a part reads agent
+/// intervals (their slots are the store's to bind), else the first.
+pub(crate) fn question_table(tables: &[Table]) -> Table {
+    if tables.contains(&Table::AgentStates) || tables.contains(&Table::AgentPresence) {
+        Table::AgentStates
+    } else {
+        tables.first().copied().unwrap_or_default()
+    }
+}
+
+/// The aggregates of part `table`: each metric's numerator there as `n{i}` and its
+/// denominator there as `d{i}`, (alias, expression).
+pub(crate) fn part_aggregates(metrics: &[CompiledMetric], table: Table) -> Vec<(String, String)> {
+    let mut aggs = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        if m.table == table {
+            aggs.push((format!("n{i}"), m.numerator_sql.clone()));
+        }
+        if let (Some(den), true) = (&m.denominator_sql, m.denominator_table == table) {
+            aggs.push((format!("d{i}"), den.clone()));
+        }
+    }
+    aggs
+}
+
+/// Which key columns of `query` the calendar has (those of buckets, weekday and time of
+/// day), with a dialect's `by_sql`.
+pub(crate) fn calendar_keys_with<S>(
+    query: &KpiQuery,
+    by_sql: impl Fn(ByItem, &[String]) -> (Vec<S>, String, OutputKind),
+) -> Vec<bool> {
+    query
+        .by
+        .iter()
+        .flat_map(|item| vec![calendar_item(*item); by_sql(*item, &[]).0.len()])
+        .collect()
+}
+
+/// A part's relation with the columns its levels add, as zeros: what an empty part is
+/// aggregated over (the figures of nothing).
+pub(crate) fn empty_relation(table: Table, relation: &str) -> String {
+    match table {
+        Table::AgentPresence => format!("(SELECT *, 0 AS logged_in FROM {relation})"),
+        Table::SurveyRanks => {
+            format!("(SELECT *, 0.0 AS wait_rank, 0.0 AS score_rank FROM {relation})")
+        }
+        _ => relation.to_owned(),
+    }
+}
+
 /// Metrics over several tables (or a metric whose numerator and denominator live in two):
 /// one aggregate per table over the same keys and filters, joined on the keys.
 fn compile_parts(
@@ -1193,22 +1268,10 @@ fn compile_parts(
     metrics: Vec<CompiledMetric>,
     settings: &TenantSettings,
 ) -> Result<CompiledQuery, QueryError> {
-    let mut tables: Vec<Table> = Vec::new();
-    for m in &metrics {
-        for t in [m.table, m.denominator_table] {
-            if !tables.contains(&t) {
-                tables.push(t);
-            }
-        }
-    }
+    let tables = tables_of(&metrics);
     let (inner_keys, labels, by) = keys_of(query);
     let key_names: Vec<String> = (0..inner_keys.len()).map(|i| format!("k{i}")).collect();
-    // Which keys the calendar has: those of buckets, weekday and time of day.
-    let calendar_keys: Vec<bool> = query
-        .by
-        .iter()
-        .flat_map(|item| vec![calendar_item(*item); by_sql(*item, &[]).0.len()])
-        .collect();
+    let calendar_keys = calendar_keys_with(query, by_sql);
     // The keys each part groups by and joins on.
     let keys_of_part = |table: Table| -> Vec<usize> {
         (0..key_names.len())
@@ -1229,15 +1292,10 @@ fn compile_parts(
         let own = keys_of_part(*table);
         let part_inner: Vec<String> = own.iter().map(|k| inner_keys[*k].clone()).collect();
         let part_names: Vec<String> = own.iter().map(|k| key_names[*k].clone()).collect();
-        let mut aggs = Vec::new();
-        for (i, m) in metrics.iter().enumerate() {
-            if m.table == *table {
-                aggs.push(format!("{} AS n{i}", m.numerator_sql));
-            }
-            if let (Some(den), true) = (&m.denominator_sql, m.denominator_table == *table) {
-                aggs.push(format!("{den} AS d{i}"));
-            }
-        }
+        let aggs: Vec<String> = part_aggregates(&metrics, *table)
+            .into_iter()
+            .map(|(alias, e)| format!("{e} AS {alias}"))
+            .collect();
         ctes.push(part_cte(
             g,
             *table,
@@ -1247,16 +1305,10 @@ fn compile_parts(
             &part_names,
             &where_sql,
         ));
-        let empty_relation = match table {
-            Table::AgentPresence => format!("(SELECT *, 0 AS logged_in FROM {relation})"),
-            Table::SurveyRanks => {
-                format!("(SELECT *, 0.0 AS wait_rank, 0.0 AS score_rank FROM {relation})")
-            }
-            _ => relation.clone(),
-        };
         empty_ctes.push(format!(
-            "p{g} AS (SELECT {} FROM {empty_relation} WHERE false)",
-            aggs.join(", ")
+            "p{g} AS (SELECT {} FROM {} WHERE false)",
+            aggs.join(", "),
+            empty_relation(*table, &relation)
         ));
         ranges.push(format!(
             "SELECT min(local_ts) AS lo, max(local_ts) AS hi FROM {relation} WHERE {where_sql}"
@@ -1344,11 +1396,7 @@ fn compile_parts(
         ranges.join(" UNION ALL ")
     );
     // Agent-state parts need their slots filled before the query runs.
-    let table = if tables.contains(&Table::AgentStates) || tables.contains(&Table::AgentPresence) {
-        Table::AgentStates
-    } else {
-        tables.first().copied().unwrap_or_default()
-    };
+    let table = question_table(&tables);
     Ok(CompiledQuery {
         sql,
         params,
@@ -1378,18 +1426,10 @@ pub fn compile(
         .iter()
         .map(|m| resolve(catalog, m, settings))
         .collect::<Result<Vec<_>, _>>()?;
-    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
-    // Several tables, the two-level presence count, or the calendar (which has no tenant):
-    // one part per table, joined on keys.
-    if matches!(
-        table,
-        Table::AgentPresence | Table::Days | Table::SurveyRanks
-    ) || metrics
-        .iter()
-        .any(|m| m.table != table || m.denominator_table != table)
-    {
+    if needs_parts(&metrics) {
         return compile_parts(query, metrics, settings);
     }
+    let table = metrics.first().map_or(Table::Contacts, |m| m.table);
     let relation = relation_for(table, query, &Reads::of(&metrics, table), settings)?;
 
     let (where_sql, params) = where_of(query);
