@@ -7,8 +7,9 @@
 //! directory (every tenant, contact and agent interval, compared by fingerprint or content,
 //! only what differs written), so a server stopped or killed between a commit and its
 //! forwarding loses nothing there. Then it takes the contacts each committed group touched
-//! and writes those that changed; while ClickHouse cannot be reached it keeps them and tries
-//! again, waiting longer each time (up to half a minute).
+//! and writes those that changed (and, after agent events, the tenant's intervals of the last
+//! two days that changed); while ClickHouse cannot be reached it keeps them and tries again,
+//! waiting longer each time (up to half a minute).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc;
@@ -17,9 +18,9 @@ use std::time::Duration;
 use ccpulse_model::TenantId;
 use ccpulse_store::{ClickHouseStore, DuckDbStore};
 
-/// What a committed group touched: per request its tenant and the contacts its events are
-/// steps of (agent events touch the tenant's intervals).
-pub(crate) type Touched = Vec<(TenantId, Vec<String>)>;
+/// What a committed group touched: per request its tenant, the contacts its events are
+/// steps of, and whether it had agent events (which change the tenant's intervals).
+pub(crate) type Touched = Vec<(TenantId, Vec<String>, bool)>;
 
 /// How far back agent intervals are looked at for changes: a session's intervals close
 /// within it.
@@ -57,7 +58,8 @@ fn run(mut reader: DuckDbStore, mut into: ClickHouseStore, rx: &mpsc::Receiver<T
             }
         }
     }
-    let mut pending: BTreeMap<TenantId, BTreeSet<String>> = BTreeMap::new();
+    // Per tenant: the contacts to forward, and whether its agent intervals changed.
+    let mut pending: BTreeMap<TenantId, (BTreeSet<String>, bool)> = BTreeMap::new();
     wait = Duration::from_secs(1);
     loop {
         // Everything waiting, at once.
@@ -81,8 +83,10 @@ fn run(mut reader: DuckDbStore, mut into: ClickHouseStore, rx: &mpsc::Receiver<T
             .into_iter()
             .chain(std::iter::from_fn(|| rx.try_recv().ok()))
         {
-            for (tenant, ids) in touched {
-                pending.entry(tenant).or_default().extend(ids);
+            for (tenant, ids, agents) in touched {
+                let p = pending.entry(tenant).or_default();
+                p.0.extend(ids);
+                p.1 |= agents;
             }
         }
         if let Err(e) = reader.load_tenants() {
@@ -90,15 +94,15 @@ fn run(mut reader: DuckDbStore, mut into: ClickHouseStore, rx: &mpsc::Receiver<T
         }
         let since = jiff::Timestamp::now() - RECENT_STATES;
         let mut failed = false;
-        while let Some((tenant, ids)) = pending.pop_first() {
+        while let Some((tenant, (ids, agents))) = pending.pop_first() {
             let list: Vec<String> = ids.iter().cloned().collect();
-            match into.forward(&reader, &tenant, &list, since) {
+            match into.forward(&reader, &tenant, &list, agents.then_some(since)) {
                 Ok(c) => tracing::debug!(
                     %tenant, inserted = c.inserted, updated = c.updated, "forwarded contacts"
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, %tenant, "cannot forward contacts to ClickHouse yet; kept");
-                    pending.insert(tenant, ids);
+                    pending.insert(tenant, (ids, agents));
                     failed = true;
                     break;
                 }

@@ -182,7 +182,8 @@ fn run(
                             .iter()
                             .filter_map(|e| e.event.contact_id().map(str::to_owned))
                             .collect();
-                        (tenant.clone(), ids)
+                        let agents = events.iter().any(|e| e.event.contact_id().is_none());
+                        (tenant.clone(), ids, agents)
                     })
                     .collect()
             });

@@ -864,13 +864,14 @@ impl ClickHouseStore {
     }
 
     /// Brings what the server wrote to `from` lately here: the contacts of `tenant` among
-    /// `ids` (those stored there), and its agent intervals open or ended since `since`.
+    /// `ids` (those stored there), and, given `since`, its agent intervals open or ended
+    /// since then.
     pub fn forward(
         &mut self,
         from: &crate::DuckDbStore,
         tenant: &TenantId,
         ids: &[String],
-        since: jiff::Timestamp,
+        since: Option<jiff::Timestamp>,
     ) -> Result<crate::ImportCounts> {
         let t = from
             .tenant(tenant.as_str())
@@ -882,7 +883,9 @@ impl ClickHouseStore {
             counts += self.merge_contacts(&batch)?;
             Ok(())
         })?;
-        self.copy_recent_states(from, tenant, since)?;
+        if let Some(since) = since {
+            self.copy_recent_states(from, tenant, since)?;
+        }
         Ok(counts)
     }
 
